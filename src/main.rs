@@ -1,0 +1,13 @@
+//! pgstrace: a syscall tracer and debugger for PostgreSQL on Linux.
+
+mod cli;
+mod event;
+mod output;
+mod remote;
+mod session;
+mod syscalls;
+mod trace;
+
+fn main() {
+    std::process::exit(cli::run());
+}

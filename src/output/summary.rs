@@ -1,0 +1,1 @@
+//! The `-c` summary table and the `--histogram` latency histograms.

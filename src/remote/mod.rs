@@ -1,0 +1,1 @@
+//! Reading another process: memory, file descriptors, /proc.

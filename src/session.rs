@@ -1,0 +1,1 @@
+//! Glue between the ptrace engine, the decoders and the printers.

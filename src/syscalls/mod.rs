@@ -1,0 +1,56 @@
+//! The x86-64 system call table, argument decoders, and the flag, errno and signal tables.
+//!
+//! Everything here is pure: decoders are functions of the raw registers and a [`Tracee`] that
+//! answers memory reads, so they run the same on a live process and on a test fake. Nothing in
+//! this module knows about ptrace, output formats or PostgreSQL.
+
+pub mod decode;
+pub mod errno;
+pub mod signals;
+pub mod table;
+pub mod value;
+
+pub use value::{Ret, Value};
+
+/// What a decoder may ask of the traced process. Implemented by `remote::ProcTracee` for a
+/// live, stopped tracee and by fakes in tests.
+pub trait Tracee {
+    /// Copies up to `buf.len()` bytes from `addr` in the tracee; returns how many bytes were
+    /// copied. A short count means the rest was unreadable. Never panics.
+    fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize;
+    /// The path behind file descriptor `fd`, as `readlink /proc/PID/fd/FD` says, if any.
+    fn fd_path(&self, fd: i32) -> Option<String>;
+}
+
+/// A tracee whose memory cannot be read at all; useful for tests and for dead processes.
+pub struct NoMemory;
+
+impl Tracee for NoMemory {
+    fn read_mem(&self, _addr: u64, _buf: &mut [u8]) -> usize {
+        0
+    }
+    fn fd_path(&self, _fd: i32) -> Option<String> {
+        None
+    }
+}
+
+/// Options that change what decoders produce.
+#[derive(Clone, Debug)]
+pub struct DecodeOpts {
+    /// `-s N`: the longest string printed; file names are exempt.
+    pub string_limit: usize,
+    /// `-y`: attach paths to file descriptors.
+    pub decode_fds: bool,
+    /// `-v`-like verbosity is not supported; structs are abbreviated as strace does by default.
+    pub max_array: usize,
+}
+
+impl Default for DecodeOpts {
+    fn default() -> Self {
+        DecodeOpts {
+            string_limit: 32,
+            decode_fds: false,
+            max_array: 32,
+        }
+    }
+}
