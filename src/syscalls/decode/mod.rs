@@ -6,8 +6,22 @@
 //! [`decode_exit`] fills those in and decodes the return value. strace prints the arguments
 //! known at entry first and, when another tracee's line interrupts, the rest after
 //! `<... NAME resumed>`; this split is what makes that possible.
+//!
+//! The decoders live in groups (`fs`, `mem`, `net`, ...). Each group has
+//! `entry(name, &Ctx) -> Option<Vec<Option<Value>>>` and
+//! `exit(name, &Ctx, &mut [Option<Value>], rval, is_error) -> Option<Ret>`; `None` means
+//! "not one of mine". A syscall no group knows prints its raw arguments in hex.
 
-use super::{DecodeOpts, Ret, Tracee, Value};
+pub mod util;
+
+use super::{DecodeOpts, Ret, Tracee, Value, table};
+
+/// What every decoder sees: the raw argument registers, the tracee, the options.
+pub struct Ctx<'a> {
+    pub raw: [u64; 6],
+    pub t: &'a dyn Tracee,
+    pub o: &'a DecodeOpts,
+}
 
 /// Arguments as decoded at the entry stop.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,14 +39,26 @@ impl Entry {
     }
 }
 
+type EntryFn = fn(&str, &Ctx) -> Option<Vec<Option<Value>>>;
+type ExitFn = fn(&str, &Ctx, &mut [Option<Value>], i64, bool) -> Option<Ret>;
+
+/// The decoder groups, asked in order.
+const GROUPS: &[(EntryFn, ExitFn)] = &[];
+
 /// Decodes the arguments of syscall `nr` at its entry stop.
 pub fn decode_entry(nr: u64, raw: &[u64; 6], t: &dyn Tracee, o: &DecodeOpts) -> Entry {
-    let _ = (t, o);
-    let n = super::table::lookup(nr).map(|s| s.nargs as usize).unwrap_or(6);
+    let ctx = Ctx { raw: *raw, t, o };
+    let info = table::lookup(nr);
+    let args = info
+        .and_then(|i| GROUPS.iter().find_map(|(entry, _)| entry(i.name, &ctx)))
+        .unwrap_or_else(|| {
+            let n = info.map(|s| s.nargs as usize).unwrap_or(6);
+            raw[..n].iter().map(|&a| Some(Value::Hex(a))).collect()
+        });
     Entry {
         nr,
         raw: *raw,
-        args: raw[..n].iter().map(|&a| Some(Value::Hex(a))).collect(),
+        args,
     }
 }
 
@@ -46,16 +72,24 @@ pub fn decode_exit(
     t: &dyn Tracee,
     o: &DecodeOpts,
 ) -> (Vec<Value>, Ret) {
-    let _ = (t, o);
-    let args = entry
-        .args
-        .iter()
-        .map(|a| a.clone().unwrap_or(Value::Ptr(0)))
-        .collect();
-    let ret = if is_error {
-        Ret::Error { errno: -rval }
-    } else {
-        Ret::Int(rval)
+    let ctx = Ctx {
+        raw: entry.raw,
+        t,
+        o,
     };
+    let mut slots = entry.args.clone();
+    let ret = table::lookup(entry.nr)
+        .and_then(|i| {
+            GROUPS
+                .iter()
+                .find_map(|(_, exit)| exit(i.name, &ctx, &mut slots, rval, is_error))
+        })
+        .unwrap_or_else(|| util::default_ret(rval, is_error));
+    // An output argument a group left undecoded prints as its address.
+    let args = slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| a.unwrap_or(Value::Ptr(entry.raw.get(i).copied().unwrap_or(0))))
+        .collect();
     (args, ret)
 }
