@@ -103,9 +103,9 @@ impl Session {
             }
         };
         if nr == RESTART_SYSCALL && self.decoding {
+            // Kept (not taken): a restart_syscall interrupted again resumes the same call.
             let what = st
                 .interrupted
-                .take()
                 .map(syscall_name)
                 .unwrap_or_else(|| "call".to_string());
             entry.args = vec![Some(Value::Raw(format!(
@@ -138,7 +138,11 @@ impl Session {
             return;
         };
         if is_error && -rval == ERESTART_RESTARTBLOCK {
-            st.interrupted = Some(p.nr);
+            if p.nr != RESTART_SYSCALL {
+                st.interrupted = Some(p.nr);
+            }
+        } else if p.nr == RESTART_SYSCALL {
+            st.interrupted = None;
         }
         let Some(entry) = p.entry else { return };
         let (args, ret) = if self.decoding {
