@@ -114,9 +114,59 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
     Ok(pids)
 }
 
+/// Short options that take a value.
+const VALUE_SHORTS: &str = "eopsa";
+/// Long options that take a value (when not written `--opt=value`).
+const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
+
+/// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
+/// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
+/// the command (the first word that is neither an option nor an option's value) is left as is.
+pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut it = argv.into_iter();
+    if let Some(prog) = it.next() {
+        out.push(prog);
+    }
+    let mut expect_value = false;
+    while let Some(a) = it.next() {
+        if expect_value {
+            out.push(a);
+            expect_value = false;
+            continue;
+        }
+        if a == "--" || !a.starts_with('-') || a == "-" {
+            out.push(a);
+            out.extend(it);
+            break;
+        }
+        if a.starts_with("--") {
+            expect_value = VALUE_LONGS.contains(&a.as_str());
+            out.push(a);
+            continue;
+        }
+        // A short cluster: flags up to the first value-taking letter, whose value is the rest.
+        let body = &a[1..];
+        match body.char_indices().find(|&(_, c)| VALUE_SHORTS.contains(c)) {
+            Some((i, c)) => {
+                let rest = &body[i + c.len_utf8()..];
+                out.push(format!("-{}", &body[..i + c.len_utf8()]));
+                if rest.is_empty() {
+                    expect_value = true;
+                } else {
+                    out.push(rest.strip_prefix('=').unwrap_or(rest).to_string());
+                }
+            }
+            None => out.push(a),
+        }
+    }
+    out
+}
+
 /// Parses the command line and runs; returns the process exit code.
 pub fn run() -> i32 {
-    let args = match TraceArgs::try_parse() {
+    let argv = normalise_args(std::env::args().collect());
+    let args = match TraceArgs::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -154,7 +204,7 @@ mod tests {
 
     #[test]
     fn strace_style_flags() {
-        let a = TraceArgs::try_parse_from([
+        let argv = [
             "pgstrace",
             "-ff",
             "-yy",
@@ -165,12 +215,43 @@ mod tests {
             "/tmp/x",
             "ls",
             "-l",
-        ])
-        .unwrap();
+        ];
+        let a = TraceArgs::try_parse_from(normalise_args(argv.map(String::from).to_vec())).unwrap();
         assert_eq!(a.follow, 2);
         assert_eq!(a.timestamps, 3);
         assert_eq!(a.exprs, vec!["trace=openat"]);
         assert_eq!(a.string_limit, 64);
         assert_eq!(a.command, vec!["ls", "-l"]);
+    }
+
+    #[test]
+    fn attached_values_split_only_before_the_command() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            normalise_args(v(&[
+                "p",
+                "-fetrace=openat",
+                "-p123",
+                "-o",
+                "f",
+                "cmd",
+                "-etrace=x"
+            ])),
+            v(&[
+                "p",
+                "-fe",
+                "trace=openat",
+                "-p",
+                "123",
+                "-o",
+                "f",
+                "cmd",
+                "-etrace=x"
+            ])
+        );
+        assert_eq!(
+            normalise_args(v(&["p", "--trace", "x", "-c", "--", "-weird"])),
+            v(&["p", "--trace", "x", "-c", "--", "-weird"])
+        );
     }
 }
