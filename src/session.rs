@@ -42,6 +42,7 @@ pub struct Session {
     sinks: Vec<Box<dyn Sink>>,
     queue: Vec<Event>,
     pids: HashMap<i32, PidState>,
+    output_failed: bool,
 }
 
 /// The wall clock now.
@@ -72,6 +73,7 @@ impl Session {
             sinks,
             queue: Vec::new(),
             pids: HashMap::new(),
+            output_failed: false,
         }
     }
 
@@ -281,7 +283,37 @@ impl Handler for Session {
                 s.event(&ev);
             }
         }
+        if OUTPUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) && !self.output_failed {
+            self.output_failed = true;
+            eprintln!("pgstrace: cannot write the trace output; detaching");
+            trace::request_detach();
+        }
     }
+}
+
+/// A writer that remembers that a write failed (a closed pipe, a full disk), so that the
+/// session can detach rather than trace on blind.
+struct Watched<W: Write> {
+    inner: W,
+}
+
+static OUTPUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| {
+            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| {
+            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    }
+}
+
+fn watched<W: Write + 'static>(w: W) -> Box<dyn Write> {
+    Box::new(Watched { inner: w })
 }
 
 /// Opens the trace output: `-o FILE`, `-o -` for stdout, else stderr (line-buffered so an
@@ -289,19 +321,19 @@ impl Handler for Session {
 fn open_output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, bool)> {
     match path {
         Some(p) if p.as_os_str() == "-" => {
-            Ok((Box::new(std::io::LineWriter::new(std::io::stdout())), false))
+            Ok((watched(std::io::LineWriter::new(std::io::stdout())), false))
         }
         Some(p) => {
             let f = std::fs::File::create(p)
                 .with_context(|| format!("cannot open output file {}", p.display()))?;
             Ok((
-                Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
+                watched(std::io::BufWriter::with_capacity(1 << 16, f)),
                 false,
             ))
         }
         None => {
             let tty = std::io::stderr().is_terminal();
-            Ok((Box::new(std::io::LineWriter::new(std::io::stderr())), tty))
+            Ok((watched(std::io::LineWriter::new(std::io::stderr())), tty))
         }
     }
 }

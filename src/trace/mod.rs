@@ -15,7 +15,7 @@ use nix::sys::ptrace;
 use nix::unistd::Pid;
 use std::collections::HashMap;
 
-pub use signals::{install_detach_signals, interrupted};
+pub use signals::{install_detach_signals, interrupted, request_detach};
 
 /// What a tracee stopped for, as the handler sees it.
 #[derive(Clone, Debug, PartialEq)]

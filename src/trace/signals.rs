@@ -61,3 +61,9 @@ pub fn install_detach_signals(launched: bool) {
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
+
+/// Asks the wait loop to detach from everything, as a detach signal would (used when the
+/// trace output cannot be written any more).
+pub fn request_detach() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
