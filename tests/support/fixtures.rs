@@ -410,7 +410,11 @@ impl<'a> Case<'a> {
         argv.push(fixture(self.fixture).into());
         argv.extend(self.args.iter().map(|s| OsString::from(subst(s))));
         let mut cmd = Command::new(&argv[0]);
-        cmd.args(&argv[1..]).current_dir(&dir);
+        // cargo sets LD_LIBRARY_PATH for tests; without it the loader's part of the trace is
+        // what a user sees.
+        cmd.args(&argv[1..])
+            .current_dir(&dir)
+            .env_remove("LD_LIBRARY_PATH");
         let out = run(cmd);
         let trace = if self.to_stderr {
             String::new()
