@@ -459,6 +459,30 @@ const PID_RETURNING: &[&str] = &[
     "waitid",
 ];
 
+/// Syscalls whose arguments include pids (every argument equal to a known pid is replaced).
+const PID_ARGUMENTS: &[&str] = &[
+    "kill",
+    "tkill",
+    "tgkill",
+    "wait4",
+    "waitid",
+    "rt_sigqueueinfo",
+    "rt_tgsigqueueinfo",
+    "getpgid",
+    "setpgid",
+    "getsid",
+    "prlimit64",
+    "pidfd_open",
+    "process_vm_readv",
+    "process_vm_writev",
+    "ptrace",
+    "sched_getaffinity",
+    "sched_setaffinity",
+    "sched_getparam",
+    "sched_setscheduler",
+    "get_robust_list",
+];
+
 /// `key=NUMBER` fields whose number differs from run to run: times, and clone3's
 /// `parent_tid`, which the new thread may already have cleared when the tracer reads it.
 const TIME_KEYS: &[&str] = &[
@@ -666,6 +690,15 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
     let b = body.as_bytes();
     let mut out = String::with_capacity(body.len());
     let mut changed = false;
+    // Pids are replaced only where a pid can stand, so that a size that happens to equal a
+    // pid (24576 is both) stays as it is.
+    let name = syscall_name(body).unwrap_or("");
+    let pid_args = PID_ARGUMENTS.contains(&name);
+    let ret_at = if PID_RETURNING.contains(&name) {
+        body.rfind(" = ").map_or(usize::MAX, |r| r + 3)
+    } else {
+        usize::MAX
+    };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -709,7 +742,12 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
             } else if out.ends_with(":[") && b.get(i + n) == Some(&b']') {
                 out.push_str("INODE");
                 changed = true;
-            } else if let Some(p) = num.parse::<i64>().ok().filter(|p| pids.contains(p)) {
+            } else if let Some(p) = num
+                .parse::<i64>()
+                .ok()
+                .filter(|p| pids.contains(p))
+                .filter(|_| pid_args || i == ret_at || out.ends_with("si_pid="))
+            {
                 out.push_str(&placeholder(names, p));
                 changed = true;
             } else {
@@ -925,6 +963,21 @@ strace: Process 8049 detached
         assert_eq!(
             s["PID1"][3],
             "wait4(PID2, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = PID2"
+        );
+    }
+
+    #[test]
+    fn size_equal_to_a_pid_is_kept() {
+        let n = normalize(
+            "24576 mmap(NULL, 24576, PROT_READ, MAP_PRIVATE, 3, 0) = 0x7f0000000000\n\
+             24576 kill(24576, SIGUSR1) = 0\n",
+        );
+        assert_eq!(
+            n,
+            vec![
+                "PID1 mmap(NULL, 24576, PROT_READ, MAP_PRIVATE, 3, 0) = 0xADDR",
+                "PID1 kill(PID1, SIGUSR1) = 0",
+            ]
         );
     }
 
