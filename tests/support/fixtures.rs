@@ -196,8 +196,13 @@ impl Proc {
         let deadline = Instant::now() + timeout;
         self.stdin = None;
         let status = loop {
-            if let Some(st) = self.try_wait() {
-                break st;
+            if exited_unreaped(self.pid) {
+                // Anything the leader left behind in its group (a tracee of a dead tracer)
+                // goes too; the group id cannot be reused while the leader is a zombie.
+                kill_group(self.pid);
+                if let Some(st) = self.child.as_mut().and_then(|c| c.wait().ok()) {
+                    break st;
+                }
             }
             if Instant::now() > deadline {
                 self.kill_group();
@@ -210,8 +215,6 @@ impl Proc {
             std::thread::sleep(Duration::from_millis(20));
         };
         self.child = None;
-        // Anything the leader left behind in its group (a tracee of a dead tracer) goes too.
-        kill_group(self.pid);
         let (stdout, stderr) = self.collect_output();
         Output {
             status,
@@ -236,6 +239,26 @@ impl Proc {
             let _ = c.wait();
         }
     }
+}
+
+/// Has `pid` (our child) exited? Leaves it a zombie, so its pid stays reserved.
+fn exited_unreaped(pid: i32) -> bool {
+    let Ok(id) = libc::id_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: siginfo_t is plain data; waitid writes into it and nothing else.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a siginfo_t that lives across the call.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            id,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // SAFETY: waitid filled (or zeroed) the struct; si_pid is valid for child events.
+    r == 0 && unsafe { info.si_pid() } != 0
 }
 
 fn kill_group(pgid: i32) {
