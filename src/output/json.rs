@@ -171,11 +171,37 @@ pub fn event_json(ev: &Event) -> Option<J> {
     })
 }
 
+/// Rewrites C1 control characters (U+0080..=U+009F, which some terminals obey) as `\u00XX`.
+/// serde_json leaves them raw; they can only occur inside JSON strings, where the escape
+/// means the same character.
+fn escape_c1(line: &mut Vec<u8>) {
+    let is_c1 = |w: &[u8]| matches!(w, [0xc2, 0x80..=0x9f]);
+    if !line.windows(2).any(is_c1) {
+        return;
+    }
+    let mut out = Vec::with_capacity(line.len() + 16);
+    let mut i = 0;
+    while let Some(&b) = line.get(i) {
+        match line.get(i + 1) {
+            Some(&n) if b == 0xc2 && (0x80..=0x9f).contains(&n) => {
+                out.extend_from_slice(format!("\\u{n:04x}").as_bytes());
+                i += 2;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    *line = out;
+}
+
 impl Sink for JsonPrinter {
     fn event(&mut self, ev: &Event) {
         let Some(j) = event_json(ev) else { return };
         self.line.clear();
         if serde_json::to_writer(&mut self.line, &j).is_ok() {
+            escape_c1(&mut self.line);
             self.line.push(b'\n');
             // Write errors are recorded by the caller's writer.
             let _ = self.out.write_all(&self.line);
@@ -289,6 +315,26 @@ mod tests {
             json!({"st_mode": ["S_IFREG"], "1": "...", "p": null, "q": 4096, "mode": 384,
                    "s": "ab\u{fffd}...", "a": [{"fd": 1}], "w": "SEEK_SET", "r": "<x>"})
         );
+    }
+
+    #[test]
+    fn c1_controls_are_escaped() {
+        let ev = Event::Signal {
+            pid: 1,
+            time: T,
+            sig: 10,
+            info: Value::Str {
+                bytes: b"a\xc2\x9b2J\x1b".to_vec(),
+                truncated: false,
+            },
+        };
+        let s = Shared::default();
+        let mut p = JsonPrinter::new(Box::new(s.clone()));
+        p.event(&ev);
+        let text = String::from_utf8(s.0.borrow().clone()).unwrap();
+        assert!(text.contains(r#""siginfo":"a\u009b2J\u001b""#), "{text}");
+        let back: J = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["siginfo"], json!("a\u{9b}2J\u{1b}"));
     }
 
     #[test]

@@ -109,6 +109,8 @@ fn bucket(usecs: u64) -> usize {
 
 /// A log2 histogram in BCC's layout; nothing when every bucket is empty.
 pub fn log2_hist(s: &mut String, vals: &[u64], unit: &str) {
+    // Bucket 64 holds the largest u64; more buckets would overflow the bounds below.
+    let vals = vals.get(..BUCKETS).unwrap_or(vals);
     let Some(idx_max) = vals.iter().rposition(|&v| v > 0) else {
         return;
     };
