@@ -5,7 +5,8 @@
 //! bit order: a multi-bit name (`O_SYNC`, `O_TMPFILE`) must come before its parts.
 
 use super::Ctx;
-use super::util::{self, flags, flags_x, hex_c, le_i64, le_u32, le_u64, read_bytes, sym_x};
+use super::fs_util::{flags_x, hex_c, sym_x};
+use super::util::{self, flags, le_i64, le_u32, le_u64, read_bytes};
 use crate::syscalls::Value;
 use std::borrow::Cow;
 

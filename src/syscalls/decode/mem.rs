@@ -2,7 +2,8 @@
 //! mremap, brk, msync, mlock*), in strace 6.1's notation.
 
 use super::Ctx;
-use super::util::{default_ret, fd, flags, flags_x, hex_c, ret_hex, sym_x};
+use super::fs_util::{flags_x, hex_c, ret_hex, sym_x};
+use super::util::{default_ret, fd, flags};
 use crate::syscalls::{Ret, Value};
 use std::borrow::Cow;
 
@@ -136,8 +137,8 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Vec<Option<Value>>> {
                 len(a[2]),
                 flags_x(a[3] & 0xffff_ffff, MREMAP, None, "MREMAP_???"),
             ];
-            // The new address is only an argument with MREMAP_FIXED.
-            if a[3] & 0x2 != 0 {
+            // strace shows the new address only with both MREMAP_MAYMOVE and MREMAP_FIXED.
+            if a[3] & 0x3 == 0x3 {
                 v.push(Value::Ptr(a[4]));
             }
             v

@@ -14,6 +14,7 @@
 
 pub mod fs;
 mod fs_tables;
+mod fs_util;
 pub mod mem;
 pub mod util;
 
