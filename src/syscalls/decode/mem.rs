@@ -177,3 +177,58 @@ pub fn exit(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fs::tests::line;
+    use super::super::util::fake::FakeTracee;
+    use crate::syscalls::DecodeOpts;
+
+    #[test]
+    fn mappings_as_strace_prints_them() {
+        let t = FakeTracee::default().with_fd(5, "/dev/shm/PostgreSQL.1");
+        let o = DecodeOpts::default();
+        let l = |name: &str, raw: [u64; 6], r| line(&t, &o, name, raw, r);
+        assert_eq!(
+            l("mmap", [0, 50438144, 3, 1, 5, 0], 0x7f212f1a7000),
+            "mmap(NULL, 50438144, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f212f1a7000"
+        );
+        assert_eq!(
+            l("mmap", [0, 8192, 0x80, 3, u64::MAX, 0x1000], -9),
+            "mmap(NULL, 8192, 0x80 /* PROT_??? */, MAP_SHARED_VALIDATE, -1, 0x1000) = -1 errno 9"
+        );
+        assert_eq!(
+            l(
+                "mmap",
+                [0, 8192, 0, 0x40000022 | 0x200000, u64::MAX, 0],
+                -22
+            ),
+            "mmap(NULL, 8192, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|0x200000|16<<MAP_HUGE_SHIFT, -1, 0) = -1 errno 22"
+        );
+        assert!(l("mmap", [0, 4096, 7, 0xf, u64::MAX, 0], -9).contains("0xf /* MAP_??? */"));
+        assert_eq!(
+            l("brk", [0, 0, 0, 0, 0, 0], 0x5591bd66f000),
+            "brk(NULL) = 0x5591bd66f000"
+        );
+        assert_eq!(
+            l("madvise", [0x1000, 4096, 999, 0, 0, 0], -22),
+            "madvise(0x1000, 4096, 0x3e7 /* MADV_??? */) = -1 errno 22"
+        );
+        assert_eq!(
+            l("mremap", [0, 4096, 8192, 2, 0x1234, 0], -22),
+            "mremap(NULL, 4096, 8192, MREMAP_FIXED) = -1 errno 22"
+        );
+        assert_eq!(
+            l("mremap", [0, 4096, 8192, 3, 0x1234, 0], -22),
+            "mremap(NULL, 4096, 8192, MREMAP_MAYMOVE|MREMAP_FIXED, 0x1234) = -1 errno 22"
+        );
+        assert_eq!(
+            l("msync", [0, 0, 7, 0, 0, 0], 0),
+            "msync(NULL, 0, MS_SYNC|MS_ASYNC|MS_INVALIDATE) = 0"
+        );
+        assert_eq!(
+            l("munmap", [0x1000, 0, 0, 0, 0, 0], -22),
+            "munmap(0x1000, 0) = -1 errno 22"
+        );
+    }
+}
