@@ -49,8 +49,11 @@ struct OpenCall {
     name: String,
     /// How many arguments the entry printed.
     printed: usize,
-    /// The entry ended in `, ` because arguments follow at exit.
+    /// The table says arguments follow at exit (a guess: see [`entry_has_more`]).
     more: bool,
+    /// The `, ` after the entry's arguments is in the output. It is written only when the
+    /// line must be cut before the exit shows whether arguments follow.
+    sep: bool,
 }
 
 impl TextPrinter {
@@ -99,8 +102,9 @@ impl TextPrinter {
 
     /// Ends another tracee's unterminated line with ` <unfinished ...>`.
     fn interrupt(&mut self) {
-        if self.current.take().is_some() {
+        if let Some(pid) = self.current.take() {
             self.buf.clear();
+            self.cut(pid);
             self.buf.push(' ');
             self.dim("<unfinished ...>");
             self.buf.push('\n');
@@ -194,6 +198,16 @@ impl TextPrinter {
         self.buf.push('\n');
     }
 
+    /// The current line of `pid` is cut before its exit: write the `, ` now if arguments
+    /// are expected to follow (`read(3,  <unfinished ...>`).
+    fn cut(&mut self, pid: i32) {
+        let pending = |c: &&mut OpenCall| c.active && c.more && c.printed > 0 && !c.sep;
+        if let Some(c) = self.calls.get_mut(&pid).filter(pending) {
+            c.sep = true;
+            self.buf.push_str(", ");
+        }
+    }
+
     fn entry(&mut self, pid: i32, time: Timestamp, nr: u64, name: &str, args: &[Value]) {
         self.interrupt();
         self.leader(pid, time);
@@ -201,9 +215,6 @@ impl TextPrinter {
         self.buf.push('(');
         write_list(&mut self.buf, args);
         let more = entry_has_more(nr, name, args.len());
-        if more && !args.is_empty() {
-            self.buf.push_str(", ");
-        }
         self.col = self.width(&self.buf);
         self.emit();
         let call = self.calls.entry(pid).or_default();
@@ -212,6 +223,7 @@ impl TextPrinter {
         call.name.push_str(name);
         call.printed = args.len();
         call.more = more;
+        call.sep = false;
         self.current = Some(pid);
         if !self.o.to_file {
             // stderr: show a call that blocks (`read(0, `) while it blocks, as strace does.
@@ -229,10 +241,10 @@ impl TextPrinter {
         ret: &Ret,
         duration: Duration,
     ) {
-        let (printed, more, open) = match self.calls.get_mut(&pid) {
+        let (printed, sep, open) = match self.calls.get_mut(&pid) {
             Some(c) if c.active => {
                 c.active = false;
-                (c.printed, c.more, true)
+                (c.printed, c.sep, true)
             }
             _ => (0, false, false),
         };
@@ -254,7 +266,7 @@ impl TextPrinter {
         }
         let start = printed.min(args.len());
         if let Some(rest) = args.get(start..).filter(|r| !r.is_empty()) {
-            if start > 0 && !more {
+            if start > 0 && !sep {
                 self.buf.push_str(", ");
             }
             write_list(&mut self.buf, rest);
@@ -280,10 +292,10 @@ impl TextPrinter {
         let Some(c) = self.calls.get_mut(&pid).filter(|c| c.active) else {
             return;
         };
-        c.active = false;
         let exiting = c.name == "exit" || c.name == "exit_group";
         let base = if self.current == Some(pid) {
             self.current = None;
+            self.cut(pid);
             self.col
         } else {
             self.interrupt();
@@ -291,6 +303,9 @@ impl TextPrinter {
             self.resumed(pid);
             0
         };
+        if let Some(c) = self.calls.get_mut(&pid) {
+            c.active = false;
+        }
         if detached {
             self.buf.push(' ');
             self.dim("<detached ...>");
@@ -1159,6 +1174,34 @@ mod tests {
             plain,
             "fallocate(3, 0, 0, 50438144)            = -1 ENOSPC (No space left on device)\n\
              +++ exited with 0 +++\n"
+        );
+    }
+
+    /// fcntl(F_GETFL) prints two of its three arguments, all at entry: no `, ` unless the
+    /// line is cut, and then the guess from the table applies.
+    #[test]
+    fn separator_is_decided_at_exit() {
+        let a = vec![fd(4), Value::sym("F_GETFL")];
+        let r = Ret::Annotated {
+            value: Box::new(Ret::Hex(0x8002)),
+            note: "flags O_RDWR|O_LARGEFILE".into(),
+        };
+        let evs = vec![
+            attached(1),
+            entry(1, 0, 72, "fcntl", a.clone()),
+            exit(1, 0, 72, "fcntl", a.clone(), r.clone()),
+            attached(2),
+            entry(1, 0, 72, "fcntl", a.clone()),
+            exit(2, 0, 39, "getpid", vec![], Ret::Int(2)),
+            exit(1, 0, 72, "fcntl", a, r),
+        ];
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "fcntl(4, F_GETFL)                       = 0x8002 (flags O_RDWR|O_LARGEFILE)\n\
+             pgstrace: Process 2 attached\n\
+             [pid     1] fcntl(4, F_GETFL,  <unfinished ...>\n\
+             [pid     2] getpid()                    = 2\n\
+             [pid     1] <... fcntl resumed>)        = 0x8002 (flags O_RDWR|O_LARGEFILE)\n"
         );
     }
 
