@@ -266,6 +266,7 @@ mod tests {
                 nr: 285,
                 name: "fallocate".into(),
                 args: args.clone(),
+                more: false,
             },
             Event::SyscallExit {
                 pid: 7,

@@ -9,7 +9,7 @@
 
 use super::{Sink, TextOpts};
 use crate::event::{Event, Timestamp};
-use crate::syscalls::{Ret, Value, errno, signals, table};
+use crate::syscalls::{Ret, Value, errno, signals};
 use owo_colors::OwoColorize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -49,7 +49,7 @@ struct OpenCall {
     name: String,
     /// How many arguments the entry printed.
     printed: usize,
-    /// The table says arguments follow at exit (a guess: see [`entry_has_more`]).
+    /// Arguments follow at exit (the decoder left output slots).
     more: bool,
     /// The `, ` after the entry's arguments is in the output. It is written only when the
     /// line must be cut before the exit shows whether arguments follow.
@@ -208,13 +208,12 @@ impl TextPrinter {
         }
     }
 
-    fn entry(&mut self, pid: i32, time: Timestamp, nr: u64, name: &str, args: &[Value]) {
+    fn entry(&mut self, pid: i32, time: Timestamp, name: &str, args: &[Value], more: bool) {
         self.interrupt();
         self.leader(pid, time);
         self.name(name);
         self.buf.push('(');
         write_list(&mut self.buf, args);
-        let more = entry_has_more(nr, name, args.len());
         self.col = self.width(&self.buf);
         self.emit();
         let call = self.calls.entry(pid).or_default();
@@ -385,10 +384,11 @@ impl Sink for TextPrinter {
             Event::SyscallEntry {
                 pid,
                 time,
-                nr,
                 name,
                 args,
-            } => self.entry(*pid, *time, *nr, name, args),
+                more,
+                ..
+            } => self.entry(*pid, *time, name, args, *more),
             Event::SyscallExit {
                 pid,
                 time,
@@ -478,17 +478,6 @@ impl Sink for TextPrinter {
         self.flush_notes();
         let _ = self.out.flush();
     }
-}
-
-/// Calls whose decoders print fewer values than the call has register arguments, all of
-/// them at entry (a mode only with O_CREAT, a 64-bit offset from two registers).
-const ENTRY_COMPLETE: &[&str] = &["open", "openat", "mremap", "pwritev", "pwritev2"];
-
-/// Whether arguments follow at exit, so the entry part ends in `, `. The event does not say;
-/// the table's argument count does for calls whose decoder prints one value per register.
-fn entry_has_more(nr: u64, name: &str, printed: usize) -> bool {
-    !ENTRY_COMPLETE.contains(&name)
-        && table::lookup(nr).is_some_and(|i| printed < usize::from(i.nargs))
 }
 
 /// `HH:MM:SS` of epoch second `secs` in local time.
@@ -691,6 +680,7 @@ pub fn write_ret(buf: &mut String, r: &Ret) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::syscalls::table;
     use std::borrow::Cow;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -744,12 +734,17 @@ mod tests {
     }
 
     fn entry(pid: i32, us: u64, nr: u64, name: &str, args: Vec<Value>) -> Event {
+        // As the decoders do for these tests' calls: output arguments follow when the table
+        // has more registers than the entry printed; fcntl(F_GETFL) prints all at entry.
+        let more =
+            name != "fcntl" && table::lookup(nr).is_some_and(|i| args.len() < usize::from(i.nargs));
         Event::SyscallEntry {
             pid,
             time: t(us),
             nr,
             name: name.into(),
             args,
+            more,
         }
     }
 
@@ -1199,30 +1194,10 @@ mod tests {
             run(TextOpts::default(), &evs),
             "fcntl(4, F_GETFL)                       = 0x8002 (flags O_RDWR|O_LARGEFILE)\n\
              pgstrace: Process 2 attached\n\
-             [pid     1] fcntl(4, F_GETFL,  <unfinished ...>\n\
+             [pid     1] fcntl(4, F_GETFL <unfinished ...>\n\
              [pid     2] getpid()                    = 2\n\
              [pid     1] <... fcntl resumed>)        = 0x8002 (flags O_RDWR|O_LARGEFILE)\n"
         );
-    }
-
-    /// Every decoder's entry, probed with arbitrary registers, agrees with `entry_has_more`:
-    /// an entry that printed all its slots has no `, ` after it.
-    #[test]
-    fn entry_separator_matches_decoders() {
-        use crate::syscalls::{DecodeOpts, NoMemory, decode};
-        for raw in [[1, 2, 3, 4, 5, 6], [3, 0x7fff_0000, 0x40, 0o600, 0, 0]] {
-            for (nr, info) in table::all() {
-                let e = decode::decode_entry(nr, &raw, &NoMemory, &DecodeOpts::default());
-                let p = e.printable_prefix();
-                assert_eq!(
-                    entry_has_more(nr, info.name, p),
-                    p < e.args.len(),
-                    "{} prints {p} of {} at entry",
-                    info.name,
-                    e.args.len()
-                );
-            }
-        }
     }
 
     /// An exit that arrives with fewer printed arguments than the table says still closes
@@ -1269,6 +1244,7 @@ mod bench {
             nr: 1,
             name: "write".into(),
             args: args.clone(),
+            more: true,
         };
         let exit = Event::SyscallExit {
             pid: 1,
