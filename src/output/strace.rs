@@ -560,9 +560,17 @@ pub fn push_escaped_bytes(buf: &mut String, bytes: &[u8], path_mode: bool) {
 fn write_fd(buf: &mut String, fd: i32, path: &Option<String>) {
     let _ = write!(buf, "{fd}");
     if let Some(p) = path {
+        // The kernel's " (deleted)" suffix goes outside the brackets, as strace prints it.
+        let (p, deleted) = match p.strip_suffix(" (deleted)") {
+            Some(live) => (live, true),
+            None => (p.as_str(), false),
+        };
         buf.push('<');
         push_escaped_bytes(buf, p.as_bytes(), true);
         buf.push('>');
+        if deleted {
+            buf.push_str("(deleted)");
+        }
     }
 }
 
@@ -814,6 +822,11 @@ mod tests {
             path: Some("/tmp/outh/f\nx\x01y".into()),
         };
         assert_eq!(val(&p), r"3</tmp/outh/f\nx\1y>");
+        let p = Value::Fd {
+            fd: 11,
+            path: Some("/memfd:pgmem (deleted)".into()),
+        };
+        assert_eq!(val(&p), "11</memfd:pgmem>(deleted)");
         assert_eq!(val(&Value::sym("AT_FDCWD")), "AT_FDCWD");
         assert_eq!(val(&Value::Sym(Cow::Owned("A\x1b[2J".into()))), r"A\33[2J");
         assert_eq!(val(&Value::Flags(vec![])), "0");
