@@ -237,6 +237,13 @@ fn threads_follow_decode_fds() {
 
 // --- -c summary --------------------------------------------------------------------------
 
+/// A `-c` table as comparable lines: `name: calls=N errors=N`, sorted by name.
+fn summary_lines(m: &std::collections::BTreeMap<String, fixtures::SummaryRow>) -> Vec<String> {
+    m.iter()
+        .map(|(k, v)| format!("{k}: calls={} errors={}", v.calls, v.errors))
+        .collect()
+}
+
 fn summary_case(fixture: &str, flags: &[&str], args: &[&str]) {
     let pair = Case::new(fixture, flags, args).run_both();
     let what = format!("{fixture} {}", flags.join(" "));
@@ -244,12 +251,7 @@ fn summary_case(fixture: &str, flags: &[&str], args: &[&str]) {
     let s = fixtures::parse_summary(&pair.strace.trace);
     let p = fixtures::parse_summary(&pair.pgstrace.trace);
     assert!(!s.is_empty(), "{what}: no table from strace");
-    let fmt = |m: &std::collections::BTreeMap<String, fixtures::SummaryRow>| -> Vec<String> {
-        m.iter()
-            .map(|(k, v)| format!("{k}: calls={} errors={}", v.calls, v.errors))
-            .collect()
-    };
-    compare::assert_lines_eq(&what, &fmt(&s), &fmt(&p));
+    compare::assert_lines_eq(&what, &summary_lines(&s), &summary_lines(&p));
     let header = "% time     seconds  usecs/call     calls    errors syscall";
     assert!(
         pair.pgstrace.trace.lines().any(|l| l == header),
@@ -280,7 +282,8 @@ fn summary_and_trace_with_big_c() {
     let pair = Case::new("memory", &["-C"], &[]).run_both();
     let s = fixtures::parse_summary(&pair.strace.trace);
     let p = fixtures::parse_summary(&pair.pgstrace.trace);
-    assert_eq!(s, p, "-C table differs:\n{}", pair.pgstrace.trace);
+    assert!(!s.is_empty(), "-C: no table from strace");
+    compare::assert_lines_eq("-C table", &summary_lines(&s), &summary_lines(&p));
     let calls = |t: &str| t.lines().filter(|l| l.starts_with("munmap(")).count();
     assert_eq!(calls(&pair.strace.trace), calls(&pair.pgstrace.trace));
 }

@@ -72,12 +72,13 @@ fn lcs_ops(e: &[String], a: &[String]) -> Vec<Op> {
             ops.push(Op::Same);
             i += 1;
             j += 1;
-        } else if j < m && (i == n || t[i * w + j + 1] >= t[(i + 1) * w + j]) {
-            ops.push(Op::Add);
-            j += 1;
-        } else {
+        } else if i < n && (j == m || t[(i + 1) * w + j] >= t[i * w + j + 1]) {
+            // Deletions first, as diff(1) shows them.
             ops.push(Op::Del);
             i += 1;
+        } else {
+            ops.push(Op::Add);
+            j += 1;
         }
     }
     ops
