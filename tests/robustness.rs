@@ -254,10 +254,11 @@ fn detach_on(sig: i32, name: &str) {
     let trace_s = trace.to_string_lossy().into_owned();
     let pid = sleeper.pid.to_string();
     let tracer = Proc::spawn(pgstrace(&["-o", &trace_s, "-p", &pid]));
-    // Attached, and traced a few of the sleeper's calls (any format).
     let attached = fixtures::wait_until(SHORT, || {
-        proc_state(sleeper.pid).map(|s| s.1) == Some(tracer.pid) && trace_lines(&trace) >= 3
+        proc_state(sleeper.pid).map(|s| s.1) == Some(tracer.pid)
     });
+    // Let it trace a few of the sleeper's calls (not checked: the file may be buffered).
+    std::thread::sleep(Duration::from_millis(300));
     assert!(
         attached,
         "{name}: pgstrace did not attach and trace: {:?}\n{}",
@@ -269,6 +270,29 @@ fn detach_on(sig: i32, name: &str) {
     assert_no_panic(name, &out.stderr);
     sleeper.assert_untouched(name);
     sleeper.finish(name);
+}
+
+/// Like strace, pgstrace writes each line to -o as it goes, so `tail -f` shows a live trace:
+/// a slow tracee's calls must reach the file while it still runs.
+#[test]
+fn output_file_is_written_as_it_goes() {
+    let sleeper = Sleeper::start();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let trace = dir.path().join("trace");
+    let trace_s = trace.to_string_lossy().into_owned();
+    let pid = sleeper.pid.to_string();
+    let tracer = Proc::spawn(pgstrace(&["-o", &trace_s, "-p", &pid]));
+    // The sleeper makes about 30 calls a second; 30 s is far more than any flush interval.
+    let live = fixtures::wait_until(Duration::from_secs(30), || trace_lines(&trace) >= 3);
+    assert!(
+        live,
+        "-o file still has {} lines after 30 s of tracing",
+        trace_lines(&trace)
+    );
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert_no_panic("live -o", &out.stderr);
+    sleeper.finish("live -o");
 }
 
 #[test]
@@ -402,8 +426,13 @@ fn tracee_killed_mid_syscall() {
     cmd.arg("-o").arg(&trace).arg(fixture("sleeper"));
     let sleeper = Sleeper::start_with(cmd);
     // Let it settle into its poll/nanosleep loop, then kill it mid-syscall.
-    let settled = fixtures::wait_until(SHORT, || trace_lines(&trace) >= 3);
-    assert!(settled, "no trace from the sleeper");
+    let tracer = sleeper.proc.pid;
+    let traced = fixtures::wait_until(SHORT, || {
+        proc_state(sleeper.pid).map(|s| s.1) == Some(tracer)
+    });
+    assert!(traced, "the sleeper is not traced by pgstrace");
+    // Let it settle into its poll/nanosleep loop.
+    std::thread::sleep(Duration::from_millis(300));
     // SAFETY: kill(2) has no memory-safety preconditions.
     unsafe {
         libc::kill(sleeper.pid, libc::SIGKILL);
