@@ -190,7 +190,10 @@ fn try_candidate(
     check: &Check<'_>,
     object_path: Option<&Path>,
 ) -> Result<Arc<Backing>, Refusal> {
-    let file = File::open(path).map_err(|e| Refusal::Absent(e.to_string()))?;
+    let file = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Refusal::Absent("absent".to_owned()),
+        _ => Refusal::Absent(e.to_string()),
+    })?;
     if let Some(obj) = object_path
         && same_file(&file, obj)
     {

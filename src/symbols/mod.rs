@@ -25,6 +25,9 @@
 //! 3. the FDE: [`Lookup::Unnamed`] `{ start, offset }`;
 //! 4. [`Lookup::Unknown`].
 //!
+//! For a return address (any frame but the innermost) use
+//! [`ObjectSymbols::lookup_return_address`], which looks inside the call instruction.
+//!
 //! With `with_lines`, a symbol also gets `location` (file:line in the outermost function)
 //! and `inlined` (inlined calls at that address, innermost first, each with its file:line).
 //! Names are not demangled: PostgreSQL and libc are C.
@@ -362,6 +365,29 @@ impl ObjectSymbols {
                 offset: svma - start,
             },
             None => Lookup::Unknown,
+        }
+    }
+
+    /// Names a return address (every frame but the innermost, unless the unwinder says
+    /// the frame was interrupted, e.g. by a signal): looks up `svma - 1`, inside the call
+    /// instruction, since a call to a noreturn function (`exit`) can be the last
+    /// instruction of its function and the return address then lies past its end. Offsets
+    /// are still given for `svma` itself, as strace prints them (`exit+0x1a` where exit is
+    /// 0x1a bytes long); file:line is that of the call.
+    pub fn lookup_return_address(&self, svma: u64, with_lines: bool) -> Lookup<'_> {
+        let Some(inside) = svma.checked_sub(1) else {
+            return Lookup::Unknown;
+        };
+        match self.lookup(inside, with_lines) {
+            Lookup::Symbol(mut s) => {
+                s.offset += 1;
+                Lookup::Symbol(s)
+            }
+            Lookup::Unnamed { start, offset } => Lookup::Unnamed {
+                start,
+                offset: offset + 1,
+            },
+            Lookup::Unknown => Lookup::Unknown,
         }
     }
 

@@ -82,7 +82,14 @@ impl SymbolTable {
             if sym.kind() != SymbolKind::Text || sym.is_undefined() {
                 continue;
             }
-            let Ok(name) = sym.name_bytes() else { continue };
+            let Ok(mut name) = sym.name_bytes() else {
+                continue;
+            };
+            // `.symver` names in a .symtab (`_IO_file_write@@GLIBC_2.2.5`) read as the plain
+            // name, as in .dynsym, where the version lives in another section.
+            if let Some(at) = name.iter().position(|&b| b == b'@') {
+                name = name.get(..at).unwrap_or_default();
+            }
             if name.is_empty() {
                 continue;
             }

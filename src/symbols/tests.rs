@@ -327,6 +327,28 @@ fn stripped_rdynamic_gives_unnamed_with_the_true_start_never_the_previous_export
 }
 
 #[test]
+fn return_addresses_are_looked_up_inside_the_call() {
+    let Some(f) = fixtures() else { return };
+    // die_now's last instruction is `call exit`: its return address is its end.
+    let (start, end) = bounds(f, "die_now");
+    for path in [&f.full, &f.rdyn_stripped] {
+        let o = load(path, &f.empty_root);
+        assert_ne!(name_of(&o.lookup(end, false)).as_deref(), Some("die_now"));
+        let l = o.lookup_return_address(end, true);
+        let Lookup::Symbol(s) = &l else {
+            panic!("{l:?}")
+        };
+        assert_eq!(
+            (s.name.as_ref(), s.start, s.offset),
+            ("die_now", start, end - start)
+        );
+        assert_eq!(l.to_string(), format!("die_now+{:#x}", end - start));
+    }
+    let o = load(&f.plain_stripped, &f.empty_root);
+    assert_eq!(o.lookup_return_address(0, false), Lookup::Unknown);
+}
+
+#[test]
 fn stripped_without_rdynamic_has_only_fdes() {
     let Some(f) = fixtures() else { return };
     let o = load(&f.plain_stripped, &f.empty_root);
@@ -550,6 +572,19 @@ fn libc_static_functions_through_libc6_dbg() {
     assert_eq!(s.offset, a - start);
     let loc = s.location.expect("libc6-dbg has lines");
     assert!(loc.file.ends_with("exit.c"), "{loc:?}");
+    // strace: `exit+0x1a`, the return address past noreturn exit's last call.
+    let (exit, exit_size) = o.symbol_by_name("exit").expect("exit");
+    assert_eq!(
+        o.lookup_return_address(exit + exit_size, false).to_string(),
+        format!("exit+{exit_size:#x}")
+    );
+    // .symver names read without their version, as in .dynsym: _IO_file_write, not
+    // _IO_file_write@@GLIBC_2.2.5.
+    let (w, _) = o.symbol_by_name("_IO_file_write").expect("_IO_file_write");
+    assert_eq!(
+        name_of(&o.lookup(w + 1, false)).as_deref(),
+        Some("_IO_file_write")
+    );
     // Aliases: `write` and `__write` (weak), `__libc_write`, `__GI_write`.. (local) share an
     // address; the rule picks a weak one over the locals, then the shortest. Every alias
     // is still found by name.
@@ -648,4 +683,36 @@ fn load_timing() {
             o.debug_status()
         );
     }
+}
+
+#[test]
+fn vdso_image_from_memory() {
+    use std::io::{Read, Seek, SeekFrom};
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let Some(range) = maps
+        .lines()
+        .find(|l| l.ends_with("[vdso]"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|r| r.split_once('-'))
+    else {
+        eprintln!("note: no [vdso] mapping, skipping");
+        return;
+    };
+    let lo = u64::from_str_radix(range.0, 16).expect("maps");
+    let hi = u64::from_str_radix(range.1, 16).expect("maps");
+    let mut mem = std::fs::File::open("/proc/self/mem").expect("/proc/self/mem");
+    mem.seek(SeekFrom::Start(lo)).expect("seek");
+    let mut image = vec![0; usize::try_from(hi - lo).expect("size")];
+    mem.read_exact(&mut image).expect("read vdso");
+    let o = ObjectSymbols::from_bytes("[vdso]", image, &LoadOptions::default()).expect("vdso");
+    assert_eq!(o.symbol_source(), Some(SymbolSource::Dynsym));
+    let (start, size) = o
+        .symbol_by_name("__vdso_clock_gettime")
+        .expect("__vdso_clock_gettime");
+    let Lookup::Symbol(s) = o.lookup(start + size / 2, false) else {
+        panic!()
+    };
+    // `clock_gettime` (weak) and `__vdso_clock_gettime` (global) are aliases.
+    assert_eq!(s.name, "__vdso_clock_gettime");
+    assert!(o.function_bounds(start).is_some(), "the vDSO has .eh_frame");
 }
