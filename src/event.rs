@@ -21,6 +21,8 @@ pub enum Event {
         nr: u64,
         name: String,
         args: Vec<Value>,
+        /// More arguments follow at exit (the entry part ends in `, ` when the line is cut).
+        more: bool,
     },
     /// A syscall exit stop, with every argument. If the printer has this pid's line open it
     /// completes it; if another line interrupted it, it prints `<... name resumed>` and the

@@ -122,6 +122,7 @@ impl Session {
                 nr,
                 name: syscall_name(nr),
                 args: entry.args[..n].iter().flatten().cloned().collect(),
+                more: n < entry.args.len(),
             });
         }
         st.pending = Some(Pending {
@@ -198,6 +199,7 @@ impl Session {
                 nr,
                 name: syscall_name(nr),
                 args: entry.args.iter().flatten().cloned().collect(),
+                more: false,
             });
         }
     }
