@@ -30,6 +30,10 @@ struct Fixtures {
     bad_stripped: PathBuf,
     /// A debug root with nothing in it.
     empty_root: PathBuf,
+    /// A debug root whose `.build-id/NN/REST.debug` for `full` is another ELF file.
+    wrong_root: PathBuf,
+    /// Stripped of .symtab but with its DWARF kept: names of static functions from DWARF.
+    dwarf_nosym: PathBuf,
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
@@ -156,6 +160,22 @@ fn build_fixtures() -> Result<Fixtures, String> {
     let empty_root = dir.join("empty_root");
     mk(&empty_root)?;
 
+    let wrong_root = dir.join("wrong_root");
+    mk(&wrong_root.join(".build-id").join(nn))?;
+    cp(
+        &plain_stripped,
+        &wrong_root
+            .join(".build-id")
+            .join(nn)
+            .join(format!("{rest}.debug")),
+    )?;
+
+    let dwarf_nosym = dir.join("dwarf_nosym");
+    run(Command::new("strip")
+        .args(["--strip-all", "--keep-section=.debug_*", "-o"])
+        .arg(&dwarf_nosym)
+        .arg(&full))?;
+
     Ok(Fixtures {
         dir,
         full,
@@ -168,6 +188,8 @@ fn build_fixtures() -> Result<Fixtures, String> {
         under_root,
         bad_stripped,
         empty_root,
+        wrong_root,
+        dwarf_nosym,
     })
 }
 
@@ -448,6 +470,39 @@ fn debuglink_with_a_wrong_crc_is_refused() {
         o.lookup(start + 1, true),
         Lookup::Unnamed { start, offset: 1 }
     );
+}
+
+#[test]
+fn build_id_path_with_another_build_id_is_refused() {
+    let Some(f) = fixtures() else { return };
+    let o = load(&f.bid_stripped, &f.wrong_root);
+    let DebugStatus::NotFound { refused } = o.debug_status() else {
+        panic!("{:?}", o.debug_status())
+    };
+    assert_eq!(
+        refused.first().map(|a| &a.refusal),
+        Some(&Refusal::BuildIdMismatch)
+    );
+    assert_eq!(o.symbol_source(), Some(SymbolSource::Dynsym));
+}
+
+#[test]
+fn dwarf_names_static_functions_when_there_is_no_symtab() {
+    let Some(f) = fixtures() else { return };
+    let o = load(&f.dwarf_nosym, &f.empty_root);
+    assert_eq!(o.symbol_source(), Some(SymbolSource::Dynsym));
+    assert!(o.has_dwarf());
+    let (start, end) = bounds(f, "hidden_static");
+    let a = start + 5;
+    // Without lines DWARF is not read: the FDE alone.
+    assert_eq!(o.lookup(a, false), Lookup::Unnamed { start, offset: 5 });
+    let Lookup::Symbol(s) = o.lookup(a, true) else {
+        panic!()
+    };
+    assert_eq!(s.name, "hidden_static");
+    assert_eq!(s.source, SymbolSource::Dwarf);
+    assert_eq!((s.start, s.size, s.offset), (start, end - start, 5));
+    assert!(s.location.is_some());
 }
 
 #[test]
