@@ -30,7 +30,12 @@
 //!
 //! With `with_lines`, a symbol also gets `location` (file:line in the outermost function)
 //! and `inlined` (inlined calls at that address, innermost first, each with its file:line).
-//! Names are not demangled: PostgreSQL and libc are C.
+//! DWARF is read only for `with_lines` lookups (parsed on the first one: ~60 ms for libc).
+//! Names are not demangled (PostgreSQL and libc are C); `.symver` suffixes
+//! (`@@GLIBC_2.2.5`) are dropped. Aliases at one address print as one name: a sized
+//! symbol over a zero-sized one, then global over weak over local, then the shortest, then
+//! the first in the table (`write`, not `__libc_write`); [`ObjectSymbols::symbol_by_name`]
+//! finds every alias.
 
 // Nothing calls this from main until `-k` is wired in; the lead drops this line then.
 #![cfg_attr(not(test), allow(dead_code, unused_imports))]
