@@ -16,7 +16,9 @@ pub mod fs;
 mod fs_tables;
 mod fs_util;
 pub mod mem;
+pub mod poll;
 pub mod proc;
+pub mod time;
 pub mod util;
 
 use super::{DecodeOpts, Ret, Tracee, Value, table};
@@ -52,6 +54,8 @@ const GROUPS: &[(EntryFn, ExitFn)] = &[
     (fs::entry, fs::exit),
     (mem::entry, mem::exit),
     (proc::entry, proc::exit),
+    (time::entry, time::exit),
+    (poll::entry, poll::exit),
 ];
 
 /// Decodes the arguments of syscall `nr` at its entry stop.
