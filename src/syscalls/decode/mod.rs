@@ -16,6 +16,9 @@ pub mod fs;
 mod fs_tables;
 mod fs_util;
 pub mod mem;
+pub mod poll;
+pub mod proc;
+pub mod time;
 pub mod util;
 
 use super::{DecodeOpts, Ret, Tracee, Value, table};
@@ -47,7 +50,13 @@ type EntryFn = fn(&str, &Ctx) -> Option<Vec<Option<Value>>>;
 type ExitFn = fn(&str, &Ctx, &mut [Option<Value>], i64, bool) -> Option<Ret>;
 
 /// The decoder groups, asked in order.
-const GROUPS: &[(EntryFn, ExitFn)] = &[(fs::entry, fs::exit), (mem::entry, mem::exit)];
+const GROUPS: &[(EntryFn, ExitFn)] = &[
+    (fs::entry, fs::exit),
+    (mem::entry, mem::exit),
+    (proc::entry, proc::exit),
+    (time::entry, time::exit),
+    (poll::entry, poll::exit),
+];
 
 /// Decodes the arguments of syscall `nr` at its entry stop.
 pub fn decode_entry(nr: u64, raw: &[u64; 6], t: &dyn Tracee, o: &DecodeOpts) -> Entry {
