@@ -1,5 +1,257 @@
 //! Command-line flags, strace-compatible, in one place.
+//!
+//! `pgstrace [OPTIONS] -p PID...` or `pgstrace [OPTIONS] [--] COMMAND [ARGS]`. Every option
+//! means what it means to strace; options that strace does not have are long-only.
 
+use clap::{ArgAction, Parser};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace",
+    version,
+    about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
+    after_help = "Examples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
+)]
+pub struct TraceArgs {
+    /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").
+    #[arg(short = 'p', value_name = "PID")]
+    pub pids: Vec<String>,
+
+    /// Follow forks, vforks and clones (PostgreSQL backends are forks of the postmaster).
+    #[arg(short = 'f', action = ArgAction::Count)]
+    pub follow: u8,
+
+    /// Qualifying expression: trace=SET, signal=SET, status=SET (SET: names, !, %class, all, none).
+    #[arg(short = 'e', value_name = "EXPR")]
+    pub exprs: Vec<String>,
+
+    /// Same as -e trace=SET.
+    #[arg(long = "trace", value_name = "SET")]
+    pub trace: Vec<String>,
+
+    /// Same as -e signal=SET.
+    #[arg(long = "signal", value_name = "SET")]
+    pub signal: Vec<String>,
+
+    /// Same as -e status=SET.
+    #[arg(long = "status", value_name = "SET")]
+    pub status: Vec<String>,
+
+    /// Print paths associated with file descriptor arguments.
+    #[arg(short = 'y', action = ArgAction::Count)]
+    pub decode_fds: u8,
+
+    /// Print the time spent in each syscall.
+    #[arg(short = 'T')]
+    pub durations: bool,
+
+    /// Prefix lines with the time of day (-tt with microseconds, -ttt as epoch seconds).
+    #[arg(short = 't', action = ArgAction::Count)]
+    pub timestamps: u8,
+
+    /// Prefix lines with the time since the previous line.
+    #[arg(short = 'r')]
+    pub relative: bool,
+
+    /// Maximum string size to print (file names are always printed whole).
+    #[arg(short = 's', value_name = "N", default_value_t = 32)]
+    pub string_limit: usize,
+
+    /// Align return values in column N.
+    #[arg(short = 'a', value_name = "N", default_value_t = 40)]
+    pub align: usize,
+
+    /// Write the trace to FILE instead of stderr ("-" for stdout).
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Count time, calls and errors per syscall and print a summary instead of the trace.
+    #[arg(short = 'c')]
+    pub summary_only: bool,
+
+    /// Like -c, but also print the trace.
+    #[arg(short = 'C')]
+    pub summary: bool,
+
+    /// Suppress messages about attaching and detaching (-qq: also about exit status).
+    #[arg(short = 'q', action = ArgAction::Count)]
+    pub quiet: u8,
+
+    /// One JSON object per line per event instead of strace's text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// With -c or -C: a log2 latency histogram per syscall under the summary table.
+    #[arg(long)]
+    pub histogram: bool,
+
+    /// The command to launch and trace.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+/// Parses `-p` values: "123", "1,2", "1 2".
+pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
+    let mut pids = Vec::new();
+    for v in values {
+        for tok in v.split([',', ' ', '\t', '\n']).filter(|t| !t.is_empty()) {
+            let pid: i32 = tok
+                .parse()
+                .map_err(|_| format!("invalid process id: '{}'", tok.escape_default()))?;
+            if pid <= 0 {
+                return Err(format!("invalid process id: '{pid}'"));
+            }
+            if !pids.contains(&pid) {
+                pids.push(pid);
+            }
+        }
+    }
+    Ok(pids)
+}
+
+/// Short options that take a value.
+const VALUE_SHORTS: &str = "eopsa";
+/// Long options that take a value (when not written `--opt=value`).
+const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
+
+/// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
+/// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
+/// the command (the first word that is neither an option nor an option's value) is left as is.
+pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut it = argv.into_iter();
+    if let Some(prog) = it.next() {
+        out.push(prog);
+    }
+    let mut expect_value = false;
+    while let Some(a) = it.next() {
+        if expect_value {
+            out.push(a);
+            expect_value = false;
+            continue;
+        }
+        if a == "--" || !a.starts_with('-') || a == "-" {
+            out.push(a);
+            out.extend(it);
+            break;
+        }
+        if a.starts_with("--") {
+            expect_value = VALUE_LONGS.contains(&a.as_str());
+            out.push(a);
+            continue;
+        }
+        // A short cluster: flags up to the first value-taking letter, whose value is the rest.
+        let body = &a[1..];
+        match body.char_indices().find(|&(_, c)| VALUE_SHORTS.contains(c)) {
+            Some((i, c)) => {
+                let rest = &body[i + c.len_utf8()..];
+                out.push(format!("-{}", &body[..i + c.len_utf8()]));
+                if rest.is_empty() {
+                    expect_value = true;
+                } else {
+                    out.push(rest.strip_prefix('=').unwrap_or(rest).to_string());
+                }
+            }
+            None => out.push(a),
+        }
+    }
+    out
+}
+
+/// Parses the command line and runs; returns the process exit code.
 pub fn run() -> i32 {
-    0
+    let argv = normalise_args(std::env::args().collect());
+    let args = match TraceArgs::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return 0;
+            }
+            // One line: clap's first line without its "error: " prefix.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("pgstrace: {first} (try 'pgstrace --help')");
+            return 1;
+        }
+    };
+    match crate::session::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pgstrace: {e:#}");
+            1
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_lists() {
+        assert_eq!(parse_pids(&["1,2".into(), "3 2".into()]), Ok(vec![1, 2, 3]));
+        assert!(parse_pids(&["x".into()]).is_err());
+        assert!(parse_pids(&["-5".into()]).is_err());
+    }
+
+    #[test]
+    fn strace_style_flags() {
+        let argv = [
+            "pgstrace",
+            "-ff",
+            "-yy",
+            "-ttt",
+            "-etrace=openat",
+            "-s64",
+            "-o",
+            "/tmp/x",
+            "ls",
+            "-l",
+        ];
+        let a = TraceArgs::try_parse_from(normalise_args(argv.map(String::from).to_vec())).unwrap();
+        assert_eq!(a.follow, 2);
+        assert_eq!(a.timestamps, 3);
+        assert_eq!(a.exprs, vec!["trace=openat"]);
+        assert_eq!(a.string_limit, 64);
+        assert_eq!(a.command, vec!["ls", "-l"]);
+    }
+
+    #[test]
+    fn attached_values_split_only_before_the_command() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            normalise_args(v(&[
+                "p",
+                "-fetrace=openat",
+                "-p123",
+                "-o",
+                "f",
+                "cmd",
+                "-etrace=x"
+            ])),
+            v(&[
+                "p",
+                "-fe",
+                "trace=openat",
+                "-p",
+                "123",
+                "-o",
+                "f",
+                "cmd",
+                "-etrace=x"
+            ])
+        );
+        assert_eq!(
+            normalise_args(v(&["p", "--trace", "x", "-c", "--", "-weird"])),
+            v(&["p", "--trace", "x", "-c", "--", "-weird"])
+        );
+    }
 }

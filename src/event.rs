@@ -47,7 +47,11 @@ pub enum Event {
     /// The tracee stopped on a stop signal (group-stop): `--- stopped by SIGSTOP ---`.
     Stopped { pid: i32, time: Timestamp, sig: i32 },
     /// `+++ exited with N +++`. A syscall line still open ends with ` = ?`.
-    Exited { pid: i32, time: Timestamp, code: i32 },
+    Exited {
+        pid: i32,
+        time: Timestamp,
+        code: i32,
+    },
     /// `+++ killed by SIGKILL (core dumped) +++`. A syscall line still open ends with ` = ?`.
     Killed {
         pid: i32,

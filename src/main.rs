@@ -2,6 +2,7 @@
 
 mod cli;
 mod event;
+mod filter;
 mod output;
 mod remote;
 mod session;

@@ -1,1 +1,431 @@
-//! Glue between the ptrace engine, the decoders and the printers.
+//! A tracing session: the glue between the ptrace engine, the decoders, the filters and the
+//! printers. It owns per-tracee syscall state (the pending entry of each tracee), decides what
+//! is shown, and queues events that the printers receive once the tracee runs again.
+
+use crate::cli::{TraceArgs, parse_pids};
+use crate::event::{Event, Timestamp};
+use crate::filter::{Filter, status};
+use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
+use crate::remote::ProcMem;
+use crate::syscalls::decode::{self, Entry};
+use crate::syscalls::{DecodeOpts, Ret, Value, signals, table};
+use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
+use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+
+const RESTART_SYSCALL: u64 = 219;
+const ERESTART_RESTARTBLOCK: i64 = 516;
+
+struct Pending {
+    nr: u64,
+    time: Timestamp,
+    /// `None` when the syscall is not traced (it is not decoded at all).
+    entry: Option<Entry>,
+    /// Whether the entry event went to the printers (it is held back under `-e status=`).
+    emitted: bool,
+}
+
+#[derive(Default)]
+struct PidState {
+    pending: Option<Pending>,
+    /// The syscall that returned ERESTART_RESTARTBLOCK, for `restart_syscall(<... resuming
+    /// interrupted NAME ...>)`.
+    interrupted: Option<u64>,
+}
+
+pub struct Session {
+    filter: Filter,
+    decode: DecodeOpts,
+    /// Decode arguments at all (not under plain `-c`).
+    decoding: bool,
+    sinks: Vec<Box<dyn Sink>>,
+    queue: Vec<Event>,
+    pids: HashMap<i32, PidState>,
+    output_failed: bool,
+}
+
+/// The wall clock now.
+fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn syscall_name(nr: u64) -> String {
+    match table::lookup(nr) {
+        Some(info) => info.name.to_string(),
+        None => format!("syscall_{nr:#x}"),
+    }
+}
+
+impl Session {
+    pub fn new(
+        filter: Filter,
+        decode: DecodeOpts,
+        decoding: bool,
+        sinks: Vec<Box<dyn Sink>>,
+    ) -> Self {
+        Session {
+            filter,
+            decode,
+            decoding,
+            sinks,
+            queue: Vec::new(),
+            pids: HashMap::new(),
+            output_failed: false,
+        }
+    }
+
+    /// Entries are held back until the exit when only some statuses are printed.
+    fn hold_entries(&self) -> bool {
+        self.filter.status != status::ALL
+    }
+
+    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], mem: &ProcMem) {
+        let time = now();
+        let emitted = !self.hold_entries();
+        let st = self.pids.entry(pid).or_default();
+        if !self.filter.traces(nr) {
+            st.pending = Some(Pending {
+                nr,
+                time,
+                entry: None,
+                emitted: false,
+            });
+            return;
+        }
+        let mut entry = if self.decoding {
+            decode::decode_entry(nr, args, mem, &self.decode)
+        } else {
+            Entry {
+                nr,
+                raw: *args,
+                args: Vec::new(),
+            }
+        };
+        if nr == RESTART_SYSCALL && self.decoding {
+            // Kept (not taken): a restart_syscall interrupted again resumes the same call.
+            let what = st
+                .interrupted
+                .map(syscall_name)
+                .unwrap_or_else(|| "call".to_string());
+            entry.args = vec![Some(Value::Raw(format!(
+                "<... resuming interrupted {what} ...>"
+            )))];
+        }
+        if emitted {
+            let n = entry.printable_prefix();
+            self.queue.push(Event::SyscallEntry {
+                pid,
+                time,
+                nr,
+                name: syscall_name(nr),
+                args: entry.args[..n].iter().flatten().cloned().collect(),
+            });
+        }
+        st.pending = Some(Pending {
+            nr,
+            time,
+            entry: Some(entry),
+            emitted,
+        });
+    }
+
+    fn exit(&mut self, pid: i32, rval: i64, is_error: bool, mem: &ProcMem) {
+        let time = now();
+        let st = self.pids.entry(pid).or_default();
+        let Some(p) = st.pending.take() else {
+            // An exit without its entry (we attached mid-syscall): nothing to show.
+            return;
+        };
+        if is_error && -rval == ERESTART_RESTARTBLOCK {
+            if p.nr != RESTART_SYSCALL {
+                st.interrupted = Some(p.nr);
+            }
+        } else if p.nr == RESTART_SYSCALL {
+            st.interrupted = None;
+        }
+        let Some(entry) = p.entry else { return };
+        let (args, ret) = if self.decoding {
+            decode::decode_exit(&entry, rval, is_error, mem, &self.decode)
+        } else if is_error {
+            (Vec::new(), Ret::Error { errno: -rval })
+        } else {
+            (Vec::new(), Ret::Int(rval))
+        };
+        let bit = if is_error && (512..=530).contains(&-rval) {
+            status::UNAVAILABLE
+        } else if is_error {
+            status::FAILED
+        } else {
+            status::SUCCESSFUL
+        };
+        if !p.emitted && !self.filter.shows_status(bit) {
+            return;
+        }
+        self.queue.push(Event::SyscallExit {
+            pid,
+            time,
+            nr: p.nr,
+            name: syscall_name(p.nr),
+            args,
+            raw_args: entry.raw,
+            ret,
+            duration: time.saturating_sub(p.time),
+        });
+    }
+
+    /// A tracee died or was detached with a syscall in flight: the held-back entry is shown
+    /// when its status (unfinished or detached) is wanted.
+    fn flush_pending(&mut self, pid: i32, bit: u8) {
+        let Some(st) = self.pids.remove(&pid) else {
+            return;
+        };
+        let Some(Pending {
+            nr,
+            time,
+            entry: Some(entry),
+            emitted: false,
+        }) = st.pending
+        else {
+            return;
+        };
+        if self.filter.shows_status(bit) {
+            self.queue.push(Event::SyscallEntry {
+                pid,
+                time,
+                nr,
+                name: syscall_name(nr),
+                args: entry.args.iter().flatten().cloned().collect(),
+            });
+        }
+    }
+
+    pub fn finish(&mut self) {
+        self.after_resume();
+        for s in &mut self.sinks {
+            s.finish();
+        }
+    }
+}
+
+impl Handler for Session {
+    fn on_stop(&mut self, stop: &Stop, mem: &ProcMem) {
+        match *stop {
+            Stop::Attached { pid } => {
+                self.pids.entry(pid).or_default();
+                self.queue.push(Event::Attached { pid, time: now() });
+            }
+            Stop::SyscallEntry { pid, nr, ref args } => self.entry(pid, nr, args, mem),
+            Stop::SyscallExit {
+                pid,
+                rval,
+                is_error,
+            } => self.exit(pid, rval, is_error, mem),
+            Stop::Signal {
+                pid,
+                sig,
+                ref siginfo,
+            } => {
+                if self.filter.shows_signal(sig) {
+                    self.queue.push(Event::Signal {
+                        pid,
+                        time: now(),
+                        sig,
+                        info: signals::decode_siginfo(siginfo),
+                    });
+                }
+            }
+            Stop::GroupStop { pid, sig } => {
+                if self.filter.shows_signal(sig) {
+                    self.queue.push(Event::Stopped {
+                        pid,
+                        time: now(),
+                        sig,
+                    });
+                }
+            }
+            Stop::Exec { pid, former } => {
+                if former != pid {
+                    if let Some(st) = self.pids.remove(&former) {
+                        self.pids.insert(pid, st);
+                    }
+                }
+            }
+            Stop::Exited { pid, code } => {
+                self.flush_pending(pid, status::UNFINISHED);
+                self.queue.push(Event::Exited {
+                    pid,
+                    time: now(),
+                    code,
+                });
+            }
+            Stop::Killed { pid, sig, core } => {
+                self.flush_pending(pid, status::UNFINISHED);
+                self.queue.push(Event::Killed {
+                    pid,
+                    time: now(),
+                    sig,
+                    core,
+                });
+            }
+            Stop::Detached { pid } => {
+                self.flush_pending(pid, status::DETACHED);
+                self.queue.push(Event::Detached { pid, time: now() });
+            }
+        }
+    }
+
+    fn after_resume(&mut self) {
+        for ev in self.queue.drain(..) {
+            for s in &mut self.sinks {
+                s.event(&ev);
+            }
+        }
+        if OUTPUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) && !self.output_failed {
+            self.output_failed = true;
+            eprintln!("pgstrace: cannot write the trace output; detaching");
+            trace::request_detach();
+        }
+    }
+}
+
+/// A writer that remembers that a write failed (a closed pipe, a full disk), so that the
+/// session can detach rather than trace on blind.
+struct Watched<W: Write> {
+    inner: W,
+}
+
+static OUTPUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| {
+            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|_| {
+            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+        })
+    }
+}
+
+fn watched<W: Write + 'static>(w: W) -> Box<dyn Write> {
+    Box::new(Watched { inner: w })
+}
+
+/// Opens the trace output: `-o FILE`, `-o -` for stdout, else stderr (line-buffered so an
+/// interactive user sees each line as it happens).
+fn open_output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, bool)> {
+    match path {
+        Some(p) if p.as_os_str() == "-" => {
+            Ok((watched(std::io::LineWriter::new(std::io::stdout())), false))
+        }
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot open output file {}", p.display()))?;
+            Ok((
+                watched(std::io::BufWriter::with_capacity(1 << 16, f)),
+                false,
+            ))
+        }
+        None => {
+            let tty = std::io::stderr().is_terminal();
+            Ok((watched(std::io::LineWriter::new(std::io::stderr())), tty))
+        }
+    }
+}
+
+/// Runs the trace command.
+pub fn run(args: TraceArgs) -> Result<i32> {
+    let pids = parse_pids(&args.pids).map_err(anyhow::Error::msg)?;
+    if pids.is_empty() && args.command.is_empty() {
+        bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
+    }
+    if !pids.is_empty() && !args.command.is_empty() {
+        bail!("-p PID and a command cannot be combined");
+    }
+    if args.histogram && !(args.summary_only || args.summary) {
+        bail!("--histogram goes with -c or -C");
+    }
+    let mut filter = Filter::default();
+    let exprs = args
+        .exprs
+        .iter()
+        .cloned()
+        .chain(args.trace.iter().map(|s| format!("trace={s}")))
+        .chain(args.signal.iter().map(|s| format!("signal={s}")))
+        .chain(args.status.iter().map(|s| format!("status={s}")));
+    for e in exprs {
+        filter
+            .apply(&e)
+            .map_err(|err| anyhow::anyhow!("-e {}: {err}", e.escape_default()))?;
+    }
+    let decode = DecodeOpts {
+        string_limit: args.string_limit,
+        decode_fds: args.decode_fds > 0,
+        ..DecodeOpts::default()
+    };
+
+    let (out, tty) = open_output(args.output.as_deref())?;
+    let colour = tty && std::env::var_os("NO_COLOR").is_none();
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let summary_opts = summary::SummaryOpts {
+        histogram: args.histogram,
+        ..Default::default()
+    };
+    if args.summary_only {
+        sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
+    } else {
+        if args.json {
+            sinks.push(Box::new(JsonPrinter::new(out)));
+        } else {
+            let opts = TextOpts {
+                timestamps: args.timestamps,
+                relative: args.relative,
+                durations: args.durations,
+                align: args.align,
+                follow: args.follow,
+                to_file: args.output.is_some(),
+                quiet: args.quiet,
+                colour,
+            };
+            sinks.push(Box::new(TextPrinter::new(out, opts)));
+        }
+        if args.summary {
+            let (sum_out, _) = open_output(None)?;
+            sinks.push(Box::new(summary::Summary::new(sum_out, summary_opts)));
+        }
+    }
+    let decoding = !args.summary_only;
+    let mut session = Session::new(filter, decode, decoding, sinks);
+    let mut engine = Engine::new(args.follow > 0);
+
+    let launched = !args.command.is_empty();
+    trace::install_detach_signals(launched);
+    if launched {
+        attach::launch(&mut engine, &args.command, &mut session)?;
+    } else {
+        attach::attach_all(&mut engine, &pids, &mut session)?;
+        if args.quiet == 0 {
+            for pid in &pids {
+                eprintln!("pgstrace: Process {pid} attached");
+            }
+        }
+    }
+    let outcome = engine.run(&mut session);
+    session.finish();
+    Ok(match outcome {
+        Outcome::AllGone { launched_code } => launched_code.unwrap_or(0),
+        Outcome::Detached => {
+            if args.quiet == 0 {
+                for pid in &pids {
+                    eprintln!("pgstrace: Process {pid} detached");
+                }
+            }
+            0
+        }
+    })
+}

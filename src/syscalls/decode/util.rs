@@ -21,7 +21,11 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
     let fd = rval as i32;
     Ret::Fd {
         fd,
-        path: if c.o.decode_fds { c.t.fd_path(fd) } else { None },
+        path: if c.o.decode_fds {
+            c.t.fd_path(fd)
+        } else {
+            None
+        },
     }
 }
 

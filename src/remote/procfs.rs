@@ -1,0 +1,105 @@
+//! Small /proc readers: status fields, kernel-thread detection, threads.
+
+use std::fs;
+
+/// The fields of /proc/PID/status that matter to a tracer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    pub name: String,
+    pub state: String,
+    pub ppid: i32,
+    pub tracer_pid: i32,
+    pub uid: u32,
+}
+
+/// Parses the text of /proc/PID/status.
+pub fn parse_status(text: &str) -> Status {
+    let mut st = Status::default();
+    for line in text.lines() {
+        let Some((key, val)) = line.split_once(':') else {
+            continue;
+        };
+        let val = val.trim();
+        match key {
+            "Name" => st.name = val.to_string(),
+            "State" => st.state = val.to_string(),
+            "PPid" => st.ppid = val.parse().unwrap_or(0),
+            "TracerPid" => st.tracer_pid = val.parse().unwrap_or(0),
+            "Uid" => {
+                st.uid = val
+                    .split_whitespace()
+                    .next()
+                    .and_then(|u| u.parse().ok())
+                    .unwrap_or(0)
+            }
+            _ => {}
+        }
+    }
+    st
+}
+
+pub fn status(pid: i32) -> std::io::Result<Status> {
+    fs::read_to_string(format!("/proc/{pid}/status")).map(|t| parse_status(&t))
+}
+
+/// The flags field (9th) of /proc/PID/stat; the comm field may contain spaces and parens, so
+/// fields are counted after the last `)`.
+pub fn parse_stat_flags(text: &str) -> Option<u64> {
+    let rest = &text[text.rfind(')')? + 1..];
+    // After ")": state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8) flags(9).
+    rest.split_whitespace().nth(6)?.parse().ok()
+}
+
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Whether `pid` is a kernel thread (which cannot be traced).
+pub fn is_kernel_thread(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|t| parse_stat_flags(&t))
+        .is_some_and(|f| f & PF_KTHREAD != 0)
+}
+
+/// The thread ids of process `pid` (from /proc/PID/task), the main thread first.
+pub fn threads(pid: i32) -> Vec<i32> {
+    let mut tids: Vec<i32> = fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    tids.sort_by_key(|&t| (t != pid, t));
+    tids
+}
+
+/// The short name (comm) of `pid`, or "?".
+pub fn comm(pid: i32) -> String {
+    fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim_end().to_string())
+        .unwrap_or_else(|_| "?".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields() {
+        let st = parse_status(
+            "Name:\tpostgres\nState:\tS (sleeping)\nPPid:\t1\nTracerPid:\t4242\nUid:\t101\t101\t101\t101\n",
+        );
+        assert_eq!(st.name, "postgres");
+        assert_eq!(st.tracer_pid, 4242);
+        assert_eq!(st.ppid, 1);
+        assert_eq!(st.uid, 101);
+        assert_eq!(parse_status("garbage"), Status::default());
+    }
+
+    #[test]
+    fn stat_flags_after_odd_comm() {
+        let line = "2 (kthr) (d)) S 0 0 0 0 -1 2129984 0 0";
+        assert_eq!(parse_stat_flags(line), Some(2129984));
+        assert_eq!(parse_stat_flags("nonsense"), None);
+        assert!(!is_kernel_thread(std::process::id() as i32));
+    }
+}

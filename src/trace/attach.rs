@@ -1,0 +1,213 @@
+//! Starting to trace: checks that refuse early with a clear reason, `PTRACE_SEIZE` of running
+//! processes, and launching a command.
+
+use super::{Engine, Handler};
+use crate::remote::procfs;
+use nix::errno::Errno;
+use nix::sys::ptrace;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("pid {0}: no such process")]
+    NoSuchProcess(i32),
+    #[error("pid {0} is pgstrace itself")]
+    OurSelf(i32),
+    #[error("pid {pid} ({comm}) is a kernel thread, which cannot be traced")]
+    KernelThread { pid: i32, comm: String },
+    #[error("pid {pid} ({comm}) is already traced by pid {tracer} ({tracer_comm})")]
+    AlreadyTraced {
+        pid: i32,
+        comm: String,
+        tracer: i32,
+        tracer_comm: String,
+    },
+    #[error(
+        "pid {pid} ({comm}): permission denied: tracing another user's process needs root or CAP_SYS_PTRACE"
+    )]
+    Permission { pid: i32, comm: String },
+    #[error("pid {pid}: cannot attach: {errno}")]
+    Other { pid: i32, errno: Errno },
+    #[error("cannot find command '{0}' in PATH")]
+    CommandNotFound(String),
+    #[error("cannot launch '{cmd}': {errno}")]
+    Launch { cmd: String, errno: Errno },
+}
+
+/// Everything that can be said about `pid` before touching it.
+pub fn check(pid: i32) -> Result<(), AttachError> {
+    if pid <= 0 || !Path::new(&format!("/proc/{pid}")).exists() {
+        return Err(AttachError::NoSuchProcess(pid));
+    }
+    if pid == std::process::id() as i32 {
+        return Err(AttachError::OurSelf(pid));
+    }
+    let comm = procfs::comm(pid);
+    if procfs::is_kernel_thread(pid) {
+        return Err(AttachError::KernelThread { pid, comm });
+    }
+    let st = procfs::status(pid).map_err(|_| AttachError::NoSuchProcess(pid))?;
+    if st.tracer_pid != 0 {
+        return Err(AttachError::AlreadyTraced {
+            pid,
+            comm,
+            tracer: st.tracer_pid,
+            tracer_comm: procfs::comm(st.tracer_pid),
+        });
+    }
+    Ok(())
+}
+
+fn seize_one(engine: &Engine, tid: i32, pid: i32) -> Result<(), AttachError> {
+    let p = Pid::from_raw(tid);
+    ptrace::seize(p, engine.options()).map_err(|e| match e {
+        Errno::ESRCH => AttachError::NoSuchProcess(pid),
+        Errno::EPERM => {
+            // EPERM also means "already traced" when a tracer raced us.
+            match procfs::status(tid) {
+                Ok(st) if st.tracer_pid != 0 => AttachError::AlreadyTraced {
+                    pid,
+                    comm: procfs::comm(pid),
+                    tracer: st.tracer_pid,
+                    tracer_comm: procfs::comm(st.tracer_pid),
+                },
+                _ => AttachError::Permission {
+                    pid,
+                    comm: procfs::comm(pid),
+                },
+            }
+        }
+        errno => AttachError::Other { pid, errno },
+    })?;
+    // The first stop: a PTRACE_EVENT_STOP that the wait loop resumes into syscall tracing.
+    let _ = ptrace::interrupt(p);
+    Ok(())
+}
+
+/// Seizes every process in `pids` (every thread of each under `-f`). All are checked before
+/// any is touched; if one seize fails, those already seized are released before returning.
+pub fn attach_all(
+    engine: &mut Engine,
+    pids: &[i32],
+    h: &mut dyn Handler,
+) -> Result<(), AttachError> {
+    for &pid in pids {
+        check(pid)?;
+    }
+    let mut seized = Vec::new();
+    for &pid in pids {
+        let tids = if engine.follow {
+            procfs::threads(pid)
+        } else {
+            vec![pid]
+        };
+        let tids = if tids.is_empty() { vec![pid] } else { tids };
+        for tid in tids {
+            if seized.contains(&tid) {
+                continue;
+            }
+            match seize_one(engine, tid, pid) {
+                Ok(()) => seized.push(tid),
+                Err(e) => {
+                    for &t in &seized {
+                        release(t);
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+    for tid in seized {
+        engine.add_seized(tid, false, h);
+    }
+    Ok(())
+}
+
+/// Undo a seize from before the wait loop ran: wait for the interrupt stop, then detach.
+fn release(tid: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid/ptrace on our own tracee.
+    unsafe {
+        libc::waitpid(tid, &mut status, libc::__WALL);
+        libc::ptrace(libc::PTRACE_DETACH, tid, 0, 0);
+    }
+}
+
+/// Finds `cmd` as execvp would: as given when it contains a slash, else along PATH.
+pub fn resolve_command(cmd: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let is_exec = |p: &Path| {
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if cmd.contains('/') {
+        let p = PathBuf::from(cmd);
+        return is_exec(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|d| d.join(cmd))
+        .find(|p| is_exec(p))
+}
+
+/// Forks and execs `argv` under tracing. The child stops itself before exec so that it can be
+/// seized; the engine hides everything it does until it calls execve.
+pub fn launch(
+    engine: &mut Engine,
+    argv: &[String],
+    h: &mut dyn Handler,
+) -> Result<i32, AttachError> {
+    let cmd = argv.first().cloned().unwrap_or_default();
+    let path = resolve_command(&cmd).ok_or_else(|| AttachError::CommandNotFound(cmd.clone()))?;
+    let to_c = |s: &str| {
+        CString::new(s.as_bytes()).map_err(|_| AttachError::Launch {
+            cmd: cmd.clone(),
+            errno: Errno::EINVAL,
+        })
+    };
+    use std::os::unix::ffi::OsStrExt;
+    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| AttachError::Launch {
+        cmd: cmd.clone(),
+        errno: Errno::EINVAL,
+    })?;
+    let cargs = argv
+        .iter()
+        .map(|a| to_c(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: the child only calls async-signal-safe functions (raise, execv, _exit) on
+    // memory prepared before the fork.
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(AttachError::Launch {
+            cmd,
+            errno: Errno::last(),
+        });
+    }
+    if child == 0 {
+        // SAFETY: see above.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+            libc::execv(cpath.as_ptr(), ptrs.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child to stop.
+    unsafe {
+        libc::waitpid(child, &mut status, libc::WUNTRACED);
+    }
+    let p = Pid::from_raw(child);
+    if let Err(errno) = ptrace::seize(p, engine.options()) {
+        let _ = kill(p, Signal::SIGKILL);
+        return Err(AttachError::Launch { cmd, errno });
+    }
+    engine.add_seized(child, true, h);
+    let _ = kill(p, Signal::SIGCONT);
+    Ok(child)
+}

@@ -1,0 +1,69 @@
+//! SIGINT, SIGTERM and SIGHUP make the tracer detach cleanly.
+//!
+//! The handler only sets a flag. The wait loop checks it before every `waitpid`; a signal that
+//! lands in between would leave the loop blocked until the next tracee stop (which, for a
+//! sleeping backend, may never come), so the handler also arms a repeating timer whose
+//! SIGALRM keeps interrupting `waitpid` with EINTR until the loop has seen the flag.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_detach_signal(_sig: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    let tick = libc::timeval {
+        tv_sec: 0,
+        tv_usec: 50_000,
+    };
+    let it = libc::itimerval {
+        it_interval: tick,
+        it_value: tick,
+    };
+    // SAFETY: setitimer is a plain syscall, safe to call from a signal handler.
+    unsafe {
+        libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut());
+    }
+}
+
+extern "C" fn on_alarm(_sig: libc::c_int) {}
+
+fn install(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
+    // SAFETY: installing a handler that only touches an atomic and calls setitimer; no
+    // SA_RESTART so that a blocked waitpid returns EINTR.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        libc::sigaction(sig, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Installs the detach handlers. With a launched command, SIGINT and SIGQUIT from the
+/// terminal reach the command itself and we report what it does with them, as strace does, so
+/// they are ignored here; SIGTERM and SIGHUP still detach.
+pub fn install_detach_signals(launched: bool) {
+    install(libc::SIGTERM, on_detach_signal);
+    install(libc::SIGHUP, on_detach_signal);
+    install(libc::SIGALRM, on_alarm);
+    if launched {
+        // SAFETY: setting dispositions to SIG_IGN.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            libc::signal(libc::SIGQUIT, libc::SIG_IGN);
+        }
+    } else {
+        install(libc::SIGINT, on_detach_signal);
+    }
+}
+
+/// Whether a detach signal arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Asks the wait loop to detach from everything, as a detach signal would (used when the
+/// trace output cannot be written any more).
+pub fn request_detach() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
