@@ -180,6 +180,10 @@ fn free_port() -> Result<u16> {
 }
 
 /// A running throwaway cluster. Dropping it stops the server and removes its directory.
+///
+/// Keep it on the thread that started it: the postmaster has PR_SET_PDEATHSIG=SIGKILL, which
+/// the kernel fires when the spawning *thread* exits (a cluster shared from a static would die
+/// with the first test's thread).
 pub struct PgCluster {
     dir: Option<tempfile::TempDir>,
     data: PathBuf,
