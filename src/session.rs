@@ -43,6 +43,8 @@ pub struct Session {
     queue: Vec<Event>,
     pids: HashMap<i32, PidState>,
     output_failed: bool,
+    /// Events went to the printers since they were last flushed.
+    unflushed: bool,
 }
 
 /// The wall clock now.
@@ -74,6 +76,7 @@ impl Session {
             queue: Vec::new(),
             pids: HashMap::new(),
             output_failed: false,
+            unflushed: false,
         }
     }
 
@@ -279,7 +282,19 @@ impl Handler for Session {
         }
     }
 
+    fn has_idle_work(&self) -> bool {
+        self.unflushed
+    }
+
+    fn idle(&mut self) {
+        self.unflushed = false;
+        for s in &mut self.sinks {
+            s.flush();
+        }
+    }
+
     fn after_resume(&mut self) {
+        self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
             for s in &mut self.sinks {
                 s.event(&ev);
@@ -290,6 +305,19 @@ impl Handler for Session {
             eprintln!("pgstrace: cannot write the trace output; detaching");
             trace::request_detach();
         }
+    }
+}
+
+/// One output written by two printers (`-C`).
+#[derive(Clone)]
+struct SharedOut(std::rc::Rc<std::cell::RefCell<Box<dyn Write>>>);
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
     }
 }
 
@@ -372,6 +400,9 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     };
 
     let (out, tty) = open_output(args.output.as_deref())?;
+    // -C prints the trace and then the table into the same output, as strace does.
+    let shared = SharedOut(std::rc::Rc::new(std::cell::RefCell::new(out)));
+    let out: Box<dyn Write> = Box::new(shared.clone());
     let colour = tty && std::env::var_os("NO_COLOR").is_none();
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let summary_opts = summary::SummaryOpts {
@@ -397,8 +428,10 @@ pub fn run(args: TraceArgs) -> Result<i32> {
             sinks.push(Box::new(TextPrinter::new(out, opts)));
         }
         if args.summary {
-            let (sum_out, _) = open_output(None)?;
-            sinks.push(Box::new(summary::Summary::new(sum_out, summary_opts)));
+            sinks.push(Box::new(summary::Summary::new(
+                Box::new(shared.clone()),
+                summary_opts,
+            )));
         }
     }
     let decoding = !args.summary_only;

@@ -131,20 +131,6 @@ fn attach_to_kernel_thread() {
 }
 
 #[test]
-fn attach_to_own_test_process() {
-    let me = std::process::id().to_string();
-    // A short timeout: a pgstrace that wrongly attaches slows every other test meanwhile.
-    let out = Proc::spawn(pgstrace(&["-p", &me])).wait(Duration::from_secs(15));
-    assert_one_error("-p <the test process, pgstrace's parent>", &out);
-    let mine = i32::try_from(std::process::id()).unwrap_or(0);
-    assert_eq!(
-        proc_state(mine).map(|s| s.1),
-        Some(0),
-        "test process traced"
-    );
-}
-
-#[test]
 fn attach_to_itself() {
     // `exec` keeps the shell's pid, so $$ is pgstrace's own pid.
     let bin = pgstrace_bin();

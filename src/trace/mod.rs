@@ -71,6 +71,12 @@ pub trait Handler {
     fn on_stop(&mut self, stop: &Stop, mem: &ProcMem);
     /// Called after the tracee was resumed.
     fn after_resume(&mut self);
+    /// Whether [`Handler::idle`] has work (buffered output).
+    fn has_idle_work(&self) -> bool {
+        false
+    }
+    /// Called before the engine blocks waiting for the next stop.
+    fn idle(&mut self) {}
 }
 
 #[derive(Debug, Default)]
@@ -147,8 +153,18 @@ impl Engine {
                 };
             }
             let mut status: libc::c_int = 0;
-            // SAFETY: plain waitpid(2) into a local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            let mut pid = 0;
+            if h.has_idle_work() {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+                if pid == 0 {
+                    h.idle();
+                }
+            }
+            if pid == 0 {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            }
             if pid < 0 {
                 match Errno::last() {
                     Errno::EINTR => continue,
