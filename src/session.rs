@@ -8,13 +8,14 @@ use crate::filter::{Filter, status};
 use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
 use crate::remote::ProcMem;
 use crate::syscalls::decode::{self, Entry};
-use crate::syscalls::{DecodeOpts, Ret, Value, signals, table};
+use crate::syscalls::{DecodeOpts, Ret, signals, table};
 use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 const RESTART_SYSCALL: u64 = 219;
+const RT_SIGRETURN: u64 = 15;
 const ERESTART_RESTARTBLOCK: i64 = 516;
 
 struct Pending {
@@ -85,7 +86,7 @@ impl Session {
         self.filter.status != status::ALL
     }
 
-    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], mem: &ProcMem) {
+    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], sp: u64, mem: &ProcMem) {
         let time = now();
         let emitted = !self.hold_entries();
         let st = self.pids.entry(pid).or_default();
@@ -113,9 +114,10 @@ impl Session {
                 .interrupted
                 .map(syscall_name)
                 .unwrap_or_else(|| "call".to_string());
-            entry.args = vec![Some(Value::Raw(format!(
-                "<... resuming interrupted {what} ...>"
-            )))];
+            entry.args = vec![Some(decode::proc::restart_arg(&what))];
+        }
+        if nr == RT_SIGRETURN && self.decoding {
+            entry.args = vec![Some(decode::proc::sigreturn_arg(mem, sp))];
         }
         if emitted {
             let n = entry.printable_prefix();
@@ -222,7 +224,12 @@ impl Handler for Session {
                 self.pids.entry(pid).or_default();
                 self.queue.push(Event::Attached { pid, time: now() });
             }
-            Stop::SyscallEntry { pid, nr, ref args } => self.entry(pid, nr, args, mem),
+            Stop::SyscallEntry {
+                pid,
+                nr,
+                ref args,
+                sp,
+            } => self.entry(pid, nr, args, sp, mem),
             Stop::SyscallExit {
                 pid,
                 rval,

@@ -24,10 +24,12 @@ pub enum Stop {
     Attached {
         pid: i32,
     },
+    /// `sp` is the stack pointer at entry (rt_sigreturn's frame lies there).
     SyscallEntry {
         pid: i32,
         nr: u64,
         args: [u64; 6],
+        sp: u64,
     },
     SyscallExit {
         pid: i32,
@@ -248,11 +250,13 @@ impl Engine {
                             pid,
                             nr: info.u.entry.nr,
                             args: info.u.entry.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_SECCOMP => Some(Stop::SyscallEntry {
                             pid,
                             nr: info.u.seccomp.nr,
                             args: info.u.seccomp.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_EXIT => Some(Stop::SyscallExit {
                             pid,
