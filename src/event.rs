@@ -64,18 +64,3 @@ pub enum Event {
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
 }
-
-impl Event {
-    pub fn pid(&self) -> i32 {
-        match self {
-            Event::Attached { pid, .. }
-            | Event::SyscallEntry { pid, .. }
-            | Event::SyscallExit { pid, .. }
-            | Event::Signal { pid, .. }
-            | Event::Stopped { pid, .. }
-            | Event::Exited { pid, .. }
-            | Event::Killed { pid, .. }
-            | Event::Detached { pid, .. } => *pid,
-        }
-    }
-}

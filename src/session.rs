@@ -249,7 +249,7 @@ impl Handler for Session {
                     });
                 }
             }
-            Stop::GroupStop { pid, sig } => {
+            Stop::Grouped { pid, sig } => {
                 if self.filter.shows_signal(sig) {
                     self.queue.push(Event::Stopped {
                         pid,
@@ -259,10 +259,10 @@ impl Handler for Session {
                 }
             }
             Stop::Exec { pid, former } => {
-                if former != pid {
-                    if let Some(st) = self.pids.remove(&former) {
-                        self.pids.insert(pid, st);
-                    }
+                if former != pid
+                    && let Some(st) = self.pids.remove(&former)
+                {
+                    self.pids.insert(pid, st);
                 }
             }
             Stop::Exited { pid, code } => {
@@ -414,7 +414,6 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let summary_opts = summary::SummaryOpts {
         histogram: args.histogram,
-        ..Default::default()
     };
     if args.summary_only {
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));

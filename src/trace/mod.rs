@@ -43,7 +43,7 @@ pub enum Stop {
         siginfo: [u8; 128],
     },
     /// The tracee entered a group-stop (SIGSTOP, SIGTSTP, ...).
-    GroupStop {
+    Grouped {
         pid: i32,
         sig: i32,
     },
@@ -136,10 +136,6 @@ impl Engine {
         }
         h.on_stop(&Stop::Attached { pid }, &ProcMem::new(pid));
         h.after_resume();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.tracees.is_empty()
     }
 
     /// Runs the wait loop until every tracee is gone or a detach signal arrives.
@@ -267,10 +263,10 @@ impl Engine {
                     }
                 };
                 if let (Some(stop), Some(t)) = (stop, self.tracees.get_mut(&pid)) {
-                    if t.launching {
-                        if let Stop::SyscallEntry { nr, .. } = stop {
-                            t.launching = !(nr == EXECVE || nr == EXECVEAT);
-                        }
+                    if t.launching
+                        && let Stop::SyscallEntry { nr, .. } = stop
+                    {
+                        t.launching = !(nr == EXECVE || nr == EXECVEAT);
                     }
                     if !t.launching {
                         h.on_stop(&stop, mem);
@@ -309,7 +305,7 @@ impl Engine {
                 if STOP_SIGNALS.contains(&sig) {
                     // A group-stop: keep the tracee stopped but let us see SIGCONT.
                     if !self.launching(pid) {
-                        h.on_stop(&Stop::GroupStop { pid, sig }, mem);
+                        h.on_stop(&Stop::Grouped { pid, sig }, mem);
                     }
                     // SAFETY: PTRACE_LISTEN takes no data.
                     unsafe {

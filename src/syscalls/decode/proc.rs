@@ -340,7 +340,7 @@ const RLIMITS: &[(u64, &str)] = &[
 fn rlim(v: u64) -> Value {
     if v == u64::MAX {
         Value::sym("RLIM64_INFINITY")
-    } else if v > 1024 && v % 1024 == 0 {
+    } else if v > 1024 && v.is_multiple_of(1024) {
         Value::Raw(format!("{}*1024", v / 1024))
     } else {
         Value::UInt(v)

@@ -168,15 +168,6 @@ pub fn flags(value: u64, table: &[(u64, &'static str)]) -> Value {
     Value::Flags(names)
 }
 
-/// A constant from a table of `(value, name)`, else the number in decimal.
-pub fn sym_or_int(value: i64, table: &[(i64, &'static str)]) -> Value {
-    table
-        .iter()
-        .find(|&&(v, _)| v == value)
-        .map(|&(_, n)| Value::sym(n))
-        .unwrap_or(Value::Int(value))
-}
-
 /// A `struct timespec` at `addr`: `{tv_sec=1, tv_nsec=2}`, or the address if unreadable.
 pub fn timespec(c: &Ctx, addr: u64) -> Value {
     match read_bytes::<16>(c, addr) {
@@ -196,48 +187,6 @@ pub fn timeval(c: &Ctx, addr: u64) -> Value {
             ("tv_usec", Value::Int(le_i64(&b, 8))),
         ]),
         None => Value::Ptr(addr),
-    }
-}
-
-#[cfg(test)]
-pub mod fake {
-    //! A tracee made of a few byte regions, for decoder tests.
-    use crate::syscalls::Tracee;
-    use std::collections::HashMap;
-
-    #[derive(Default)]
-    pub struct FakeTracee {
-        pub regions: Vec<(u64, Vec<u8>)>,
-        pub fds: HashMap<i32, String>,
-    }
-
-    impl FakeTracee {
-        pub fn with(mut self, addr: u64, bytes: &[u8]) -> Self {
-            self.regions.push((addr, bytes.to_vec()));
-            self
-        }
-        pub fn with_fd(mut self, fd: i32, path: &str) -> Self {
-            self.fds.insert(fd, path.to_string());
-            self
-        }
-    }
-
-    impl Tracee for FakeTracee {
-        fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
-            for (start, bytes) in &self.regions {
-                let end = start + bytes.len() as u64;
-                if addr >= *start && addr < end {
-                    let off = (addr - start) as usize;
-                    let n = buf.len().min(bytes.len() - off);
-                    buf[..n].copy_from_slice(&bytes[off..off + n]);
-                    return n;
-                }
-            }
-            0
-        }
-        fn fd_path(&self, fd: i32) -> Option<String> {
-            self.fds.get(&fd).cloned()
-        }
     }
 }
 
@@ -380,4 +329,46 @@ pub fn render(v: &Value) -> String {
 /// A `name=value` argument, as strace prints clone's: `child_stack=NULL`.
 pub fn named(name: &str, v: &Value) -> Value {
     Value::Raw(format!("{name}={}", render(v)))
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A tracee made of a few byte regions, for decoder tests.
+    use crate::syscalls::Tracee;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    pub struct FakeTracee {
+        pub regions: Vec<(u64, Vec<u8>)>,
+        pub fds: HashMap<i32, String>,
+    }
+
+    impl FakeTracee {
+        pub fn with(mut self, addr: u64, bytes: &[u8]) -> Self {
+            self.regions.push((addr, bytes.to_vec()));
+            self
+        }
+        pub fn with_fd(mut self, fd: i32, path: &str) -> Self {
+            self.fds.insert(fd, path.to_string());
+            self
+        }
+    }
+
+    impl Tracee for FakeTracee {
+        fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
+            for (start, bytes) in &self.regions {
+                let end = start + bytes.len() as u64;
+                if addr >= *start && addr < end {
+                    let off = (addr - start) as usize;
+                    let n = buf.len().min(bytes.len() - off);
+                    buf[..n].copy_from_slice(&bytes[off..off + n]);
+                    return n;
+                }
+            }
+            0
+        }
+        fn fd_path(&self, fd: i32) -> Option<String> {
+            self.fds.get(&fd).cloned()
+        }
+    }
 }
