@@ -512,7 +512,7 @@ fn cmsgs(c: &Ctx, addr: u64, len: u64) -> Value {
             break;
         }
         // Each message is padded to 8 bytes.
-        off = off.saturating_add(clen.div_ceil(8) * 8);
+        off = off.saturating_add(clen.div_ceil(8).saturating_mul(8));
     }
     Value::Array(items)
 }

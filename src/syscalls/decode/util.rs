@@ -199,48 +199,6 @@ pub fn timeval(c: &Ctx, addr: u64) -> Value {
     }
 }
 
-#[cfg(test)]
-pub mod fake {
-    //! A tracee made of a few byte regions, for decoder tests.
-    use crate::syscalls::Tracee;
-    use std::collections::HashMap;
-
-    #[derive(Default)]
-    pub struct FakeTracee {
-        pub regions: Vec<(u64, Vec<u8>)>,
-        pub fds: HashMap<i32, String>,
-    }
-
-    impl FakeTracee {
-        pub fn with(mut self, addr: u64, bytes: &[u8]) -> Self {
-            self.regions.push((addr, bytes.to_vec()));
-            self
-        }
-        pub fn with_fd(mut self, fd: i32, path: &str) -> Self {
-            self.fds.insert(fd, path.to_string());
-            self
-        }
-    }
-
-    impl Tracee for FakeTracee {
-        fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
-            for (start, bytes) in &self.regions {
-                let end = start + bytes.len() as u64;
-                if addr >= *start && addr < end {
-                    let off = (addr - start) as usize;
-                    let n = buf.len().min(bytes.len() - off);
-                    buf[..n].copy_from_slice(&bytes[off..off + n]);
-                    return n;
-                }
-            }
-            0
-        }
-        fn fd_path(&self, fd: i32) -> Option<String> {
-            self.fds.get(&fd).cloned()
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers added for the proc, net, time and poll groups.
 // ---------------------------------------------------------------------------------------------
@@ -380,4 +338,46 @@ pub fn render(v: &Value) -> String {
 /// A `name=value` argument, as strace prints clone's: `child_stack=NULL`.
 pub fn named(name: &str, v: &Value) -> Value {
     Value::Raw(format!("{name}={}", render(v)))
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A tracee made of a few byte regions, for decoder tests.
+    use crate::syscalls::Tracee;
+    use std::collections::HashMap;
+
+    #[derive(Default)]
+    pub struct FakeTracee {
+        pub regions: Vec<(u64, Vec<u8>)>,
+        pub fds: HashMap<i32, String>,
+    }
+
+    impl FakeTracee {
+        pub fn with(mut self, addr: u64, bytes: &[u8]) -> Self {
+            self.regions.push((addr, bytes.to_vec()));
+            self
+        }
+        pub fn with_fd(mut self, fd: i32, path: &str) -> Self {
+            self.fds.insert(fd, path.to_string());
+            self
+        }
+    }
+
+    impl Tracee for FakeTracee {
+        fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
+            for (start, bytes) in &self.regions {
+                let end = start + bytes.len() as u64;
+                if addr >= *start && addr < end {
+                    let off = (addr - start) as usize;
+                    let n = buf.len().min(bytes.len() - off);
+                    buf[..n].copy_from_slice(&bytes[off..off + n]);
+                    return n;
+                }
+            }
+            0
+        }
+        fn fd_path(&self, fd: i32) -> Option<String> {
+            self.fds.get(&fd).cloned()
+        }
+    }
 }
