@@ -208,6 +208,10 @@ impl Sink for JsonPrinter {
         }
     }
 
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
     fn finish(&mut self) {
         let _ = self.out.flush();
     }

@@ -468,6 +468,10 @@ impl Sink for TextPrinter {
         self.flush_notes();
     }
 
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
     fn finish(&mut self) {
         // A line left open (the trace ended mid-call) still gets its newline.
         if self.current.take().is_some() {

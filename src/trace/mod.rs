@@ -24,10 +24,12 @@ pub enum Stop {
     Attached {
         pid: i32,
     },
+    /// `sp` is the stack pointer at entry (rt_sigreturn's frame lies there).
     SyscallEntry {
         pid: i32,
         nr: u64,
         args: [u64; 6],
+        sp: u64,
     },
     SyscallExit {
         pid: i32,
@@ -71,6 +73,12 @@ pub trait Handler {
     fn on_stop(&mut self, stop: &Stop, mem: &ProcMem);
     /// Called after the tracee was resumed.
     fn after_resume(&mut self);
+    /// Whether [`Handler::idle`] has work (buffered output).
+    fn has_idle_work(&self) -> bool {
+        false
+    }
+    /// Called before the engine blocks waiting for the next stop.
+    fn idle(&mut self) {}
 }
 
 #[derive(Debug, Default)]
@@ -147,8 +155,18 @@ impl Engine {
                 };
             }
             let mut status: libc::c_int = 0;
-            // SAFETY: plain waitpid(2) into a local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            let mut pid = 0;
+            if h.has_idle_work() {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+                if pid == 0 {
+                    h.idle();
+                }
+            }
+            if pid == 0 {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            }
             if pid < 0 {
                 match Errno::last() {
                     Errno::EINTR => continue,
@@ -232,11 +250,13 @@ impl Engine {
                             pid,
                             nr: info.u.entry.nr,
                             args: info.u.entry.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_SECCOMP => Some(Stop::SyscallEntry {
                             pid,
                             nr: info.u.seccomp.nr,
                             args: info.u.seccomp.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_EXIT => Some(Stop::SyscallExit {
                             pid,
