@@ -106,7 +106,6 @@ fn stack_t(c: &Ctx, addr: u64) -> Value {
 /// The `rt_sigreturn` argument, `{mask=[...]}`, read from the signal frame: at the entry stop
 /// `sp` points just past the frame's return address, at the `ucontext`, whose `uc_sigmask`
 /// lies after the flags, link, stack and the 256-byte machine context.
-#[allow(dead_code)] // for the session layer, which has the stack pointer
 pub fn sigreturn_arg(t: &dyn Tracee, sp: u64) -> Value {
     let mut b = [0u8; 8];
     let mask = if t.read_mem(sp.wrapping_add(296), &mut b) == 8 {
@@ -118,7 +117,6 @@ pub fn sigreturn_arg(t: &dyn Tracee, sp: u64) -> Value {
 }
 
 /// The `restart_syscall` argument once the session knows which call was interrupted.
-#[allow(dead_code)] // for the session layer, which remembers interrupted calls
 pub fn restart_arg(interrupted: &str) -> Value {
     Value::Raw(format!("<... resuming interrupted {interrupted} ...>"))
 }
