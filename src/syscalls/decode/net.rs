@@ -8,8 +8,8 @@
 
 use super::Ctx;
 use super::util::{
-    buffer, default_ret, fd, fd_ret, flags, le_u32, le_u64, quote, read_bytes, read_vec, unknown,
-    xlat,
+    buffer, default_ret, fd, fd_ret, flags, le_u32, le_u64, quote, quote_hex, read_bytes, read_vec,
+    unknown, xlat,
 };
 use crate::syscalls::{Ret, Value};
 use std::borrow::Cow;
@@ -427,8 +427,16 @@ fn optval(c: &Ctx, lvl: u64, name: u64, addr: u64, len: u64, short_as_ptr: bool)
             None => Value::Ptr(addr),
         };
     }
-    if len < 4 && short_as_ptr {
-        return Value::Ptr(addr);
+    if len < 4 {
+        // setsockopt shows an address; getsockopt the bytes, in hex.
+        if short_as_ptr {
+            return Value::Ptr(addr);
+        }
+        return match read_vec(c, addr, len as usize) {
+            Some(b) if b.len() == len as usize => Value::Raw(quote_hex(&b)),
+            _ if len == 0 => Value::Raw("\"\"".into()),
+            _ => Value::Ptr(addr),
+        };
     }
     buffer(c, addr, len)
 }
@@ -1148,7 +1156,9 @@ mod tests {
             .with(0x1100, &4u32.to_le_bytes())
             .with(0x1200, &[1, 0, 0, 0, 5, 0, 0, 0])
             .with(0x1300, &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-            .with(0x1400, &131_072u32.to_le_bytes());
+            .with(0x1400, &131_072u32.to_le_bytes())
+            .with(0x1500, &[0, 0x40])
+            .with(0x1600, &2u32.to_le_bytes());
         let cases: &[(&str, [u64; 6], i64, &str)] = &[
             (
                 "setsockopt",
@@ -1215,6 +1225,12 @@ mod tests {
                 [4, 1, 8, 0x1400, 0x1100, 0],
                 0,
                 "getsockopt(4, SOL_SOCKET, SO_RCVBUF, [131072], [4]) = 0",
+            ),
+            (
+                "getsockopt",
+                [3, 1, 7, 0x1500, 0x1600, 0],
+                0,
+                "getsockopt(3, SOL_SOCKET, SO_SNDBUF, \"\\x00\\x40\", [2]) = 0",
             ),
         ];
         for (name, raw, rv, want) in cases {
