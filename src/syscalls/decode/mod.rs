@@ -16,6 +16,7 @@ pub mod fs;
 mod fs_tables;
 mod fs_util;
 pub mod mem;
+pub mod net;
 pub mod poll;
 pub mod proc;
 pub mod time;
@@ -56,6 +57,7 @@ const GROUPS: &[(EntryFn, ExitFn)] = &[
     (proc::entry, proc::exit),
     (time::entry, time::exit),
     (poll::entry, poll::exit),
+    (net::entry, net::exit),
 ];
 
 /// Decodes the arguments of syscall `nr` at its entry stop.

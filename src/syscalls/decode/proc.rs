@@ -177,16 +177,20 @@ fn clone_args(c: &Ctx, addr: u64, size: u64) -> Value {
     };
     let fl = le_u64(&b, 0);
     let mut f = vec![("flags", flags(fl, CLONE_FLAGS))];
-    for (name, off) in [("pidfd", 8), ("child_tid", 16), ("parent_tid", 24)] {
-        let p = le_u64(&b, off);
-        if p != 0 {
-            f.push((name, Value::Ptr(p)));
+    // Pointer fields show when a flag makes the kernel use them.
+    for (name, off, flag) in [
+        ("pidfd", 8, 0x1000),
+        ("child_tid", 16, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID),
+        ("parent_tid", 24, CLONE_PARENT_SETTID),
+    ] {
+        if fl & flag != 0 {
+            f.push((name, Value::Ptr(le_u64(&b, off))));
         }
     }
     f.push(("exit_signal", sig_arg(le_u64(&b, 32))));
     f.push(("stack", Value::Ptr(le_u64(&b, 40))));
     f.push(("stack_size", hex0(le_u64(&b, 48))));
-    if le_u64(&b, 56) != 0 {
+    if fl & CLONE_SETTLS != 0 {
         f.push(("tls", Value::Ptr(le_u64(&b, 56))));
     }
     if n >= 80 && le_u64(&b, 64) != 0 {
@@ -567,7 +571,7 @@ const PR_OPTIONS: &[(u64, &str)] = &[
     (37, "PR_GET_CHILD_SUBREAPER"),
     (38, "PR_SET_NO_NEW_PRIVS"),
     (39, "PR_GET_NO_NEW_PRIVS"),
-    (0x5956_4d41, "PR_SET_VMA"),
+    (0x5356_4d41, "PR_SET_VMA"),
 ];
 
 const DUMPABLE: &[(u64, &str)] = &[
@@ -642,6 +646,37 @@ fn prctl(c: &Ctx) -> Slots {
                 .unwrap_or_else(|| unknown(a[1], "CAP_???"));
             vec![s(name), s(cap)]
         }
+        35 => {
+            let sub = xlat(
+                a[1],
+                &[
+                    (1, "PR_SET_MM_START_CODE"),
+                    (2, "PR_SET_MM_END_CODE"),
+                    (3, "PR_SET_MM_START_DATA"),
+                    (4, "PR_SET_MM_END_DATA"),
+                    (5, "PR_SET_MM_START_STACK"),
+                    (6, "PR_SET_MM_START_BRK"),
+                    (7, "PR_SET_MM_BRK"),
+                    (8, "PR_SET_MM_ARG_START"),
+                    (9, "PR_SET_MM_ARG_END"),
+                    (10, "PR_SET_MM_ENV_START"),
+                    (11, "PR_SET_MM_ENV_END"),
+                    (12, "PR_SET_MM_AUXV"),
+                    (13, "PR_SET_MM_EXE_FILE"),
+                    (14, "PR_SET_MM_MAP"),
+                    (15, "PR_SET_MM_MAP_SIZE"),
+                ],
+                "PR_SET_MM_???",
+            );
+            vec![s(name), s(sub), s(hex0(a[2])), s(hex0(a[3])), s(hex0(a[4]))]
+        }
+        0x5356_4d41 if a[1] == 0 => vec![
+            s(name),
+            s(Value::sym("PR_SET_VMA_ANON_NAME")),
+            s(hex0(a[2])),
+            s(Value::UInt(a[3])),
+            s(string(c, a[4])),
+        ],
         38 | 39 => vec![
             s(name),
             s(uint(a[1])),
@@ -810,7 +845,14 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             v.extend(std::iter::repeat_n(None, n));
             v
         }
-        "clone3" => vec![s(clone_args(c, a[0], a[1])), s(Value::UInt(a[1]))],
+        // With CLONE_PARENT_SETTID strace appends ` => {parent_tid=[N]}` to the struct at
+        // exit; the printer cannot append to a printed argument, so the struct waits.
+        "clone3" => match read_bytes::<8>(c, a[0]) {
+            Some(b) if u64::from_le_bytes(b) & CLONE_PARENT_SETTID != 0 => {
+                vec![None, s(Value::UInt(a[1]))]
+            }
+            _ => vec![s(clone_args(c, a[0], a[1])), s(Value::UInt(a[1]))],
+        },
         "fork" | "vfork" | "getpid" | "getppid" | "gettid" | "getuid" | "geteuid" | "getgid"
         | "getegid" | "setsid" | "getpgrp" | "sched_yield" | "pause" => vec![],
         "execve" => vec![
@@ -989,6 +1031,7 @@ pub fn exit(
 ) -> Option<Ret> {
     let a = c.raw;
     let ok = !is_error;
+    let first_pending = matches!(slots.first(), Some(None));
     let mut set = |i: usize, v: Value| {
         if let Some(slot) = slots.get_mut(i) {
             *slot = Some(v);
@@ -1038,21 +1081,17 @@ pub fn exit(
         }
         "clone3" => {
             // `{...} => {parent_tid=[1234]}`: what the kernel stored for the parent.
-            if ok
-                && let Some(b) = read_bytes::<32>(c, a[0])
-                && le_u64(&b, 0) & CLONE_PARENT_SETTID != 0
-            {
-                let pt = le_u64(&b, 24);
-                if let Some(Some(first)) = slots.first() {
-                    let joined = format!(
+            if first_pending {
+                let args = clone_args(c, a[0], a[1]);
+                let v = match (ok, read_bytes::<32>(c, a[0])) {
+                    (true, Some(b)) => Value::Raw(format!(
                         "{} => {{parent_tid={}}}",
-                        render(first),
-                        render(&int_ref(c, pt))
-                    );
-                    if let Some(s0) = slots.get_mut(0) {
-                        *s0 = Some(Value::Raw(joined));
-                    }
-                }
+                        render(&args),
+                        render(&int_ref(c, le_u64(&b, 24)))
+                    )),
+                    _ => args,
+                };
+                set(0, v);
             }
             default_ret(rval, is_error)
         }
@@ -1821,7 +1860,8 @@ mod tests {
     fn prctl_forms() {
         let t = FakeTracee::default()
             .with(0x1000, b"worker\0")
-            .with(0x2000, &9u32.to_le_bytes());
+            .with(0x2000, &9u32.to_le_bytes())
+            .with(0x3000, b"x\0");
         let cases: &[([u64; 6], i64, &str)] = &[
             (
                 [15, 0x1000, 0, 0, 0, 0],
@@ -1880,6 +1920,16 @@ mod tests {
                 "prctl(0x270f /* PR_??? */, 0x1, 0x2, 0x3, 0x4) = 0",
             ),
             ([8, 1, 0, 0, 0, 0], 0, "prctl(PR_SET_KEEPCAPS, 1) = 0"),
+            (
+                [35, 8, 0x1000, 0, 0, 0],
+                0,
+                "prctl(PR_SET_MM, PR_SET_MM_ARG_START, 0x1000, 0, 0) = 0",
+            ),
+            (
+                [0x5356_4d41, 0, 0x1000, 4096, 0x3000, 0],
+                0,
+                "prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, 0x1000, 4096, \"x\") = 0",
+            ),
             ([21, 0, 0, 0, 0, 0], 0, "prctl(PR_GET_SECCOMP) = 0"),
         ];
         for (raw, rv, want) in cases {
@@ -1998,5 +2048,121 @@ mod tests {
             line("getrandom", [0x1000, 8, 3, 0, 0, 0], &t, -11, true),
             "getrandom(0x1000, 8, GRND_NONBLOCK|GRND_RANDOM) = -11"
         );
+    }
+}
+
+/// Properties over every syscall number: the proc, net, time and poll decoders never panic,
+/// whatever the registers and however little of the memory is readable.
+#[cfg(test)]
+mod prop_tests {
+    use crate::syscalls::decode::util::fake::FakeTracee;
+    use crate::syscalls::decode::{decode_entry, decode_exit};
+    use crate::syscalls::{DecodeOpts, table};
+    use proptest::prelude::*;
+
+    /// Region bases; memory words are often pointers to (or into) another region, so that
+    /// argv arrays, msghdrs and iovecs lead somewhere.
+    const BASES: [u64; 6] = [0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 0x7fff_f000];
+
+    fn word() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            (0usize..6, 0u64..512).prop_map(|(r, off)| BASES[r] + off),
+            0u64..300,
+            Just(0),
+            Just(u64::MAX),
+        ]
+    }
+
+    /// Regions (base index, words, bytes cut off the end) and the six registers.
+    type Case = (Vec<(usize, Vec<u64>, usize)>, [u64; 6]);
+
+    fn arb() -> impl Strategy<Value = Case> {
+        (
+            proptest::collection::vec(
+                (
+                    0usize..6,
+                    proptest::collection::vec(word(), 0..80),
+                    0usize..8,
+                ),
+                0..6,
+            ),
+            proptest::array::uniform6(word()),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn decoders_never_panic(
+            (regions, raw) in arb(),
+            nr in 0u64..470,
+            rval in prop_oneof![any::<i64>(), -4095i64..4096, 0i64..64],
+            err in any::<bool>(),
+            y in any::<bool>(),
+            s in 0usize..64,
+        ) {
+            let mut t = FakeTracee::default().with_fd(3, "/x");
+            for (r, words, cut) in regions {
+                let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                // Cut the region off mid-word so reads run into unreadable memory.
+                let keep = bytes.len().saturating_sub(cut);
+                bytes.truncate(keep);
+                t = t.with(BASES[r], &bytes);
+            }
+            let o = DecodeOpts { string_limit: s, decode_fds: y, max_array: s };
+            let e = decode_entry(nr, &raw, &t, &o);
+            let _ = decode_exit(&e, rval, err, &t, &o);
+        }
+    }
+
+    /// Every syscall these groups decode exists in the table under the same name, so
+    /// dispatch reaches the decoder.
+    #[test]
+    fn names_are_in_the_table() {
+        let names = super::OWN.iter().copied().chain([
+            "gettimeofday",
+            "settimeofday",
+            "clock_gettime",
+            "clock_getres",
+            "clock_settime",
+            "nanosleep",
+            "clock_nanosleep",
+            "setitimer",
+            "getitimer",
+            "alarm",
+            "epoll_create",
+            "epoll_create1",
+            "epoll_ctl",
+            "epoll_wait",
+            "epoll_pwait",
+            "epoll_pwait2",
+            "poll",
+            "ppoll",
+            "select",
+            "pselect6",
+            "socket",
+            "socketpair",
+            "connect",
+            "bind",
+            "listen",
+            "shutdown",
+            "accept",
+            "accept4",
+            "getsockname",
+            "getpeername",
+            "sendto",
+            "recvfrom",
+            "sendmsg",
+            "recvmsg",
+            "setsockopt",
+            "getsockopt",
+        ]);
+        for n in names {
+            assert!(
+                table::by_name(n).is_some(),
+                "{n} is not in the syscall table"
+            );
+        }
     }
 }
