@@ -371,10 +371,10 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             None,
             s(flags_x(a[1] & 0xffff_ffff, PIPE_FLAGS, None, "O_???")),
         ],
-        "dup2" => vec![s(fd(c, a[0])), s(int32(a[1]))],
+        "dup2" => vec![s(fd(c, a[0])), s(fd(c, a[1]))],
         "dup3" => vec![
             s(fd(c, a[0])),
-            s(int32(a[1])),
+            s(fd(c, a[1])),
             s(flags_x(a[2] & 0xffff_ffff, DUP3_FLAGS, None, "O_???")),
         ],
         "fcntl" => fcntl_entry(c),

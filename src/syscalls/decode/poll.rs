@@ -97,8 +97,9 @@ fn pollfds(c: &Ctx, addr: u64, n: u64, revents: bool) -> Option<Vec<Value>> {
         let rev = u64::from(u16::from_le_bytes([e[6], e[7]]));
         if revents {
             if rev != 0 {
+                // The note after the return value names fds without their paths.
                 items.push(Value::structure(vec![
-                    ("fd", f),
+                    ("fd", Value::Int(i64::from(le_i32(e, 0)))),
                     ("revents", flags(rev, POLL_EVENTS)),
                 ]));
             }
@@ -156,12 +157,38 @@ fn fd_list(fds: &[u64]) -> String {
     format!("[{}]", inner.join(" "))
 }
 
+/// `[3</path> 5</other>]` under -y; path bytes that could confuse a reader or a terminal
+/// are escaped in octal, as the printer does for `-y` paths.
+fn fd_list_with_paths(c: &Ctx, fds: &[u64]) -> String {
+    let mut out = String::from("[");
+    for (i, &n) in fds.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&n.to_string());
+        if let Some(p) = c.t.fd_path(n as i32) {
+            out.push('<');
+            for b in p.bytes() {
+                if (0x20..0x7f).contains(&b) && !matches!(b, b'<' | b'>' | b'\\' | b'"') {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("\\{b:o}"));
+                }
+            }
+            out.push('>');
+        }
+    }
+    out.push(']');
+    out
+}
+
 /// A select set argument: `[0 4]`, `NULL`, or the address if unreadable.
 fn fd_set_arg(c: &Ctx, addr: u64, nfds: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
     match fd_set_fds(c, addr, nfds) {
+        Some(fds) if c.o.decode_fds => Value::Raw(fd_list_with_paths(c, &fds)),
         Some(fds) => Value::Raw(fd_list(&fds)),
         None => Value::Ptr(addr),
     }

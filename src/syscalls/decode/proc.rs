@@ -232,6 +232,12 @@ fn string_array(c: &Ctx, addr: u64) -> Value {
     }
 }
 
+/// `0x7ffd... /* 20 vars */`, or `/* 1 var */`.
+fn env_count(addr: u64, n: usize) -> Value {
+    let s = if n == 1 { "" } else { "s" };
+    Value::Raw(format!("{addr:#x} /* {n} var{s} */"))
+}
+
 /// envp as strace abbreviates it: `0x7ffd... /* 20 vars */`.
 fn env_summary(c: &Ctx, addr: u64) -> Value {
     if addr == 0 {
@@ -245,12 +251,12 @@ fn env_summary(c: &Ctx, addr: u64) -> Value {
             return if n == 0 {
                 Value::Ptr(addr)
             } else {
-                Value::Raw(format!("{addr:#x} /* {n} vars */"))
+                env_count(addr, n)
             };
         };
         for chunk in b.chunks_exact(8) {
             if le_u64(chunk, 0) == 0 {
-                return Value::Raw(format!("{addr:#x} /* {n} vars */"));
+                return env_count(addr, n);
             }
             n += 1;
         }
@@ -259,7 +265,7 @@ fn env_summary(c: &Ctx, addr: u64) -> Value {
         }
         cur = cur.wrapping_add((b.len() - b.len() % 8) as u64);
     }
-    Value::Raw(format!("{addr:#x} /* {n} vars */"))
+    env_count(addr, n)
 }
 
 const WAIT_OPTIONS: &[(u64, &str)] = &[
