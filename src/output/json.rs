@@ -88,7 +88,7 @@ fn fd_json(fd: i32, path: &Option<String>) -> J {
 fn ret_json(r: &Ret) -> (J, J) {
     match r {
         Ret::Int(n) => (json!(n), J::Null),
-        Ret::Hex(n) => (json!(n), J::Null),
+        Ret::Hex(n) | Ret::Oct(n) => (json!(n), J::Null),
         Ret::Fd { fd, .. } => (json!(fd), J::Null),
         Ret::Error { errno: e } => {
             let name = match errno::name(*e) {

@@ -667,6 +667,9 @@ pub fn write_ret(buf: &mut String, r: &Ret) {
             let _ = write!(buf, "{n}");
         }
         Ret::Hex(n) => write_hex(buf, *n),
+        Ret::Oct(n) => {
+            let _ = write!(buf, "0{n:02o}");
+        }
         Ret::Fd { fd, path } => write_fd(buf, *fd, path),
         Ret::Error { errno: e } => {
             buf.push_str(if errno::is_restart(*e) { "? " } else { "-1 " });

@@ -58,6 +58,8 @@ pub enum Ret {
     Int(i64),
     /// `= 0x7f212f1a7000` (mmap, brk, ...).
     Hex(u64),
+    /// `= 022` (umask).
+    Oct(u64),
     /// `= 3` or, under `-y`, `= 3</dev/shm/PostgreSQL.1>`.
     Fd { fd: i32, path: Option<String> },
     /// `= -1 ENOSPC (No space left on device)`; `errno` is positive. Kernel-internal restart

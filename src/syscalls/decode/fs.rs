@@ -779,6 +779,7 @@ pub(super) mod tests {
         match r {
             Ret::Int(i) => i.to_string(),
             Ret::Hex(h) => format!("{h:#x}"),
+            Ret::Oct(o) => format!("0{o:02o}"),
             Ret::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
             Ret::Fd { fd, path: None } => fd.to_string(),
             Ret::Error { errno } => format!("-1 errno {errno}"),

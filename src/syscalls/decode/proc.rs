@@ -1209,6 +1209,7 @@ pub fn exit(
             default_ret(rval, is_error)
         }
         // umask returns the old mask, printed in octal (`= 022`); Ret has no octal form.
+        "umask" if !is_error => Ret::Oct(rval as u64),
         "umask" => default_ret(rval, is_error),
         _ => {
             // Everything else this group owns returns a plain number.
@@ -1313,6 +1314,7 @@ mod tests {
         match r {
             Ret::Int(n) => n.to_string(),
             Ret::Hex(h) => format!("{h:#x}"),
+            Ret::Oct(o) => format!("0{o:02o}"),
             Ret::Fd { fd, .. } => fd.to_string(),
             Ret::Error { errno } => format!("-{errno}"),
             Ret::Unknown => "?".into(),
@@ -1690,11 +1692,11 @@ mod tests {
         );
         assert_eq!(
             line("umask", [0o22, 0, 0, 0, 0, 0], &t, 0o22, false),
-            "umask(022) = 18"
+            "umask(022) = 022"
         );
         assert_eq!(
             line("umask", [0o1777, 0, 0, 0, 0, 0], &t, 0, false),
-            "umask(01777) = 0"
+            "umask(01777) = 000"
         );
         assert_eq!(
             line("sched_yield", [0; 6], &t, 0, false),
