@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod errno;
+pub mod notation;
 pub mod signals;
 pub mod table;
 pub mod value;

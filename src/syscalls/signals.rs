@@ -431,59 +431,7 @@ pub(crate) mod tests {
 
     /// Renders a Value by the text printer's rules, for asserting on exact strace text.
     pub fn render(v: &Value) -> String {
-        match v {
-            Value::Int(i) => i.to_string(),
-            Value::UInt(u) => u.to_string(),
-            Value::Hex(h) => format!("{h:#x}"),
-            Value::Oct(o) => format!("0{o:o}"),
-            Value::Ptr(0) => "NULL".into(),
-            Value::Ptr(p) => format!("{p:#x}"),
-            Value::Fd { fd, path: None } => fd.to_string(),
-            Value::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
-            Value::Str { bytes, truncated } => {
-                let mut s = String::from("\"");
-                for &b in bytes {
-                    match b {
-                        b'"' => s.push_str("\\\""),
-                        b'\\' => s.push_str("\\\\"),
-                        b'\n' => s.push_str("\\n"),
-                        b'\t' => s.push_str("\\t"),
-                        b'\r' => s.push_str("\\r"),
-                        0x0b => s.push_str("\\v"),
-                        0x0c => s.push_str("\\f"),
-                        0x20..=0x7e => s.push(b as char),
-                        _ => s.push_str(&format!("\\{b:o}")),
-                    }
-                }
-                s.push('"');
-                if *truncated {
-                    s.push_str("...");
-                }
-                s
-            }
-            Value::Sym(n) => n.to_string(),
-            Value::Flags(v) if v.is_empty() => "0".into(),
-            Value::Flags(v) => v.join("|"),
-            Value::Struct(fields) => {
-                let inner: Vec<String> = fields
-                    .iter()
-                    .map(|(k, v)| {
-                        if k.is_empty() {
-                            render(v)
-                        } else {
-                            format!("{k}={}", render(v))
-                        }
-                    })
-                    .collect();
-                format!("{{{}}}", inner.join(", "))
-            }
-            Value::Array(items) => {
-                let inner: Vec<String> = items.iter().map(render).collect();
-                format!("[{}]", inner.join(", "))
-            }
-            Value::Elided => "...".into(),
-            Value::Raw(s) => s.clone(),
-        }
+        crate::syscalls::notation::value_text(v)
     }
 
     #[test]

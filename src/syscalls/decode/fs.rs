@@ -719,60 +719,7 @@ pub(super) mod tests {
 
     /// Renders a Value the way the strace-format printer is specified to (tests only).
     pub fn text_of(v: &Value) -> String {
-        fn esc(b: &[u8]) -> String {
-            let mut s = String::new();
-            for (i, &c) in b.iter().enumerate() {
-                let next_digit = b.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
-                match c {
-                    b'"' => s.push_str("\\\""),
-                    b'\\' => s.push_str("\\\\"),
-                    b'\t' => s.push_str("\\t"),
-                    b'\n' => s.push_str("\\n"),
-                    b'\r' => s.push_str("\\r"),
-                    0x0b => s.push_str("\\v"),
-                    0x0c => s.push_str("\\f"),
-                    0x20..=0x7e => s.push(c as char),
-                    _ if next_digit => s.push_str(&format!("\\{c:03o}")),
-                    _ => s.push_str(&format!("\\{c:o}")),
-                }
-            }
-            s
-        }
-        match v {
-            Value::Int(i) => i.to_string(),
-            Value::UInt(u) => u.to_string(),
-            Value::Hex(h) => format!("{h:#x}"),
-            Value::Oct(o) => format!("0{o:02o}"),
-            Value::Ptr(0) => "NULL".into(),
-            Value::Ptr(p) => format!("{p:#x}"),
-            Value::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
-            Value::Fd { fd, path: None } => fd.to_string(),
-            Value::Str { bytes, truncated } => {
-                format!("\"{}\"{}", esc(bytes), if *truncated { "..." } else { "" })
-            }
-            Value::Sym(s) => s.to_string(),
-            Value::Flags(f) if f.is_empty() => "0".into(),
-            Value::Flags(f) => f.join("|"),
-            Value::Struct(fields) => {
-                let parts: Vec<String> = fields
-                    .iter()
-                    .map(|(k, v)| {
-                        if k.is_empty() {
-                            text_of(v)
-                        } else {
-                            format!("{k}={}", text_of(v))
-                        }
-                    })
-                    .collect();
-                format!("{{{}}}", parts.join(", "))
-            }
-            Value::Array(a) => {
-                let parts: Vec<String> = a.iter().map(text_of).collect();
-                format!("[{}]", parts.join(", "))
-            }
-            Value::Elided => "...".into(),
-            Value::Raw(r) => r.clone(),
-        }
+        crate::syscalls::notation::value_text(v)
     }
 
     pub fn ret_text(r: &Ret) -> String {

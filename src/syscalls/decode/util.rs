@@ -1,6 +1,7 @@
 //! Building blocks shared by the decoder groups: strings, paths, fds, flags, structs.
 
 use super::Ctx;
+use crate::syscalls::notation::value_text;
 use crate::syscalls::{Ret, Value};
 use std::borrow::Cow;
 
@@ -241,32 +242,12 @@ pub fn read_vec(c: &Ctx, addr: u64, n: usize) -> Option<Vec<u8>> {
 }
 
 /// Bytes quoted and escaped as strace writes them (`"a\n\0\1"`), for text composed into a
-/// [`Value::Raw`]. Octal escapes are short unless a digit follows.
+/// [`Value::Raw`].
 pub fn quote(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() + 2);
-    s.push('"');
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            b'\t' => s.push_str("\\t"),
-            b'\n' => s.push_str("\\n"),
-            0x0b => s.push_str("\\v"),
-            0x0c => s.push_str("\\f"),
-            b'\r' => s.push_str("\\r"),
-            0x20..=0x7e => s.push(b as char),
-            _ => {
-                let next_is_digit = bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
-                if next_is_digit {
-                    s.push_str(&format!("\\{b:03o}"));
-                } else {
-                    s.push_str(&format!("\\{b:o}"));
-                }
-            }
-        }
-    }
-    s.push('"');
-    s
+    value_text(&Value::Str {
+        bytes: bytes.to_vec(),
+        truncated: false,
+    })
 }
 
 /// Bytes as strace's forced-hex string: `"\x7d\xf4"`.
@@ -280,50 +261,10 @@ pub fn quote_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// A [`Value`] in strace's text notation. The output printer owns the real rendering; this
-/// is for the few places a decoder must compose text (named `clone` arguments, return value
-/// annotations such as poll's `([{fd=3, revents=POLLIN}])`).
+/// A [`Value`] in strace's text notation, for the few places a decoder must compose text
+/// (named `clone` arguments, return value notes such as poll's `([{fd=3, revents=POLLIN}])`).
 pub fn render(v: &Value) -> String {
-    match v {
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::Hex(0) => "0".into(),
-        Value::Hex(h) => format!("{h:#x}"),
-        Value::Oct(o) => format!("0{o:02o}"),
-        Value::Ptr(0) => "NULL".into(),
-        Value::Ptr(p) => format!("{p:#x}"),
-        Value::Fd { fd, path: None } => fd.to_string(),
-        Value::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
-        Value::Str { bytes, truncated } => {
-            let mut s = quote(bytes);
-            if *truncated {
-                s.push_str("...");
-            }
-            s
-        }
-        Value::Sym(n) => n.to_string(),
-        Value::Flags(v) if v.is_empty() => "0".into(),
-        Value::Flags(v) => v.join("|"),
-        Value::Struct(fields) => {
-            let inner: Vec<String> = fields
-                .iter()
-                .map(|(k, v)| {
-                    if k.is_empty() {
-                        render(v)
-                    } else {
-                        format!("{k}={}", render(v))
-                    }
-                })
-                .collect();
-            format!("{{{}}}", inner.join(", "))
-        }
-        Value::Array(items) => {
-            let inner: Vec<String> = items.iter().map(render).collect();
-            format!("[{}]", inner.join(", "))
-        }
-        Value::Elided => "...".into(),
-        Value::Raw(s) => s.clone(),
-    }
+    value_text(v)
 }
 
 /// A `name=value` argument, as strace prints clone's: `child_stack=NULL`.
