@@ -8,6 +8,7 @@ mod remote;
 mod session;
 mod syscalls;
 mod trace;
+mod unwind;
 
 fn main() {
     std::process::exit(cli::run());
