@@ -64,7 +64,7 @@ pub fn capture_bounded(pid: i32, max_stack: usize, stack_end: Option<u64>) -> io
 
 /// One `process_vm_readv`; the kernel copies up to the first unreadable page and returns
 /// that count. No /proc/PID/mem fallback here: it would cost an open per stop.
-fn read_once(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
+pub(crate) fn read_once(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
     if buf.is_empty() {
         return 0;
     }

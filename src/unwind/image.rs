@@ -127,13 +127,16 @@ pub enum ImageKey {
     Vdso(Vec<u8>),
 }
 
+/// An image at one place: key, avma start and end, bias.
+type Placement = (ImageKey, u64, u64, u64);
+
 /// Parsed images and framehop modules, shared by all traced processes. framehop modules are
 /// cached by placement too, since building one for an object without a header table indexes
 /// its whole `.eh_frame`; forked backends map everything at the same addresses.
 #[derive(Default)]
 pub struct ImageCache {
     images: Mutex<HashMap<ImageKey, Arc<UnwindImage>>>,
-    placed: Mutex<HashMap<(ImageKey, u64, u64, u64), framehop::Module<Bytes>>>,
+    placed: Mutex<HashMap<Placement, framehop::Module<Bytes>>>,
 }
 
 impl ImageCache {

@@ -60,8 +60,35 @@ pub struct Frame {
 pub const DEFAULT_MAX_FRAMES: usize = 256;
 
 /// Unwinds a snapshot with the modules of its process, up to [`DEFAULT_MAX_FRAMES`].
+/// For many stacks, keep an [`UnwindCache`] and call [`UnwindCache::unwind`] instead.
 pub fn unwind(snap: &Snapshot, modules: &Modules) -> Vec<Frame> {
-    unwind_with_limit(snap, modules, DEFAULT_MAX_FRAMES)
+    UnwindCache::new().unwind(snap, modules, DEFAULT_MAX_FRAMES)
+}
+
+/// framehop's rule cache, kept across unwinds: return addresses seen before are unwound
+/// without evaluating CFI again. One per session is enough; it is keyed by address and by
+/// the modules' generation, so it may be shared by all processes.
+pub struct UnwindCache {
+    cache: CacheX86_64,
+}
+
+impl Default for UnwindCache {
+    fn default() -> Self {
+        UnwindCache::new()
+    }
+}
+
+impl UnwindCache {
+    pub fn new() -> Self {
+        UnwindCache {
+            cache: CacheX86_64::new(),
+        }
+    }
+
+    /// Unwinds `snap` with the modules of its process, at most `max_frames` frames.
+    pub fn unwind(&mut self, snap: &Snapshot, modules: &Modules, max_frames: usize) -> Vec<Frame> {
+        unwind_impl(&mut self.cache, snap, modules, max_frames)
+    }
 }
 
 // Offsets in the kernel's x86-64 rt_sigframe, from the stack pointer at __restore_rt
@@ -72,9 +99,13 @@ const UC_RBP: u64 = 40 + 10 * 8;
 const UC_RSP: u64 = 40 + 15 * 8;
 const UC_RIP: u64 = 40 + 16 * 8;
 
-pub fn unwind_with_limit(snap: &Snapshot, modules: &Modules, max_frames: usize) -> Vec<Frame> {
+fn unwind_impl(
+    cache: &mut CacheX86_64,
+    snap: &Snapshot,
+    modules: &Modules,
+    max_frames: usize,
+) -> Vec<Frame> {
     let mut frames = Vec::new();
-    let mut cache = CacheX86_64::<_>::new();
     let mut regs = UnwindRegsX86_64::new(snap.rip, snap.rsp, snap.rbp);
     let mut read_stack = |addr: u64| snap.read_u64(addr).ok_or(());
     let mut addr = FrameAddress::from_instruction_pointer(snap.rip);
@@ -127,7 +158,7 @@ pub fn unwind_with_limit(snap: &Snapshot, modules: &Modules, max_frames: usize) 
         let sp_before = regs.sp();
         match modules
             .unwinder
-            .unwind_frame(addr, &mut regs, &mut cache, &mut read_stack)
+            .unwind_frame(addr, &mut regs, cache, &mut read_stack)
         {
             Ok(Some(ra)) => {
                 // A return address must leave the stack pointer higher; anything else loops.

@@ -352,6 +352,21 @@ fn live_modules_and_capture_cost() {
                 .unwrap_or(0);
         }
         let per = t.elapsed() / n;
+        // The fixture's stack is small; time a full 64 KiB copy from its libc text too (same
+        // syscall, same copy cost) with the register fetch.
+        let libc_start = maps::modules(&maps::read(pid).unwrap_or_default())
+            .into_iter()
+            .find(|m| m.name().contains("libc.so"))
+            .map(|m| m.start())
+            .unwrap_or(0);
+        let mut big = vec![0u8; 64 << 10];
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            let _ = ptrace::getregs(Pid::from_raw(pid));
+            assert_eq!(regs::read_once(pid, libc_start, &mut big), big.len());
+        }
+        let per64 = t.elapsed() / n;
+        eprintln!("getregs + 64 KiB process_vm_readv: {per64:?} per stop");
         let t = std::time::Instant::now();
         let modules = pm.get().expect("modules").clone();
         let load = t.elapsed();
@@ -379,7 +394,20 @@ fn live_modules_and_capture_cost() {
     for _ in 0..100 {
         let _ = unwind(&snap, &modules);
     }
-    eprintln!("unwind of {} frames: {:?}", live.len(), t.elapsed() / 100);
+    let cold = t.elapsed() / 100;
+    let mut cache = UnwindCache::new();
+    let t = std::time::Instant::now();
+    for _ in 0..100 {
+        assert_eq!(
+            cache.unwind(&snap, &modules, DEFAULT_MAX_FRAMES).len(),
+            live.len()
+        );
+    }
+    let warm = t.elapsed() / 100;
+    eprintln!(
+        "unwind of {} frames: {cold:?} with a fresh cache, {warm:?} warm",
+        live.len()
+    );
     // Modules carry placement, build-ids and file offsets.
     let exe = fixture("nofp");
     let (_, m) = modules
