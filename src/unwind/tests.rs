@@ -514,3 +514,128 @@ fn unwinding_garbage_is_bounded_and_never_panics() {
         assert!(frames.len() <= DEFAULT_MAX_FRAMES);
     }
 }
+
+/// Detaches from a seized process on every path (the process must outlive the test).
+struct Seized(Pid);
+
+impl Drop for Seized {
+    fn drop(&mut self) {
+        // Detach needs a stop; interrupt first in case it runs.
+        if ptrace::detach(self.0, None).is_err() {
+            let _ = ptrace::interrupt(self.0);
+            let _ = waitpid(self.0, None);
+            let _ = ptrace::detach(self.0, None);
+        }
+    }
+}
+
+/// Against a live PostgreSQL backend: `PGSTRACE_UNWIND_PID=<backend pid> cargo test --
+/// --ignored postgres_backend --nocapture`, then run a query in that session. Seizes the
+/// backend, stops it at its next recvfrom (or syscall number PGSTRACE_UNWIND_SYSCALL),
+/// captures, detaches, and prints the unwound stack with the nearest exported symbol
+/// (strace's way) for each frame.
+#[test]
+#[ignore]
+fn postgres_backend_stack() {
+    let Some(pid) = std::env::var("PGSTRACE_UNWIND_PID")
+        .ok()
+        .and_then(|p| p.parse().ok())
+    else {
+        eprintln!("set PGSTRACE_UNWIND_PID");
+        return;
+    };
+    let pid = Pid::from_raw(pid);
+    ptrace::seize(pid, ptrace::Options::PTRACE_O_TRACESYSGOOD).expect("seize");
+    let guard = Seized(pid);
+    ptrace::interrupt(pid).expect("interrupt");
+    let _ = waitpid(pid, None);
+    ptrace::syscall(pid, None).expect("resume");
+    let nr: u64 = std::env::var("PGSTRACE_UNWIND_SYSCALL")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(libc::SYS_recvfrom as u64);
+    let cache = ImageCache::new();
+    let mut pm = ProcessModules::new(pid.as_raw(), cache);
+    let (snap, modules) = loop {
+        match waitpid(pid, None).expect("waitpid") {
+            WaitStatus::PtraceSyscall(_) => {
+                let r = ptrace::getregs(pid).expect("regs");
+                if r.orig_rax == nr {
+                    let t = std::time::Instant::now();
+                    let snap = regs::capture(pid.as_raw(), 64 << 10).expect("capture");
+                    let took = t.elapsed();
+                    let t = std::time::Instant::now();
+                    let _ = regs::capture(pid.as_raw(), 64 << 10).expect("capture");
+                    eprintln!("second capture took {:?}", t.elapsed());
+                    let modules = pm.get().expect("modules").clone();
+                    eprintln!("capture of {} bytes took {took:?}", snap.stack.len());
+                    break (snap, modules);
+                }
+                ptrace::syscall(pid, None).expect("resume");
+            }
+            WaitStatus::Stopped(_, sig) => ptrace::syscall(pid, Some(sig)).expect("resume"),
+            WaitStatus::PtraceEvent(..) => ptrace::syscall(pid, None).expect("resume"),
+            other => panic!("backend went away: {other:?}"),
+        }
+    };
+    drop(guard);
+    let t = std::time::Instant::now();
+    let frames = unwind(&snap, &modules);
+    eprintln!(
+        "unwound {} frames in {:?} (after detaching)",
+        frames.len(),
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let _ = unwind(&snap, &modules);
+    eprintln!("again with a fresh rule cache: {:?}", t.elapsed());
+    let mut cache = UnwindCache::new();
+    let _ = cache.unwind(&snap, &modules, DEFAULT_MAX_FRAMES);
+    let t = std::time::Instant::now();
+    let _ = cache.unwind(&snap, &modules, DEFAULT_MAX_FRAMES);
+    eprintln!("again with a warm rule cache: {:?}", t.elapsed());
+    let mut dynsyms: HashMap<usize, Vec<(u64, u64, String)>> = HashMap::new();
+    for f in &frames {
+        let m = f.module.and_then(|i| modules.list.get(i));
+        let (name, sym) = match m {
+            Some(m) => {
+                let syms = dynsyms.entry(f.module.unwrap_or(0)).or_insert_with(|| {
+                    let out = Command::new("nm")
+                        .args(["-D", "-S", "--defined-only"])
+                        .arg(&m.name)
+                        .output();
+                    let mut v: Vec<(u64, u64, String)> = out
+                        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                        .unwrap_or_default()
+                        .lines()
+                        .filter_map(|l| {
+                            let f: Vec<&str> = l.split_whitespace().collect();
+                            if f.len() != 4 || !matches!(f[2], "T" | "t" | "W" | "i") {
+                                return None;
+                            }
+                            let s = u64::from_str_radix(f[0], 16).ok()?;
+                            Some((s, s + u64::from_str_radix(f[1], 16).ok()?, f[3].to_string()))
+                        })
+                        .collect();
+                    v.sort();
+                    v
+                });
+                let svma = m.svma(f.lookup_avma);
+                let i = syms.partition_point(|s| s.0 <= svma);
+                let sym = i
+                    .checked_sub(1)
+                    .and_then(|i| syms.get(i))
+                    .map(|(s, e, n)| {
+                        let inside = if svma < *e { "" } else { " (beyond its size)" };
+                        format!("{n}+{:#x}{inside}", m.svma(f.avma) - s)
+                    })
+                    .unwrap_or_default();
+                (m.name.clone(), sym)
+            }
+            None => ("?".to_string(), String::new()),
+        };
+        let off = m.and_then(|m| m.file_offset(f.avma)).unwrap_or(0);
+        eprintln!(" > {name}({sym}) [{off:#x}] {:?}", f.how);
+    }
+    assert!(frames.len() > 5);
+}
