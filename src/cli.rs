@@ -70,6 +70,10 @@ pub struct TraceArgs {
     #[arg(short = 'c')]
     pub summary_only: bool,
 
+    /// With -c: summarise wall-clock latency (pgstrace always does; accepted for strace users).
+    #[arg(short = 'w')]
+    pub wall_clock: bool,
+
     /// Like -c, but also print the trace.
     #[arg(short = 'C')]
     pub summary: bool,

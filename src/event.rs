@@ -21,6 +21,8 @@ pub enum Event {
         nr: u64,
         name: String,
         args: Vec<Value>,
+        /// More arguments follow at exit (the entry part ends in `, ` when the line is cut).
+        more: bool,
     },
     /// A syscall exit stop, with every argument. If the printer has this pid's line open it
     /// completes it; if another line interrupted it, it prints `<... name resumed>` and the
@@ -61,19 +63,4 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
-}
-
-impl Event {
-    pub fn pid(&self) -> i32 {
-        match self {
-            Event::Attached { pid, .. }
-            | Event::SyscallEntry { pid, .. }
-            | Event::SyscallExit { pid, .. }
-            | Event::Signal { pid, .. }
-            | Event::Stopped { pid, .. }
-            | Event::Exited { pid, .. }
-            | Event::Killed { pid, .. }
-            | Event::Detached { pid, .. } => *pid,
-        }
-    }
 }

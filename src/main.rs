@@ -6,6 +6,7 @@ mod filter;
 mod output;
 mod remote;
 mod session;
+mod symbols;
 mod syscalls;
 mod trace;
 mod unwind;

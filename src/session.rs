@@ -8,13 +8,14 @@ use crate::filter::{Filter, status};
 use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
 use crate::remote::ProcMem;
 use crate::syscalls::decode::{self, Entry};
-use crate::syscalls::{DecodeOpts, Ret, Value, signals, table};
+use crate::syscalls::{DecodeOpts, Ret, signals, table};
 use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
 use anyhow::{Context, Result, bail};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 const RESTART_SYSCALL: u64 = 219;
+const RT_SIGRETURN: u64 = 15;
 const ERESTART_RESTARTBLOCK: i64 = 516;
 
 struct Pending {
@@ -43,6 +44,8 @@ pub struct Session {
     queue: Vec<Event>,
     pids: HashMap<i32, PidState>,
     output_failed: bool,
+    /// Events went to the printers since they were last flushed.
+    unflushed: bool,
 }
 
 /// The wall clock now.
@@ -74,6 +77,7 @@ impl Session {
             queue: Vec::new(),
             pids: HashMap::new(),
             output_failed: false,
+            unflushed: false,
         }
     }
 
@@ -82,7 +86,7 @@ impl Session {
         self.filter.status != status::ALL
     }
 
-    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], mem: &ProcMem) {
+    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], sp: u64, mem: &ProcMem) {
         let time = now();
         let emitted = !self.hold_entries();
         let st = self.pids.entry(pid).or_default();
@@ -110,9 +114,10 @@ impl Session {
                 .interrupted
                 .map(syscall_name)
                 .unwrap_or_else(|| "call".to_string());
-            entry.args = vec![Some(Value::Raw(format!(
-                "<... resuming interrupted {what} ...>"
-            )))];
+            entry.args = vec![Some(decode::proc::restart_arg(&what))];
+        }
+        if nr == RT_SIGRETURN && self.decoding {
+            entry.args = vec![Some(decode::proc::sigreturn_arg(mem, sp))];
         }
         if emitted {
             let n = entry.printable_prefix();
@@ -122,6 +127,7 @@ impl Session {
                 nr,
                 name: syscall_name(nr),
                 args: entry.args[..n].iter().flatten().cloned().collect(),
+                more: n < entry.args.len(),
             });
         }
         st.pending = Some(Pending {
@@ -198,6 +204,7 @@ impl Session {
                 nr,
                 name: syscall_name(nr),
                 args: entry.args.iter().flatten().cloned().collect(),
+                more: false,
             });
         }
     }
@@ -217,7 +224,12 @@ impl Handler for Session {
                 self.pids.entry(pid).or_default();
                 self.queue.push(Event::Attached { pid, time: now() });
             }
-            Stop::SyscallEntry { pid, nr, ref args } => self.entry(pid, nr, args, mem),
+            Stop::SyscallEntry {
+                pid,
+                nr,
+                ref args,
+                sp,
+            } => self.entry(pid, nr, args, sp, mem),
             Stop::SyscallExit {
                 pid,
                 rval,
@@ -237,7 +249,7 @@ impl Handler for Session {
                     });
                 }
             }
-            Stop::GroupStop { pid, sig } => {
+            Stop::Grouped { pid, sig } => {
                 if self.filter.shows_signal(sig) {
                     self.queue.push(Event::Stopped {
                         pid,
@@ -247,10 +259,10 @@ impl Handler for Session {
                 }
             }
             Stop::Exec { pid, former } => {
-                if former != pid {
-                    if let Some(st) = self.pids.remove(&former) {
-                        self.pids.insert(pid, st);
-                    }
+                if former != pid
+                    && let Some(st) = self.pids.remove(&former)
+                {
+                    self.pids.insert(pid, st);
                 }
             }
             Stop::Exited { pid, code } => {
@@ -277,7 +289,19 @@ impl Handler for Session {
         }
     }
 
+    fn has_idle_work(&self) -> bool {
+        self.unflushed
+    }
+
+    fn idle(&mut self) {
+        self.unflushed = false;
+        for s in &mut self.sinks {
+            s.flush();
+        }
+    }
+
     fn after_resume(&mut self) {
+        self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
             for s in &mut self.sinks {
                 s.event(&ev);
@@ -288,6 +312,19 @@ impl Handler for Session {
             eprintln!("pgstrace: cannot write the trace output; detaching");
             trace::request_detach();
         }
+    }
+}
+
+/// One output written by two printers (`-C`).
+#[derive(Clone)]
+struct SharedOut(std::rc::Rc<std::cell::RefCell<Box<dyn Write>>>);
+
+impl Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
     }
 }
 
@@ -370,11 +407,13 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     };
 
     let (out, tty) = open_output(args.output.as_deref())?;
+    // -C prints the trace and then the table into the same output, as strace does.
+    let shared = SharedOut(std::rc::Rc::new(std::cell::RefCell::new(out)));
+    let out: Box<dyn Write> = Box::new(shared.clone());
     let colour = tty && std::env::var_os("NO_COLOR").is_none();
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let summary_opts = summary::SummaryOpts {
         histogram: args.histogram,
-        ..Default::default()
     };
     if args.summary_only {
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
@@ -395,8 +434,10 @@ pub fn run(args: TraceArgs) -> Result<i32> {
             sinks.push(Box::new(TextPrinter::new(out, opts)));
         }
         if args.summary {
-            let (sum_out, _) = open_output(None)?;
-            sinks.push(Box::new(summary::Summary::new(sum_out, summary_opts)));
+            sinks.push(Box::new(summary::Summary::new(
+                Box::new(shared.clone()),
+                summary_opts,
+            )));
         }
     }
     let decoding = !args.summary_only;

@@ -1,20 +1,410 @@
-//! NDJSON. (Placeholder until the real printer lands.)
+//! NDJSON: one JSON object per line per event, for scripts.
+//!
+//! Shapes (every object has `event`, `pid` and `time`, seconds since the epoch as a float):
+//!
+//! - `{"event":"syscall","pid":N,"time":T,"syscall":"fallocate","args":[...],
+//!   "raw_args":[6 numbers],"ret":N|null,"errno":"ENOSPC"|null,"duration_us":F}` at the
+//!   exit stop (entries are not printed). `time` is when the call was entered. `ret` is
+//!   null for errors and for calls that did not return; `errno` is the name, or the number
+//!   when it has none.
+//! - `{"event":"signal",...,"signal":"SIGUSR1","siginfo":{...}}`,
+//!   `{"event":"stopped",...,"signal":"SIGSTOP"}`, `{"event":"exit",...,"code":0}`,
+//!   `{"event":"killed",...,"signal":"SIGKILL","core":false}`, `{"event":"attached",...}`,
+//!   `{"event":"detached",...}`.
+//!
+//! Arguments: numbers as numbers (Hex/Oct too), a pointer as a number or null for NULL, a
+//! file descriptor as `{"fd":3}` or `{"fd":3,"path":"..."}`, a string as a JSON string
+//! (bytes decoded as lossy UTF-8, `...` appended when it was truncated), flags as a list of
+//! names, symbols and pre-formatted text as strings, structures as objects (a field named
+//! `""` is keyed by its position, `"0"`, `"1"`, ...), arrays as arrays, an elision as `"..."`.
+
 use super::Sink;
-use crate::event::Event;
+use crate::event::{Event, Timestamp};
+use crate::syscalls::{Ret, Value, errno, signals};
+use serde_json::{Map, Value as J, json};
 use std::io::Write;
+
 pub struct JsonPrinter {
     out: Box<dyn Write>,
+    line: Vec<u8>,
 }
+
 impl JsonPrinter {
     pub fn new(out: Box<dyn Write>) -> Self {
-        JsonPrinter { out }
+        JsonPrinter {
+            out,
+            line: Vec::with_capacity(512),
+        }
     }
 }
+
+fn secs(t: Timestamp) -> f64 {
+    t.as_secs_f64()
+}
+
+/// One argument as JSON.
+pub fn value_json(v: &Value) -> J {
+    match v {
+        Value::Int(n) => json!(n),
+        Value::UInt(n) | Value::Hex(n) | Value::Oct(n) => json!(n),
+        Value::Ptr(0) => J::Null,
+        Value::Ptr(p) => json!(p),
+        Value::Fd { fd, path } => fd_json(*fd, path),
+        Value::Str { bytes, truncated } => {
+            let mut s = String::from_utf8_lossy(bytes).into_owned();
+            if *truncated {
+                s.push_str("...");
+            }
+            J::String(s)
+        }
+        Value::Sym(s) => J::String(s.to_string()),
+        Value::Flags(f) => J::Array(f.iter().map(|s| J::String(s.to_string())).collect()),
+        Value::Struct(fields) => {
+            let mut m = Map::new();
+            for (i, (k, v)) in fields.iter().enumerate() {
+                let key = if k.is_empty() {
+                    i.to_string()
+                } else {
+                    k.to_string()
+                };
+                m.insert(key, value_json(v));
+            }
+            J::Object(m)
+        }
+        Value::Array(items) => J::Array(items.iter().map(value_json).collect()),
+        Value::Elided => J::String("...".into()),
+        Value::Raw(s) => J::String(s.clone()),
+    }
+}
+
+fn fd_json(fd: i32, path: &Option<String>) -> J {
+    match path {
+        Some(p) => json!({"fd": fd, "path": p}),
+        None => json!({"fd": fd}),
+    }
+}
+
+/// `(ret, errno)` of a return value.
+fn ret_json(r: &Ret) -> (J, J) {
+    match r {
+        Ret::Int(n) => (json!(n), J::Null),
+        Ret::Hex(n) => (json!(n), J::Null),
+        Ret::Fd { fd, .. } => (json!(fd), J::Null),
+        Ret::Error { errno: e } => {
+            let name = match errno::name(*e) {
+                Some(n) => J::String(n.to_string()),
+                None => json!(e),
+            };
+            (J::Null, name)
+        }
+        Ret::Unknown => (J::Null, J::Null),
+        Ret::Annotated { value, .. } => ret_json(value),
+    }
+}
+
+/// The JSON object for one event; `None` for events not printed (syscall entries).
+pub fn event_json(ev: &Event) -> Option<J> {
+    Some(match ev {
+        Event::SyscallEntry { .. } => return None,
+        Event::SyscallExit {
+            pid,
+            time,
+            name,
+            args,
+            raw_args,
+            ret,
+            duration,
+            ..
+        } => {
+            let (ret, errno) = ret_json(ret);
+            json!({
+                "event": "syscall",
+                "pid": pid,
+                "time": secs(time.saturating_sub(*duration)),
+                "syscall": name,
+                "args": args.iter().map(value_json).collect::<Vec<_>>(),
+                "raw_args": raw_args,
+                "ret": ret,
+                "errno": errno,
+                "duration_us": duration.as_secs_f64() * 1e6,
+            })
+        }
+        Event::Attached { pid, time } => {
+            json!({"event": "attached", "pid": pid, "time": secs(*time)})
+        }
+        Event::Signal {
+            pid,
+            time,
+            sig,
+            info,
+        } => json!({
+            "event": "signal",
+            "pid": pid,
+            "time": secs(*time),
+            "signal": signals::name(*sig),
+            "siginfo": value_json(info),
+        }),
+        Event::Stopped { pid, time, sig } => json!({
+            "event": "stopped",
+            "pid": pid,
+            "time": secs(*time),
+            "signal": signals::name(*sig),
+        }),
+        Event::Exited { pid, time, code } => {
+            json!({"event": "exit", "pid": pid, "time": secs(*time), "code": code})
+        }
+        Event::Killed {
+            pid,
+            time,
+            sig,
+            core,
+        } => json!({
+            "event": "killed",
+            "pid": pid,
+            "time": secs(*time),
+            "signal": signals::name(*sig),
+            "core": core,
+        }),
+        Event::Detached { pid, time } => {
+            json!({"event": "detached", "pid": pid, "time": secs(*time)})
+        }
+    })
+}
+
+/// Rewrites C1 control characters (U+0080..=U+009F, which some terminals obey) as `\u00XX`.
+/// serde_json leaves them raw; they can only occur inside JSON strings, where the escape
+/// means the same character.
+fn escape_c1(line: &mut Vec<u8>) {
+    let is_c1 = |w: &[u8]| matches!(w, [0xc2, 0x80..=0x9f]);
+    if !line.windows(2).any(is_c1) {
+        return;
+    }
+    let mut out = Vec::with_capacity(line.len() + 16);
+    let mut i = 0;
+    while let Some(&b) = line.get(i) {
+        match line.get(i + 1) {
+            Some(&n) if b == 0xc2 && (0x80..=0x9f).contains(&n) => {
+                out.extend_from_slice(format!("\\u{n:04x}").as_bytes());
+                i += 2;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    *line = out;
+}
+
 impl Sink for JsonPrinter {
     fn event(&mut self, ev: &Event) {
-        let _ = writeln!(self.out, "{ev:?}");
+        let Some(j) = event_json(ev) else { return };
+        self.line.clear();
+        if serde_json::to_writer(&mut self.line, &j).is_ok() {
+            escape_c1(&mut self.line);
+            self.line.push(b'\n');
+            // Write errors are recorded by the caller's writer.
+            let _ = self.out.write_all(&self.line);
+        }
     }
+
+    fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
     fn finish(&mut self) {
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    #[derive(Clone, Default)]
+    struct Shared(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn lines(evs: &[Event]) -> Vec<J> {
+        let s = Shared::default();
+        let mut p = JsonPrinter::new(Box::new(s.clone()));
+        for e in evs {
+            p.event(e);
+        }
+        p.finish();
+        let text = String::from_utf8(s.0.borrow().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    const T: Duration = Duration::from_millis(1_700_000_000_500);
+
+    #[test]
+    fn syscall_at_exit_only() {
+        let args = vec![
+            Value::Fd {
+                fd: 3,
+                path: Some("/dev/shm/PostgreSQL.1".into()),
+            },
+            Value::Int(0),
+            Value::Hex(0x10),
+            Value::UInt(50438144),
+        ];
+        let evs = vec![
+            Event::SyscallEntry {
+                pid: 7,
+                time: T,
+                nr: 285,
+                name: "fallocate".into(),
+                args: args.clone(),
+                more: false,
+            },
+            Event::SyscallExit {
+                pid: 7,
+                time: T + Duration::from_micros(250),
+                nr: 285,
+                name: "fallocate".into(),
+                args,
+                raw_args: [3, 0, 16, 50438144, 0, 0],
+                ret: Ret::Error { errno: 28 },
+                duration: Duration::from_micros(250),
+            },
+        ];
+        let l = lines(&evs);
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            l[0],
+            json!({
+                "event": "syscall", "pid": 7, "time": 1_700_000_000.5, "syscall": "fallocate",
+                "args": [{"fd": 3, "path": "/dev/shm/PostgreSQL.1"}, 0, 16, 50438144],
+                "raw_args": [3, 0, 16, 50438144, 0, 0],
+                "ret": null, "errno": "ENOSPC", "duration_us": 250.0
+            })
+        );
+    }
+
+    #[test]
+    fn values() {
+        let v = Value::structure(vec![
+            ("st_mode", Value::Flags(vec!["S_IFREG".into()])),
+            ("", Value::Elided),
+            ("p", Value::Ptr(0)),
+            ("q", Value::Ptr(4096)),
+            ("mode", Value::Oct(0o600)),
+            (
+                "s",
+                Value::Str {
+                    bytes: b"ab\xff".to_vec(),
+                    truncated: true,
+                },
+            ),
+            ("a", Value::Array(vec![Value::Fd { fd: 1, path: None }])),
+            ("w", Value::sym("SEEK_SET")),
+            ("r", Value::Raw("<x>".into())),
+        ]);
+        assert_eq!(
+            value_json(&v),
+            json!({"st_mode": ["S_IFREG"], "1": "...", "p": null, "q": 4096, "mode": 384,
+                   "s": "ab\u{fffd}...", "a": [{"fd": 1}], "w": "SEEK_SET", "r": "<x>"})
+        );
+    }
+
+    #[test]
+    fn c1_controls_are_escaped() {
+        let ev = Event::Signal {
+            pid: 1,
+            time: T,
+            sig: 10,
+            info: Value::Str {
+                bytes: b"a\xc2\x9b2J\x1b".to_vec(),
+                truncated: false,
+            },
+        };
+        let s = Shared::default();
+        let mut p = JsonPrinter::new(Box::new(s.clone()));
+        p.event(&ev);
+        let text = String::from_utf8(s.0.borrow().clone()).unwrap();
+        assert!(text.contains(r#""siginfo":"a\u009b2J\u001b""#), "{text}");
+        let back: J = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["siginfo"], json!("a\u{9b}2J\u{1b}"));
+    }
+
+    #[test]
+    fn returns() {
+        assert_eq!(ret_json(&Ret::Int(-5)), (json!(-5), J::Null));
+        assert_eq!(ret_json(&Ret::Hex(0x7f00)), (json!(0x7f00), J::Null));
+        let fd = Ret::Fd {
+            fd: 3,
+            path: Some("/x".into()),
+        };
+        assert_eq!(ret_json(&fd), (json!(3), J::Null));
+        assert_eq!(ret_json(&Ret::Unknown), (J::Null, J::Null));
+        assert_eq!(
+            ret_json(&Ret::Error { errno: 512 }),
+            (J::Null, json!("ERESTARTSYS"))
+        );
+        assert_eq!(ret_json(&Ret::Error { errno: 519 }), (J::Null, json!(519)));
+        let a = Ret::Annotated {
+            value: Box::new(Ret::Hex(0x8002)),
+            note: "flags O_RDWR".into(),
+        };
+        assert_eq!(ret_json(&a), (json!(0x8002), J::Null));
+    }
+
+    #[test]
+    fn process_events() {
+        let evs = vec![
+            Event::Attached { pid: 1, time: T },
+            Event::Signal {
+                pid: 1,
+                time: T,
+                sig: 10,
+                info: Value::structure(vec![("si_signo", Value::sym("SIGUSR1"))]),
+            },
+            Event::Stopped {
+                pid: 1,
+                time: T,
+                sig: 19,
+            },
+            Event::Exited {
+                pid: 1,
+                time: T,
+                code: 3,
+            },
+            Event::Killed {
+                pid: 2,
+                time: T,
+                sig: 9,
+                core: true,
+            },
+            Event::Detached { pid: 3, time: T },
+        ];
+        let t = 1_700_000_000.5;
+        assert_eq!(
+            lines(&evs),
+            vec![
+                json!({"event": "attached", "pid": 1, "time": t}),
+                json!({"event": "signal", "pid": 1, "time": t, "signal": "SIGUSR1",
+                       "siginfo": {"si_signo": "SIGUSR1"}}),
+                json!({"event": "stopped", "pid": 1, "time": t, "signal": "SIGSTOP"}),
+                json!({"event": "exit", "pid": 1, "time": t, "code": 3}),
+                json!({"event": "killed", "pid": 2, "time": t, "signal": "SIGKILL",
+                       "core": true}),
+                json!({"event": "detached", "pid": 3, "time": t}),
+            ]
+        );
     }
 }

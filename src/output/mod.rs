@@ -12,6 +12,9 @@ pub trait Sink {
     fn event(&mut self, ev: &Event);
     /// Called once at the end (after detach or the last tracee's exit): flush, print tables.
     fn finish(&mut self);
+    /// Called when the tracer is about to wait with nothing to do: push buffered lines out so
+    /// that `tail -f` on `-o FILE` shows them while tracees sleep.
+    fn flush(&mut self) {}
 }
 
 /// Options of the strace-format text printer.

@@ -1,20 +1,1294 @@
-//! strace-format text. (Placeholder until the real printer lands.)
+//! strace-format text: the [`TextPrinter`] sink and the value formatting it is built on.
+//!
+//! Owns strace 6.1's line layout (pid prefixes, timestamps, `-a` alignment, `-T`), the
+//! `<unfinished ...>` / `<... NAME resumed>` bookkeeping between tracees, the `---`/`+++`
+//! lines, and the escaping that keeps tracee bytes from reaching a terminal raw.
+//!
+//! Every line is composed in one reused `String` and handed to the output in one write; the
+//! caller chooses the buffering (a `BufWriter` for `-o FILE`, a `LineWriter` for stderr).
+
 use super::{Sink, TextOpts};
-use crate::event::Event;
+use crate::event::{Event, Timestamp};
+use crate::syscalls::{Ret, Value, errno, signals};
+use owo_colors::OwoColorize;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
+use std::time::Duration;
+
+/// The strace-format printer.
 pub struct TextPrinter {
     out: Box<dyn Write>,
+    o: TextOpts,
+    /// The text being composed; cleared per write, never shrunk.
+    buf: String,
+    /// Per tracee: the syscall whose entry was printed and whose exit is still to come.
+    calls: HashMap<i32, OpenCall>,
+    /// The tracee whose line is unterminated in the output, if any.
+    current: Option<i32>,
+    /// Visible column reached by the unterminated line.
+    col: usize,
+    /// Tracees attached and not yet gone: more than one means `[pid N]` prefixes.
+    live: usize,
+    /// Something other than the initial attaches happened: later attaches are `-f` children.
+    started: bool,
+    /// Children we announced; their detach is announced too.
+    announced: Vec<i32>,
+    /// Attach notes waiting for the current line to end (stderr output only).
+    notes: Vec<i32>,
+    /// Timestamp of the previous line, for `-r`.
+    last: Option<Timestamp>,
+    /// `HH:MM:SS` of the last second formatted, so `localtime_r` runs once per second.
+    clock: (u64, String),
 }
+
+/// A syscall whose entry part is printed.
+#[derive(Default)]
+struct OpenCall {
+    active: bool,
+    name: String,
+    /// How many arguments the entry printed.
+    printed: usize,
+    /// Arguments follow at exit (the decoder left output slots).
+    more: bool,
+    /// The `, ` after the entry's arguments is in the output. It is written only when the
+    /// line must be cut before the exit shows whether arguments follow.
+    sep: bool,
+}
+
 impl TextPrinter {
-    pub fn new(out: Box<dyn Write>, _o: TextOpts) -> Self {
-        TextPrinter { out }
+    pub fn new(out: Box<dyn Write>, o: TextOpts) -> Self {
+        TextPrinter {
+            out,
+            o,
+            buf: String::with_capacity(512),
+            calls: HashMap::new(),
+            current: None,
+            col: 0,
+            live: 0,
+            started: false,
+            announced: Vec::new(),
+            notes: Vec::new(),
+            last: None,
+            clock: (u64::MAX, String::new()),
+        }
+    }
+
+    /// Sends `buf` to the output. Write errors are the caller's to notice (its writer
+    /// records them); a printer has nobody to report them to.
+    fn emit(&mut self) {
+        let _ = self.out.write_all(self.buf.as_bytes());
+        self.buf.clear();
+    }
+
+    /// The visible width of `s`: its length, minus colour escapes when colour is on.
+    fn width(&self, s: &str) -> usize {
+        if !self.o.colour {
+            return s.len();
+        }
+        let mut n = 0;
+        let mut esc = false;
+        for c in s.chars() {
+            if esc {
+                esc = c != 'm';
+            } else if c == '\x1b' {
+                esc = true;
+            } else {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Ends another tracee's unterminated line with ` <unfinished ...>`.
+    fn interrupt(&mut self) {
+        if let Some(pid) = self.current.take() {
+            self.buf.clear();
+            self.cut(pid);
+            self.buf.push(' ');
+            self.dim("<unfinished ...>");
+            self.buf.push('\n');
+            self.emit();
+        }
+    }
+
+    fn dim(&mut self, s: &str) {
+        if self.o.colour {
+            let _ = write!(self.buf, "{}", s.dimmed());
+        } else {
+            self.buf.push_str(s);
+        }
+    }
+
+    /// Starts a line in `buf`: the pid prefix and the timestamps.
+    fn leader(&mut self, pid: i32, ts: Timestamp) {
+        if self.o.to_file {
+            if self.o.follow < 2 && (self.o.follow == 1 || self.live > 1) {
+                let _ = write!(self.buf, "{pid:<5} ");
+            }
+        } else if self.live > 1 {
+            let _ = write!(self.buf, "[pid {pid:>5}] ");
+        }
+        match self.o.timestamps {
+            0 => {}
+            1 | 2 => {
+                let secs = ts.as_secs();
+                if self.clock.0 != secs {
+                    self.clock.1.clear();
+                    local_hms(secs, &mut self.clock.1);
+                    self.clock.0 = secs;
+                }
+                self.buf.push_str(&self.clock.1);
+                if self.o.timestamps == 2 {
+                    let _ = write!(self.buf, ".{:06}", ts.subsec_micros());
+                }
+                self.buf.push(' ');
+            }
+            _ => {
+                let _ = write!(self.buf, "{}.{:06} ", ts.as_secs(), ts.subsec_micros());
+            }
+        }
+        if self.o.relative {
+            let d = self.last.map(|l| ts.saturating_sub(l)).unwrap_or_default();
+            self.last = Some(ts);
+            let (s, us) = (d.as_secs(), d.subsec_micros());
+            if self.o.timestamps > 0 {
+                let _ = write!(self.buf, "(+{s:>6}.{us:06}) ");
+            } else {
+                let _ = write!(self.buf, "{s:>6}.{us:06} ");
+            }
+        }
+    }
+
+    fn name(&mut self, name: &str) {
+        if self.o.colour {
+            let _ = write!(self.buf, "{}", Escaped(name).bold());
+        } else {
+            push_escaped_text(&mut self.buf, name);
+        }
+    }
+
+    /// Pads to the `-a` column (at least one space) and writes `= `. `base` is the column
+    /// at which `buf` starts.
+    fn align(&mut self, base: usize) {
+        let col = base + self.width(&self.buf);
+        let pad = if col < self.o.align {
+            self.o.align - col
+        } else {
+            1
+        };
+        for _ in 0..pad {
+            self.buf.push(' ');
+        }
+        self.buf.push_str("= ");
+    }
+
+    /// Writes the return value, ` <duration>` and the newline.
+    fn finish_ret(&mut self, base: usize, ret: &Ret, duration: Option<Duration>) {
+        self.align(base);
+        let start = self.buf.len();
+        write_ret(&mut self.buf, ret);
+        if self.o.colour && matches!(ret, Ret::Error { .. }) {
+            let text = self.buf.split_off(start);
+            let _ = write!(self.buf, "{}", text.red());
+        }
+        if let (true, Some(d)) = (self.o.durations, duration) {
+            let _ = write!(self.buf, " <{}.{:06}>", d.as_secs(), d.subsec_micros());
+        }
+        self.buf.push('\n');
+    }
+
+    /// The current line of `pid` is cut before its exit: write the `, ` now if arguments
+    /// are expected to follow (`read(3,  <unfinished ...>`).
+    fn cut(&mut self, pid: i32) {
+        let pending = |c: &&mut OpenCall| c.active && c.more && c.printed > 0 && !c.sep;
+        if let Some(c) = self.calls.get_mut(&pid).filter(pending) {
+            c.sep = true;
+            self.buf.push_str(", ");
+        }
+    }
+
+    fn entry(&mut self, pid: i32, time: Timestamp, name: &str, args: &[Value], more: bool) {
+        self.interrupt();
+        self.leader(pid, time);
+        self.name(name);
+        self.buf.push('(');
+        write_list(&mut self.buf, args);
+        self.col = self.width(&self.buf);
+        self.emit();
+        let call = self.calls.entry(pid).or_default();
+        call.active = true;
+        call.name.clear();
+        call.name.push_str(name);
+        call.printed = args.len();
+        call.more = more;
+        call.sep = false;
+        self.current = Some(pid);
+        if !self.o.to_file {
+            // stderr: show a call that blocks (`read(0, `) while it blocks, as strace does.
+            let _ = self.out.flush();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn exit(
+        &mut self,
+        pid: i32,
+        time: Timestamp,
+        name: &str,
+        args: &[Value],
+        ret: &Ret,
+        duration: Duration,
+    ) {
+        let (printed, sep, open) = match self.calls.get_mut(&pid) {
+            Some(c) if c.active => {
+                c.active = false;
+                (c.printed, c.sep, true)
+            }
+            _ => (0, false, false),
+        };
+        let base;
+        if open && self.current == Some(pid) {
+            base = self.col;
+            self.current = None;
+        } else if open {
+            self.interrupt();
+            self.leader(pid, time);
+            self.resumed(pid);
+            base = 0;
+        } else {
+            self.interrupt();
+            self.leader(pid, time.saturating_sub(duration));
+            self.name(name);
+            self.buf.push('(');
+            base = 0;
+        }
+        let start = printed.min(args.len());
+        if let Some(rest) = args.get(start..).filter(|r| !r.is_empty()) {
+            if start > 0 && !sep {
+                self.buf.push_str(", ");
+            }
+            write_list(&mut self.buf, rest);
+        }
+        self.buf.push(')');
+        self.finish_ret(base, ret, Some(duration));
+        self.emit();
+    }
+
+    /// `<... NAME resumed>` for `pid`'s open call.
+    fn resumed(&mut self, pid: i32) {
+        let name = self.calls.get(&pid).map(|c| c.name.as_str()).unwrap_or("?");
+        let mut s = String::with_capacity(name.len() + 16);
+        s.push_str("<... ");
+        push_escaped_text(&mut s, name);
+        s.push_str(" resumed>");
+        self.dim(&s);
+    }
+
+    /// Ends `pid`'s open call, if any, because the tracee is gone: ` = ?` after an exit or a
+    /// kill, ` <detached ...>` after a detach.
+    fn close_call(&mut self, pid: i32, time: Timestamp, detached: bool) {
+        let Some(c) = self.calls.get_mut(&pid).filter(|c| c.active) else {
+            return;
+        };
+        let exiting = c.name == "exit" || c.name == "exit_group";
+        let base = if self.current == Some(pid) {
+            self.current = None;
+            self.cut(pid);
+            self.col
+        } else {
+            self.interrupt();
+            self.leader(pid, time);
+            self.resumed(pid);
+            0
+        };
+        if let Some(c) = self.calls.get_mut(&pid) {
+            c.active = false;
+        }
+        if detached {
+            self.buf.push(' ');
+            self.dim("<detached ...>");
+            self.buf.push('\n');
+        } else {
+            if !exiting {
+                self.buf.push(' ');
+                self.dim("<unfinished ...>");
+            }
+            self.buf.push(')');
+            self.finish_ret(base, &Ret::Unknown, None);
+        }
+        self.emit();
+    }
+
+    /// A `---` or `+++` line.
+    fn note_line(&mut self, pid: i32, time: Timestamp, text: std::fmt::Arguments, exit: bool) {
+        self.interrupt();
+        self.leader(pid, time);
+        let start = self.buf.len();
+        let _ = self.buf.write_fmt(text);
+        if self.o.colour {
+            let s = self.buf.split_off(start);
+            if exit {
+                let _ = write!(self.buf, "{}", s.dimmed());
+            } else {
+                let _ = write!(self.buf, "{}", s.yellow());
+            }
+        }
+        self.buf.push('\n');
+        self.emit();
+    }
+
+    fn gone(&mut self, pid: i32) {
+        self.live = self.live.saturating_sub(1);
+        self.calls.remove(&pid);
+    }
+
+    /// `pgstrace: Process N attached|detached`, on stderr as strace does.
+    fn process_note(&mut self, pid: i32, what: &str) {
+        if self.o.to_file {
+            eprintln!("pgstrace: Process {pid} {what}");
+        } else {
+            self.buf.clear();
+            let _ = writeln!(self.buf, "pgstrace: Process {pid} {what}");
+            self.emit();
+        }
+    }
+
+    fn flush_notes(&mut self) {
+        if self.current.is_none() && !self.notes.is_empty() {
+            let notes = std::mem::take(&mut self.notes);
+            for &pid in &notes {
+                self.process_note(pid, "attached");
+            }
+            self.notes = notes;
+            self.notes.clear();
+        }
     }
 }
+
 impl Sink for TextPrinter {
     fn event(&mut self, ev: &Event) {
-        let _ = writeln!(self.out, "{ev:?}");
+        self.buf.clear();
+        match ev {
+            Event::Attached { pid, .. } => {
+                self.live += 1;
+                if self.started && self.o.quiet == 0 {
+                    self.announced.push(*pid);
+                    if self.o.to_file {
+                        self.process_note(*pid, "attached");
+                    } else {
+                        self.notes.push(*pid);
+                    }
+                }
+            }
+            Event::SyscallEntry {
+                pid,
+                time,
+                name,
+                args,
+                more,
+                ..
+            } => self.entry(*pid, *time, name, args, *more),
+            Event::SyscallExit {
+                pid,
+                time,
+                name,
+                args,
+                ret,
+                duration,
+                ..
+            } => self.exit(*pid, *time, name, args, ret, *duration),
+            Event::Signal {
+                pid,
+                time,
+                sig,
+                info,
+            } => {
+                let mut v = String::new();
+                write_value(&mut v, info);
+                let name = signals::name(*sig);
+                self.note_line(
+                    *pid,
+                    *time,
+                    format_args!("--- {} {v} ---", Escaped(&name)),
+                    false,
+                );
+            }
+            Event::Stopped { pid, time, sig } => {
+                let name = signals::name(*sig);
+                self.note_line(
+                    *pid,
+                    *time,
+                    format_args!("--- stopped by {} ---", Escaped(&name)),
+                    false,
+                );
+            }
+            Event::Exited { pid, time, code } => {
+                self.close_call(*pid, *time, false);
+                if self.o.quiet < 2 {
+                    self.note_line(
+                        *pid,
+                        *time,
+                        format_args!("+++ exited with {code} +++"),
+                        true,
+                    );
+                }
+                self.gone(*pid);
+            }
+            Event::Killed {
+                pid,
+                time,
+                sig,
+                core,
+            } => {
+                self.close_call(*pid, *time, false);
+                let name = signals::name(*sig);
+                let core = if *core { " (core dumped)" } else { "" };
+                self.note_line(
+                    *pid,
+                    *time,
+                    format_args!("+++ killed by {}{core} +++", Escaped(&name)),
+                    true,
+                );
+                self.gone(*pid);
+            }
+            Event::Detached { pid, time } => {
+                self.close_call(*pid, *time, true);
+                if let Some(i) = self.announced.iter().position(|p| p == pid) {
+                    self.announced.swap_remove(i);
+                    self.interrupt();
+                    self.process_note(*pid, "detached");
+                }
+                self.gone(*pid);
+            }
+        }
+        if !matches!(ev, Event::Attached { .. }) {
+            self.started = true;
+        }
+        self.flush_notes();
     }
-    fn finish(&mut self) {
+
+    fn flush(&mut self) {
         let _ = self.out.flush();
+    }
+
+    fn finish(&mut self) {
+        // A line left open (the trace ended mid-call) still gets its newline.
+        if self.current.take().is_some() {
+            self.buf.clear();
+            self.buf.push('\n');
+            self.emit();
+        }
+        self.flush_notes();
+        let _ = self.out.flush();
+    }
+}
+
+/// `HH:MM:SS` of epoch second `secs` in local time.
+fn local_hms(secs: u64, out: &mut String) {
+    let t = libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX);
+    // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
+    if ok {
+        let _ = write!(out, "{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    } else {
+        let s = secs % 86400;
+        let _ = write!(out, "{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+    }
+}
+
+/// Text from the decoders or tables, with any control or non-ASCII byte escaped so it
+/// cannot drive a terminal.
+struct Escaped<'a>(&'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        push_escaped_text(&mut s, self.0);
+        f.write_str(&s)
+    }
+}
+
+fn is_plain(b: u8) -> bool {
+    (0x20..0x7f).contains(&b)
+}
+
+/// Appends `s`, escaping bytes outside printable ASCII as `\ooo` (Raw, Sym, notes).
+pub fn push_escaped_text(buf: &mut String, s: &str) {
+    if s.bytes().all(is_plain) {
+        buf.push_str(s);
+        return;
+    }
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if is_plain(c) {
+            buf.push(char::from(c));
+        } else {
+            push_octal(buf, c, b.get(i + 1).copied());
+        }
+    }
+}
+
+/// `\ooo` as strace writes it: the shortest form, unless an octal digit follows.
+fn push_octal(buf: &mut String, c: u8, next: Option<u8>) {
+    buf.push('\\');
+    if next.is_some_and(|n| (b'0'..=b'7').contains(&n)) {
+        let _ = write!(buf, "{c:03o}");
+    } else {
+        let _ = write!(buf, "{c:o}");
+    }
+}
+
+/// Appends `bytes` escaped as strace escapes a string's contents (without the quotes):
+/// `\n \t \r \v \f \" \\`, other non-printables in octal. `path_mode` also escapes `<` and
+/// `>`, as strace does for the `-y` path in `3</path>`.
+pub fn push_escaped_bytes(buf: &mut String, bytes: &[u8], path_mode: bool) {
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'"' => buf.push_str("\\\""),
+            b'\\' => buf.push_str("\\\\"),
+            b'\n' => buf.push_str("\\n"),
+            b'\t' => buf.push_str("\\t"),
+            b'\r' => buf.push_str("\\r"),
+            0x0b => buf.push_str("\\v"),
+            0x0c => buf.push_str("\\f"),
+            b'<' | b'>' if path_mode => push_octal(buf, c, bytes.get(i + 1).copied()),
+            c if is_plain(c) => buf.push(char::from(c)),
+            c => push_octal(buf, c, bytes.get(i + 1).copied()),
+        }
+    }
+}
+
+/// `3` or `3</path>`.
+fn write_fd(buf: &mut String, fd: i32, path: &Option<String>) {
+    let _ = write!(buf, "{fd}");
+    if let Some(p) = path {
+        // The kernel's " (deleted)" suffix goes outside the brackets, as strace prints it.
+        let (p, deleted) = match p.strip_suffix(" (deleted)") {
+            Some(live) => (live, true),
+            None => (p.as_str(), false),
+        };
+        buf.push('<');
+        push_escaped_bytes(buf, p.as_bytes(), true);
+        buf.push('>');
+        if deleted {
+            buf.push_str("(deleted)");
+        }
+    }
+}
+
+/// `0x1f`; zero prints as `0`, like C's `%#x`.
+fn write_hex(buf: &mut String, v: u64) {
+    if v == 0 {
+        buf.push('0');
+    } else {
+        let _ = write!(buf, "{v:#x}");
+    }
+}
+
+/// Appends `v` in strace's notation.
+pub fn write_value(buf: &mut String, v: &Value) {
+    match v {
+        Value::Int(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Value::UInt(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Value::Hex(n) => write_hex(buf, *n),
+        // strace's `%#03o`: a leading zero, at least three digits (`000`, `0600`).
+        Value::Oct(n) => {
+            let _ = write!(buf, "0{n:02o}");
+        }
+        Value::Ptr(0) => buf.push_str("NULL"),
+        Value::Ptr(p) => {
+            let _ = write!(buf, "{p:#x}");
+        }
+        Value::Fd { fd, path } => write_fd(buf, *fd, path),
+        Value::Str { bytes, truncated } => {
+            buf.push('"');
+            push_escaped_bytes(buf, bytes, false);
+            buf.push('"');
+            if *truncated {
+                buf.push_str("...");
+            }
+        }
+        Value::Sym(s) => push_escaped_text(buf, s),
+        Value::Flags(f) => {
+            if f.is_empty() {
+                buf.push('0');
+            }
+            for (i, s) in f.iter().enumerate() {
+                if i > 0 {
+                    buf.push('|');
+                }
+                push_escaped_text(buf, s);
+            }
+        }
+        Value::Struct(fields) => {
+            buf.push('{');
+            for (i, (k, v)) in fields.iter().enumerate() {
+                if i > 0 {
+                    buf.push_str(", ");
+                }
+                if !k.is_empty() {
+                    push_escaped_text(buf, k);
+                    buf.push('=');
+                }
+                write_value(buf, v);
+            }
+            buf.push('}');
+        }
+        Value::Array(items) => {
+            buf.push('[');
+            write_list(buf, items);
+            buf.push(']');
+        }
+        Value::Elided => buf.push_str("..."),
+        Value::Raw(s) => push_escaped_text(buf, s),
+    }
+}
+
+/// Values separated by `, `.
+fn write_list(buf: &mut String, items: &[Value]) {
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push_str(", ");
+        }
+        write_value(buf, v);
+    }
+}
+
+/// Appends a return value as strace prints it after `= `.
+pub fn write_ret(buf: &mut String, r: &Ret) {
+    match r {
+        Ret::Int(n) => {
+            let _ = write!(buf, "{n}");
+        }
+        Ret::Hex(n) => write_hex(buf, *n),
+        Ret::Fd { fd, path } => write_fd(buf, *fd, path),
+        Ret::Error { errno: e } => {
+            buf.push_str(if errno::is_restart(*e) { "? " } else { "-1 " });
+            match errno::name(*e) {
+                Some(n) => {
+                    let _ = write!(buf, "{n} ({})", errno::message(*e));
+                }
+                None => {
+                    let _ = write!(buf, "(errno {e})");
+                }
+            }
+        }
+        Ret::Unknown => buf.push('?'),
+        Ret::Annotated { value, note } => {
+            write_ret(buf, value);
+            buf.push_str(" (");
+            push_escaped_text(buf, note);
+            buf.push(')');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscalls::table;
+    use std::borrow::Cow;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run(o: TextOpts, evs: &[Event]) -> String {
+        let s = Shared::default();
+        let mut p = TextPrinter::new(Box::new(s.clone()), o);
+        for e in evs {
+            p.event(e);
+        }
+        p.finish();
+        let v = s.0.borrow().clone();
+        String::from_utf8(v).unwrap()
+    }
+
+    fn t(us: u64) -> Timestamp {
+        Duration::from_micros(1_700_000_000_000_000 + us)
+    }
+
+    fn val(v: &Value) -> String {
+        let mut s = String::new();
+        write_value(&mut s, v);
+        s
+    }
+
+    fn ret(r: &Ret) -> String {
+        let mut s = String::new();
+        write_ret(&mut s, r);
+        s
+    }
+
+    fn bytes(b: &[u8]) -> Value {
+        Value::Str {
+            bytes: b.to_vec(),
+            truncated: false,
+        }
+    }
+
+    fn entry(pid: i32, us: u64, nr: u64, name: &str, args: Vec<Value>) -> Event {
+        // As the decoders do for these tests' calls: output arguments follow when the table
+        // has more registers than the entry printed; fcntl(F_GETFL) prints all at entry.
+        let more =
+            name != "fcntl" && table::lookup(nr).is_some_and(|i| args.len() < usize::from(i.nargs));
+        Event::SyscallEntry {
+            pid,
+            time: t(us),
+            nr,
+            name: name.into(),
+            args,
+            more,
+        }
+    }
+
+    fn exit(pid: i32, us: u64, nr: u64, name: &str, args: Vec<Value>, ret: Ret) -> Event {
+        Event::SyscallExit {
+            pid,
+            time: t(us),
+            nr,
+            name: name.into(),
+            args,
+            raw_args: [0; 6],
+            ret,
+            duration: Duration::from_micros(19),
+        }
+    }
+
+    fn attached(pid: i32) -> Event {
+        Event::Attached { pid, time: t(0) }
+    }
+
+    fn fd(n: i32) -> Value {
+        Value::Fd { fd: n, path: None }
+    }
+
+    #[test]
+    fn strings_escape_like_strace() {
+        // Observed: write(1, "a\n\t\"\\\1\177\200\377 z\r\v\f\10\7\33\0", 18)
+        let b = b"a\n\t\"\\\x01\x7f\x80\xff z\r\x0b\x0c\x08\x07\x1b\x00";
+        assert_eq!(
+            val(&bytes(b)),
+            r#""a\n\t\"\\\1\177\200\377 z\r\v\f\10\7\33\0""#
+        );
+        // An octal digit after an escape forces three digits: "\0015\09\1778 8\0370".
+        assert_eq!(
+            val(&bytes(b"\x015\x009\x7f8 8\x1f0")),
+            r#""\0015\09\1778 8\0370""#
+        );
+        assert_eq!(val(&bytes("é".as_bytes())), r#""\303\251""#);
+        let tr = Value::Str {
+            bytes: b"hello world this is a long strin".to_vec(),
+            truncated: true,
+        };
+        assert_eq!(val(&tr), r#""hello world this is a long strin"..."#);
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(val(&Value::Int(-1)), "-1");
+        assert_eq!(val(&Value::UInt(u64::MAX)), "18446744073709551615");
+        assert_eq!(val(&Value::Hex(0x1f)), "0x1f");
+        assert_eq!(val(&Value::Hex(0)), "0");
+        assert_eq!(val(&Value::Oct(0)), "000");
+        assert_eq!(val(&Value::Oct(0o600)), "0600");
+        assert_eq!(val(&Value::Oct(0o22)), "022");
+        assert_eq!(val(&Value::Oct(0o7)), "007");
+        assert_eq!(val(&Value::Ptr(0)), "NULL");
+        assert_eq!(val(&Value::Ptr(0x7ffd1000)), "0x7ffd1000");
+        assert_eq!(val(&fd(3)), "3");
+        let p = Value::Fd {
+            fd: 3,
+            path: Some("/tmp/outh/a>b|c d\"e'f\\g<h".into()),
+        };
+        // Observed: 3</tmp/outh/a\76b|c d\"e'f\\g\74h>
+        assert_eq!(val(&p), r#"3</tmp/outh/a\76b|c d\"e'f\\g\74h>"#);
+        let p = Value::Fd {
+            fd: 3,
+            path: Some("/tmp/outh/f\nx\x01y".into()),
+        };
+        assert_eq!(val(&p), r"3</tmp/outh/f\nx\1y>");
+        let p = Value::Fd {
+            fd: 11,
+            path: Some("/memfd:pgmem (deleted)".into()),
+        };
+        assert_eq!(val(&p), "11</memfd:pgmem>(deleted)");
+        assert_eq!(val(&Value::sym("AT_FDCWD")), "AT_FDCWD");
+        assert_eq!(val(&Value::Sym(Cow::Owned("A\x1b[2J".into()))), r"A\33[2J");
+        assert_eq!(val(&Value::Flags(vec![])), "0");
+        assert_eq!(
+            val(&Value::Flags(vec!["O_RDWR".into(), "O_CREAT".into()])),
+            "O_RDWR|O_CREAT"
+        );
+        let s = Value::structure(vec![("tv_sec", Value::Int(1)), ("tv_nsec", Value::Int(2))]);
+        assert_eq!(val(&s), "{tv_sec=1, tv_nsec=2}");
+        let s = Value::structure(vec![("", Value::Int(1)), ("", Value::Elided)]);
+        assert_eq!(val(&s), "{1, ...}");
+        assert_eq!(val(&Value::Array(vec![fd(3), fd(4)])), "[3, 4]");
+        assert_eq!(val(&Value::Array(vec![])), "[]");
+        assert_eq!(val(&Value::Raw("\u{9b}x\x07".into())), r"\302\233x\7");
+    }
+
+    #[test]
+    fn returns() {
+        assert_eq!(ret(&Ret::Int(0)), "0");
+        assert_eq!(ret(&Ret::Hex(0x7f212f1a7000)), "0x7f212f1a7000");
+        let r = Ret::Fd {
+            fd: 3,
+            path: Some("/dev/shm/PostgreSQL.1".into()),
+        };
+        assert_eq!(ret(&r), "3</dev/shm/PostgreSQL.1>");
+        assert_eq!(
+            ret(&Ret::Error { errno: 28 }),
+            "-1 ENOSPC (No space left on device)"
+        );
+        assert_eq!(
+            ret(&Ret::Error { errno: 512 }),
+            "? ERESTARTSYS (To be restarted if SA_RESTART is set)"
+        );
+        assert_eq!(
+            ret(&Ret::Error { errno: 516 }),
+            "? ERESTART_RESTARTBLOCK (Interrupted by signal)"
+        );
+        assert_eq!(ret(&Ret::Error { errno: 519 }), "-1 (errno 519)");
+        assert_eq!(ret(&Ret::Unknown), "?");
+        let r = Ret::Annotated {
+            value: Box::new(Ret::Hex(0x8002)),
+            note: "flags O_RDWR|O_LARGEFILE".into(),
+        };
+        assert_eq!(ret(&r), "0x8002 (flags O_RDWR|O_LARGEFILE)");
+    }
+
+    /// write(1, "123...", n) lines of 39, 40 and 41 characters, as observed.
+    #[test]
+    fn alignment() {
+        let mut evs = vec![attached(1)];
+        for n in [23usize, 24, 25] {
+            let s = b"12345678901234567890123456"[..n].to_vec();
+            let a = vec![fd(1), bytes(&s), Value::UInt(n as u64)];
+            evs.push(entry(1, 0, 1, "write", a.clone()));
+            evs.push(exit(1, 0, 1, "write", a, Ret::Int(n as i64)));
+        }
+        evs.push(exit(1, 0, 39, "getpid", vec![], Ret::Int(4178)));
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "write(1, \"12345678901234567890123\", 23) = 23\n\
+             write(1, \"123456789012345678901234\", 24) = 24\n\
+             write(1, \"1234567890123456789012345\", 25) = 25\n\
+             getpid()                                = 4178\n"
+        );
+    }
+
+    /// The fork example (c.c) under `strace -f` to stderr, as observed.
+    #[test]
+    fn unfinished_and_resumed_with_pid_prefix() {
+        let buf100 = vec![fd(3), bytes(b"abc"), Value::UInt(100)];
+        let w = vec![fd(4), bytes(b"abc"), Value::UInt(3)];
+        let evs = vec![
+            attached(4689),
+            exit(4689, 0, 39, "getpid", vec![], Ret::Int(4689)),
+            attached(4690),
+            entry(4689, 1, 0, "read", vec![fd(3)]),
+            entry(4690, 2, 1, "write", w.clone()),
+            exit(4689, 3, 0, "read", buf100, Ret::Int(3)),
+            exit(4690, 4, 1, "write", w, Ret::Int(3)),
+            entry(4690, 5, 231, "exit_group", vec![Value::Int(5)]),
+            entry(4689, 6, 61, "wait4", vec![Value::Int(4690)]),
+            Event::Exited {
+                pid: 4690,
+                time: t(7),
+                code: 5,
+            },
+            exit(
+                4689,
+                8,
+                61,
+                "wait4",
+                vec![
+                    Value::Int(4690),
+                    Value::Ptr(0),
+                    Value::Int(0),
+                    Value::Ptr(0),
+                ],
+                Ret::Int(4690),
+            ),
+            entry(4689, 9, 231, "exit_group", vec![Value::Int(0)]),
+            Event::Exited {
+                pid: 4689,
+                time: t(10),
+                code: 0,
+            },
+        ];
+        let o = TextOpts {
+            follow: 1,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs),
+            "getpid()                                = 4689\n\
+             pgstrace: Process 4690 attached\n\
+             [pid  4689] read(3,  <unfinished ...>\n\
+             [pid  4690] write(4, \"abc\", 3 <unfinished ...>\n\
+             [pid  4689] <... read resumed>\"abc\", 100) = 3\n\
+             [pid  4690] <... write resumed>)        = 3\n\
+             [pid  4690] exit_group(5 <unfinished ...>\n\
+             [pid  4689] wait4(4690,  <unfinished ...>\n\
+             [pid  4690] <... exit_group resumed>)   = ?\n\
+             [pid  4690] +++ exited with 5 +++\n\
+             <... wait4 resumed>NULL, 0, NULL)       = 4690\n\
+             exit_group(0)                           = ?\n\
+             +++ exited with 0 +++\n"
+        );
+    }
+
+    /// `-f -o FILE`: every line starts `PID  `, even with one tracee.
+    #[test]
+    fn pid_column_in_files() {
+        let evs = vec![
+            attached(4694),
+            exit(4694, 0, 39, "getpid", vec![], Ret::Int(4694)),
+            attached(4695),
+            entry(4694, 1, 0, "read", vec![fd(3)]),
+            exit(
+                4695,
+                2,
+                35,
+                "nanosleep",
+                vec![Value::Elided, Value::Ptr(0)],
+                Ret::Int(0),
+            ),
+            Event::Killed {
+                pid: 4694,
+                time: t(3),
+                sig: 9,
+                core: false,
+            },
+            Event::Exited {
+                pid: 4695,
+                time: t(4),
+                code: 0,
+            },
+        ];
+        let o = TextOpts {
+            follow: 1,
+            to_file: true,
+            quiet: 1,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs),
+            "4694  getpid()                          = 4694\n\
+             4694  read(3,  <unfinished ...>\n\
+             4695  nanosleep(..., NULL)              = 0\n\
+             4694  <... read resumed> <unfinished ...>) = ?\n\
+             4694  +++ killed by SIGKILL +++\n\
+             4695  +++ exited with 0 +++\n"
+        );
+        // Without -f, no prefix.
+        let o = TextOpts {
+            to_file: true,
+            ..TextOpts::default()
+        };
+        let evs = vec![attached(7), exit(7, 0, 39, "getpid", vec![], Ret::Int(7))];
+        assert_eq!(
+            run(o, &evs),
+            "getpid()                                = 7\n"
+        );
+    }
+
+    #[test]
+    fn killed_detached_and_signals() {
+        let evs = vec![
+            attached(9),
+            entry(9, 0, 0, "read", vec![fd(0)]),
+            Event::Killed {
+                pid: 9,
+                time: t(1),
+                sig: 9,
+                core: false,
+            },
+            attached(10),
+            Event::Signal {
+                pid: 10,
+                time: t(2),
+                sig: 10,
+                info: Value::structure(vec![
+                    ("si_signo", Value::sym("SIGUSR1")),
+                    ("si_code", Value::sym("SI_USER")),
+                    ("si_pid", Value::Int(10)),
+                    ("si_uid", Value::Int(0)),
+                ]),
+            },
+            Event::Stopped {
+                pid: 10,
+                time: t(3),
+                sig: 19,
+            },
+            entry(10, 4, 0, "read", vec![fd(0)]),
+            Event::Detached {
+                pid: 10,
+                time: t(5),
+            },
+            attached(11),
+            entry(11, 4, 231, "exit_group", vec![Value::Int(0)]),
+            Event::Killed {
+                pid: 11,
+                time: t(5),
+                sig: 6,
+                core: true,
+            },
+        ];
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "read(0,  <unfinished ...>)              = ?\n\
+             +++ killed by SIGKILL +++\n\
+             pgstrace: Process 10 attached\n\
+             --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=10, si_uid=0} ---\n\
+             --- stopped by SIGSTOP ---\n\
+             read(0,  <detached ...>\n\
+             pgstrace: Process 10 detached\n\
+             pgstrace: Process 11 attached\n\
+             exit_group(0)                           = ?\n\
+             +++ killed by SIGABRT (core dumped) +++\n"
+        );
+    }
+
+    #[test]
+    fn quiet_levels() {
+        let evs = vec![
+            attached(1),
+            exit(1, 0, 39, "getpid", vec![], Ret::Int(1)),
+            attached(2),
+            Event::Exited {
+                pid: 2,
+                time: t(1),
+                code: 0,
+            },
+            Event::Killed {
+                pid: 1,
+                time: t(2),
+                sig: 9,
+                core: false,
+            },
+        ];
+        let o = TextOpts {
+            quiet: 2,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs),
+            "getpid()                                = 1\n\
+             +++ killed by SIGKILL +++\n"
+        );
+    }
+
+    #[test]
+    fn timestamps_relative_and_durations() {
+        let evs = vec![
+            attached(1),
+            exit(1, 120, 39, "getpid", vec![], Ret::Int(1)),
+            exit(1, 250, 39, "getpid", vec![], Ret::Int(1)),
+        ];
+        let o = TextOpts {
+            timestamps: 3,
+            durations: true,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs),
+            "1700000000.000101 getpid()              = 1 <0.000019>\n\
+             1700000000.000231 getpid()              = 1 <0.000019>\n"
+        );
+        let o = TextOpts {
+            relative: true,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs),
+            "     0.000000 getpid()                  = 1\n     \
+             0.000130 getpid()                  = 1\n"
+        );
+        let o = TextOpts {
+            relative: true,
+            timestamps: 3,
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(o, &evs[..2]),
+            "1700000000.000101 (+     0.000000) getpid() = 1\n"
+        );
+        // -tt: local time; check the shape only (the time zone is the machine's).
+        let o = TextOpts {
+            timestamps: 2,
+            follow: 1,
+            to_file: true,
+            ..TextOpts::default()
+        };
+        let s = run(o, &evs[..2]);
+        let b = s.as_bytes();
+        assert_eq!(&s[..6], "1     ");
+        assert_eq!((b[8], b[11], b[14], b[21]), (b':', b':', b'.', b' '));
+        assert_eq!(&s[14..], ".000101 getpid()          = 1\n");
+    }
+
+    /// Colour adds escapes only: stripped of them, the text is the plain text.
+    #[test]
+    fn colour_changes_nothing_but_escapes() {
+        let a = vec![fd(3), Value::Int(0), Value::Int(0), Value::Int(50438144)];
+        let evs = vec![
+            attached(1),
+            entry(1, 0, 285, "fallocate", a.clone()),
+            exit(1, 1, 285, "fallocate", a, Ret::Error { errno: 28 }),
+            Event::Exited {
+                pid: 1,
+                time: t(2),
+                code: 0,
+            },
+        ];
+        let plain = run(TextOpts::default(), &evs);
+        let o = TextOpts {
+            colour: true,
+            ..TextOpts::default()
+        };
+        let col = run(o, &evs);
+        assert_ne!(plain, col);
+        let mut stripped = String::new();
+        let mut esc = false;
+        for c in col.chars() {
+            if esc {
+                esc = c != 'm';
+            } else if c == '\x1b' {
+                esc = true;
+            } else {
+                stripped.push(c);
+            }
+        }
+        assert_eq!(stripped, plain);
+        assert_eq!(
+            plain,
+            "fallocate(3, 0, 0, 50438144)            = -1 ENOSPC (No space left on device)\n\
+             +++ exited with 0 +++\n"
+        );
+    }
+
+    /// fcntl(F_GETFL) prints two of its three arguments, all at entry: no `, ` unless the
+    /// line is cut, and then the guess from the table applies.
+    #[test]
+    fn separator_is_decided_at_exit() {
+        let a = vec![fd(4), Value::sym("F_GETFL")];
+        let r = Ret::Annotated {
+            value: Box::new(Ret::Hex(0x8002)),
+            note: "flags O_RDWR|O_LARGEFILE".into(),
+        };
+        let evs = vec![
+            attached(1),
+            entry(1, 0, 72, "fcntl", a.clone()),
+            exit(1, 0, 72, "fcntl", a.clone(), r.clone()),
+            attached(2),
+            entry(1, 0, 72, "fcntl", a.clone()),
+            exit(2, 0, 39, "getpid", vec![], Ret::Int(2)),
+            exit(1, 0, 72, "fcntl", a, r),
+        ];
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "fcntl(4, F_GETFL)                       = 0x8002 (flags O_RDWR|O_LARGEFILE)\n\
+             pgstrace: Process 2 attached\n\
+             [pid     1] fcntl(4, F_GETFL <unfinished ...>\n\
+             [pid     2] getpid()                    = 2\n\
+             [pid     1] <... fcntl resumed>)        = 0x8002 (flags O_RDWR|O_LARGEFILE)\n"
+        );
+    }
+
+    /// An exit that arrives with fewer printed arguments than the table says still closes
+    /// the parenthesis, and an exit of a call never entered prints the whole line.
+    #[test]
+    fn odd_sequences_do_not_break_lines() {
+        let evs = vec![
+            attached(1),
+            attached(2),
+            entry(1, 0, 0, "read", vec![fd(3)]),
+            entry(1, 0, 0, "read", vec![fd(4)]),
+            exit(2, 0, 0, "read", vec![fd(5)], Ret::Int(0)),
+            exit(1, 0, 0, "read", vec![fd(4)], Ret::Int(0)),
+        ];
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "[pid     1] read(3,  <unfinished ...>\n\
+             [pid     1] read(4,  <unfinished ...>\n\
+             [pid     2] read(5)                     = 0\n\
+             [pid     1] <... read resumed>)         = 0\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// `cargo test --release --bin pgstrace output::strace::bench -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn lines_per_second() {
+        let args = vec![
+            Value::Fd { fd: 3, path: None },
+            Value::Str {
+                bytes: b"hello world this is a long strin".to_vec(),
+                truncated: true,
+            },
+            Value::UInt(58),
+        ];
+        let entry = Event::SyscallEntry {
+            pid: 1,
+            time: Duration::from_secs(1),
+            nr: 1,
+            name: "write".into(),
+            args: args.clone(),
+            more: true,
+        };
+        let exit = Event::SyscallExit {
+            pid: 1,
+            time: Duration::from_secs(1),
+            nr: 1,
+            name: "write".into(),
+            args,
+            raw_args: [0; 6],
+            ret: Ret::Int(58),
+            duration: Duration::from_micros(3),
+        };
+        let o = TextOpts {
+            to_file: true,
+            ..TextOpts::default()
+        };
+        let mut p = TextPrinter::new(Box::new(std::io::sink()), o);
+        p.event(&Event::Attached {
+            pid: 1,
+            time: Duration::ZERO,
+        });
+        let n = 1_000_000;
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            p.event(&entry);
+            p.event(&exit);
+        }
+        let el = t0.elapsed();
+        println!("{:.0} ns per line", el.as_nanos() as f64 / f64::from(n));
     }
 }

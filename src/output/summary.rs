@@ -1,26 +1,304 @@
-//! Summary. (Placeholder until the real printer lands.)
+//! The `-c` summary table and the `--histogram` latency histograms.
+//!
+//! The table is strace 6.1's, column for column. The time of a call is the wall time between
+//! its entry and exit stops (the `SyscallExit` duration), which is what `strace -c -w`
+//! measures; plain `strace -c` counts system CPU time instead, with the same layout and no
+//! note. Calls that never return (`exit_group`) have no exit and are not counted, as in
+//! strace.
+//!
+//! The histograms follow BCC's `print_log2_hist` layout: power-of-two microsecond buckets,
+//! one per syscall, in the table's order.
+
 use super::Sink;
 use crate::event::Event;
+use crate::syscalls::Ret;
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
+
 #[derive(Default, Clone, Debug)]
 pub struct SummaryOpts {
+    /// Print a log2 latency histogram per syscall after the table.
     pub histogram: bool,
 }
+
+/// Buckets: index `i` holds microsecond values of bit length `i` (0 and 1 share bucket 1).
+const BUCKETS: usize = 65;
+
+struct Stat {
+    name: String,
+    calls: u64,
+    errors: u64,
+    nanos: u128,
+    hist: Vec<u64>,
+}
+
 pub struct Summary {
     out: Box<dyn Write>,
-    n: usize,
+    o: SummaryOpts,
+    stats: HashMap<u64, Stat>,
 }
+
 impl Summary {
-    pub fn new(out: Box<dyn Write>, _o: SummaryOpts) -> Self {
-        Summary { out, n: 0 }
+    pub fn new(out: Box<dyn Write>, o: SummaryOpts) -> Self {
+        Summary {
+            out,
+            o,
+            stats: HashMap::new(),
+        }
+    }
+
+    /// The report: table, then histograms if asked. Empty when no call completed (strace
+    /// prints nothing then either).
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
+        if rows.is_empty() {
+            return s;
+        }
+        rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0)));
+        let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
+        let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
+        let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
+        let dashes = "------ ----------- ----------- --------- --------- ----------------\n";
+        s.push_str("% time     seconds  usecs/call     calls    errors syscall\n");
+        s.push_str(dashes);
+        for (_, st) in &rows {
+            let pct = if total_ns == 0 {
+                0.0
+            } else {
+                st.nanos as f64 * 100.0 / total_ns as f64
+            };
+            row(&mut s, pct, st.nanos, st.calls, st.errors, &st.name);
+        }
+        s.push_str(dashes);
+        row(&mut s, 100.0, total_ns, total_calls, total_errors, "total");
+        if self.o.histogram {
+            for (_, st) in &rows {
+                s.push('\n');
+                s.push_str(&st.name);
+                s.push('\n');
+                log2_hist(&mut s, &st.hist, "usecs");
+            }
+        }
+        s
     }
 }
-impl Sink for Summary {
-    fn event(&mut self, _ev: &Event) {
-        self.n += 1;
+
+/// One table row. Seconds are rounded to the microsecond, usecs/call truncated, and a zero
+/// error count leaves the cell blank, as strace prints them.
+fn row(s: &mut String, pct: f64, nanos: u128, calls: u64, errors: u64, name: &str) {
+    let secs = nanos as f64 / 1e9;
+    let per_call = nanos
+        .checked_div(u128::from(calls))
+        .map(|n| n / 1000)
+        .unwrap_or(0);
+    let _ = write!(s, "{pct:>6.2} {secs:>11.6} {per_call:>11} {calls:>9} ");
+    if errors > 0 {
+        let _ = write!(s, "{errors:>9}");
+    } else {
+        s.push_str("         ");
     }
+    let _ = writeln!(s, " {name}");
+}
+
+/// The bucket of a latency of `usecs` microseconds.
+fn bucket(usecs: u64) -> usize {
+    (64 - usecs.leading_zeros() as usize).max(1)
+}
+
+/// A log2 histogram in BCC's layout; nothing when every bucket is empty.
+pub fn log2_hist(s: &mut String, vals: &[u64], unit: &str) {
+    // Bucket 64 holds the largest u64; more buckets would overflow the bounds below.
+    let vals = vals.get(..BUCKETS).unwrap_or(vals);
+    let Some(idx_max) = vals.iter().rposition(|&v| v > 0) else {
+        return;
+    };
+    if idx_max == 0 {
+        return;
+    }
+    let val_max = vals.iter().copied().max().unwrap_or(0).max(1);
+    let narrow = idx_max <= 32;
+    let (width, stars) = if narrow { (10, 40) } else { (20, 20) };
+    if narrow {
+        let _ = writeln!(s, "     {unit:<19} : count     distribution");
+    } else {
+        let _ = writeln!(s, "               {unit:<29} : count     distribution");
+    }
+    for (i, &val) in vals.iter().enumerate().take(idx_max + 1).skip(1) {
+        let high: u128 = (1u128 << i) - 1;
+        let mut low: u128 = (1u128 << i) >> 1;
+        if low == high {
+            low -= 1;
+        }
+        let n = (u128::from(val) * stars / u128::from(val_max)).min(stars) as usize;
+        let _ = write!(s, "{low:>width$} -> {high:<width$} : {val:<8} |");
+        for _ in 0..n {
+            s.push('*');
+        }
+        for _ in n..stars as usize {
+            s.push(' ');
+        }
+        s.push_str("|\n");
+    }
+}
+
+fn is_error(r: &Ret) -> bool {
+    match r {
+        Ret::Error { .. } => true,
+        Ret::Annotated { value, .. } => is_error(value),
+        _ => false,
+    }
+}
+
+impl Sink for Summary {
+    fn event(&mut self, ev: &Event) {
+        let Event::SyscallExit {
+            nr,
+            name,
+            ret,
+            duration,
+            ..
+        } = ev
+        else {
+            return;
+        };
+        let st = self.stats.entry(*nr).or_insert_with(|| Stat {
+            name: name.clone(),
+            calls: 0,
+            errors: 0,
+            nanos: 0,
+            hist: vec![0; BUCKETS],
+        });
+        st.calls += 1;
+        if is_error(ret) {
+            st.errors += 1;
+        }
+        st.nanos += duration.as_nanos();
+        let us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+        if let Some(b) = st.hist.get_mut(bucket(us)) {
+            *b += 1;
+        }
+    }
+
     fn finish(&mut self) {
-        let _ = writeln!(self.out, "{} events", self.n);
+        let s = self.render();
+        let _ = self.out.write_all(s.as_bytes());
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn call(s: &mut Summary, nr: u64, name: &str, ns: u64, ret: Ret) {
+        s.event(&Event::SyscallExit {
+            pid: 1,
+            time: Duration::from_secs(1_700_000_000),
+            nr,
+            name: name.into(),
+            args: vec![],
+            raw_args: [0; 6],
+            ret,
+            duration: Duration::from_nanos(ns),
+        });
+    }
+
+    fn summary(histogram: bool) -> Summary {
+        Summary::new(Box::new(std::io::sink()), SummaryOpts { histogram })
+    }
+
+    /// Numbers from a real `strace -c -w` run (the static g.c), rebuilt from -T times.
+    #[test]
+    fn table_like_strace() {
+        let mut s = summary(false);
+        call(&mut s, 59, "execve", 192_600, Ret::Int(0));
+        call(&mut s, 89, "readlink", 18_200, Ret::Int(12));
+        for ns in [3_400, 3_300, 4_100, 2_600, 3_500] {
+            call(&mut s, 12, "brk", ns, Ret::Hex(0x25f9e000));
+        }
+        call(&mut s, 21, "access", 1_000, Ret::Error { errno: 2 });
+        call(&mut s, 0, "read", 1_000, Ret::Int(0));
+        assert_eq!(
+            s.render(),
+            "% time     seconds  usecs/call     calls    errors syscall\n\
+             ------ ----------- ----------- --------- --------- ----------------\n \
+             83.85    0.000193         192         1           execve\n  \
+             7.92    0.000018          18         1           readlink\n  \
+             7.36    0.000017           3         5           brk\n  \
+             0.44    0.000001           1         1           read\n  \
+             0.44    0.000001           1         1         1 access\n\
+             ------ ----------- ----------- --------- --------- ----------------\n\
+             100.00    0.000230          25         9         1 total\n"
+        );
+    }
+
+    #[test]
+    fn zero_times_and_empty() {
+        assert_eq!(summary(false).render(), "");
+        let mut s = summary(false);
+        call(&mut s, 39, "getpid", 0, Ret::Int(1));
+        assert_eq!(
+            s.render(),
+            "% time     seconds  usecs/call     calls    errors syscall\n\
+             ------ ----------- ----------- --------- --------- ----------------\n  \
+             0.00    0.000000           0         1           getpid\n\
+             ------ ----------- ----------- --------- --------- ----------------\n\
+             100.00    0.000000           0         1           total\n"
+        );
+    }
+
+    #[test]
+    fn buckets() {
+        assert_eq!(bucket(0), 1);
+        assert_eq!(bucket(1), 1);
+        assert_eq!(bucket(2), 2);
+        assert_eq!(bucket(3), 2);
+        assert_eq!(bucket(4), 3);
+        assert_eq!(bucket(u64::MAX), 64);
+    }
+
+    #[test]
+    fn histogram_bcc_layout() {
+        let mut s = summary(true);
+        for _ in 0..16 {
+            call(&mut s, 285, "fallocate", 900, Ret::Int(0));
+        }
+        for _ in 0..4604 {
+            call(&mut s, 285, "fallocate", 2_500, Ret::Int(0));
+        }
+        for _ in 0..100 {
+            call(&mut s, 285, "fallocate", 5_000, Ret::Error { errno: 28 });
+        }
+        let r = s.render();
+        let hist = r.split_once("\nfallocate\n").unwrap().1;
+        assert_eq!(
+            hist,
+            "     usecs               : count     distribution\n\
+             \x20        0 -> 1          : 16       |                                        |\n\
+             \x20        2 -> 3          : 4604     |****************************************|\n\
+             \x20        4 -> 7          : 100      |                                        |\n"
+        );
+        let mut h = String::new();
+        log2_hist(&mut h, &[0, 1, 0, 2], "usecs");
+        assert_eq!(
+            h,
+            "     usecs               : count     distribution\n\
+             \x20        0 -> 1          : 1        |********************                    |\n\
+             \x20        2 -> 3          : 0        |                                        |\n\
+             \x20        4 -> 7          : 2        |****************************************|\n"
+        );
+        let mut vals = vec![0u64; BUCKETS];
+        vals[34] = 1;
+        let mut h = String::new();
+        log2_hist(&mut h, &vals, "usecs");
+        let last = h.lines().last().unwrap();
+        assert_eq!(
+            last,
+            "          8589934592 -> 17179869183          : 1        |********************|"
+        );
+        assert!(h.starts_with("               usecs                         : count"));
     }
 }

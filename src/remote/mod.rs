@@ -29,7 +29,14 @@ impl Tracee for ProcMem {
     }
 
     fn fd_path(&self, fd: i32) -> Option<String> {
-        let link = std::fs::read_link(format!("/proc/{}/fd/{}", self.pid, fd)).ok()?;
+        // AT_FDCWD stands for the working directory (strace prints `AT_FDCWD</cwd>` under -y).
+        let link = if fd == libc::AT_FDCWD {
+            std::fs::read_link(format!("/proc/{}/cwd", self.pid)).ok()?
+        } else if fd >= 0 {
+            std::fs::read_link(format!("/proc/{}/fd/{}", self.pid, fd)).ok()?
+        } else {
+            return None;
+        };
         Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
     }
 }

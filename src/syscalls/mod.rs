@@ -22,18 +22,6 @@ pub trait Tracee {
     fn fd_path(&self, fd: i32) -> Option<String>;
 }
 
-/// A tracee whose memory cannot be read at all; useful for tests and for dead processes.
-pub struct NoMemory;
-
-impl Tracee for NoMemory {
-    fn read_mem(&self, _addr: u64, _buf: &mut [u8]) -> usize {
-        0
-    }
-    fn fd_path(&self, _fd: i32) -> Option<String> {
-        None
-    }
-}
-
 /// Options that change what decoders produce.
 #[derive(Clone, Debug)]
 pub struct DecodeOpts {

@@ -192,6 +192,11 @@ pub fn launch(
     if child == 0 {
         // SAFETY: see above.
         unsafe {
+            // The command gets the dispositions it would have without us: Rust ignores
+            // SIGPIPE and we ignore SIGINT/SIGQUIT, and ignored signals survive exec.
+            for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGQUIT] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
             libc::raise(libc::SIGSTOP);
             libc::execv(cpath.as_ptr(), ptrs.as_ptr());
             libc::_exit(127);

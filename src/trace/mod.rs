@@ -24,10 +24,12 @@ pub enum Stop {
     Attached {
         pid: i32,
     },
+    /// `sp` is the stack pointer at entry (rt_sigreturn's frame lies there).
     SyscallEntry {
         pid: i32,
         nr: u64,
         args: [u64; 6],
+        sp: u64,
     },
     SyscallExit {
         pid: i32,
@@ -41,7 +43,7 @@ pub enum Stop {
         siginfo: [u8; 128],
     },
     /// The tracee entered a group-stop (SIGSTOP, SIGTSTP, ...).
-    GroupStop {
+    Grouped {
         pid: i32,
         sig: i32,
     },
@@ -71,6 +73,12 @@ pub trait Handler {
     fn on_stop(&mut self, stop: &Stop, mem: &ProcMem);
     /// Called after the tracee was resumed.
     fn after_resume(&mut self);
+    /// Whether [`Handler::idle`] has work (buffered output).
+    fn has_idle_work(&self) -> bool {
+        false
+    }
+    /// Called before the engine blocks waiting for the next stop.
+    fn idle(&mut self) {}
 }
 
 #[derive(Debug, Default)]
@@ -130,10 +138,6 @@ impl Engine {
         h.after_resume();
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.tracees.is_empty()
-    }
-
     /// Runs the wait loop until every tracee is gone or a detach signal arrives.
     pub fn run(&mut self, h: &mut dyn Handler) -> Outcome {
         loop {
@@ -147,8 +151,18 @@ impl Engine {
                 };
             }
             let mut status: libc::c_int = 0;
-            // SAFETY: plain waitpid(2) into a local.
-            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            let mut pid = 0;
+            if h.has_idle_work() {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
+                if pid == 0 {
+                    h.idle();
+                }
+            }
+            if pid == 0 {
+                // SAFETY: plain waitpid(2) into a local.
+                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            }
             if pid < 0 {
                 match Errno::last() {
                     Errno::EINTR => continue,
@@ -232,11 +246,13 @@ impl Engine {
                             pid,
                             nr: info.u.entry.nr,
                             args: info.u.entry.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_SECCOMP => Some(Stop::SyscallEntry {
                             pid,
                             nr: info.u.seccomp.nr,
                             args: info.u.seccomp.args,
+                            sp: info.stack_pointer,
                         }),
                         libc::PTRACE_SYSCALL_INFO_EXIT => Some(Stop::SyscallExit {
                             pid,
@@ -247,10 +263,10 @@ impl Engine {
                     }
                 };
                 if let (Some(stop), Some(t)) = (stop, self.tracees.get_mut(&pid)) {
-                    if t.launching {
-                        if let Stop::SyscallEntry { nr, .. } = stop {
-                            t.launching = !(nr == EXECVE || nr == EXECVEAT);
-                        }
+                    if t.launching
+                        && let Stop::SyscallEntry { nr, .. } = stop
+                    {
+                        t.launching = !(nr == EXECVE || nr == EXECVEAT);
                     }
                     if !t.launching {
                         h.on_stop(&stop, mem);
@@ -289,7 +305,7 @@ impl Engine {
                 if STOP_SIGNALS.contains(&sig) {
                     // A group-stop: keep the tracee stopped but let us see SIGCONT.
                     if !self.launching(pid) {
-                        h.on_stop(&Stop::GroupStop { pid, sig }, mem);
+                        h.on_stop(&Stop::Grouped { pid, sig }, mem);
                     }
                     // SAFETY: PTRACE_LISTEN takes no data.
                     unsafe {

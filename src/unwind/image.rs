@@ -35,6 +35,8 @@ pub struct UnwindImage {
     pub eh_frame_hdr_rejected: bool,
     /// Every FDE, for "was this frame found by CFI" and signal trampolines.
     pub fdes: FdeTable,
+    /// The whole image when it came from memory (the vDSO), for symbolization.
+    pub memory_image: Option<Bytes>,
 }
 
 impl UnwindImage {
@@ -90,6 +92,7 @@ impl UnwindImage {
             eh_frame_hdr,
             eh_frame_hdr_rejected,
             fdes,
+            memory_image: None,
         })
     }
 

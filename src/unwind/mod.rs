@@ -56,6 +56,15 @@ pub struct Frame {
     pub how: How,
 }
 
+impl Frame {
+    /// Whether `avma` is a return address (looked up one byte earlier): every frame but
+    /// the first, a frame interrupted by a signal, and a signal trampoline's first byte.
+    /// Symbolize with `lookup_return_address(svma)` when true, `lookup(svma)` otherwise.
+    pub fn is_return_address(&self) -> bool {
+        self.lookup_avma != self.avma
+    }
+}
+
 /// Frames beyond this are not followed (deep recursion in the planner can make thousands).
 pub const DEFAULT_MAX_FRAMES: usize = 256;
 

@@ -16,6 +16,8 @@ pub struct Module {
     /// The path as the tracee's maps print it, or "[vdso]".
     pub name: String,
     pub source: ModuleSource,
+    /// Its mappings, sorted by address.
+    pub mappings: Vec<Mapping>,
     /// Lowest start and highest end of its mappings (AVMA).
     pub start: u64,
     pub end: u64,
@@ -54,6 +56,22 @@ impl Module {
     pub fn file_offset(&self, avma: u64) -> Option<u64> {
         let image = self.image.as_ref()?;
         maps::svma_to_file_offset(&image.loads, self.svma(avma))
+    }
+
+    /// A path by which `pid` (a process mapping this module) reaches the very file that is
+    /// mapped (see [`maps::open_module_file`]): for symbolization of deleted files or files
+    /// in another mount namespace. `None` for the vDSO (use [`Module::vdso_image`]).
+    pub fn open_path(&self, pid: i32) -> Option<std::path::PathBuf> {
+        let mm = ModuleMaps {
+            source: self.source.clone(),
+            mappings: self.mappings.clone(),
+        };
+        maps::open_module_file(pid, &mm).ok().map(|o| o.via)
+    }
+
+    /// The vDSO's ELF image as read from the tracee, for symbolization.
+    pub fn vdso_image(&self) -> Option<&[u8]> {
+        self.image.as_ref()?.memory_image.as_deref()
     }
 
     pub fn build_id(&self) -> Option<&[u8]> {
@@ -174,6 +192,7 @@ fn build_module(mm: &ModuleMaps, env: &dyn ModuleEnv, cache: &ImageCache) -> Mod
     let mut module = Module {
         name: mm.name().to_string(),
         source: mm.source.clone(),
+        mappings: mm.mappings.clone(),
         start: mm.start(),
         end: mm.end(),
         bias: 0,
@@ -250,7 +269,8 @@ fn vdso_image(
     if env.read_mem(start, &mut buf) != len {
         return Err("cannot read the [vdso] image".into());
     }
-    let image = UnwindImage::parse(&buf)?;
+    let mut image = UnwindImage::parse(&buf)?;
+    image.memory_image = Some(Arc::from(buf));
     let key = ImageKey::Vdso(image.build_id.clone().unwrap_or_default());
     if let Some(cached) = cache.get(&key) {
         return Ok((key, cached));

@@ -132,13 +132,21 @@ impl ModuleEnv for Recording {
 /// Runs the fixture in `mode`, stops it at the entry of its getppid() and records it.
 /// `at_stop` runs while it is stopped (for the live-path checks).
 fn record(flavour: &str, mode: &str, at_stop: impl FnOnce(i32)) -> Recording {
-    let exe = fixture(flavour);
-    let child = Command::new(&exe)
+    record_exe(&fixture(flavour), mode, false, at_stop)
+}
+
+/// [`record`] for any executable; `delete` unlinks it once it runs.
+fn record_exe(exe: &Path, mode: &str, delete: bool, at_stop: impl FnOnce(i32)) -> Recording {
+    let child = Command::new(exe)
         .arg(mode)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .expect("spawn fixture");
+    if delete {
+        // spawn returns after a successful exec, so the file is mapped by now.
+        std::fs::remove_file(exe).expect("unlink the running fixture");
+    }
     let mut traced = Traced { child };
     let pid = Pid::from_raw(traced.child.id() as i32);
     ptrace::seize(pid, ptrace::Options::PTRACE_O_TRACESYSGOOD).expect("seize");
@@ -261,6 +269,7 @@ fn check_chain(flavour: &str) -> (Vec<Frame>, Vec<String>) {
     // Return addresses: the instruction after a call, looked up one byte earlier.
     for f in &frames[1..] {
         assert_eq!(f.lookup_avma + 1, f.avma);
+        assert!(f.is_return_address());
     }
     (frames, names)
 }
@@ -292,6 +301,46 @@ fn chain_without_cfi_uses_frame_pointers() {
         frames[i + 1].how,
         How::FramePointer,
         "{names:?} {frames:#x?}"
+    );
+}
+
+#[test]
+fn deleted_binary_unwinds_through_map_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let exe = dir.path().join("stacks-deleted");
+    std::fs::copy(fixture("nofp"), &exe).expect("copy fixture");
+    let mut live = None;
+    let rec = record_exe(&exe, "chain", true, |pid| {
+        let cache = ImageCache::default();
+        live = Some(Modules::load(pid, &cache, None).expect("modules"));
+    });
+    let modules = live.expect("ran at the stop");
+    let m = modules
+        .list
+        .iter()
+        .find(|m| matches!(m.source, ModuleSource::File { deleted: true, .. }))
+        .expect("a deleted module");
+    assert!(m.problem.is_none(), "{m:?}");
+    let frames = unwind(&rec.snap, &modules);
+    // Name with nm of the identical original; the module's name is the deleted path.
+    let syms = nm(&fixture("nofp"));
+    let names: Vec<&str> = frames
+        .iter()
+        .filter(|f| {
+            f.module
+                .and_then(|i| modules.list.get(i))
+                .is_some_and(|x| x.name == m.name)
+        })
+        .filter_map(|f| {
+            let svma = m.svma(f.lookup_avma);
+            syms.iter()
+                .find(|(s, e, _)| *s <= svma && svma < *e)
+                .map(|(_, _, n)| n.as_str())
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["marker", "chain3", "chain2", "chain1", "main", "_start"]
     );
 }
 
@@ -370,6 +419,13 @@ fn live_modules_and_capture_cost() {
         let t = std::time::Instant::now();
         let modules = pm.get().expect("modules").clone();
         let load = t.elapsed();
+        // Files are reached through map_files while the process lives.
+        let via = modules.list.first().and_then(|m| m.open_path(pid));
+        assert!(
+            via.as_ref()
+                .is_some_and(|p| p.starts_with(format!("/proc/{pid}/map_files/"))),
+            "{via:?}"
+        );
         pm.invalidate();
         let t = std::time::Instant::now();
         let _ = pm.get().expect("modules again");
@@ -431,6 +487,10 @@ fn live_modules_and_capture_cost() {
         .expect("vdso");
     assert!(vdso.problem.is_none(), "{vdso:?}");
     assert_eq!(vdso.bias, vdso.start);
+    assert_eq!(
+        vdso.vdso_image().map(<[u8]>::len),
+        Some((vdso.end - vdso.start) as usize)
+    );
     // Two processes of one binary share the image.
     assert!(Arc::strong_count(libc.image.as_ref().expect("libc image")) >= 2);
     // A code address maps back to its file offset through PT_LOAD.

@@ -12,6 +12,14 @@
 //! `exit(name, &Ctx, &mut [Option<Value>], rval, is_error) -> Option<Ret>`; `None` means
 //! "not one of mine". A syscall no group knows prints its raw arguments in hex.
 
+pub mod fs;
+mod fs_tables;
+mod fs_util;
+pub mod mem;
+pub mod net;
+pub mod poll;
+pub mod proc;
+pub mod time;
 pub mod util;
 
 use super::{DecodeOpts, Ret, Tracee, Value, table};
@@ -43,7 +51,14 @@ type EntryFn = fn(&str, &Ctx) -> Option<Vec<Option<Value>>>;
 type ExitFn = fn(&str, &Ctx, &mut [Option<Value>], i64, bool) -> Option<Ret>;
 
 /// The decoder groups, asked in order.
-const GROUPS: &[(EntryFn, ExitFn)] = &[];
+const GROUPS: &[(EntryFn, ExitFn)] = &[
+    (fs::entry, fs::exit),
+    (mem::entry, mem::exit),
+    (proc::entry, proc::exit),
+    (time::entry, time::exit),
+    (poll::entry, poll::exit),
+    (net::entry, net::exit),
+];
 
 /// Decodes the arguments of syscall `nr` at its entry stop.
 pub fn decode_entry(nr: u64, raw: &[u64; 6], t: &dyn Tracee, o: &DecodeOpts) -> Entry {

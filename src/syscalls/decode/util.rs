@@ -168,15 +168,6 @@ pub fn flags(value: u64, table: &[(u64, &'static str)]) -> Value {
     Value::Flags(names)
 }
 
-/// A constant from a table of `(value, name)`, else the number in decimal.
-pub fn sym_or_int(value: i64, table: &[(i64, &'static str)]) -> Value {
-    table
-        .iter()
-        .find(|&&(v, _)| v == value)
-        .map(|&(_, n)| Value::sym(n))
-        .unwrap_or(Value::Int(value))
-}
-
 /// A `struct timespec` at `addr`: `{tv_sec=1, tv_nsec=2}`, or the address if unreadable.
 pub fn timespec(c: &Ctx, addr: u64) -> Value {
     match read_bytes::<16>(c, addr) {
@@ -197,6 +188,147 @@ pub fn timeval(c: &Ctx, addr: u64) -> Value {
         ]),
         None => Value::Ptr(addr),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers added for the proc, net, time and poll groups.
+// ---------------------------------------------------------------------------------------------
+
+/// A number strace prints with C's `%#x`: `0` for zero (not `0x0`), else `0x1f`.
+pub fn hex0(v: u64) -> Value {
+    if v == 0 { Value::Int(0) } else { Value::Hex(v) }
+}
+
+/// A constant no table knows, as strace prints it: `0x63 /* RLIMIT_??? */`.
+pub fn unknown(v: u64, what: &str) -> Value {
+    if v == 0 {
+        Value::Raw(format!("0 /* {what} */"))
+    } else {
+        Value::Raw(format!("{v:#x} /* {what} */"))
+    }
+}
+
+/// A constant from a `(value, name)` table, else [`unknown`] with comment `what`.
+pub fn xlat(v: u64, table: &[(u64, &'static str)], what: &str) -> Value {
+    table
+        .iter()
+        .find(|&&(x, _)| x == v)
+        .map(|&(_, n)| Value::sym(n))
+        .unwrap_or_else(|| unknown(v, what))
+}
+
+/// An `int *` argument: `[42]`, or the address if unreadable.
+pub fn int_ref(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<4>(c, addr) {
+        Some(b) => Value::Array(vec![Value::Int(i32::from_le_bytes(b).into())]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// Up to `n` bytes at `addr` in one read; `None` if nothing could be read. The result may be
+/// shorter than `n` when the end is unmapped.
+pub fn read_vec(c: &Ctx, addr: u64, n: usize) -> Option<Vec<u8>> {
+    if addr == 0 || n == 0 {
+        return None;
+    }
+    let mut buf = vec![0u8; n];
+    let got = c.t.read_mem(addr, &mut buf);
+    if got == 0 {
+        return None;
+    }
+    buf.truncate(got);
+    Some(buf)
+}
+
+/// Bytes quoted and escaped as strace writes them (`"a\n\0\1"`), for text composed into a
+/// [`Value::Raw`]. Octal escapes are short unless a digit follows.
+pub fn quote(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\t' => s.push_str("\\t"),
+            b'\n' => s.push_str("\\n"),
+            0x0b => s.push_str("\\v"),
+            0x0c => s.push_str("\\f"),
+            b'\r' => s.push_str("\\r"),
+            0x20..=0x7e => s.push(b as char),
+            _ => {
+                let next_is_digit = bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                if next_is_digit {
+                    s.push_str(&format!("\\{b:03o}"));
+                } else {
+                    s.push_str(&format!("\\{b:o}"));
+                }
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Bytes as strace's forced-hex string: `"\x7d\xf4"`.
+pub fn quote_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 4 + 2);
+    s.push('"');
+    for b in bytes {
+        s.push_str(&format!("\\x{b:02x}"));
+    }
+    s.push('"');
+    s
+}
+
+/// A [`Value`] in strace's text notation. The output printer owns the real rendering; this
+/// is for the few places a decoder must compose text (named `clone` arguments, return value
+/// annotations such as poll's `([{fd=3, revents=POLLIN}])`).
+pub fn render(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Hex(0) => "0".into(),
+        Value::Hex(h) => format!("{h:#x}"),
+        Value::Oct(o) => format!("0{o:02o}"),
+        Value::Ptr(0) => "NULL".into(),
+        Value::Ptr(p) => format!("{p:#x}"),
+        Value::Fd { fd, path: None } => fd.to_string(),
+        Value::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
+        Value::Str { bytes, truncated } => {
+            let mut s = quote(bytes);
+            if *truncated {
+                s.push_str("...");
+            }
+            s
+        }
+        Value::Sym(n) => n.to_string(),
+        Value::Flags(v) if v.is_empty() => "0".into(),
+        Value::Flags(v) => v.join("|"),
+        Value::Struct(fields) => {
+            let inner: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| {
+                    if k.is_empty() {
+                        render(v)
+                    } else {
+                        format!("{k}={}", render(v))
+                    }
+                })
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
+        Value::Array(items) => {
+            let inner: Vec<String> = items.iter().map(render).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Elided => "...".into(),
+        Value::Raw(s) => s.clone(),
+    }
+}
+
+/// A `name=value` argument, as strace prints clone's: `child_stack=NULL`.
+pub fn named(name: &str, v: &Value) -> Value {
+    Value::Raw(format!("{name}={}", render(v)))
 }
 
 #[cfg(test)]

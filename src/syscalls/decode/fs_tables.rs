@@ -1,0 +1,625 @@
+//! Flag tables and structure decoders used by the `fs` group: open flags, `AT_*`, `statx`,
+//! `struct stat`/`statx`/`statfs`/`flock`, termios, ioctl request names.
+//!
+//! Table order is strace 6.1's printing order (observed by running it), which is not always
+//! bit order: a multi-bit name (`O_SYNC`, `O_TMPFILE`) must come before its parts.
+
+use super::Ctx;
+use super::fs_util::{flags_x, hex_c, sym_x};
+use super::util::{self, flags, le_i64, le_u32, le_u64, read_bytes};
+use crate::syscalls::Value;
+use std::borrow::Cow;
+
+pub const OPEN_FLAGS: &[(u64, &str)] = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0x101000, "O_SYNC"),
+    (0x1000, "O_DSYNC"),
+    (0x4000, "O_DIRECT"),
+    (0x8000, "O_LARGEFILE"),
+    (0x20000, "O_NOFOLLOW"),
+    (0x40000, "O_NOATIME"),
+    (0x80000, "O_CLOEXEC"),
+    (0x200000, "O_PATH"),
+    (0x410000, "O_TMPFILE"),
+    (0x10000, "O_DIRECTORY"),
+    (0x2000, "FASYNC"),
+    (0x100000, "__O_SYNC"),
+    (0x400000, "__O_TMPFILE"),
+];
+
+/// `O_RDWR|O_CREAT|...`: the access mode is always printed, `O_RDONLY` included.
+pub fn open_flags(v: u64) -> Value {
+    let acc = match v & 3 {
+        0 => "O_RDONLY",
+        1 => "O_WRONLY",
+        2 => "O_RDWR",
+        _ => "O_ACCMODE",
+    };
+    let mut names = vec![Cow::Borrowed(acc)];
+    if let Value::Flags(rest) = flags(v & !3, OPEN_FLAGS) {
+        names.extend(rest);
+    }
+    Value::Flags(names)
+}
+
+/// Whether open's mode argument is printed: with `O_CREAT` or `__O_TMPFILE`.
+pub fn open_has_mode(flags: u64) -> bool {
+    flags & (0o100 | 0x400000) != 0
+}
+
+/// A mode argument: octal, as strace's `%#03o` (`0644`, `000`). `mode_t` is 16 bits wide.
+pub fn mode_arg(v: u64) -> Value {
+    Value::Oct(v & 0o177777)
+}
+
+/// `AT_*` flags of newfstatat, unlinkat, fchownat, linkat, ...: bit order.
+pub const AT_FLAGS: &[(u64, &str)] = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_REMOVEDIR"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x8000, "AT_RECURSIVE"),
+];
+
+/// faccessat2's flags: 0x200 is `AT_EACCESS` there.
+pub const ACCESS_AT_FLAGS: &[(u64, &str)] = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_EACCESS"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x8000, "AT_RECURSIVE"),
+];
+
+pub fn at_flags(v: u64) -> Value {
+    flags_x(v & 0xffff_ffff, AT_FLAGS, None, "AT_???")
+}
+
+pub const ACCESS_MODES: &[(u64, &str)] = &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
+
+pub fn access_mode(v: u64) -> Value {
+    flags_x(v & 0xffff_ffff, ACCESS_MODES, Some("F_OK"), "?_OK")
+}
+
+/// statx's flags: the sync type always comes first (`AT_STATX_SYNC_AS_STAT` for 0), then
+/// the `AT_*` bits.
+pub fn statx_flags(v: u64) -> Value {
+    let v = v & 0xffff_ffff;
+    let mut names: Vec<Cow<'static, str>> = Vec::new();
+    match v & 0x6000 {
+        0 => names.push("AT_STATX_SYNC_AS_STAT".into()),
+        0x2000 => names.push("AT_STATX_FORCE_SYNC".into()),
+        0x4000 => names.push("AT_STATX_DONT_SYNC".into()),
+        _ => {
+            names.push("AT_STATX_FORCE_SYNC".into());
+            names.push("AT_STATX_DONT_SYNC".into());
+        }
+    }
+    if let Value::Flags(rest) = flags(v & !0x6000, AT_FLAGS) {
+        names.extend(rest);
+    }
+    Value::Flags(names)
+}
+
+pub const STATX_MASK: &[(u64, &str)] = &[
+    (0xfff, "STATX_ALL"),
+    (0x7ff, "STATX_BASIC_STATS"),
+    (0x1, "STATX_TYPE"),
+    (0x2, "STATX_MODE"),
+    (0x4, "STATX_NLINK"),
+    (0x8, "STATX_UID"),
+    (0x10, "STATX_GID"),
+    (0x20, "STATX_ATIME"),
+    (0x40, "STATX_MTIME"),
+    (0x80, "STATX_CTIME"),
+    (0x100, "STATX_INO"),
+    (0x200, "STATX_SIZE"),
+    (0x400, "STATX_BLOCKS"),
+    (0x800, "STATX_BTIME"),
+    (0x1000, "STATX_MNT_ID"),
+    (0x2000, "STATX_DIOALIGN"),
+];
+
+pub fn statx_mask(v: u64) -> Value {
+    flags_x(v & 0xffff_ffff, STATX_MASK, None, "STATX_???")
+}
+
+const STATX_ATTRS: &[(u64, &str)] = &[
+    (0x4, "STATX_ATTR_COMPRESSED"),
+    (0x10, "STATX_ATTR_IMMUTABLE"),
+    (0x20, "STATX_ATTR_APPEND"),
+    (0x40, "STATX_ATTR_NODUMP"),
+    (0x800, "STATX_ATTR_ENCRYPTED"),
+    (0x1000, "STATX_ATTR_AUTOMOUNT"),
+    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
+    (0x100000, "STATX_ATTR_VERITY"),
+    (0x200000, "STATX_ATTR_DAX"),
+];
+
+/// A file mode as in `st_mode`: `S_IFREG|S_ISUID|0755`.
+pub fn st_mode(m: u64) -> Value {
+    let mut names: Vec<Cow<'static, str>> = Vec::new();
+    let kind = match m & 0o170000 {
+        0o140000 => Some("S_IFSOCK"),
+        0o120000 => Some("S_IFLNK"),
+        0o100000 => Some("S_IFREG"),
+        0o060000 => Some("S_IFBLK"),
+        0o040000 => Some("S_IFDIR"),
+        0o020000 => Some("S_IFCHR"),
+        0o010000 => Some("S_IFIFO"),
+        _ => None,
+    };
+    let mut rest = m;
+    if let Some(k) = kind {
+        names.push(k.into());
+        rest &= !0o170000;
+    }
+    for (bit, name) in [
+        (0o4000, "S_ISUID"),
+        (0o2000, "S_ISGID"),
+        (0o1000, "S_ISVTX"),
+    ] {
+        if rest & bit != 0 {
+            names.push(name.into());
+            rest &= !bit;
+        }
+    }
+    names.push(Cow::Owned(format!("0{rest:02o}")));
+    Value::Flags(names)
+}
+
+fn makedev(major: u64, minor: u64) -> Value {
+    let f = |v: u64| {
+        if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v:#x}")
+        }
+    };
+    Value::Raw(format!("makedev({}, {})", f(major), f(minor)))
+}
+
+/// `struct stat` (x86-64 layout, 144 bytes), abbreviated as strace does by default:
+/// `{st_mode=S_IFREG|0644, st_size=1234, ...}`; devices show `st_rdev` instead of the size.
+pub fn stat(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<144>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let mode = u64::from(le_u32(&b, 24));
+    let kind = mode & 0o170000;
+    let second = if kind == 0o020000 || kind == 0o060000 {
+        let dev = le_u64(&b, 40);
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        ("st_rdev", makedev(major, minor))
+    } else {
+        ("st_size", Value::Int(le_i64(&b, 48)))
+    };
+    Value::structure(vec![
+        ("st_mode", st_mode(mode)),
+        second,
+        ("", Value::Elided),
+    ])
+}
+
+/// `struct statx`, abbreviated: `{stx_mask=..., stx_attributes=0, stx_mode=..., stx_size=N, ...}`.
+pub fn statx(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<48>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    Value::structure(vec![
+        ("stx_mask", statx_mask(u64::from(le_u32(&b, 0)))),
+        (
+            "stx_attributes",
+            flags_x(le_u64(&b, 8), STATX_ATTRS, None, "STATX_ATTR_???"),
+        ),
+        ("stx_mode", st_mode(u64::from(le_u32(&b, 28) & 0xffff))),
+        ("stx_size", Value::UInt(le_u64(&b, 40))),
+        ("", Value::Elided),
+    ])
+}
+
+const FS_MAGIC: &[(u64, &str)] = &[
+    (0xef53, "EXT2_SUPER_MAGIC"),
+    (0x01021994, "TMPFS_MAGIC"),
+    (0x9fa0, "PROC_SUPER_MAGIC"),
+    (0x62656572, "SYSFS_MAGIC"),
+    (0x1cd1, "DEVPTS_SUPER_MAGIC"),
+    (0x58465342, "XFS_SUPER_MAGIC"),
+    (0x9123683e, "BTRFS_SUPER_MAGIC"),
+    (0x794c7630, "OVERLAYFS_SUPER_MAGIC"),
+    (0x63677270, "CGROUP2_SUPER_MAGIC"),
+    (0x27e0eb, "CGROUP_SUPER_MAGIC"),
+    (0x6969, "NFS_SUPER_MAGIC"),
+    (0x2fc12fc1, "ZFS_SUPER_MAGIC"),
+    (0x65735546, "FUSE_SUPER_MAGIC"),
+    (0x858458f6, "RAMFS_MAGIC"),
+    (0x4d44, "MSDOS_SUPER_MAGIC"),
+    (0x3153464a, "JFS_SUPER_MAGIC"),
+    (0xf15f, "ECRYPTFS_SUPER_MAGIC"),
+    (0x958458f6, "HUGETLBFS_MAGIC"),
+    (0x73717368, "SQUASHFS_MAGIC"),
+    (0x9660, "ISOFS_SUPER_MAGIC"),
+    (0xcafe4a11, "BPF_FS_MAGIC"),
+    (0x64626720, "DEBUGFS_MAGIC"),
+    (0x74726163, "TRACEFS_MAGIC"),
+    (0x73636673, "SECURITYFS_MAGIC"),
+    (0xf97cff8c, "SELINUX_MAGIC"),
+    (0x6e736673, "NSFS_MAGIC"),
+    (0x50495045, "PIPEFS_MAGIC"),
+    (0x534f434b, "SOCKFS_MAGIC"),
+    (0x19800202, "MQUEUE_MAGIC"),
+    (0xff534d42, "CIFS_SUPER_MAGIC"),
+    (0xfe534d42, "SMB2_SUPER_MAGIC"),
+    (0x01161970, "GFS2_MAGIC"),
+    (0xf2f52010, "F2FS_SUPER_MAGIC"),
+    (0x5346544e, "NTFS_SB_MAGIC"),
+    (0x00c36400, "CEPH_SUPER_MAGIC"),
+];
+
+const ST_FLAGS: &[(u64, &str)] = &[
+    (0x1, "ST_RDONLY"),
+    (0x2, "ST_NOSUID"),
+    (0x4, "ST_NODEV"),
+    (0x8, "ST_NOEXEC"),
+    (0x10, "ST_SYNCHRONOUS"),
+    (0x20, "ST_VALID"),
+    (0x40, "ST_MANDLOCK"),
+    (0x80, "ST_WRITE"),
+    (0x100, "ST_APPEND"),
+    (0x200, "ST_IMMUTABLE"),
+    (0x400, "ST_NOATIME"),
+    (0x800, "ST_NODIRATIME"),
+    (0x1000, "ST_RELATIME"),
+    (0x2000, "ST_NOSYMFOLLOW"),
+];
+
+/// `struct statfs` (120 bytes), printed in full as strace does (it has no abbreviated form).
+pub fn statfs(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<120>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let ftype = le_u64(&b, 0);
+    let ftype_v = match FS_MAGIC.iter().find(|&&(m, _)| m == ftype) {
+        Some(&(_, n)) => Value::sym(n),
+        None => hex_c(ftype),
+    };
+    let u = |off| Value::UInt(le_u64(&b, off));
+    Value::structure(vec![
+        ("f_type", ftype_v),
+        ("f_bsize", Value::Int(le_i64(&b, 8))),
+        ("f_blocks", u(16)),
+        ("f_bfree", u(24)),
+        ("f_bavail", u(32)),
+        ("f_files", u(40)),
+        ("f_ffree", u(48)),
+        (
+            "f_fsid",
+            Value::structure(vec![(
+                "val",
+                Value::Array(vec![
+                    hex_c(u64::from(le_u32(&b, 56))),
+                    hex_c(u64::from(le_u32(&b, 60))),
+                ]),
+            )]),
+        ),
+        ("f_namelen", Value::Int(le_i64(&b, 64))),
+        ("f_frsize", Value::Int(le_i64(&b, 72))),
+        ("f_flags", flags(le_u64(&b, 80), ST_FLAGS)),
+    ])
+}
+
+pub const SEEK_WHENCE: &[(u64, &str)] = &[
+    (0, "SEEK_SET"),
+    (1, "SEEK_CUR"),
+    (2, "SEEK_END"),
+    (3, "SEEK_DATA"),
+    (4, "SEEK_HOLE"),
+];
+
+const LOCK_TYPES: &[(u64, &str)] = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
+
+/// `F_RDLCK` etc. (F_SETLEASE's argument, F_GETLEASE's result).
+pub fn lock_type(v: u64) -> Value {
+    sym_x(v, LOCK_TYPES, "F_???")
+}
+
+/// `struct flock` (32 bytes): `{l_type=F_WRLCK, l_whence=SEEK_SET, l_start=0, l_len=100}`;
+/// `with_pid` adds `l_pid` (the GETLK results).
+pub fn flock(c: &Ctx, addr: u64, with_pid: bool) -> Value {
+    let Some(b) = read_bytes::<32>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let short = |off: usize| u64::from(le_u32(&b, off) & 0xffff);
+    let mut f = vec![
+        ("l_type", lock_type(short(0))),
+        ("l_whence", sym_x(short(2), SEEK_WHENCE, "SEEK_???")),
+        ("l_start", Value::Int(le_i64(&b, 8))),
+        ("l_len", Value::Int(le_i64(&b, 16))),
+    ];
+    if with_pid {
+        f.push(("l_pid", Value::Int(i64::from(util::le_i32(&b, 24)))));
+    }
+    Value::structure(f)
+}
+
+/// `struct f_owner_ex`: `{type=F_OWNER_PID, pid=5}`.
+pub fn f_owner_ex(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<8>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let kinds: &[(u64, &str)] = &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
+    Value::structure(vec![
+        (
+            "type",
+            sym_x(u64::from(le_u32(&b, 0)), kinds, "F_OWNER_???"),
+        ),
+        ("pid", Value::Int(i64::from(util::le_i32(&b, 4)))),
+    ])
+}
+
+/// An `int` behind a pointer: `[42]`, or the address.
+pub fn int_ptr(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<4>(c, addr) {
+        Some(b) => Value::Array(vec![Value::Int(i64::from(util::le_i32(&b, 0)))]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// `struct winsize`: `{ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}`.
+pub fn winsize(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<8>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let h = |off: usize| Value::Int(i64::from(le_u32(&b, off) & 0xffff));
+    Value::structure(vec![
+        ("ws_row", h(0)),
+        ("ws_col", h(2)),
+        ("ws_xpixel", h(4)),
+        ("ws_ypixel", h(6)),
+    ])
+}
+
+const TC_IFLAG: &[(u64, &str)] = &[
+    (0x1, "IGNBRK"),
+    (0x2, "BRKINT"),
+    (0x4, "IGNPAR"),
+    (0x8, "PARMRK"),
+    (0x10, "INPCK"),
+    (0x20, "ISTRIP"),
+    (0x40, "INLCR"),
+    (0x80, "IGNCR"),
+    (0x100, "ICRNL"),
+    (0x200, "IUCLC"),
+    (0x400, "IXON"),
+    (0x800, "IXANY"),
+    (0x1000, "IXOFF"),
+    (0x2000, "IMAXBEL"),
+    (0x4000, "IUTF8"),
+];
+const TC_OFLAG: &[(u64, &str)] = &[
+    (0x1, "OPOST"),
+    (0x2, "OLCUC"),
+    (0x4, "ONLCR"),
+    (0x8, "OCRNL"),
+    (0x10, "ONOCR"),
+    (0x20, "ONLRET"),
+    (0x40, "OFILL"),
+    (0x80, "OFDEL"),
+];
+const TC_CFLAG: &[(u64, &str)] = &[
+    (0x40, "CSTOPB"),
+    (0x80, "CREAD"),
+    (0x100, "PARENB"),
+    (0x200, "PARODD"),
+    (0x400, "HUPCL"),
+    (0x800, "CLOCAL"),
+    (0x40000000, "CMSPAR"),
+    (0x80000000, "CRTSCTS"),
+];
+const TC_LFLAG: &[(u64, &str)] = &[
+    (0x1, "ISIG"),
+    (0x2, "ICANON"),
+    (0x4, "XCASE"),
+    (0x8, "ECHO"),
+    (0x10, "ECHOE"),
+    (0x20, "ECHOK"),
+    (0x40, "ECHONL"),
+    (0x80, "NOFLSH"),
+    (0x8000, "IEXTEN"),
+    (0x200, "ECHOCTL"),
+    (0x400, "ECHOPRT"),
+    (0x800, "ECHOKE"),
+    (0x1000, "FLUSHO"),
+    (0x4000, "PENDIN"),
+    (0x100, "TOSTOP"),
+    (0x10000, "EXTPROC"),
+];
+
+fn joined(v: u64, table: &[(u64, &'static str)]) -> String {
+    match flags(v, table) {
+        Value::Flags(n) => n.join("|"),
+        _ => String::new(),
+    }
+}
+
+fn baud(v: u64) -> Cow<'static, str> {
+    const LOW: [&str; 16] = [
+        "B0", "B50", "B75", "B110", "B134", "B150", "B200", "B300", "B600", "B1200", "B1800",
+        "B2400", "B4800", "B9600", "B19200", "B38400",
+    ];
+    const HIGH: [&str; 16] = [
+        "BOTHER", "B57600", "B115200", "B230400", "B460800", "B500000", "B576000", "B921600",
+        "B1000000", "B1152000", "B1500000", "B2000000", "B2500000", "B3000000", "B3500000",
+        "B4000000",
+    ];
+    let idx = (v & 0xf) as usize;
+    let name = if v & 0x1000 != 0 {
+        HIGH.get(idx)
+    } else {
+        LOW.get(idx)
+    };
+    Cow::Borrowed(name.copied().unwrap_or("B0"))
+}
+
+/// The kernel's `struct termios` (TCGETS, TCSETS*), abbreviated as strace 6.1 prints it,
+/// including its quirks: an empty flag set prints nothing, and the delay and size parts
+/// end with `|` even when no flag follows.
+pub fn termios(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<16>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let (i, o, cf, l) = (
+        u64::from(le_u32(&b, 0)),
+        u64::from(le_u32(&b, 4)),
+        u64::from(le_u32(&b, 8)),
+        u64::from(le_u32(&b, 12)),
+    );
+    let nl = if o & 0x100 != 0 { "NL1" } else { "NL0" };
+    let cr = ["CR0", "CR1", "CR2", "CR3"]
+        .get(((o >> 9) & 3) as usize)
+        .copied()
+        .unwrap_or("CR0");
+    let tab = ["TAB0", "TAB1", "TAB2", "XTABS"]
+        .get(((o >> 11) & 3) as usize)
+        .copied()
+        .unwrap_or("TAB0");
+    let bs = if o & 0x2000 != 0 { "BS1" } else { "BS0" };
+    let vt = if o & 0x4000 != 0 { "VT1" } else { "VT0" };
+    let ff = if o & 0x8000 != 0 { "FF1" } else { "FF0" };
+    let oflag = format!(
+        "{nl}|{cr}|{tab}|{bs}|{vt}|{ff}|{}",
+        joined(o & !0xff00, TC_OFLAG)
+    );
+    let mut cflag = format!("{}|", baud(cf & 0x100f));
+    let ibaud = (cf >> 16) & 0x100f;
+    if ibaud != 0 {
+        cflag.push_str(&format!("{}<<IBSHIFT|", baud(ibaud)));
+    }
+    let size = ["CS5", "CS6", "CS7", "CS8"]
+        .get(((cf >> 4) & 3) as usize)
+        .copied()
+        .unwrap_or("CS5");
+    cflag.push_str(&format!("{size}|{}", joined(cf & !0x100f_103f, TC_CFLAG)));
+    Value::structure(vec![
+        ("c_iflag", Value::Raw(joined(i, TC_IFLAG))),
+        ("c_oflag", Value::Raw(oflag)),
+        ("c_cflag", Value::Raw(cflag)),
+        ("c_lflag", Value::Raw(joined(l, TC_LFLAG))),
+        ("", Value::Elided),
+    ])
+}
+
+/// ioctl request names strace 6.1 prints (a few carry its "A or B" for shared numbers).
+pub const IOCTLS: &[(u64, &str)] = &[
+    (0x5401, "TCGETS"),
+    (0x5402, "SNDCTL_TMR_START or TCSETS"),
+    (0x5403, "SNDCTL_TMR_STOP or TCSETSW"),
+    (0x5404, "SNDCTL_TMR_CONTINUE or TCSETSF"),
+    (0x5405, "TCGETA"),
+    (0x5406, "TCSETA"),
+    (0x5407, "TCSETAW"),
+    (0x5408, "TCSETAF"),
+    (0x5409, "TCSBRK"),
+    (0x540a, "TCXONC"),
+    (0x540b, "TCFLSH"),
+    (0x540c, "TIOCEXCL"),
+    (0x540d, "TIOCNXCL"),
+    (0x540e, "TIOCSCTTY"),
+    (0x540f, "TIOCGPGRP"),
+    (0x5410, "TIOCSPGRP"),
+    (0x5411, "TIOCOUTQ"),
+    (0x5412, "TIOCSTI"),
+    (0x5413, "TIOCGWINSZ"),
+    (0x5414, "TIOCSWINSZ"),
+    (0x5415, "TIOCMGET"),
+    (0x5416, "TIOCMBIS"),
+    (0x5417, "TIOCMBIC"),
+    (0x5418, "TIOCMSET"),
+    (0x541b, "FIONREAD"),
+    (0x541d, "TIOCCONS"),
+    (0x5421, "FIONBIO"),
+    (0x5422, "TIOCNOTTY"),
+    (0x5429, "TIOCGSID"),
+    (0x5450, "FIONCLEX"),
+    (0x5451, "FIOCLEX"),
+    (0x5452, "FIOASYNC"),
+    (0x80045430, "TIOCGPTN"),
+    (0x40045431, "TIOCSPTLCK"),
+    (0x1, "FIBMAP"),
+    (0x2, "FIGETBSZ"),
+    (0x1268, "BLKSSZGET"),
+    (0x1260, "BLKGETSIZE"),
+    (0x80081272, "BLKGETSIZE64"),
+    (0x80086601, "FS_IOC_GETFLAGS"),
+    (0x40086601, "FS_IOC_SETFLAGS"),
+    (0x80087601, "FS_IOC_GETVERSION"),
+    (0x40087602, "FS_IOC_SETVERSION"),
+    (0x40049409, "BTRFS_IOC_CLONE or FICLONE"),
+    (0x4020940d, "BTRFS_IOC_CLONE_RANGE or FICLONERANGE"),
+    (0xc020660b, "FS_IOC_FIEMAP"),
+    (0x8915, "SIOCGIFADDR"),
+    (0x8912, "SIOCGIFCONF"),
+    (0x8933, "SIOCGIFINDEX"),
+    (0x8927, "SIOCGIFHWADDR"),
+    (0x8913, "SIOCGIFFLAGS"),
+    (0x8921, "SIOCGIFMTU"),
+];
+
+/// An ioctl request: its name, else strace's `_IOC(dir, type, nr, size)` spelling.
+pub fn ioctl_request(req: u64) -> Value {
+    let req = req & 0xffff_ffff;
+    if let Some(&(_, n)) = IOCTLS.iter().find(|&&(v, _)| v == req) {
+        return Value::sym(n);
+    }
+    let dir = match req >> 30 {
+        0 => "_IOC_NONE",
+        1 => "_IOC_WRITE",
+        2 => "_IOC_READ",
+        _ => "_IOC_READ|_IOC_WRITE",
+    };
+    let size = (req >> 16) & 0x3fff;
+    let size_s = if size == 0 {
+        "0".to_string()
+    } else {
+        format!("{size:#x}")
+    };
+    let h = |v: u64| {
+        if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v:#x}")
+        }
+    };
+    Value::Raw(format!(
+        "_IOC({dir}, {}, {}, {size_s})",
+        h((req >> 8) & 0xff),
+        h(req & 0xff)
+    ))
+}
+
+pub const FS_FL: &[(u64, &str)] = &[
+    (0x1, "FS_SECRM_FL"),
+    (0x2, "FS_UNRM_FL"),
+    (0x4, "FS_COMPR_FL"),
+    (0x8, "FS_SYNC_FL"),
+    (0x10, "FS_IMMUTABLE_FL"),
+    (0x20, "FS_APPEND_FL"),
+    (0x40, "FS_NODUMP_FL"),
+    (0x80, "FS_NOATIME_FL"),
+    (0x1000, "FS_INDEX_FL"),
+    (0x4000, "FS_JOURNAL_DATA_FL"),
+    (0x8000, "FS_NOTAIL_FL"),
+    (0x10000, "FS_DIRSYNC_FL"),
+    (0x20000, "FS_TOPDIR_FL"),
+    (0x80000, "FS_EXTENT_FL"),
+    (0x800000, "FS_NOCOW_FL"),
+    (0x10000000, "FS_INLINE_DATA_FL"),
+    (0x20000000, "FS_PROJINHERIT_FL"),
+];

@@ -1,0 +1,302 @@
+//! Clocks, timers and sleeps, decoded as strace 6.1 prints them.
+
+use super::Ctx;
+use super::util::{default_ret, flags, le_i64, read_bytes, timespec, timeval, unknown};
+use crate::syscalls::{Ret, Value};
+
+type Slots = Vec<Option<Value>>;
+
+const CLOCKS: &[&str] = &[
+    "CLOCK_REALTIME",
+    "CLOCK_MONOTONIC",
+    "CLOCK_PROCESS_CPUTIME_ID",
+    "CLOCK_THREAD_CPUTIME_ID",
+    "CLOCK_MONOTONIC_RAW",
+    "CLOCK_REALTIME_COARSE",
+    "CLOCK_MONOTONIC_COARSE",
+    "CLOCK_BOOTTIME",
+    "CLOCK_REALTIME_ALARM",
+    "CLOCK_BOOTTIME_ALARM",
+    "CLOCK_SGI_CYCLE",
+    "CLOCK_TAI",
+];
+
+/// A `clockid_t`: `CLOCK_MONOTONIC`, else `0xfffffffa /* CLOCK_??? */` (CPU-time clocks of
+/// other processes included, as strace prints them).
+pub fn clock_id(v: u64) -> Value {
+    let id = v as u32;
+    match CLOCKS.get(id as usize) {
+        Some(n) => Value::sym(n),
+        None => unknown(u64::from(id), "CLOCK_???"),
+    }
+}
+
+fn itimer_which(v: u64) -> Value {
+    match v as u32 {
+        0 => Value::sym("ITIMER_REAL"),
+        1 => Value::sym("ITIMER_VIRTUAL"),
+        2 => Value::sym("ITIMER_PROF"),
+        w => unknown(u64::from(w), "ITIMER_???"),
+    }
+}
+
+/// `struct itimerval`: `{it_interval={tv_sec=0, tv_usec=0}, it_value={...}}`.
+fn itimerval(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<32>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let tv = |off| {
+        Value::structure(vec![
+            ("tv_sec", Value::Int(le_i64(&b, off))),
+            ("tv_usec", Value::Int(le_i64(&b, off + 8))),
+        ])
+    };
+    Value::structure(vec![("it_interval", tv(0)), ("it_value", tv(16))])
+}
+
+fn timezone(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<8>(c, addr) {
+        Some(b) => Value::structure(vec![
+            (
+                "tz_minuteswest",
+                Value::Int(i32::from_le_bytes([b[0], b[1], b[2], b[3]]).into()),
+            ),
+            (
+                "tz_dsttime",
+                Value::Int(i32::from_le_bytes([b[4], b[5], b[6], b[7]]).into()),
+            ),
+        ]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// An input pointer: NULL, or decoded by `f`.
+fn opt(addr: u64, f: impl FnOnce() -> Value) -> Value {
+    if addr == 0 { Value::Ptr(0) } else { f() }
+}
+
+/// Entry-stop decoding; `None` if `name` is not a clock/timer/sleep call.
+pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    let v = match name {
+        "gettimeofday" => vec![None, None],
+        "settimeofday" => vec![
+            s(opt(a[0], || timeval(c, a[0]))),
+            s(opt(a[1], || timezone(c, a[1]))),
+        ],
+        "clock_gettime" | "clock_getres" => vec![s(clock_id(a[0])), None],
+        "clock_settime" => vec![s(clock_id(a[0])), s(opt(a[1], || timespec(c, a[1])))],
+        "nanosleep" => vec![s(opt(a[0], || timespec(c, a[0]))), None],
+        "clock_nanosleep" => vec![
+            s(clock_id(a[0])),
+            s(flags(a[1] & 0xffff_ffff, &[(1, "TIMER_ABSTIME")])),
+            s(opt(a[2], || timespec(c, a[2]))),
+            None,
+        ],
+        "setitimer" => vec![
+            s(itimer_which(a[0])),
+            s(opt(a[1], || itimerval(c, a[1]))),
+            None,
+        ],
+        "getitimer" => vec![s(itimer_which(a[0])), None],
+        "alarm" => vec![s(Value::UInt(a[0] & 0xffff_ffff))],
+        _ => return None,
+    };
+    Some(v)
+}
+
+/// Exit-stop decoding: the times written back and the return value.
+pub fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = |i: usize, v: Value| {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(v);
+        }
+    };
+    // An output struct prints decoded on success, as its address on failure.
+    let out = |addr: u64, f: &dyn Fn() -> Value| {
+        if addr == 0 {
+            Value::Ptr(0)
+        } else if ok {
+            f()
+        } else {
+            Value::Ptr(addr)
+        }
+    };
+    match name {
+        "gettimeofday" => {
+            set(0, out(a[0], &|| timeval(c, a[0])));
+            set(1, out(a[1], &|| timezone(c, a[1])));
+        }
+        "clock_gettime" | "clock_getres" => set(1, out(a[1], &|| timespec(c, a[1]))),
+        // The remaining time is written only when the sleep was interrupted.
+        "nanosleep" => set(1, remaining(c, a[1], is_error)),
+        "clock_nanosleep" => set(3, remaining(c, a[3], is_error)),
+        "setitimer" => set(2, out(a[2], &|| itimerval(c, a[2]))),
+        "getitimer" => set(1, out(a[1], &|| itimerval(c, a[1]))),
+        "settimeofday" | "clock_settime" | "alarm" => {}
+        _ => return None,
+    }
+    Some(default_ret(rval, is_error))
+}
+
+fn remaining(c: &Ctx, addr: u64, is_error: bool) -> Value {
+    if addr != 0 && is_error {
+        timespec(c, addr)
+    } else {
+        Value::Ptr(addr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscalls::DecodeOpts;
+    use crate::syscalls::decode::util::fake::FakeTracee;
+    use crate::syscalls::decode::util::render;
+
+    fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
+        let o = DecodeOpts::default();
+        let c = Ctx { raw, t, o: &o };
+        let mut slots = entry(name, &c).expect("known");
+        let ret = exit(name, &c, &mut slots, rval, err).expect("known");
+        let args: Vec<String> = slots
+            .iter()
+            .map(|s| {
+                s.as_ref()
+                    .map(render)
+                    .unwrap_or_else(|| "<undecoded>".into())
+            })
+            .collect();
+        let r = match ret {
+            Ret::Int(n) => n.to_string(),
+            Ret::Error { errno } => format!("-{errno}"),
+            other => format!("{other:?}"),
+        };
+        format!("{name}({}) = {r}", args.join(", "))
+    }
+
+    fn le64(vals: &[u64]) -> Vec<u8> {
+        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn clocks() {
+        let t = FakeTracee::default()
+            .with(0x1000, &le64(&[1_795_759_829, 197_346]))
+            .with(0x2000, &[0; 8])
+            .with(0x3000, &le64(&[578, 945_308_317]));
+        assert_eq!(
+            line("gettimeofday", [0x1000, 0, 0, 0, 0, 0], &t, 0, false),
+            "gettimeofday({tv_sec=1795759829, tv_usec=197346}, NULL) = 0"
+        );
+        assert_eq!(
+            line("gettimeofday", [0x1000, 0x2000, 0, 0, 0, 0], &t, 0, false),
+            "gettimeofday({tv_sec=1795759829, tv_usec=197346}, {tz_minuteswest=0, tz_dsttime=0}) = 0"
+        );
+        assert_eq!(
+            line("gettimeofday", [0; 6], &t, 0, false),
+            "gettimeofday(NULL, NULL) = 0"
+        );
+        assert_eq!(
+            line("clock_gettime", [1, 0x3000, 0, 0, 0, 0], &t, 0, false),
+            "clock_gettime(CLOCK_MONOTONIC, {tv_sec=578, tv_nsec=945308317}) = 0"
+        );
+        assert_eq!(
+            line("clock_gettime", [8, 0x3000, 0, 0, 0, 0], &t, -22, true),
+            "clock_gettime(CLOCK_REALTIME_ALARM, 0x3000) = -22"
+        );
+        assert_eq!(
+            line("clock_gettime", [12, 0x3000, 0, 0, 0, 0], &t, -22, true),
+            "clock_gettime(0xc /* CLOCK_??? */, 0x3000) = -22"
+        );
+        assert_eq!(
+            line(
+                "clock_gettime",
+                [(-6i64) as u64, 0x3000, 0, 0, 0, 0],
+                &t,
+                0,
+                false
+            ),
+            "clock_gettime(0xfffffffa /* CLOCK_??? */, {tv_sec=578, tv_nsec=945308317}) = 0"
+        );
+        assert_eq!(
+            line("clock_gettime", [0; 6], &t, -14, true),
+            "clock_gettime(CLOCK_REALTIME, NULL) = -14"
+        );
+        assert_eq!(
+            line("clock_getres", [1, 0, 0, 0, 0, 0], &t, 0, false),
+            "clock_getres(CLOCK_MONOTONIC, NULL) = 0"
+        );
+    }
+
+    #[test]
+    fn sleeps() {
+        let t = FakeTracee::default()
+            .with(0x1000, &le64(&[0, 1_000_000]))
+            .with(0x2000, &le64(&[0, 499_125_856]))
+            .with(0x3000, &le64(&[578, 953_342_752]));
+        assert_eq!(
+            line("nanosleep", [0x1000, 0x2000, 0, 0, 0, 0], &t, 0, false),
+            "nanosleep({tv_sec=0, tv_nsec=1000000}, 0x2000) = 0"
+        );
+        assert_eq!(
+            line("nanosleep", [0x1000, 0, 0, 0, 0, 0], &t, 0, false),
+            "nanosleep({tv_sec=0, tv_nsec=1000000}, NULL) = 0"
+        );
+        assert_eq!(
+            line("nanosleep", [0x1000, 0x2000, 0, 0, 0, 0], &t, -516, true),
+            "nanosleep({tv_sec=0, tv_nsec=1000000}, {tv_sec=0, tv_nsec=499125856}) = -516"
+        );
+        assert_eq!(
+            line("clock_nanosleep", [1, 1, 0x3000, 0, 0, 0], &t, 0, false),
+            "clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, {tv_sec=578, tv_nsec=953342752}, NULL) = 0"
+        );
+        assert_eq!(
+            line("clock_nanosleep", [0, 5, 0x1000, 0, 0, 0], &t, 0, false),
+            "clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME|0x4, {tv_sec=0, tv_nsec=1000000}, NULL) = 0"
+        );
+        assert_eq!(
+            line(
+                "clock_nanosleep",
+                [1, 0, 0x1000, 0x2000, 0, 0],
+                &t,
+                0,
+                false
+            ),
+            "clock_nanosleep(CLOCK_MONOTONIC, 0, {tv_sec=0, tv_nsec=1000000}, 0x2000) = 0"
+        );
+    }
+
+    #[test]
+    fn itimers() {
+        let t = FakeTracee::default()
+            .with(0x1000, &le64(&[0, 5, 100, 0]))
+            .with(0x2000, &le64(&[0, 0, 0, 0]));
+        assert_eq!(
+            line("setitimer", [1, 0x1000, 0, 0, 0, 0], &t, 0, false),
+            "setitimer(ITIMER_VIRTUAL, {it_interval={tv_sec=0, tv_usec=5}, it_value={tv_sec=100, tv_usec=0}}, NULL) = 0"
+        );
+        assert_eq!(
+            line("setitimer", [0, 0x2000, 0x2000, 0, 0, 0], &t, 0, false),
+            "setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=0, tv_usec=0}}, {it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=0, tv_usec=0}}) = 0"
+        );
+        assert_eq!(
+            line("getitimer", [2, 0x2000, 0, 0, 0, 0], &t, 0, false),
+            "getitimer(ITIMER_PROF, {it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=0, tv_usec=0}}) = 0"
+        );
+        assert_eq!(
+            line("getitimer", [7, 0x2000, 0, 0, 0, 0], &t, -22, true),
+            "getitimer(0x7 /* ITIMER_??? */, 0x2000) = -22"
+        );
+        assert_eq!(line("alarm", [0; 6], &t, 0, false), "alarm(0) = 0");
+    }
+}

@@ -1,0 +1,482 @@
+//! strace compatibility: each fixture runs under strace and under pgstrace with identical
+//! flags, and the normalised traces must match line by line (per process under -f, since
+//! the interleaving of processes is up to the scheduler). Formats strace has no oracle for
+//! (`--json`, `--histogram`) and timing columns are checked for shape only.
+
+#[path = "support/compare.rs"]
+mod compare;
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{Case, Pair, Tracer};
+use std::process::Command;
+
+/// Runs `fixture` under both tracers and compares traces, fixture stdout and exit status.
+fn compat(fixture: &str, flags: &[&str], args: &[&str]) -> Pair {
+    let pair = Case::new(fixture, flags, args).run_both();
+    check_pair(&format!("{fixture} {}", flags.join(" ")), &pair);
+    pair
+}
+
+fn check_pair(what: &str, pair: &Pair) {
+    let (s, p) = (&pair.strace, &pair.pgstrace);
+    fixtures::assert_no_panic(what, &p.out.stderr);
+    assert!(
+        s.out.status.success(),
+        "{what}: the fixture failed under strace (harness bug?): {:?}\n{}\n{}",
+        s.out.status,
+        s.out.stdout,
+        s.out.stderr
+    );
+    assert!(
+        !s.trace.trim().is_empty() || s.tracer != Tracer::Strace,
+        "{what}: strace wrote no trace"
+    );
+    compare::assert_streams_eq(
+        what,
+        &fixtures::normalized_streams(&s.trace),
+        &fixtures::normalized_streams(&p.trace),
+    );
+    assert_eq!(
+        s.out.stdout, p.out.stdout,
+        "{what}: the fixture printed something else under pgstrace"
+    );
+    assert_eq!(
+        s.out.status.code(),
+        p.out.status.code(),
+        "{what}: exit status differs; pgstrace stderr:\n{}",
+        p.out.stderr
+    );
+}
+
+// --- file I/O ------------------------------------------------------------------------
+
+#[test]
+fn fileio_plain() {
+    compat("fileio", &[], &["{dir}"]);
+}
+
+#[test]
+fn fileio_decode_fds() {
+    compat("fileio", &["-y"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_trace_file_class() {
+    compat("fileio", &["-e", "trace=%file"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_trace_desc_class() {
+    compat("fileio", &["-e", "trace=%desc"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_trace_named_set() {
+    compat(
+        "fileio",
+        &["-e", "trace=ftruncate,fallocate,openat,memfd_create"],
+        &["{dir}"],
+    );
+}
+
+#[test]
+fn fileio_trace_negated() {
+    compat("fileio", &["-e", "trace=!write"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_status_failed() {
+    compat("fileio", &["-e", "status=failed"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_status_successful() {
+    compat("fileio", &["-e", "status=successful"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_strsize_8() {
+    compat("fileio", &["-s", "8"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_align_20() {
+    compat("fileio", &["-a", "20"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_quiet_exit() {
+    compat("fileio", &["-qq"], &["{dir}"]);
+}
+
+#[test]
+fn fileio_to_stderr() {
+    // Without -o the trace goes to stderr, mixed with nothing else (the fixture prints to
+    // stdout only); compare stderr as the trace.
+    let mut case = Case::new("fileio", &[], &["{dir}"]);
+    case.to_stderr = true;
+    let mut pair = case.run_both();
+    pair.strace.trace = std::mem::take(&mut pair.strace.out.stderr);
+    pair.pgstrace.trace = std::mem::take(&mut pair.pgstrace.out.stderr);
+    check_pair("fileio (trace on stderr)", &pair);
+}
+
+/// fallocate failing with ENOSPC on a tiny tmpfs, as on a container's /dev/shm. Needs a
+/// private mount namespace (root); skipped with a note where `unshare -m` is not allowed.
+#[test]
+fn enospc_on_tiny_tmpfs() {
+    let probe = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "true"])
+        .output();
+    if !probe.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("skipped: unshare -m is not permitted here");
+        return;
+    }
+    let mut case = Case::new("enospc", &["-y"], &["{dir}"]);
+    case.wrapper = &[
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        "mount -t tmpfs -o size=1m tmpfs {dir} && exec \"$@\"",
+        "sh",
+    ];
+    let pair = case.run_both();
+    check_pair("enospc -y", &pair);
+    assert!(
+        pair.pgstrace
+            .trace
+            .contains("ENOSPC (No space left on device)"),
+        "no ENOSPC in pgstrace's trace:\n{}",
+        pair.pgstrace.trace
+    );
+}
+
+// --- memory, descriptors, sockets, signals -------------------------------------------
+
+#[test]
+fn memory_plain() {
+    compat("memory", &[], &[]);
+}
+
+#[test]
+fn memory_trace_memory_class() {
+    compat("memory", &["-e", "trace=%memory"], &[]);
+}
+
+#[test]
+fn fdio_plain() {
+    compat("fdio", &[], &[]);
+}
+
+#[test]
+fn fdio_decode_fds() {
+    compat("fdio", &["-y"], &[]);
+}
+
+#[test]
+fn unixnet_plain() {
+    compat("unixnet", &[], &["{dir}"]);
+}
+
+#[test]
+fn unixnet_network_class_decode_fds() {
+    compat("unixnet", &["-y", "-e", "trace=%network"], &["{dir}"]);
+}
+
+#[test]
+fn sigmisc_plain() {
+    compat("sigmisc", &[], &[]);
+}
+
+#[test]
+fn sigmisc_signal_none() {
+    compat("sigmisc", &["-e", "signal=none"], &[]);
+}
+
+#[test]
+fn sigmisc_signal_class() {
+    compat("sigmisc", &["-e", "trace=%signal"], &[]);
+}
+
+#[test]
+fn sigmisc_clock_class() {
+    compat("sigmisc", &["-e", "trace=%clock"], &[]);
+}
+
+// --- processes and threads (-f) --------------------------------------------------------
+
+#[test]
+fn procs_follow_forks() {
+    compat("procs", &["-f"], &[]);
+}
+
+#[test]
+fn procs_process_class() {
+    compat("procs", &["-f", "-e", "trace=%process"], &[]);
+}
+
+#[test]
+fn procs_without_follow() {
+    compat("procs", &[], &[]);
+}
+
+#[test]
+fn threads_follow() {
+    // futex calls depend on whether pthread_join found the thread already gone.
+    compat("threads", &["-f", "-e", "trace=!futex"], &[]);
+}
+
+#[test]
+fn threads_follow_decode_fds() {
+    compat("threads", &["-f", "-y", "-e", "trace=!futex"], &[]);
+}
+
+// --- -c summary --------------------------------------------------------------------------
+
+/// A `-c` table as comparable lines: `name: calls=N errors=N`, sorted by name.
+fn summary_lines(m: &std::collections::BTreeMap<String, fixtures::SummaryRow>) -> Vec<String> {
+    m.iter()
+        .map(|(k, v)| format!("{k}: calls={} errors={}", v.calls, v.errors))
+        .collect()
+}
+
+fn summary_case(fixture: &str, flags: &[&str], args: &[&str]) {
+    let pair = Case::new(fixture, flags, args).run_both();
+    let what = format!("{fixture} {}", flags.join(" "));
+    fixtures::assert_no_panic(&what, &pair.pgstrace.out.stderr);
+    let s = fixtures::parse_summary(&pair.strace.trace);
+    let p = fixtures::parse_summary(&pair.pgstrace.trace);
+    assert!(!s.is_empty(), "{what}: no table from strace");
+    compare::assert_lines_eq(&what, &summary_lines(&s), &summary_lines(&p));
+    let header = "% time     seconds  usecs/call     calls    errors syscall";
+    assert!(
+        pair.pgstrace.trace.lines().any(|l| l == header),
+        "{what}: no strace -c header in:\n{}",
+        pair.pgstrace.trace
+    );
+    assert_eq!(pair.strace.out.stdout, pair.pgstrace.out.stdout);
+}
+
+#[test]
+fn summary_counts_fileio() {
+    summary_case("fileio", &["-c"], &["{dir}"]);
+}
+
+#[test]
+fn summary_counts_follow_forks() {
+    summary_case("procs", &["-f", "-c"], &[]);
+}
+
+#[test]
+fn summary_with_trace_filter() {
+    summary_case("fileio", &["-c", "-e", "trace=%desc"], &["{dir}"]);
+}
+
+#[test]
+fn summary_and_trace_with_big_c() {
+    // -C prints the trace and then the table.
+    let pair = Case::new("memory", &["-C"], &[]).run_both();
+    let s = fixtures::parse_summary(&pair.strace.trace);
+    let p = fixtures::parse_summary(&pair.pgstrace.trace);
+    assert!(!s.is_empty(), "-C: no table from strace");
+    compare::assert_lines_eq("-C table", &summary_lines(&s), &summary_lines(&p));
+    let calls = |t: &str| t.lines().filter(|l| l.starts_with("munmap(")).count();
+    assert_eq!(calls(&pair.strace.trace), calls(&pair.pgstrace.trace));
+}
+
+// --- timing formats (shape only) ---------------------------------------------------------
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks each syscall line's leading stamp with `ok`, then compares with strace (stamps
+/// masked).
+fn timestamp_case(flag: &str, ok: fn(&str) -> bool) {
+    let pair = compat("memory", &[flag], &[]);
+    let mut n = 0;
+    for line in pair.pgstrace.trace.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(ok(line), "{flag}: bad timestamp in line {line:?}");
+        n += 1;
+    }
+    assert!(n > 10, "{flag}: too few lines:\n{}", pair.pgstrace.trace);
+}
+
+#[test]
+fn timestamps_t() {
+    timestamp_case("-t", |l| {
+        let b = l.as_bytes();
+        l.len() > 9
+            && all_digits(&l[0..2])
+            && b[2] == b':'
+            && all_digits(&l[3..5])
+            && b[5] == b':'
+            && all_digits(&l[6..8])
+            && b[8] == b' '
+    });
+}
+
+#[test]
+fn timestamps_tt() {
+    timestamp_case("-tt", |l| {
+        l.len() > 16
+            && l.as_bytes()[2] == b':'
+            && l.as_bytes()[8] == b'.'
+            && all_digits(&l[9..15])
+            && l.as_bytes()[15] == b' '
+    });
+}
+
+#[test]
+fn timestamps_ttt() {
+    timestamp_case("-ttt", |l| {
+        let Some((stamp, _)) = l.split_once(' ') else {
+            return false;
+        };
+        let Some((secs, frac)) = stamp.split_once('.') else {
+            return false;
+        };
+        all_digits(secs) && secs.len() >= 10 && all_digits(frac) && frac.len() == 6
+    });
+}
+
+#[test]
+fn timestamps_relative() {
+    timestamp_case("-r", |l| {
+        // "     0.000121 call(...)": right-aligned seconds, 6 decimals.
+        let t = l.trim_start();
+        let Some((stamp, _)) = t.split_once(' ') else {
+            return false;
+        };
+        let Some((secs, frac)) = stamp.split_once('.') else {
+            return false;
+        };
+        l.starts_with(' ') && all_digits(secs) && all_digits(frac) && frac.len() == 6
+    });
+}
+
+#[test]
+fn durations_big_t() {
+    let pair = compat("memory", &["-T"], &[]);
+    let mut n = 0;
+    for line in pair.pgstrace.trace.lines() {
+        if line.ends_with("= ?") || line.starts_with("+++") || line.starts_with("---") {
+            continue;
+        }
+        let dur = line
+            .rsplit_once(" <")
+            .and_then(|(_, d)| d.strip_suffix('>'))
+            .and_then(|d| d.split_once('.'));
+        assert!(
+            matches!(dur, Some((s, f)) if all_digits(s) && f.len() == 6 && all_digits(f)),
+            "-T: no <S.UUUUUU> duration at the end of {line:?}"
+        );
+        n += 1;
+    }
+    assert!(n > 10);
+}
+
+// --- --json and --histogram (no strace oracle) ------------------------------------------
+
+#[test]
+fn json_lines_parse_with_fields() {
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let out_file = work.path().join("trace.json");
+    let mut cmd = Command::new(fixtures::pgstrace_bin());
+    cmd.arg("--json")
+        .arg("-o")
+        .arg(&out_file)
+        .arg(fixtures::fixture("fileio"))
+        .arg(work.path())
+        .current_dir(work.path());
+    let out = fixtures::run(cmd);
+    fixtures::assert_no_panic("--json", &out.stderr);
+    assert!(out.status.success(), "--json run failed: {}", out.stderr);
+    let text = std::fs::read_to_string(&out_file).unwrap_or_default();
+    let mut syscalls = 0;
+    let mut names = std::collections::BTreeSet::new();
+    let mut saw_error = false;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("--json: line does not parse ({e}): {line}"));
+        let Some(obj) = v.as_object() else {
+            panic!("--json: line is not an object: {line}");
+        };
+        if !obj.contains_key("syscall") {
+            continue;
+        }
+        syscalls += 1;
+        for key in [
+            "pid",
+            "syscall",
+            "args",
+            "raw_args",
+            "ret",
+            "errno",
+            "duration_us",
+            "time",
+        ] {
+            assert!(obj.contains_key(key), "--json: no {key:?} in {line}");
+        }
+        assert!(obj["pid"].is_i64(), "--json: pid not an integer: {line}");
+        assert!(obj["args"].is_array(), "--json: args not an array: {line}");
+        assert!(
+            obj["raw_args"].as_array().is_some_and(|a| a.len() == 6),
+            "--json: raw_args is not 6 values: {line}"
+        );
+        if let Some(name) = obj["syscall"].as_str() {
+            names.insert(name.to_string());
+        }
+        // A failed call carries its errno by name ("ENOENT"); a successful one has null.
+        let errno = &obj["errno"];
+        if obj["ret"].as_i64() == Some(-1) || !errno.is_null() {
+            let name = errno.as_str().unwrap_or("");
+            assert!(
+                name.starts_with('E') && name.len() > 1,
+                "--json: a failed call without an errno name: {line}"
+            );
+            saw_error = true;
+        }
+    }
+    assert!(syscalls > 20, "--json: too few syscall events:\n{text}");
+    assert!(saw_error, "--json: no failed call among the events");
+    for want in ["openat", "fallocate", "ftruncate", "close", "memfd_create"] {
+        assert!(
+            names.contains(want),
+            "--json: no {want} event; saw {names:?}"
+        );
+    }
+}
+
+#[test]
+fn histogram_header() {
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let out_file = work.path().join("hist.txt");
+    let mut cmd = Command::new(fixtures::pgstrace_bin());
+    cmd.args(["-c", "--histogram", "-o"])
+        .arg(&out_file)
+        .arg(fixtures::fixture("fileio"))
+        .arg(work.path())
+        .current_dir(work.path());
+    let out = fixtures::run(cmd);
+    fixtures::assert_no_panic("--histogram", &out.stderr);
+    assert!(
+        out.status.success(),
+        "-c --histogram failed: {}",
+        out.stderr
+    );
+    // The histogram may go to -o or to stderr; accept either.
+    let text = format!(
+        "{}\n{}",
+        std::fs::read_to_string(&out_file).unwrap_or_default(),
+        out.stderr
+    );
+    assert!(
+        text.contains("usecs               : count     distribution"),
+        "no BCC-style histogram header in:\n{text}"
+    );
+}
