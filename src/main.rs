@@ -9,6 +9,7 @@ mod session;
 mod symbols;
 mod syscalls;
 mod trace;
+mod unwind;
 
 fn main() {
     std::process::exit(cli::run());

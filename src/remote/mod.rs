@@ -3,7 +3,9 @@
 //! Nothing here stops or resumes a process; callers read a tracee while the ptrace engine
 //! holds it stopped, or read /proc of any process.
 
+pub mod maps;
 pub mod procfs;
+pub mod regs;
 
 use crate::syscalls::Tracee;
 use std::os::unix::ffi::OsStrExt;
