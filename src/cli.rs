@@ -38,6 +38,10 @@ pub struct TraceArgs {
     #[arg(long = "status", value_name = "SET")]
     pub status: Vec<String>,
 
+    /// Print the stack after each syscall and signal (-kk: with file:line and inlined frames).
+    #[arg(short = 'k', action = ArgAction::Count)]
+    pub stack: u8,
+
     /// Print paths associated with file descriptor arguments.
     #[arg(short = 'y', action = ArgAction::Count)]
     pub decode_fds: u8,

@@ -38,6 +38,8 @@ pub enum Event {
         ret: Ret,
         /// Time from the entry stop to the exit stop.
         duration: Duration,
+        /// `-k`: the stack at the entry stop, innermost frame first.
+        stack: Vec<StackFrame>,
     },
     /// A signal delivered to the tracee: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---`.
     Signal {
@@ -45,6 +47,8 @@ pub enum Event {
         time: Timestamp,
         sig: i32,
         info: Value,
+        /// `-k`: the stack where the signal arrived, innermost frame first.
+        stack: Vec<StackFrame>,
     },
     /// The tracee stopped on a stop signal (group-stop): `--- stopped by SIGSTOP ---`.
     Stopped { pid: i32, time: Timestamp, sig: i32 },
@@ -63,4 +67,29 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
+}
+
+/// One frame of a `-k` stack, symbolized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackFrame {
+    /// The object's path as mapped (`/usr/lib/postgresql/15/bin/postgres`, `[vdso]`), or
+    /// `None` when the address lies in no module.
+    pub object: Option<String>,
+    /// The function, when a symbol (or DWARF) covers the address.
+    pub symbol: Option<String>,
+    /// Offset from the function's start: the symbol's, or the `.eh_frame` FDE's for an
+    /// unnamed function; `None` when neither is known.
+    pub offset: Option<u64>,
+    /// The runtime address.
+    pub address: u64,
+    /// The address as a file offset in the object (what strace prints in brackets).
+    pub file_offset: Option<u64>,
+    /// `-kk`: source file and line.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// `-kk`: a function inlined into the next frame (same address).
+    pub inlined: bool,
+    /// How the unwinder found it: `cfi`, `frame-pointer`, ... (frames that needed a
+    /// fallback say so).
+    pub how: &'static str,
 }

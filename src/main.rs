@@ -1,5 +1,6 @@
 //! pgstrace: a syscall tracer and debugger for PostgreSQL on Linux.
 
+mod backtrace;
 mod cli;
 mod event;
 mod filter;

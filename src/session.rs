@@ -2,11 +2,13 @@
 //! printers. It owns per-tracee syscall state (the pending entry of each tracee), decides what
 //! is shown, and queues events that the printers receive once the tracee runs again.
 
+use crate::backtrace::Backtracer;
 use crate::cli::{TraceArgs, parse_pids};
-use crate::event::{Event, Timestamp};
+use crate::event::{Event, StackFrame, Timestamp};
 use crate::filter::{Filter, status};
 use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
 use crate::remote::ProcMem;
+use crate::remote::regs::Snapshot;
 use crate::syscalls::decode::{self, Entry};
 use crate::syscalls::{DecodeOpts, Ret, signals, table};
 use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
@@ -16,6 +18,8 @@ use std::io::{IsTerminal, Write};
 
 const RESTART_SYSCALL: u64 = 219;
 const RT_SIGRETURN: u64 = 15;
+/// mmap, mprotect, munmap, brk, mremap: the module map must be read again.
+const MEMORY_MAP_CHANGES: [u64; 5] = [9, 10, 11, 12, 25];
 const ERESTART_RESTARTBLOCK: i64 = 516;
 
 struct Pending {
@@ -25,6 +29,16 @@ struct Pending {
     entry: Option<Entry>,
     /// Whether the entry event went to the printers (it is held back under `-e status=`).
     emitted: bool,
+    /// `-k`: the stack at entry, resolved after the resume.
+    stack: Vec<StackFrame>,
+}
+
+/// `-k` work left for after the resume: a snapshot copied while the tracee was stopped.
+enum StackJob {
+    /// The stack of `pid`'s pending syscall.
+    Syscall { snap: Snapshot, name: String },
+    /// The stack of the queued signal event at this index.
+    Signal { snap: Snapshot, index: usize },
 }
 
 #[derive(Default)]
@@ -46,6 +60,9 @@ pub struct Session {
     output_failed: bool,
     /// Events went to the printers since they were last flushed.
     unflushed: bool,
+    /// `-k`.
+    backtracer: Option<Backtracer>,
+    stack_jobs: Vec<StackJob>,
 }
 
 /// The wall clock now.
@@ -78,6 +95,8 @@ impl Session {
             pids: HashMap::new(),
             output_failed: false,
             unflushed: false,
+            backtracer: None,
+            stack_jobs: Vec::new(),
         }
     }
 
@@ -96,8 +115,17 @@ impl Session {
                 time,
                 entry: None,
                 emitted: false,
+                stack: Vec::new(),
             });
             return;
+        }
+        if let Some(bt) = &mut self.backtracer
+            && let Some(snap) = bt.capture(pid)
+        {
+            self.stack_jobs.push(StackJob::Syscall {
+                snap,
+                name: syscall_name(nr),
+            });
         }
         let mut entry = if self.decoding {
             decode::decode_entry(nr, args, mem, &self.decode)
@@ -135,6 +163,7 @@ impl Session {
             time,
             entry: Some(entry),
             emitted,
+            stack: Vec::new(),
         });
     }
 
@@ -151,6 +180,12 @@ impl Session {
             }
         } else if p.nr == RESTART_SYSCALL {
             st.interrupted = None;
+        }
+        if let Some(bt) = &mut self.backtracer
+            && !is_error
+            && MEMORY_MAP_CHANGES.contains(&p.nr)
+        {
+            bt.invalidate(pid);
         }
         let Some(entry) = p.entry else { return };
         let (args, ret) = if self.decoding {
@@ -179,6 +214,7 @@ impl Session {
             raw_args: entry.raw,
             ret,
             duration: time.saturating_sub(p.time),
+            stack: p.stack,
         });
     }
 
@@ -193,6 +229,7 @@ impl Session {
             time,
             entry: Some(entry),
             emitted: false,
+            ..
         }) = st.pending
         else {
             return;
@@ -206,6 +243,33 @@ impl Session {
                 args: entry.args.iter().flatten().cloned().collect(),
                 more: false,
             });
+        }
+    }
+
+    /// `-k`: unwinds and symbolizes the stacks copied while the tracee was stopped.
+    fn resolve_stacks(&mut self) {
+        let Some(bt) = &mut self.backtracer else {
+            return;
+        };
+        for job in self.stack_jobs.drain(..) {
+            match job {
+                StackJob::Syscall { snap, name } => {
+                    let frames = bt.resolve(&snap, Some(&name));
+                    if let Some(p) = self
+                        .pids
+                        .get_mut(&snap.pid)
+                        .and_then(|st| st.pending.as_mut())
+                    {
+                        p.stack = frames;
+                    }
+                }
+                StackJob::Signal { snap, index } => {
+                    let frames = bt.resolve(&snap, None);
+                    if let Some(Event::Signal { stack, .. }) = self.queue.get_mut(index) {
+                        *stack = frames;
+                    }
+                }
+            }
         }
     }
 
@@ -241,11 +305,20 @@ impl Handler for Session {
                 ref siginfo,
             } => {
                 if self.filter.shows_signal(sig) {
+                    if let Some(bt) = &mut self.backtracer
+                        && let Some(snap) = bt.capture(pid)
+                    {
+                        self.stack_jobs.push(StackJob::Signal {
+                            snap,
+                            index: self.queue.len(),
+                        });
+                    }
                     self.queue.push(Event::Signal {
                         pid,
                         time: now(),
                         sig,
                         info: signals::decode_siginfo(siginfo),
+                        stack: Vec::new(),
                     });
                 }
             }
@@ -259,6 +332,10 @@ impl Handler for Session {
                 }
             }
             Stop::Exec { pid, former } => {
+                if let Some(bt) = &mut self.backtracer {
+                    bt.forget(former);
+                    bt.exec(pid);
+                }
                 if former != pid
                     && let Some(st) = self.pids.remove(&former)
                 {
@@ -266,6 +343,9 @@ impl Handler for Session {
                 }
             }
             Stop::Exited { pid, code } => {
+                if let Some(bt) = &mut self.backtracer {
+                    bt.forget(pid);
+                }
                 self.flush_pending(pid, status::UNFINISHED);
                 self.queue.push(Event::Exited {
                     pid,
@@ -274,6 +354,9 @@ impl Handler for Session {
                 });
             }
             Stop::Killed { pid, sig, core } => {
+                if let Some(bt) = &mut self.backtracer {
+                    bt.forget(pid);
+                }
                 self.flush_pending(pid, status::UNFINISHED);
                 self.queue.push(Event::Killed {
                     pid,
@@ -301,6 +384,7 @@ impl Handler for Session {
     }
 
     fn after_resume(&mut self) {
+        self.resolve_stacks();
         self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
             for s in &mut self.sinks {
@@ -442,6 +526,9 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     }
     let decoding = !args.summary_only;
     let mut session = Session::new(filter, decode, decoding, sinks);
+    if args.stack > 0 {
+        session.backtracer = Some(Backtracer::new(args.stack > 1));
+    }
     let mut engine = Engine::new(args.follow > 0);
 
     let launched = !args.command.is_empty();

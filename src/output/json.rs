@@ -19,7 +19,7 @@
 //! `""` is keyed by its position, `"0"`, `"1"`, ...), arrays as arrays, an elision as `"..."`.
 
 use super::Sink;
-use crate::event::{Event, Timestamp};
+use crate::event::{Event, StackFrame, Timestamp};
 use crate::syscalls::{Ret, Value, errno, signals};
 use serde_json::{Map, Value as J, json};
 use std::io::Write;
@@ -103,6 +103,29 @@ fn ret_json(r: &Ret) -> (J, J) {
 }
 
 /// The JSON object for one event; `None` for events not printed (syscall entries).
+/// `-k` frames: `[{"object","symbol","offset","address","file_offset","file","line",
+/// "inlined","how"}]`, innermost first.
+pub fn stack_json(frames: &[StackFrame]) -> J {
+    J::Array(
+        frames
+            .iter()
+            .map(|f| {
+                json!({
+                    "object": f.object,
+                    "symbol": f.symbol,
+                    "offset": f.offset,
+                    "address": f.address,
+                    "file_offset": f.file_offset,
+                    "file": f.file,
+                    "line": f.line,
+                    "inlined": f.inlined,
+                    "how": f.how,
+                })
+            })
+            .collect(),
+    )
+}
+
 pub fn event_json(ev: &Event) -> Option<J> {
     Some(match ev {
         Event::SyscallEntry { .. } => return None,
@@ -114,10 +137,11 @@ pub fn event_json(ev: &Event) -> Option<J> {
             raw_args,
             ret,
             duration,
+            stack,
             ..
         } => {
             let (ret, errno) = ret_json(ret);
-            json!({
+            let mut obj = json!({
                 "event": "syscall",
                 "pid": pid,
                 "time": secs(time.saturating_sub(*duration)),
@@ -127,7 +151,11 @@ pub fn event_json(ev: &Event) -> Option<J> {
                 "ret": ret,
                 "errno": errno,
                 "duration_us": duration.as_secs_f64() * 1e6,
-            })
+            });
+            if !stack.is_empty() {
+                obj["stack"] = stack_json(stack);
+            }
+            obj
         }
         Event::Attached { pid, time } => {
             json!({"event": "attached", "pid": pid, "time": secs(*time)})
@@ -137,12 +165,14 @@ pub fn event_json(ev: &Event) -> Option<J> {
             time,
             sig,
             info,
+            stack,
         } => json!({
             "event": "signal",
             "pid": pid,
             "time": secs(*time),
             "signal": signals::name(*sig),
             "siginfo": value_json(info),
+            "stack": stack_json(stack),
         }),
         Event::Stopped { pid, time, sig } => json!({
             "event": "stopped",
@@ -281,6 +311,7 @@ mod tests {
                 raw_args: [3, 0, 16, 50438144, 0, 0],
                 ret: Ret::Error { errno: 28 },
                 duration: Duration::from_micros(250),
+                stack: Vec::new(),
             },
         ];
         let l = lines(&evs);
@@ -332,6 +363,7 @@ mod tests {
                 bytes: b"a\xc2\x9b2J\x1b".to_vec(),
                 truncated: false,
             },
+            stack: Vec::new(),
         };
         let s = Shared::default();
         let mut p = JsonPrinter::new(Box::new(s.clone()));
@@ -373,6 +405,7 @@ mod tests {
                 time: T,
                 sig: 10,
                 info: Value::structure(vec![("si_signo", Value::sym("SIGUSR1"))]),
+                stack: Vec::new(),
             },
             Event::Stopped {
                 pid: 1,

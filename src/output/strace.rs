@@ -8,7 +8,7 @@
 //! caller chooses the buffering (a `BufWriter` for `-o FILE`, a `LineWriter` for stderr).
 
 use super::{Sink, TextOpts};
-use crate::event::{Event, Timestamp};
+use crate::event::{Event, StackFrame, Timestamp};
 use crate::syscalls::notation::{push_escaped_text, write_list, write_ret, write_value};
 use crate::syscalls::{Ret, Value, signals};
 use owo_colors::OwoColorize;
@@ -339,6 +339,50 @@ impl TextPrinter {
         self.emit();
     }
 
+    /// `-k`: one line per frame after the syscall or signal line, in strace's form
+    /// ` > /path/to/object(symbol+0xoff) [0xfile_offset]`. An unnamed function (no symbol
+    /// covers the address, its start known from `.eh_frame`) prints as `(+0xoff)`, an
+    /// address in no known function as `()`; `-kk` adds ` file:line` and inlined frames.
+    fn stack_lines(&mut self, frames: &[StackFrame]) {
+        if frames.is_empty() {
+            return;
+        }
+        self.buf.clear();
+        for f in frames {
+            self.buf.push_str(" > ");
+            match &f.object {
+                Some(o) => push_escaped_text(&mut self.buf, o),
+                None => self.buf.push_str("[unknown]"),
+            }
+            if f.object.is_some() {
+                self.buf.push('(');
+                if let Some(s) = &f.symbol {
+                    push_escaped_text(&mut self.buf, s);
+                }
+                if let (Some(off), false) = (f.offset, f.inlined) {
+                    let _ = write!(self.buf, "+{off:#x}");
+                }
+                self.buf.push(')');
+            }
+            let _ = write!(self.buf, " [{:#x}]", f.file_offset.unwrap_or(f.address));
+            if let Some(file) = &f.file {
+                self.buf.push(' ');
+                push_escaped_text(&mut self.buf, file);
+                if let Some(line) = f.line {
+                    let _ = write!(self.buf, ":{line}");
+                }
+            }
+            if f.inlined {
+                self.buf.push_str(" (inlined)");
+            }
+            if f.how == "frame-pointer" {
+                self.buf.push_str(" (frame pointer: no CFI)");
+            }
+            self.buf.push('\n');
+        }
+        self.emit();
+    }
+
     fn gone(&mut self, pid: i32) {
         self.live = self.live.saturating_sub(1);
         self.calls.remove(&pid);
@@ -397,13 +441,18 @@ impl Sink for TextPrinter {
                 args,
                 ret,
                 duration,
+                stack,
                 ..
-            } => self.exit(*pid, *time, name, args, ret, *duration),
+            } => {
+                self.exit(*pid, *time, name, args, ret, *duration);
+                self.stack_lines(stack);
+            }
             Event::Signal {
                 pid,
                 time,
                 sig,
                 info,
+                stack,
             } => {
                 let mut v = String::new();
                 write_value(&mut v, info);
@@ -414,6 +463,7 @@ impl Sink for TextPrinter {
                     format_args!("--- {} {v} ---", Escaped(&name)),
                     false,
                 );
+                self.stack_lines(stack);
             }
             Event::Stopped { pid, time, sig } => {
                 let name = signals::name(*sig);
@@ -592,6 +642,7 @@ mod tests {
             raw_args: [0; 6],
             ret,
             duration: Duration::from_micros(19),
+            stack: Vec::new(),
         }
     }
 
@@ -858,6 +909,7 @@ mod tests {
                     ("si_pid", Value::Int(10)),
                     ("si_uid", Value::Int(0)),
                 ]),
+                stack: Vec::new(),
             },
             Event::Stopped {
                 pid: 10,
@@ -1094,6 +1146,7 @@ mod bench {
             raw_args: [0; 6],
             ret: Ret::Int(58),
             duration: Duration::from_micros(3),
+            stack: Vec::new(),
         };
         let o = TextOpts {
             to_file: true,

@@ -203,6 +203,7 @@ mod tests {
             raw_args: [0; 6],
             ret,
             duration: Duration::from_nanos(ns),
+            stack: Vec::new(),
         });
     }
 

@@ -5,7 +5,6 @@
 //! stated in the ELF file; `avma = svma + bias`.
 
 // Used by src/unwind only until `-k` is wired into the session.
-#![allow(dead_code)]
 
 use std::fs::File;
 use std::io;

@@ -3,7 +3,6 @@
 //! unwound afterwards.
 
 // Used by src/unwind only until `-k` is wired into the session.
-#![allow(dead_code)]
 
 use std::io;
 

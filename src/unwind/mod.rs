@@ -5,9 +5,6 @@
 //! The unwind itself does no I/O: it reads only the snapshot's copy of the stack and the
 //! already-loaded [`Modules`], so it runs after the tracee was resumed.
 
-// Not called from main until `-k` is wired; the lead removes this then.
-#![allow(dead_code, unused_imports)]
-
 pub mod cfi;
 pub mod clock;
 pub mod image;

@@ -1,0 +1,242 @@
+//! `-k`: stacks for syscalls and signals, from the stopped tracee to symbolized frames.
+//!
+//! Two phases, so that a backend is held only as long as it takes to copy its registers and
+//! the live part of its stack: [`Backtracer::capture`] runs while the tracee is stopped;
+//! [`Backtracer::resolve`] runs after it was resumed and does everything else (module maps,
+//! unwinding with framehop, symbolization). Reading /proc/PID/maps after the resume is safe:
+//! a traced thread can only change its mappings through a syscall, whose entry stop waits
+//! for us.
+
+use crate::event::StackFrame;
+use crate::remote::maps::ModuleSource;
+use crate::remote::regs::{self, Snapshot};
+use crate::symbols::{LoadOptions, Lookup, ObjectSymbols, SymbolCache};
+use crate::unwind::{self, How, ImageCache, Module, ProcessModules, UnwindCache};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The most stack copied per stop. A backend at a syscall uses a few KiB to tens of KiB;
+/// deep planner recursion can use more, and then the outer frames are lost, not wrong.
+const MAX_STACK: usize = 128 * 1024;
+
+pub struct Backtracer {
+    images: Arc<ImageCache>,
+    unwinder: UnwindCache,
+    symbols: SymbolCache,
+    /// Symbols per module, by build-id (or path): fifty backends share one table.
+    objects: HashMap<Vec<u8>, Option<Arc<ObjectSymbols>>>,
+    procs: HashMap<i32, ProcessModules>,
+    with_lines: bool,
+    clock: unwind::clock::ClockNote,
+}
+
+impl Backtracer {
+    /// `with_lines` (`-kk`): file:line and inlined frames where DWARF exists.
+    pub fn new(with_lines: bool) -> Self {
+        Backtracer {
+            images: ImageCache::new(),
+            unwinder: UnwindCache::new(),
+            symbols: SymbolCache::new(LoadOptions::default()),
+            objects: HashMap::new(),
+            procs: HashMap::new(),
+            with_lines,
+            clock: Default::default(),
+        }
+    }
+
+    /// While `pid` is stopped: one PTRACE_GETREGS and one process_vm_readv of its stack.
+    pub fn capture(&mut self, pid: i32) -> Option<Snapshot> {
+        regs::capture(pid, MAX_STACK).ok()
+    }
+
+    /// After the resume: unwind and symbolize. `syscall` names the call, for the one-time
+    /// note about vDSO time calls that reach the kernel.
+    pub fn resolve(&mut self, snap: &Snapshot, syscall: Option<&str>) -> Vec<StackFrame> {
+        let pid = snap.pid;
+        let Backtracer {
+            images,
+            unwinder,
+            symbols,
+            objects,
+            procs,
+            with_lines,
+            clock,
+        } = self;
+        let with_lines = *with_lines;
+        let proc = procs
+            .entry(pid)
+            .or_insert_with(|| ProcessModules::new(pid, images.clone()));
+        let Ok(modules) = proc.get() else {
+            return Vec::new();
+        };
+        let frames = unwinder.unwind(snap, modules, unwind::DEFAULT_MAX_FRAMES);
+        if let Some(name) = syscall
+            && let Some(note) = clock.observe(name, &frames, modules)
+        {
+            eprintln!("pgstrace: {note}");
+        }
+        let mut out = Vec::with_capacity(frames.len());
+        for f in &frames {
+            let module = f.module.and_then(|i| modules.list.get(i));
+            let how = match f.how {
+                How::FirstFrame => "first",
+                How::Cfi => "cfi",
+                How::FramePointer => "frame-pointer",
+                How::LeafReturn => "leaf",
+                How::SignalFrame => "signal-frame",
+            };
+            let Some(m) = module else {
+                out.push(StackFrame {
+                    object: None,
+                    symbol: None,
+                    offset: None,
+                    address: f.avma,
+                    file_offset: None,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                    how,
+                });
+                continue;
+            };
+            let file_offset = m.file_offset(f.avma);
+            let object = Some(m.name.clone());
+            let syms = symbols_for(symbols, objects, pid, m);
+            let Some(syms) = syms else {
+                out.push(StackFrame {
+                    object,
+                    symbol: None,
+                    offset: None,
+                    address: f.avma,
+                    file_offset,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                    how,
+                });
+                continue;
+            };
+            let svma = m.svma(f.avma);
+            let lookup = if f.is_return_address() {
+                syms.lookup_return_address(svma, with_lines)
+            } else {
+                syms.lookup(svma, with_lines)
+            };
+            match lookup {
+                Lookup::Symbol(hit) => {
+                    for inl in &hit.inlined {
+                        out.push(StackFrame {
+                            object: object.clone(),
+                            symbol: Some(inl.name.clone()),
+                            offset: None,
+                            address: f.avma,
+                            file_offset,
+                            file: inl.location.as_ref().map(|l| l.file.clone()),
+                            line: inl.location.as_ref().map(|l| l.line),
+                            inlined: true,
+                            how,
+                        });
+                    }
+                    out.push(StackFrame {
+                        object,
+                        symbol: Some(hit.name.into_owned()),
+                        offset: Some(hit.offset),
+                        address: f.avma,
+                        file_offset,
+                        file: hit.location.as_ref().map(|l| l.file.clone()),
+                        line: hit.location.as_ref().map(|l| l.line),
+                        inlined: false,
+                        how,
+                    });
+                }
+                Lookup::Unnamed { offset, .. } => out.push(StackFrame {
+                    object,
+                    symbol: None,
+                    offset: Some(offset),
+                    address: f.avma,
+                    file_offset,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                    how,
+                }),
+                Lookup::Unknown => out.push(StackFrame {
+                    object,
+                    symbol: None,
+                    offset: None,
+                    address: f.avma,
+                    file_offset,
+                    file: None,
+                    line: None,
+                    inlined: false,
+                    how,
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// The symbol table of `m`, loaded once per build-id (or path).
+fn symbols_for(
+    symbols: &mut SymbolCache,
+    objects: &mut HashMap<Vec<u8>, Option<Arc<ObjectSymbols>>>,
+    pid: i32,
+    m: &Module,
+) -> Option<Arc<ObjectSymbols>> {
+    let key = match m.build_id() {
+        Some(id) => id.to_vec(),
+        None => m.name.as_bytes().to_vec(),
+    };
+    if let Some(s) = objects.get(&key) {
+        return s.clone();
+    }
+    let loaded = match &m.source {
+        ModuleSource::Vdso => m
+            .vdso_image()
+            .and_then(|img| symbols.get_bytes("[vdso]", img.to_vec()).ok()),
+        ModuleSource::File {
+            path,
+            deleted,
+            key: fk,
+        } => {
+            // The path as mapped finds debug files next to it and under
+            // /usr/lib/debug/<dir>; only when it is not the mapped file (deleted,
+            // replaced, another mount namespace) go through /proc/PID/map_files.
+            use std::os::unix::fs::MetadataExt;
+            let same = !deleted
+                && std::fs::metadata(path).is_ok_and(|md| {
+                    md.ino() == fk.inode && (libc::major(md.dev()), libc::minor(md.dev())) == fk.dev
+                });
+            let p = if same {
+                Some(std::path::PathBuf::from(path))
+            } else {
+                m.open_path(pid)
+            };
+            p.and_then(|p| symbols.get(&p).ok())
+        }
+    };
+    objects.insert(key, loaded.clone());
+    loaded
+}
+
+impl Backtracer {
+    /// After mmap, munmap, mprotect, mremap or brk returned.
+    pub fn invalidate(&mut self, pid: i32) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.invalidate();
+        }
+    }
+
+    /// After a successful execve.
+    pub fn exec(&mut self, pid: i32) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.exec();
+        }
+    }
+
+    /// The process is gone.
+    pub fn forget(&mut self, pid: i32) {
+        self.procs.remove(&pid);
+    }
+}
