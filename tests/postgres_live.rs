@@ -198,11 +198,16 @@ impl Tracer {
     /// Starts `program TRACE_ARGS -o out -p postmaster` and waits until the postmaster shows
     /// it as its tracer, so that every process forked from now on is followed.
     fn attach(program: &str, pg: &PgCluster, out: &Path) -> Tracer {
+        Self::attach_with(program, TRACE_ARGS, pg, out)
+    }
+
+    /// Like [`Tracer::attach`] with other tracing flags.
+    fn attach_with(program: &str, args: &[&str], pg: &PgCluster, out: &Path) -> Tracer {
         let stderr = out.with_extension("stderr");
         let err_file = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
         let pm = pg.postmaster_pid();
         let child = Command::new(program)
-            .args(TRACE_ARGS)
+            .args(args)
             .arg("-o")
             .arg(out)
             .arg("-p")
@@ -598,5 +603,172 @@ fn harness_cleans_up_after_itself() {
             assert!(Instant::now() < deadline, "pid {p} survived the cluster");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// Issue 3: the stack of each failing `fallocate`, from `pgstrace -f -k`, as frame lines
+/// ` > OBJECT(SYMBOL+0xOFF) [0xADDR]`, one `Vec` per failing call.
+fn enospc_stacks(trace: &str) -> Vec<Vec<String>> {
+    let mut stacks = Vec::new();
+    let mut cur: Option<Vec<String>> = None;
+    for line in trace.lines() {
+        let (_, body) = split_pid(line);
+        if let Some(frame) = body.strip_prefix(" > ") {
+            if let Some(c) = cur.as_mut() {
+                c.push(frame.to_string());
+            }
+            continue;
+        }
+        if let Some(c) = cur.take() {
+            stacks.push(c);
+        }
+        if body.contains("fallocate(") && body.contains("= -1 ENOSPC") {
+            cur = Some(Vec::new());
+        }
+    }
+    stacks.extend(cur);
+    stacks
+}
+
+/// `.dynsym` sizes of the postgres binary, from binutils (an oracle independent of ours).
+fn dynsym_sizes(binary: &str) -> BTreeMap<String, u64> {
+    let out = Command::new("nm")
+        .args(["-D", "-S", "--defined-only", binary])
+        .output()
+        .unwrap_or_else(|e| panic!("nm: {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4).then(|| (f[3].to_string(), u64::from_str_radix(f[1], 16).ok()))
+        })
+        .filter_map(|(n, s)| Some((n, s?)))
+        .collect()
+}
+
+const POSTGRES: &str = "/usr/lib/postgresql/15/bin/postgres";
+
+/// Checks one failing fallocate's stack: the named functions appear in order, it reaches
+/// `_start`, and no postgres frame is named by a `.dynsym` symbol that does not cover it.
+fn assert_enospc_stack(frames: &[String], path: &[&str], sizes: &BTreeMap<String, u64>) {
+    let text = frames.join("\n");
+    let mut at = 0;
+    for want in path {
+        let pos = frames[at..]
+            .iter()
+            .position(|f| f.contains(&format!("({want}+")))
+            .unwrap_or_else(|| panic!("no frame {want} (in order) in:\n{text}"));
+        at += pos + 1;
+    }
+    assert!(
+        frames.last().is_some_and(|f| f.contains("(_start+")),
+        "stack does not reach _start:\n{text}"
+    );
+    for f in frames.iter().filter(|f| f.starts_with(POSTGRES)) {
+        let Some(inner) = f.split_once('(').and_then(|(_, r)| r.split_once(')')) else {
+            panic!("malformed frame {f}");
+        };
+        let Some((name, off)) = inner.0.split_once("+0x") else {
+            continue;
+        };
+        if name.is_empty() {
+            continue; // unnamed static function, offset from its FDE start
+        }
+        let off = u64::from_str_radix(off, 16).unwrap_or(u64::MAX);
+        let size = sizes.get(name).copied().unwrap_or(0);
+        assert!(
+            off <= size,
+            "frame names {name}+{off:#x} but {name} is {size:#x} bytes:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn pgstrace_k_explains_the_leader_failure_stack() {
+    if pg::skip_unless_available("pgstrace_k_explains_the_leader_failure_stack") {
+        return;
+    }
+    let pg = failing_cluster();
+    load_pair(&pg, "s1", "s2", SMALL_ROWS);
+    let out = pg.socket_dir().join("k.out");
+    let tracer = Tracer::attach_with(
+        env!("CARGO_BIN_EXE_pgstrace"),
+        &["-f", "-k", "-e", "trace=fallocate"],
+        &pg,
+        &out,
+    );
+    nearly_fill_shm(&pg);
+    let failed = pg
+        .psql_output(SMALL_JOIN)
+        .unwrap_or_else(|e| panic!("psql: {e:#}"));
+    pg.unfill_shm().unwrap_or_else(|e| panic!("{e:#}"));
+    assert_enospc(&failed.stderr);
+    let trace = tracer.stop();
+    assert_cluster_untraced_and_healthy(&pg, "pgstrace -k");
+    let stacks = enospc_stacks(&trace);
+    assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
+    let sizes = dynsym_sizes(POSTGRES);
+    for frames in &stacks {
+        assert_enospc_stack(
+            frames,
+            &[
+                "posix_fallocate",
+                "dsm_create",
+                "ExecInitParallelPlan",
+                "PostgresMain",
+                "main",
+            ],
+            &sizes,
+        );
+    }
+}
+
+#[test]
+fn pgstrace_k_explains_the_worker_failure_stack() {
+    if pg::skip_unless_available("pgstrace_k_explains_the_worker_failure_stack") {
+        return;
+    }
+    let pg = failing_cluster();
+    load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
+    let out = pg.socket_dir().join("kw.out");
+    let tracer = Tracer::attach_with(
+        env!("CARGO_BIN_EXE_pgstrace"),
+        &["-f", "-k", "-e", "trace=fallocate"],
+        &pg,
+        &out,
+    );
+    let failed = pg
+        .psql_output(
+            "SET parallel_leader_participation = off;
+             SELECT count(*) FROM a JOIN b USING (id);",
+        )
+        .unwrap_or_else(|e| panic!("psql: {e:#}"));
+    assert_enospc(&failed.stderr);
+    let trace = tracer.stop();
+    assert_cluster_untraced_and_healthy(&pg, "pgstrace -k");
+    let stacks = enospc_stacks(&trace);
+    assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
+    let sizes = dynsym_sizes(POSTGRES);
+    assert!(
+        stacks
+            .iter()
+            .any(|f| f.iter().any(|l| l.contains("(ParallelWorkerMain+"))),
+        "no worker stack among the failures:\n{trace}"
+    );
+    for frames in stacks
+        .iter()
+        .filter(|f| f.iter().any(|l| l.contains("(ParallelWorkerMain+")))
+    {
+        assert_enospc_stack(
+            frames,
+            &[
+                "posix_fallocate",
+                "dsm_create",
+                "dsa_allocate_extended",
+                "ParallelWorkerMain",
+                "main",
+            ],
+            &sizes,
+        );
     }
 }
