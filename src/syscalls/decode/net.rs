@@ -759,7 +759,7 @@ fn set(slots: &mut [Option<Value>], i: usize, v: Value) {
 mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, line};
+    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, le64, line};
     use crate::syscalls::decode::util::render;
 
     fn sun(path: &[u8]) -> Vec<u8> {
@@ -1077,10 +1077,6 @@ mod tests {
             ),
         ];
         assert_lines(&t, cases.iter().copied());
-    }
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
     }
 
     #[test]

@@ -1287,14 +1287,10 @@ fn entry_known(name: &str) -> Option<()> {
 mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, line};
+    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, le64, line};
 
     fn ctx<'a>(raw: [u64; 6], t: &'a FakeTracee, o: &'a DecodeOpts) -> Ctx<'a> {
         Ctx { raw, t, o }
-    }
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
     }
 
     #[test]

@@ -158,11 +158,7 @@ fn remaining(c: &Ctx, addr: u64, is_error: bool) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use crate::syscalls::decode::util::fake::{FakeTracee, line};
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
-    }
+    use crate::syscalls::decode::util::fake::{FakeTracee, le64, line};
 
     #[test]
     fn clocks() {

@@ -392,6 +392,11 @@ pub mod fake {
         }
     }
 
+    /// Little-endian words as bytes, for building structs in a fake tracee's memory.
+    pub fn le64(vals: &[u64]) -> Vec<u8> {
+        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
     /// Region bases for random tracees; memory words are often pointers to (or into) another
     /// region, so that argv arrays, msghdrs and iovecs lead somewhere.
     const BASES: [u64; 9] = [
@@ -438,7 +443,7 @@ pub mod fake {
     pub fn case_tracee(regions: &[(usize, Vec<u64>, usize)]) -> FakeTracee {
         let mut t = FakeTracee::default().with_fd(3, "/x").with_fd(-100, "/cwd");
         for (r, words, cut) in regions {
-            let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let mut bytes = le64(words);
             // Cut the region off mid-word so reads run into unreadable memory.
             bytes.truncate(bytes.len().saturating_sub(*cut));
             t = t.with(BASES.get(*r).copied().unwrap_or(0), &bytes);
