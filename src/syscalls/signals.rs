@@ -426,13 +426,9 @@ pub fn decode_siginfo(raw: &[u8; 128]) -> Value {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Renders a Value by the text printer's rules, for asserting on exact strace text.
-    pub fn render(v: &Value) -> String {
-        crate::syscalls::notation::value_text(v)
-    }
+    use crate::syscalls::decode::util::render;
 
     #[test]
     fn names_match_strace() {

@@ -180,15 +180,14 @@ pub fn exit(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fs::tests::line;
-    use super::super::util::fake::FakeTracee;
+    use super::super::util::fake::{FakeTracee, line_with};
     use crate::syscalls::DecodeOpts;
 
     #[test]
     fn mappings_as_strace_prints_them() {
         let t = FakeTracee::default().with_fd(5, "/dev/shm/PostgreSQL.1");
         let o = DecodeOpts::default();
-        let l = |name: &str, raw: [u64; 6], r| line(&t, &o, name, raw, r);
+        let l = |name: &str, raw: [u64; 6], r| line_with(&t, &o, name, raw, r);
         assert_eq!(
             l("mmap", [0, 50438144, 3, 1, 5, 0], 0x7f212f1a7000),
             "mmap(NULL, 50438144, PROT_READ|PROT_WRITE, MAP_SHARED, 5, 0) = 0x7f212f1a7000"

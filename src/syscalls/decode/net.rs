@@ -759,30 +759,8 @@ fn set(slots: &mut [Option<Value>], i: usize, v: Value) {
 mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::FakeTracee;
+    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, le64, line};
     use crate::syscalls::decode::util::render;
-
-    fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
-        let o = DecodeOpts::default();
-        let c = Ctx { raw, t, o: &o };
-        let mut slots = entry(name, &c).expect("known");
-        let ret = exit(name, &c, &mut slots, rval, err).expect("known");
-        let args: Vec<String> = slots
-            .iter()
-            .map(|s| {
-                s.as_ref()
-                    .map(render)
-                    .unwrap_or_else(|| "<undecoded>".into())
-            })
-            .collect();
-        let r = match ret {
-            Ret::Int(n) => n.to_string(),
-            Ret::Fd { fd, .. } => fd.to_string(),
-            Ret::Error { errno } => format!("-{errno}"),
-            other => format!("{other:?}"),
-        };
-        format!("{name}({}) = {r}", args.join(", "))
-    }
 
     fn sun(path: &[u8]) -> Vec<u8> {
         let mut v = vec![1, 0];
@@ -854,9 +832,12 @@ mod tests {
                 "socket(AF_UNIX, SOCK_SEQPACKET, 0) = 14",
             ),
         ];
-        for (raw, rv, want) in cases {
-            assert_eq!(line("socket", *raw, &t, *rv, *rv < 0), *want);
-        }
+        assert_lines(
+            &t,
+            cases
+                .iter()
+                .map(|&(raw, rv, want)| ("socket", raw, rv, want)),
+        );
         let t = t.with(0x1000, &[6, 0, 0, 0, 7, 0, 0, 0]);
         assert_eq!(
             line("socketpair", [1, 2, 0, 0x1000, 0, 0], &t, 0, false),
@@ -983,9 +964,7 @@ mod tests {
                 "bind(4, {sa_family=AF_UNIX, sun_path=@\"abc\"}, 6) = 0",
             ),
         ];
-        for (name, raw, rv, want) in cases {
-            assert_eq!(line(name, *raw, &t, *rv, *rv < 0), *want);
-        }
+        assert_lines(&t, cases.iter().copied());
         // A short AF_INET address shows its raw bytes.
         let mut short = vec![2, 0];
         short.extend(b"ab\0d\0\0");
@@ -1097,13 +1076,7 @@ mod tests {
                 "recvfrom(7, \"he\", 200, 0, {sa_family=AF_INET, sin_port=htons(49539), sin_addr=inet_addr(\"127.0.0.1\")}, [16]) = 2",
             ),
         ];
-        for (name, raw, rv, want) in cases {
-            assert_eq!(line(name, *raw, &t, *rv, *rv < 0), *want);
-        }
-    }
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+        assert_lines(&t, cases.iter().copied());
     }
 
     #[test]
@@ -1233,8 +1206,6 @@ mod tests {
                 "getsockopt(3, SOL_SOCKET, SO_SNDBUF, \"\\x00\\x40\", [2]) = 0",
             ),
         ];
-        for (name, raw, rv, want) in cases {
-            assert_eq!(line(name, *raw, &t, *rv, *rv < 0), *want);
-        }
+        assert_lines(&t, cases.iter().copied());
     }
 }

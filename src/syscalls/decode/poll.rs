@@ -387,35 +387,7 @@ pub fn exit(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::FakeTracee;
-
-    fn ret_text(r: &Ret) -> String {
-        match r {
-            Ret::Int(n) => n.to_string(),
-            Ret::Fd { fd, .. } => fd.to_string(),
-            Ret::Error { errno } => format!("-{errno}"),
-            Ret::Annotated { value, note } => format!("{} ({note})", ret_text(value)),
-            other => format!("{other:?}"),
-        }
-    }
-
-    fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
-        let o = DecodeOpts::default();
-        let c = Ctx { raw, t, o: &o };
-        let mut slots = entry(name, &c).expect("known");
-        let ret = exit(name, &c, &mut slots, rval, err).expect("known");
-        let args: Vec<String> = slots
-            .iter()
-            .map(|s| {
-                s.as_ref()
-                    .map(render)
-                    .unwrap_or_else(|| "<undecoded>".into())
-            })
-            .collect();
-        format!("{name}({}) = {}", args.join(", "), ret_text(&ret))
-    }
+    use crate::syscalls::decode::util::fake::{FakeTracee, line};
 
     fn ev(events: u32, data: u64) -> Vec<u8> {
         let mut v = events.to_le_bytes().to_vec();

@@ -1287,43 +1287,10 @@ fn entry_known(name: &str) -> Option<()> {
 mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::FakeTracee;
+    use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines, le64, line};
 
     fn ctx<'a>(raw: [u64; 6], t: &'a FakeTracee, o: &'a DecodeOpts) -> Ctx<'a> {
         Ctx { raw, t, o }
-    }
-
-    /// Decodes a call and renders it as strace prints it: `name(args) = ret`.
-    fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
-        let o = DecodeOpts::default();
-        let c = ctx(raw, t, &o);
-        let mut slots = entry(name, &c).expect("known syscall");
-        let ret = exit(name, &c, &mut slots, rval, err).expect("known syscall");
-        let args: Vec<String> = slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| match s {
-                Some(v) => render(v),
-                None => format!("<slot {i} undecoded>"),
-            })
-            .collect();
-        format!("{name}({}) = {}", args.join(", "), ret_text(&ret))
-    }
-
-    fn ret_text(r: &Ret) -> String {
-        match r {
-            Ret::Int(n) => n.to_string(),
-            Ret::Hex(h) => format!("{h:#x}"),
-            Ret::Oct(o) => format!("0{o:02o}"),
-            Ret::Fd { fd, .. } => fd.to_string(),
-            Ret::Error { errno } => format!("-{errno}"),
-            Ret::Unknown => "?".into(),
-            Ret::Annotated { value, note } => format!("{} ({note})", ret_text(value)),
-        }
-    }
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
     }
 
     #[test]
@@ -1940,9 +1907,12 @@ mod tests {
             ),
             ([21, 0, 0, 0, 0, 0], 0, "prctl(PR_GET_SECCOMP) = 0"),
         ];
-        for (raw, rv, want) in cases {
-            assert_eq!(line("prctl", *raw, &t, *rv, false), *want);
-        }
+        assert_lines(
+            &t,
+            cases
+                .iter()
+                .map(|&(raw, rv, want)| ("prctl", raw, rv, want)),
+        );
     }
 
     #[test]
@@ -2035,9 +2005,7 @@ mod tests {
                 "semctl(0, 0, IPC_RMID, NULL) = 0",
             ),
         ];
-        for (name, raw, rv, want) in cases {
-            assert_eq!(line(name, *raw, &t, *rv, false), *want);
-        }
+        assert_lines(&t, cases.iter().copied());
     }
 
     #[test]
@@ -2063,64 +2031,25 @@ mod tests {
 /// whatever the registers and however little of the memory is readable.
 #[cfg(test)]
 mod prop_tests {
-    use crate::syscalls::decode::util::fake::FakeTracee;
-    use crate::syscalls::decode::{decode_entry, decode_exit};
+    use crate::syscalls::decode::util::fake::{arb_case, case_tracee, decode_nr};
     use crate::syscalls::{DecodeOpts, table};
     use proptest::prelude::*;
 
-    /// Region bases; memory words are often pointers to (or into) another region, so that
-    /// argv arrays, msghdrs and iovecs lead somewhere.
-    const BASES: [u64; 6] = [0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 0x7fff_f000];
-
-    fn word() -> impl Strategy<Value = u64> {
-        prop_oneof![
-            any::<u64>(),
-            (0usize..6, 0u64..512).prop_map(|(r, off)| BASES[r] + off),
-            0u64..300,
-            Just(0),
-            Just(u64::MAX),
-        ]
-    }
-
-    /// Regions (base index, words, bytes cut off the end) and the six registers.
-    type Case = (Vec<(usize, Vec<u64>, usize)>, [u64; 6]);
-
-    fn arb() -> impl Strategy<Value = Case> {
-        (
-            proptest::collection::vec(
-                (
-                    0usize..6,
-                    proptest::collection::vec(word(), 0..80),
-                    0usize..8,
-                ),
-                0..6,
-            ),
-            proptest::array::uniform6(word()),
-        )
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+        /// One random syscall number a case, with more cases and an independent error flag.
         #[test]
         fn decoders_never_panic(
-            (regions, raw) in arb(),
+            (regions, raw) in arb_case(),
             nr in 0u64..470,
             rval in prop_oneof![any::<i64>(), -4095i64..4096, 0i64..64],
             err in any::<bool>(),
             y in any::<bool>(),
             s in 0usize..64,
         ) {
-            let mut t = FakeTracee::default().with_fd(3, "/x");
-            for (r, words, cut) in regions {
-                let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-                // Cut the region off mid-word so reads run into unreadable memory.
-                let keep = bytes.len().saturating_sub(cut);
-                bytes.truncate(keep);
-                t = t.with(BASES[r], &bytes);
-            }
+            let t = case_tracee(&regions);
             let o = DecodeOpts { string_limit: s, decode_fds: y, max_array: s };
-            let e = decode_entry(nr, &raw, &t, &o);
-            let _ = decode_exit(&e, rval, err, &t, &o);
+            decode_nr(&t, &o, nr, &raw, rval, err);
         }
     }
 

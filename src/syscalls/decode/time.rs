@@ -158,35 +158,7 @@ fn remaining(c: &Ctx, addr: u64, is_error: bool) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::syscalls::DecodeOpts;
-    use crate::syscalls::decode::util::fake::FakeTracee;
-    use crate::syscalls::decode::util::render;
-
-    fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
-        let o = DecodeOpts::default();
-        let c = Ctx { raw, t, o: &o };
-        let mut slots = entry(name, &c).expect("known");
-        let ret = exit(name, &c, &mut slots, rval, err).expect("known");
-        let args: Vec<String> = slots
-            .iter()
-            .map(|s| {
-                s.as_ref()
-                    .map(render)
-                    .unwrap_or_else(|| "<undecoded>".into())
-            })
-            .collect();
-        let r = match ret {
-            Ret::Int(n) => n.to_string(),
-            Ret::Error { errno } => format!("-{errno}"),
-            other => format!("{other:?}"),
-        };
-        format!("{name}({}) = {r}", args.join(", "))
-    }
-
-    fn le64(vals: &[u64]) -> Vec<u8> {
-        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
-    }
+    use crate::syscalls::decode::util::fake::{FakeTracee, le64, line};
 
     #[test]
     fn clocks() {

@@ -274,8 +274,13 @@ pub fn named(name: &str, v: &Value) -> Value {
 
 #[cfg(test)]
 pub mod fake {
-    //! A tracee made of a few byte regions, for decoder tests.
-    use crate::syscalls::Tracee;
+    //! Test support for the decoder groups: a tracee made of a few byte regions, the
+    //! `name(args) = ret` rendering the groups' tests assert on, and the random tracees the
+    //! "decoders never panic" properties run on.
+    use crate::syscalls::decode::{decode_entry, decode_exit};
+    use crate::syscalls::notation::value_text;
+    use crate::syscalls::{DecodeOpts, Ret, Tracee, table};
+    use proptest::prelude::*;
     use std::collections::HashMap;
 
     #[derive(Default)]
@@ -311,5 +316,151 @@ pub mod fake {
         fn fd_path(&self, fd: i32) -> Option<String> {
             self.fds.get(&fd).cloned()
         }
+    }
+
+    /// How a test line prints a failed call. The fs and mem tests were written against
+    /// `-1 errno 2`, the other groups' against `-2`; both stay as written.
+    #[derive(Clone, Copy)]
+    pub enum ErrText {
+        /// `= -1 errno 2`
+        Errno,
+        /// `= -2`
+        Negated,
+    }
+
+    /// A return value as the tests write it: strace's number forms, errors per `err`.
+    pub fn ret_text(r: &Ret, err: ErrText) -> String {
+        match r {
+            Ret::Int(i) => i.to_string(),
+            Ret::Hex(h) => format!("{h:#x}"),
+            Ret::Oct(o) => format!("0{o:02o}"),
+            Ret::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
+            Ret::Fd { fd, path: None } => fd.to_string(),
+            Ret::Error { errno } => match err {
+                ErrText::Errno => format!("-1 errno {errno}"),
+                ErrText::Negated => format!("-{errno}"),
+            },
+            Ret::Unknown => "?".into(),
+            Ret::Annotated { value, note } => format!("{} ({note})", ret_text(value, err)),
+        }
+    }
+
+    /// Decodes `name(raw)` through the dispatcher (entry, then exit returning `rval`) and
+    /// renders `name(args) = ret`.
+    pub fn decode_line(
+        t: &dyn Tracee,
+        o: &DecodeOpts,
+        name: &str,
+        raw: [u64; 6],
+        rval: i64,
+        is_error: bool,
+        err: ErrText,
+    ) -> String {
+        let nr = table::by_name(name).unwrap_or(u64::MAX);
+        let e = decode_entry(nr, &raw, t, o);
+        let (args, ret) = decode_exit(&e, rval, is_error, t, o);
+        let args: Vec<String> = args.iter().map(value_text).collect();
+        format!("{name}({}) = {}", args.join(", "), ret_text(&ret, err))
+    }
+
+    /// The fs and mem tests' line: options given, an error is an `rval` in -4095..0, printed
+    /// `-1 errno N`.
+    pub fn line_with(
+        t: &dyn Tracee,
+        o: &DecodeOpts,
+        name: &str,
+        raw: [u64; 6],
+        rval: i64,
+    ) -> String {
+        let is_error = (-4095..0).contains(&rval);
+        decode_line(t, o, name, raw, rval, is_error, ErrText::Errno)
+    }
+
+    /// The other groups' line: default options, errors printed `-N`.
+    pub fn line(name: &str, raw: [u64; 6], t: &FakeTracee, rval: i64, err: bool) -> String {
+        let o = DecodeOpts::default();
+        decode_line(t, &o, name, raw, rval, err, ErrText::Negated)
+    }
+
+    /// Asserts each `(name, raw, rval, want)` case with [`line`]; a negative `rval` is an error.
+    pub fn assert_lines<'a>(
+        t: &FakeTracee,
+        cases: impl IntoIterator<Item = (&'a str, [u64; 6], i64, &'a str)>,
+    ) {
+        for (name, raw, rval, want) in cases {
+            assert_eq!(line(name, raw, t, rval, rval < 0), want);
+        }
+    }
+
+    /// Little-endian words as bytes, for building structs in a fake tracee's memory.
+    pub fn le64(vals: &[u64]) -> Vec<u8> {
+        vals.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    /// Region bases for random tracees; memory words are often pointers to (or into) another
+    /// region, so that argv arrays, msghdrs and iovecs lead somewhere.
+    const BASES: [u64; 9] = [
+        0x10000,
+        0x20000,
+        0x30000,
+        0x40000,
+        0x50000,
+        0x60000,
+        0x70000,
+        0x80000,
+        0x7fff_f000,
+    ];
+
+    fn word() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            (0..BASES.len(), 0u64..512).prop_map(|(r, off)| BASES[r] + off),
+            0u64..70000,
+            Just(0),
+            Just(u64::MAX),
+            Just((-100i64) as u64),
+        ]
+    }
+
+    /// A random tracee: regions (base index, words, bytes cut off the end) and six registers.
+    pub type Case = (Vec<(usize, Vec<u64>, usize)>, [u64; 6]);
+
+    pub fn arb_case() -> impl Strategy<Value = Case> {
+        (
+            proptest::collection::vec(
+                (
+                    0..BASES.len(),
+                    proptest::collection::vec(word(), 0..80),
+                    0usize..8,
+                ),
+                0..6,
+            ),
+            proptest::array::uniform6(word()),
+        )
+    }
+
+    /// Builds the tracee of `regions`, with two fds known for `-y`.
+    pub fn case_tracee(regions: &[(usize, Vec<u64>, usize)]) -> FakeTracee {
+        let mut t = FakeTracee::default().with_fd(3, "/x").with_fd(-100, "/cwd");
+        for (r, words, cut) in regions {
+            let mut bytes = le64(words);
+            // Cut the region off mid-word so reads run into unreadable memory.
+            bytes.truncate(bytes.len().saturating_sub(*cut));
+            t = t.with(BASES.get(*r).copied().unwrap_or(0), &bytes);
+        }
+        t
+    }
+
+    /// Decodes syscall `nr` at entry and exit; the property is that this returns.
+    pub fn decode_nr(
+        t: &FakeTracee,
+        o: &DecodeOpts,
+        nr: u64,
+        raw: &[u64; 6],
+        rval: i64,
+        err: bool,
+    ) {
+        let e = decode_entry(nr, raw, t, o);
+        let _ = decode_exit(&e, rval, err, t, o);
     }
 }
