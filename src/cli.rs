@@ -94,6 +94,10 @@ pub struct TraceArgs {
     #[arg(long)]
     pub histogram: bool,
 
+    /// At the end, print on stderr how long tracees were held stopped per stop (median, p99).
+    #[arg(long)]
+    pub hold_stats: bool,
+
     /// The command to launch and trace.
     #[arg(
         trailing_var_arg = true,

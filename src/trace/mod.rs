@@ -99,6 +99,9 @@ pub enum Outcome {
 
 pub struct Engine {
     tracees: HashMap<i32, TraceeState>,
+    /// `--hold-stats`: how long each stop held its tracee, in nanoseconds.
+    hold: Option<Vec<u32>>,
+    stop_seen: Option<std::time::Instant>,
     follow: bool,
     launched: Option<i32>,
     launched_code: Option<i32>,
@@ -112,9 +115,28 @@ impl Engine {
     pub fn new(follow: bool) -> Self {
         Engine {
             tracees: HashMap::new(),
+            hold: None,
+            stop_seen: None,
             follow,
             launched: None,
             launched_code: None,
+        }
+    }
+
+    /// Measure how long each stop holds its tracee (see [`Engine::hold_times`]).
+    pub fn measure_hold(&mut self) {
+        self.hold = Some(Vec::new());
+    }
+
+    /// Nanoseconds from `waitpid` reporting each stop to the tracee's resume.
+    pub fn hold_times(&self) -> &[u32] {
+        self.hold.as_deref().unwrap_or(&[])
+    }
+
+    fn resume(&mut self, pid: i32, sig: i32) {
+        resume(pid, sig);
+        if let (Some(h), Some(t)) = (self.hold.as_mut(), self.stop_seen.take()) {
+            h.push(t.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32);
         }
     }
 
@@ -173,6 +195,9 @@ impl Engine {
                     }
                 }
             }
+            if self.hold.is_some() {
+                self.stop_seen = Some(std::time::Instant::now());
+            }
             self.handle(pid, status, h);
         }
     }
@@ -228,7 +253,7 @@ impl Engine {
             }
             h.on_stop(&Stop::Signal { pid, sig, siginfo }, &mem);
         }
-        resume(pid, sig);
+        self.resume(pid, sig);
         h.after_resume();
     }
 
@@ -277,7 +302,7 @@ impl Engine {
                 // The tracee vanished (SIGKILL); its exit status follows from waitpid.
             }
         }
-        resume(pid, 0);
+        self.resume(pid, 0);
         h.after_resume();
     }
 
@@ -291,7 +316,7 @@ impl Engine {
                         self.new_tracee(child, h);
                     }
                 }
-                resume(pid, 0);
+                self.resume(pid, 0);
             }
             libc::PTRACE_EVENT_EXEC => {
                 let former = ptrace::getevent(p).map(|f| f as i32).unwrap_or(pid);
@@ -299,7 +324,7 @@ impl Engine {
                     self.tracees.remove(&former);
                 }
                 h.on_stop(&Stop::Exec { pid, former }, mem);
-                resume(pid, 0);
+                self.resume(pid, 0);
             }
             libc::PTRACE_EVENT_STOP => {
                 if STOP_SIGNALS.contains(&sig) {
@@ -312,10 +337,10 @@ impl Engine {
                         libc::ptrace(libc::PTRACE_LISTEN, pid, 0, 0);
                     }
                 } else {
-                    resume(pid, 0);
+                    self.resume(pid, 0);
                 }
             }
-            _ => resume(pid, 0),
+            _ => self.resume(pid, 0),
         }
         h.after_resume();
     }
