@@ -7,6 +7,8 @@
 //!   exit stop (entries are not printed). `time` is when the call was entered. `ret` is
 //!   null for errors and for calls that did not return; `errno` is the name, or the number
 //!   when it has none.
+//! - Under `-k`, syscall and signal objects also carry `"stack":[{"object","symbol",
+//!   "offset","address","file_offset","file","line","inlined","how"}, ...]`, innermost first.
 //! - `{"event":"signal",...,"signal":"SIGUSR1","siginfo":{...}}`,
 //!   `{"event":"stopped",...,"signal":"SIGSTOP"}`, `{"event":"exit",...,"code":0}`,
 //!   `{"event":"killed",...,"signal":"SIGKILL","core":false}`, `{"event":"attached",...}`,
@@ -166,14 +168,19 @@ pub fn event_json(ev: &Event) -> Option<J> {
             sig,
             info,
             stack,
-        } => json!({
-            "event": "signal",
-            "pid": pid,
-            "time": secs(*time),
-            "signal": signals::name(*sig),
-            "siginfo": value_json(info),
-            "stack": stack_json(stack),
-        }),
+        } => {
+            let mut obj = json!({
+                "event": "signal",
+                "pid": pid,
+                "time": secs(*time),
+                "signal": signals::name(*sig),
+                "siginfo": value_json(info),
+            });
+            if !stack.is_empty() {
+                obj["stack"] = stack_json(stack);
+            }
+            obj
+        }
         Event::Stopped { pid, time, sig } => json!({
             "event": "stopped",
             "pid": pid,
