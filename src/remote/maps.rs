@@ -4,8 +4,6 @@
 //! Vocabulary (as in framehop): an AVMA is an address in the tracee, an SVMA an address as
 //! stated in the ELF file; `avma = svma + bias`.
 
-// Used by src/unwind only until `-k` is wired into the session.
-
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -59,6 +57,7 @@ impl Mapping {
         self.start <= addr && addr < self.end
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> Option<&str> {
         match &self.kind {
             MapKind::File { path, .. } => Some(path),

@@ -2,8 +2,6 @@
 //! in one `PTRACE_GETREGS` and one `process_vm_readv` so the tracee can be resumed at once and
 //! unwound afterwards.
 
-// Used by src/unwind only until `-k` is wired into the session.
-
 use std::io;
 
 /// Registers and the top of the stack of a tracee at one stop.

@@ -124,6 +124,7 @@ impl SymbolCache {
     }
 
     /// Number of distinct objects parsed.
+    #[cfg(test)]
     pub fn objects(&self) -> usize {
         let mut seen: Vec<*const ObjectSymbols> = self
             .by_file

@@ -34,10 +34,8 @@
 //! Names are not demangled (PostgreSQL and libc are C); `.symver` suffixes
 //! (`@@GLIBC_2.2.5`) are dropped. Aliases at one address print as one name: a sized
 //! symbol over a zero-sized one, then global over weak over local, then the shortest, then
-//! the first in the table (`write`, not `__libc_write`); [`ObjectSymbols::symbol_by_name`]
-//! finds every alias.
-
-// Nothing calls this from main until `-k` is wired in; the lead drops this line then.
+//! the first in the table (`write`, not `__libc_write`); the tests'
+//! `ObjectSymbols::symbol_by_name` finds every alias.
 
 mod backing;
 mod cache;
@@ -51,17 +49,17 @@ mod tests;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use object::elf::PT_LOAD;
-use object::read::elf::{ElfFile64, ProgramHeader};
+use object::read::elf::ElfFile64;
 use object::{Endianness, Object};
 
 use backing::Backing;
 pub use cache::SymbolCache;
-pub use debugfile::{Attempt, DebugStatus, DebugVia, Refusal};
+pub use debugfile::DebugStatus;
+#[cfg(test)]
+pub use debugfile::{Attempt, DebugVia, Refusal};
 pub use dwarf::{InlinedFrame, SourceLocation};
 use fde::FdeIndex;
 use table::{SymbolTable, Which};
@@ -146,6 +144,7 @@ impl fmt::Display for Lookup<'_> {
 }
 
 /// A loadable segment: file bytes `[offset, offset + filesz)` appear at `vaddr`.
+#[cfg(test)]
 #[derive(Clone, Copy, Debug)]
 struct Segment {
     offset: u64,
@@ -160,7 +159,9 @@ pub struct ObjectSymbols {
     build_id: Option<Box<[u8]>>,
     table: Option<(SymbolTable, SymbolSource)>,
     fdes: FdeIndex,
+    #[cfg(test)]
     fde_error: Option<String>,
+    #[cfg(test)]
     segments: Vec<Segment>,
     debug: DebugStatus,
     /// The file (object or debug file) whose DWARF is used, parsed on first use.
@@ -182,6 +183,8 @@ impl fmt::Debug for ObjectSymbols {
 
 impl ObjectSymbols {
     /// Loads the object file at `path` (mapped, not read), and searches its debug file.
+    /// The tracer goes through [`SymbolCache::get`], which shares one load per object.
+    #[cfg(test)]
     pub fn load(path: &Path, opts: &LoadOptions) -> Result<ObjectSymbols, SymbolsError> {
         let (file, data) = open_mapped(path)?;
         drop(file);
@@ -191,6 +194,7 @@ impl ObjectSymbols {
 
     /// Loads an object from memory, e.g. the vDSO image read from a process (`name` is
     /// only for display, like `[vdso]`). Only the build-id path is searched for a debug file.
+    #[cfg(test)]
     pub fn from_bytes(
         name: &str,
         bytes: Vec<u8>,
@@ -209,8 +213,8 @@ impl ObjectSymbols {
         let build_id = elf.build_id().ok().flatten().map(Box::from);
         let own_symtab = SymbolTable::from_elf(&data, &elf, Which::Symtab);
         let own_dwarf = elf.section_by_name(".debug_info").is_some();
-        let (fdes, fde_error) = FdeIndex::from_elf(&elf);
-        let segments = segments(&elf);
+        // The indexing error is only reported to the tests (FDEs before it are still used).
+        let (fdes, _fde_error) = FdeIndex::from_elf(&elf);
 
         let (debug_file, debug) = if own_symtab.is_some() && own_dwarf {
             (None, DebugStatus::NotNeeded)
@@ -248,8 +252,10 @@ impl ObjectSymbols {
             build_id,
             table,
             fdes,
-            fde_error,
-            segments,
+            #[cfg(test)]
+            fde_error: _fde_error,
+            #[cfg(test)]
+            segments: segments(&elf),
             debug,
             dwarf_file,
             dwarf: OnceLock::new(),
@@ -257,6 +263,7 @@ impl ObjectSymbols {
     }
 
     /// The path given to `load`, or the name given to `from_bytes`.
+    #[cfg(test)]
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -272,16 +279,19 @@ impl ObjectSymbols {
     }
 
     /// Which debug file is used, or why none is.
+    #[cfg(test)]
     pub fn debug_status(&self) -> &DebugStatus {
         &self.debug
     }
 
     /// Where names come from (`None`: no function symbol at all, FDEs only).
+    #[cfg(test)]
     pub fn symbol_source(&self) -> Option<SymbolSource> {
         self.table.as_ref().map(|(_, s)| *s)
     }
 
     /// Number of function symbols (after merging aliases) and of FDEs.
+    #[cfg(test)]
     pub fn counts(&self) -> (usize, usize) {
         (
             self.table.as_ref().map_or(0, |(t, _)| t.len()),
@@ -290,16 +300,19 @@ impl ObjectSymbols {
     }
 
     /// An error met while indexing `.eh_frame` (the FDEs before it are still used).
+    #[cfg(test)]
     pub fn fde_error(&self) -> Option<&str> {
         self.fde_error.as_deref()
     }
 
     /// Whether DWARF (own or from the debug file) is available for `with_lines`.
+    #[cfg(test)]
     pub fn has_dwarf(&self) -> bool {
         self.dwarf_file.is_some()
     }
 
     /// An error met while loading DWARF on first use, if any.
+    #[cfg(test)]
     pub fn dwarf_error(&self) -> Option<&str> {
         match self.dwarf.get() {
             Some(Err(e)) => Some(e),
@@ -309,6 +322,7 @@ impl ObjectSymbols {
 
     /// Converts a file offset (`AVMA - mapping start + mapping file offset`, from
     /// /proc/PID/maps) to an SVMA through the PT_LOAD segment containing it.
+    #[cfg(test)]
     pub fn file_offset_to_svma(&self, offset: u64) -> Option<u64> {
         self.segments.iter().find_map(|s| {
             let delta = offset.checked_sub(s.offset)?;
@@ -317,12 +331,14 @@ impl ObjectSymbols {
     }
 
     /// Bounds `(start, end)` of the FDE covering `svma`.
+    #[cfg(test)]
     pub fn function_bounds(&self, svma: u64) -> Option<(u64, u64)> {
         self.fdes.find(svma)
     }
 
     /// `(start, size)` of the function symbol named exactly `name`: a linear scan, for
     /// probes and tests, not for the hot path.
+    #[cfg(test)]
     pub fn symbol_by_name(&self, name: &str) -> Option<(u64, u64)> {
         self.table.as_ref().and_then(|(t, _)| t.by_name(name))
     }
@@ -405,12 +421,13 @@ impl ObjectSymbols {
     }
 }
 
-fn open_mapped(path: &Path) -> Result<(File, Backing), SymbolsError> {
+#[cfg(test)]
+fn open_mapped(path: &Path) -> Result<(std::fs::File, Backing), SymbolsError> {
     let io = |source| SymbolsError::Io {
         path: path.to_owned(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    let file = std::fs::File::open(path).map_err(io)?;
     let data = Backing::map(&file).map_err(io)?;
     Ok((file, data))
 }
@@ -422,7 +439,10 @@ fn parse_elf<'d>(name: &str, data: &'d Backing) -> Result<ElfFile64<'d, Endianne
     })
 }
 
+#[cfg(test)]
 fn segments(elf: &ElfFile64<'_, Endianness>) -> Vec<Segment> {
+    use object::elf::PT_LOAD;
+    use object::read::elf::ProgramHeader;
     let endian = elf.endian();
     elf.elf_program_headers()
         .iter()

@@ -54,7 +54,9 @@ pub(crate) struct Hit<'a> {
 pub(crate) struct SymbolTable {
     data: Arc<Backing>,
     syms: Vec<Sym>,
-    /// The names that lost to an alias at the same address: found by name, never printed.
+    /// The names that lost to an alias at the same address: found by name, never printed;
+    /// kept only for the tests' lookups by name.
+    #[cfg(test)]
     aliases: Vec<Sym>,
 }
 
@@ -115,6 +117,7 @@ impl SymbolTable {
             (addr, size == 0, rank, len, idx)
         });
         let mut syms: Vec<Sym> = Vec::with_capacity(raw.len());
+        #[cfg(test)]
         let mut aliases = Vec::new();
         let mut max_end = 0u64;
         for (addr, size, _, name_off, name_len, _) in raw {
@@ -127,6 +130,7 @@ impl SymbolTable {
             };
             // Sorted so the preferred name at each address comes first.
             if syms.last().is_some_and(|s| s.addr == addr) {
+                #[cfg(test)]
                 aliases.push(sym);
                 continue;
             }
@@ -137,6 +141,7 @@ impl SymbolTable {
         Some(SymbolTable {
             data: Arc::clone(data),
             syms,
+            #[cfg(test)]
             aliases,
         })
     }
@@ -170,6 +175,7 @@ impl SymbolTable {
 
     /// The symbol named `name` (exact, aliases included), for tests and probes:
     /// (start, size).
+    #[cfg(test)]
     pub(crate) fn by_name(&self, name: &str) -> Option<(u64, u64)> {
         self.syms
             .iter()

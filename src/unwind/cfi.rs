@@ -27,10 +27,6 @@ impl FdeTable {
         self.fdes.get(i.checked_sub(1)?).filter(|f| svma < f.end)
     }
 
-    pub fn len(&self) -> usize {
-        self.fdes.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.fdes.is_empty()
     }

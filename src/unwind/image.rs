@@ -31,8 +31,6 @@ pub struct UnwindImage {
     /// Present only when the header has a binary-search table (see
     /// [`cfi::eh_frame_hdr_has_table`]); otherwise framehop indexes `.eh_frame` itself.
     pub eh_frame_hdr: Option<Section>,
-    /// Set when the object had an `.eh_frame_hdr` that was dropped for lacking a table.
-    pub eh_frame_hdr_rejected: bool,
     /// Every FDE, for "was this frame found by CFI" and signal trampolines.
     pub fdes: FdeTable,
     /// The whole image when it came from memory (the vDSO), for symbolization.
@@ -72,12 +70,10 @@ impl UnwindImage {
         };
         let eh_frame = section(".eh_frame");
         let mut eh_frame_hdr = section(".eh_frame_hdr");
-        let mut eh_frame_hdr_rejected = false;
         if let Some(h) = &eh_frame_hdr
             && !cfi::eh_frame_hdr_has_table(&h.data, h.svma.start)
         {
             eh_frame_hdr = None;
-            eh_frame_hdr_rejected = true;
         }
         let fdes = eh_frame
             .as_ref()
@@ -90,7 +86,6 @@ impl UnwindImage {
             got_svma: range(".got"),
             eh_frame,
             eh_frame_hdr,
-            eh_frame_hdr_rejected,
             fdes,
             memory_image: None,
         })
@@ -157,10 +152,6 @@ impl ImageCache {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.images.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
     /// framehop's module for `image` at this placement, built once.
     pub fn placed_module(
         &self,
@@ -182,6 +173,8 @@ impl ImageCache {
     }
 
     /// Drops placements and images no longer used by anyone but the cache.
+    // For Backtracer::forget (src/backtrace.rs), to bound the caches once traced processes exit.
+    #[allow(dead_code)]
     pub fn trim(&self) {
         if let Ok(mut p) = self.placed.lock() {
             p.clear();

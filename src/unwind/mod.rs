@@ -10,8 +10,10 @@ pub mod clock;
 pub mod image;
 pub mod modules;
 
-pub use image::{ImageCache, UnwindImage};
-pub use modules::{Module, ModuleEnv, Modules, ProcEnv, ProcessModules};
+pub use image::ImageCache;
+pub use modules::{Module, Modules, ProcessModules};
+#[cfg(test)]
+pub use modules::{ModuleEnv, ProcEnv};
 
 use crate::remote::regs::Snapshot;
 use framehop::x86_64::{CacheX86_64, UnwindRegsX86_64};
@@ -67,6 +69,7 @@ pub const DEFAULT_MAX_FRAMES: usize = 256;
 
 /// Unwinds a snapshot with the modules of its process, up to [`DEFAULT_MAX_FRAMES`].
 /// For many stacks, keep an [`UnwindCache`] and call [`UnwindCache::unwind`] instead.
+#[cfg(test)]
 pub fn unwind(snap: &Snapshot, modules: &Modules) -> Vec<Frame> {
     UnwindCache::new().unwind(snap, modules, DEFAULT_MAX_FRAMES)
 }

@@ -183,6 +183,8 @@ impl Modules {
     }
 
     /// The end of the mapping containing `addr` (for bounding a stack copy).
+    // For Backtracer::capture: the `stack_end` of regs::capture_bounded.
+    #[allow(dead_code)]
     pub fn mapping_end(&self, addr: u64) -> Option<u64> {
         maps::find(&self.maps, addr).map(|m| m.end)
     }
@@ -306,6 +308,8 @@ impl ProcessModules {
     }
 
     /// A forked child: same mappings as the parent at the fork, so start from its modules.
+    // For the -f fork/clone path of src/backtrace.rs (new children start from the parent's).
+    #[allow(dead_code)]
     pub fn fork_child(&self, child: i32) -> Self {
         ProcessModules {
             pid: child,
@@ -336,10 +340,5 @@ impl ProcessModules {
         self.current
             .as_ref()
             .ok_or_else(|| io::Error::other("no modules"))
-    }
-
-    /// The modules as last read, without refreshing.
-    pub fn last(&self) -> Option<&Modules> {
-        self.current.as_ref()
     }
 }
