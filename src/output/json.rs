@@ -7,6 +7,9 @@
 //!   exit stop (entries are not printed). `time` is when the call was entered. `ret` is
 //!   null for errors and for calls that did not return; `errno` is the name, or the number
 //!   when it has none.
+//! - A call that never returned (`exit_group`, or the tracee died or was detached in it) is
+//!   printed when that happens, with the arguments known at entry, `"ret":null,
+//!   "errno":null,"unfinished":true`.
 //! - Under `-k`, syscall and signal objects also carry `"stack":[{"object","symbol",
 //!   "offset","address","file_offset","file","line","inlined","how"}, ...]`, innermost first.
 //! - `{"event":"signal",...,"signal":"SIGUSR1","siginfo":{...}}`,
@@ -29,6 +32,10 @@ use std::io::Write;
 pub struct JsonPrinter {
     out: Box<dyn Write>,
     line: Vec<u8>,
+    /// Each tracee's syscall in flight (name, entry time, arguments known at entry): printed
+    /// as an unfinished call if the tracee exits, dies or is detached before it returns
+    /// (`exit_group` always does).
+    open: std::collections::HashMap<i32, (String, Timestamp, Vec<crate::syscalls::Value>)>,
 }
 
 impl JsonPrinter {
@@ -36,6 +43,35 @@ impl JsonPrinter {
         JsonPrinter {
             out,
             line: Vec::with_capacity(512),
+            open: std::collections::HashMap::new(),
+        }
+    }
+
+    fn write(&mut self, j: &J) {
+        self.line.clear();
+        if serde_json::to_writer(&mut self.line, j).is_ok() {
+            escape_c1(&mut self.line);
+            self.line.push(b'\n');
+            // Write errors are recorded by the caller's writer.
+            let _ = self.out.write_all(&self.line);
+        }
+    }
+
+    /// `{"event":"syscall",...,"ret":null,"errno":null,"unfinished":true}` for `pid`'s call
+    /// in flight, if any.
+    fn unfinished(&mut self, pid: i32) {
+        if let Some((name, time, args)) = self.open.remove(&pid) {
+            let j = json!({
+                "event": "syscall",
+                "pid": pid,
+                "time": secs(time),
+                "syscall": name,
+                "args": args.iter().map(value_json).collect::<Vec<_>>(),
+                "ret": J::Null,
+                "errno": J::Null,
+                "unfinished": true,
+            });
+            self.write(&j);
         }
     }
 }
@@ -235,13 +271,26 @@ fn escape_c1(line: &mut Vec<u8>) {
 
 impl Sink for JsonPrinter {
     fn event(&mut self, ev: &Event) {
-        let Some(j) = event_json(ev) else { return };
-        self.line.clear();
-        if serde_json::to_writer(&mut self.line, &j).is_ok() {
-            escape_c1(&mut self.line);
-            self.line.push(b'\n');
-            // Write errors are recorded by the caller's writer.
-            let _ = self.out.write_all(&self.line);
+        match ev {
+            Event::SyscallEntry {
+                pid,
+                time,
+                name,
+                args,
+                ..
+            } => {
+                self.open.insert(*pid, (name.clone(), *time, args.clone()));
+            }
+            Event::SyscallExit { pid, .. } => {
+                self.open.remove(pid);
+            }
+            Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
+                self.unfinished(*pid);
+            }
+            _ => {}
+        }
+        if let Some(j) = event_json(ev) {
+            self.write(&j);
         }
     }
 
@@ -272,6 +321,35 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// exit_group never returns: it is printed, unfinished, when the tracee exits.
+    #[test]
+    fn unfinished_call_is_printed_at_exit() {
+        let evs = vec![
+            Event::SyscallEntry {
+                pid: 9,
+                time: T,
+                nr: 231,
+                name: "exit_group".into(),
+                args: vec![Value::Int(0)],
+                more: false,
+            },
+            Event::Exited {
+                pid: 9,
+                time: T,
+                code: 0,
+            },
+        ];
+        let t = 1_700_000_000.5;
+        assert_eq!(
+            lines(&evs),
+            vec![
+                json!({"event": "syscall", "pid": 9, "time": t, "syscall": "exit_group",
+                       "args": [0], "ret": null, "errno": null, "unfinished": true}),
+                json!({"event": "exit", "pid": 9, "time": t, "code": 0}),
+            ]
+        );
     }
 
     fn lines(evs: &[Event]) -> Vec<J> {
