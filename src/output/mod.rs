@@ -12,8 +12,8 @@ pub trait Sink {
     fn event(&mut self, ev: &Event);
     /// Called once at the end (after detach or the last tracee's exit): flush, print tables.
     fn finish(&mut self);
-    /// Called when the tracer is about to wait with nothing to do: push buffered lines out so
-    /// that `tail -f` on `-o FILE` shows them while tracees sleep.
+    /// Called within 100 ms of new output (by a timer, not per line): push buffered lines out
+    /// so that `tail -f` on `-o FILE` shows them while tracees sleep.
     fn flush(&mut self) {}
 }
 

@@ -15,7 +15,11 @@ use nix::sys::ptrace;
 use nix::unistd::Pid;
 use std::collections::HashMap;
 
+use signals::{arm_flush_timer, take_flush_due};
 pub use signals::{install_detach_signals, interrupted, request_detach};
+
+/// How long buffered output may wait before it is written (see [`Handler::idle`]).
+const FLUSH_MS: u32 = 100;
 
 /// What a tracee stopped for, as the handler sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,7 +81,7 @@ pub trait Handler {
     fn has_idle_work(&self) -> bool {
         false
     }
-    /// Called before the engine blocks waiting for the next stop.
+    /// Called at most [`FLUSH_MS`] after new work appeared: write buffered output.
     fn idle(&mut self) {}
 }
 
@@ -101,6 +105,8 @@ pub struct Engine {
     tracees: HashMap<i32, TraceeState>,
     /// `--hold-stats`: how long each stop held its tracee, in nanoseconds.
     hold: Option<Vec<u32>>,
+    /// The flush timer is armed.
+    flush_armed: bool,
     stop_seen: Option<std::time::Instant>,
     follow: bool,
     launched: Option<i32>,
@@ -116,6 +122,7 @@ impl Engine {
         Engine {
             tracees: HashMap::new(),
             hold: None,
+            flush_armed: false,
             stop_seen: None,
             follow,
             launched: None,
@@ -172,19 +179,19 @@ impl Engine {
                     launched_code: self.launched_code,
                 };
             }
+            // Buffered output is written by a timer, not per stop: one setitimer and one
+            // write per FLUSH_MS instead of a write per line.
+            if take_flush_due() {
+                self.flush_armed = false;
+                h.idle();
+            }
+            if !self.flush_armed && h.has_idle_work() {
+                arm_flush_timer(FLUSH_MS);
+                self.flush_armed = true;
+            }
             let mut status: libc::c_int = 0;
-            let mut pid = 0;
-            if h.has_idle_work() {
-                // SAFETY: plain waitpid(2) into a local.
-                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::WNOHANG) };
-                if pid == 0 {
-                    h.idle();
-                }
-            }
-            if pid == 0 {
-                // SAFETY: plain waitpid(2) into a local.
-                pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
-            }
+            // SAFETY: plain waitpid(2) into a local.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
             if pid < 0 {
                 match Errno::last() {
                     Errno::EINTR => continue,

@@ -8,6 +8,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The flush timer fired: buffered trace output should be written out.
+static FLUSH_DUE: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_detach_signal(_sig: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -25,7 +27,34 @@ extern "C" fn on_detach_signal(_sig: libc::c_int) {
     }
 }
 
-extern "C" fn on_alarm(_sig: libc::c_int) {}
+extern "C" fn on_alarm(_sig: libc::c_int) {
+    FLUSH_DUE.store(true, Ordering::SeqCst);
+}
+
+/// Arms a one-shot timer whose SIGALRM marks buffered output as due for writing (and
+/// interrupts a blocked `waitpid`), so that `-o FILE` is written within `ms` milliseconds
+/// of a line without a write per line.
+pub fn arm_flush_timer(ms: u32) {
+    let it = libc::itimerval {
+        it_interval: libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        },
+        it_value: libc::timeval {
+            tv_sec: libc::time_t::from(ms / 1000),
+            tv_usec: libc::suseconds_t::from((ms % 1000) * 1000),
+        },
+    };
+    // SAFETY: setitimer with a valid itimerval.
+    unsafe {
+        libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut());
+    }
+}
+
+/// Whether the flush timer fired since the last call.
+pub fn take_flush_due() -> bool {
+    FLUSH_DUE.swap(false, Ordering::SeqCst)
+}
 
 fn install(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
     // SAFETY: installing a handler that only touches an atomic and calls setitimer; no
