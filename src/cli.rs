@@ -107,6 +107,47 @@ pub struct TraceArgs {
     pub command: Vec<String>,
 }
 
+/// `pgstrace ps`: the PostgreSQL clusters on this machine and their processes.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace ps",
+    version,
+    about = "List PostgreSQL clusters, their processes and roles."
+)]
+pub struct PsArgs {
+    /// One JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgstrace explain-shm`: why dynamic shared memory runs out.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace explain-shm",
+    version,
+    about = "Explain /dev/shm use and ENOSPC for the cluster of a PostgreSQL process."
+)]
+pub struct ExplainShmArgs {
+    /// Any process of the cluster (the postmaster, a backend, a worker).
+    #[arg(short = 'p', value_name = "PID")]
+    pub pid: String,
+
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Follow the cluster and report each segment's life; explain a failure as it happens.
+    #[arg(long)]
+    pub watch: bool,
+
+    /// With --watch: write to FILE instead of stdout.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Subcommands, recognised only as the first word (`pgstrace -- ps` traces the ps command).
+const SUBCOMMANDS: [&str; 2] = ["ps", "explain-shm"];
+
 /// Parses `-p` values: "123", "1,2", "1 2".
 pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
     let mut pids = Vec::new();
@@ -175,31 +216,59 @@ pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Parses the command line and runs; returns the process exit code.
-pub fn run() -> i32 {
-    let argv = normalise_args(std::env::args().collect());
-    let args = match TraceArgs::try_parse_from(argv) {
-        Ok(a) => a,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return 0;
-            }
-            // One line: clap's first line without its "error: " prefix.
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("pgstrace: {first} (try 'pgstrace --help')");
-            return 1;
+/// Parses with clap; help and version go to stdout (exit 0), errors are one line.
+fn parse<P: Parser>(argv: Vec<String>, help: &str) -> Result<P, i32> {
+    P::try_parse_from(argv).map_err(|e| {
+        use clap::error::ErrorKind;
+        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+            let _ = e.print();
+            return 0;
         }
-    };
-    match crate::session::run(args) {
+        // One line: clap's first line without its "error: " prefix.
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("invalid arguments");
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        eprintln!("pgstrace: {first} (try '{help} --help')");
+        1
+    })
+}
+
+fn report(result: anyhow::Result<i32>) -> i32 {
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("pgstrace: {e:#}");
             1
         }
+    }
+}
+
+/// Parses the command line and runs; returns the process exit code.
+pub fn run() -> i32 {
+    let mut argv: Vec<String> = std::env::args().collect();
+    let sub = argv
+        .get(1)
+        .filter(|a| SUBCOMMANDS.contains(&a.as_str()))
+        .cloned();
+    if let Some(sub) = sub {
+        // `pgstrace ps ARGS` parses as `pgstrace-ps ARGS`.
+        let name = format!("pgstrace {sub}");
+        argv.remove(1);
+        argv[0] = name.clone();
+        return match sub.as_str() {
+            "ps" => match parse::<PsArgs>(argv, &name) {
+                Ok(a) => report(crate::report::ps::run(a)),
+                Err(code) => code,
+            },
+            _ => match parse::<ExplainShmArgs>(argv, &name) {
+                Ok(a) => report(crate::report::shm::run(a)),
+                Err(code) => code,
+            },
+        };
+    }
+    match parse::<TraceArgs>(normalise_args(argv), "pgstrace") {
+        Ok(args) => report(crate::session::run(args)),
+        Err(code) => code,
     }
 }
 
