@@ -226,9 +226,15 @@ fn parse<P: Parser>(argv: Vec<String>, help: &str) -> Result<P, i32> {
         }
         // One line: clap's first line without its "error: " prefix.
         let text = e.to_string();
-        let first = text.lines().next().unwrap_or("invalid arguments");
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let first = lines.next().unwrap_or("invalid arguments");
         let first = first.strip_prefix("error: ").unwrap_or(first);
-        eprintln!("pgstrace: {first} (try '{help} --help')");
+        // "the following required arguments were not provided:" names them on the next line.
+        let more = match (first.ends_with(':'), lines.next()) {
+            (true, Some(next)) => format!(" {}", next.trim()),
+            _ => String::new(),
+        };
+        eprintln!("pgstrace: {first}{more} (try '{help} --help')");
         1
     })
 }

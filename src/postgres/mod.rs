@@ -1,9 +1,10 @@
 //! What pgstrace knows about PostgreSQL: clusters and their processes, settings, the globals
+//! of a backend read from its memory, DSM segments. Built on `remote` and `symbols`; nothing
+//! below this module knows PostgreSQL.
+
 // The skeleton of issue 4: filled in by the postgres, ps and explain-shm work; the allow goes
 // when they call it.
 #![allow(dead_code, unused_imports)]
-//! of a backend read from its memory, DSM segments. Built on `remote` and `symbols`; nothing
-//! below this module knows PostgreSQL.
 
 pub mod cluster;
 pub mod memory;
