@@ -98,6 +98,10 @@ pub struct TraceArgs {
     #[arg(long)]
     pub hold_stats: bool,
 
+    /// Do not annotate PostgreSQL tracees (`# pid N query: ...` lines, JSON `query`/`role`).
+    #[arg(long = "no-pg")]
+    pub no_pg: bool,
+
     /// The command to launch and trace.
     #[arg(
         trailing_var_arg = true,

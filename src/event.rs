@@ -67,6 +67,25 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
+    /// PostgreSQL annotation of a postgres tracee (off under `--no-pg`), sent just before
+    /// the tracee's next syscall event: the text printer writes it as a `# pid N ...` line,
+    /// the JSON printer attaches it to that tracee's later syscall objects.
+    Pg {
+        pid: i32,
+        time: Timestamp,
+        note: PgNote,
+    },
+}
+
+/// What the tracer learnt about a postgres tracee.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PgNote {
+    /// The statement the backend runs (or last ran), whitespace runs folded to one space,
+    /// cut at a few hundred bytes (`truncated`). Not yet escaped.
+    Query { text: String, truncated: bool },
+    /// What the process is (`backend`, `parallel worker`, `checkpointer`, `postmaster`, ...),
+    /// with a parallel worker's leader.
+    Role { role: String, leader: Option<i32> },
 }
 
 /// One frame of a `-k` stack, symbolized.

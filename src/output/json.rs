@@ -17,6 +17,12 @@
 //!   `{"event":"killed",...,"signal":"SIGKILL","core":false}`, `{"event":"attached",...}`,
 //!   `{"event":"detached",...}`.
 //!
+//! - PostgreSQL tracees (unless `--no-pg`): syscall objects also carry `"role"` (`"backend"`,
+//!   `"parallel worker"`, `"checkpointer"`, `"postmaster"`, ... or null while not known),
+//!   `"query"` (the statement the backend runs or last ran, or null), `"leader_pid"` for a
+//!   parallel worker, and `"dsm":"PostgreSQL.N"` when an argument or the return value names a
+//!   DSM segment (`/dev/shm/PostgreSQL.N`, as a path or a `-y` fd). No object of its own.
+//!
 //! Arguments: numbers as numbers (Hex/Oct too), a pointer as a number or null for NULL, a
 //! file descriptor as `{"fd":3}` or `{"fd":3,"path":"..."}`, a string as a JSON string
 //! (bytes decoded as lossy UTF-8, `...` appended when it was truncated), flags as a list of
@@ -24,7 +30,7 @@
 //! `""` is keyed by its position, `"0"`, `"1"`, ...), arrays as arrays, an elision as `"..."`.
 
 use super::Sink;
-use crate::event::{Event, StackFrame, Timestamp};
+use crate::event::{Event, PgNote, StackFrame, Timestamp};
 use crate::syscalls::{Ret, Value, errno, signals};
 use serde_json::{Map, Value as J, json};
 use std::io::Write;
@@ -36,6 +42,44 @@ pub struct JsonPrinter {
     /// as an unfinished call if the tracee exits, dies or is detached before it returns
     /// (`exit_group` always does).
     open: std::collections::HashMap<i32, (String, Timestamp, Vec<crate::syscalls::Value>)>,
+    /// What the PostgreSQL notes said about each postgres tracee.
+    pg: std::collections::HashMap<i32, PgState>,
+}
+
+#[derive(Default)]
+struct PgState {
+    role: Option<String>,
+    leader: Option<i32>,
+    query: Option<String>,
+}
+
+/// `PostgreSQL.N` when `path` is a DSM segment's file.
+fn dsm_name(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/dev/shm/")?;
+    let handle = name.strip_prefix("PostgreSQL.")?;
+    (!handle.is_empty() && handle.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+/// The first DSM segment named by an argument or the return value.
+fn dsm_of(args: &[Value], ret: &Ret) -> Option<String> {
+    fn in_value(v: &Value) -> Option<String> {
+        match v {
+            Value::Fd { path: Some(p), .. } => dsm_name(p).map(str::to_string),
+            Value::Str { bytes, .. } => std::str::from_utf8(bytes)
+                .ok()
+                .and_then(dsm_name)
+                .map(str::to_string),
+            _ => None,
+        }
+    }
+    fn in_ret(r: &Ret) -> Option<String> {
+        match r {
+            Ret::Fd { path: Some(p), .. } => dsm_name(p).map(str::to_string),
+            Ret::Annotated { value, .. } => in_ret(value),
+            _ => None,
+        }
+    }
+    args.iter().find_map(in_value).or_else(|| in_ret(ret))
 }
 
 impl JsonPrinter {
@@ -44,6 +88,7 @@ impl JsonPrinter {
             out,
             line: Vec::with_capacity(512),
             open: std::collections::HashMap::new(),
+            pg: std::collections::HashMap::new(),
         }
     }
 
@@ -241,6 +286,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
         Event::Detached { pid, time } => {
             json!({"event": "detached", "pid": pid, "time": secs(*time)})
         }
+        Event::Pg { .. } => return None,
     })
 }
 
@@ -286,10 +332,39 @@ impl Sink for JsonPrinter {
             }
             Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
                 self.unfinished(*pid);
+                self.pg.remove(pid);
+            }
+            Event::Pg { pid, note, .. } => {
+                let st = self.pg.entry(*pid).or_default();
+                match note {
+                    PgNote::Query { text, truncated } => {
+                        let mut q = text.clone();
+                        if *truncated {
+                            q.push_str("...");
+                        }
+                        st.query = Some(q);
+                    }
+                    PgNote::Role { role, leader } => {
+                        st.role = Some(role.clone());
+                        st.leader = *leader;
+                    }
+                }
             }
             _ => {}
         }
-        if let Some(j) = event_json(ev) {
+        if let Some(mut j) = event_json(ev) {
+            if let Event::SyscallExit { pid, args, ret, .. } = ev
+                && let Some(st) = self.pg.get(pid)
+            {
+                j["role"] = json!(st.role);
+                j["query"] = json!(st.query);
+                if let Some(l) = st.leader {
+                    j["leader_pid"] = json!(l);
+                }
+                if let Some(d) = dsm_of(args, ret) {
+                    j["dsm"] = json!(d);
+                }
+            }
             self.write(&j);
         }
     }

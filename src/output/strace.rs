@@ -8,7 +8,7 @@
 //! caller chooses the buffering (a `BufWriter` for `-o FILE`, a `LineWriter` for stderr).
 
 use super::{Sink, TextOpts};
-use crate::event::{Event, StackFrame, Timestamp};
+use crate::event::{Event, PgNote, StackFrame, Timestamp};
 use crate::syscalls::notation::{push_escaped_text, write_list, write_ret, write_value};
 use crate::syscalls::{Ret, Value, signals};
 use owo_colors::OwoColorize;
@@ -383,6 +383,35 @@ impl TextPrinter {
         self.emit();
     }
 
+    /// `# pid N query: ...` and `# pid N role: parallel worker for L`: no pid prefix (the
+    /// line names its pid) and no timestamp, so that strace-format parsers skip it as a
+    /// comment. Other roles are not printed: the JSON output carries them.
+    fn pg_note(&mut self, pid: i32, note: &PgNote) {
+        let mut line = String::with_capacity(64);
+        match note {
+            PgNote::Query { text, truncated } => {
+                let _ = write!(line, "# pid {pid} query: ");
+                push_escaped_text(&mut line, text);
+                if *truncated {
+                    line.push_str("...");
+                }
+            }
+            PgNote::Role {
+                role,
+                leader: Some(leader),
+            } => {
+                let _ = write!(line, "# pid {pid} role: ");
+                push_escaped_text(&mut line, role);
+                let _ = write!(line, " for {leader}");
+            }
+            PgNote::Role { leader: None, .. } => return,
+        }
+        self.interrupt();
+        self.dim(&line);
+        self.buf.push('\n');
+        self.emit();
+    }
+
     fn gone(&mut self, pid: i32) {
         self.live = self.live.saturating_sub(1);
         self.calls.remove(&pid);
@@ -512,8 +541,9 @@ impl Sink for TextPrinter {
                 }
                 self.gone(*pid);
             }
+            Event::Pg { pid, note, .. } => self.pg_note(*pid, note),
         }
-        if !matches!(ev, Event::Attached { .. }) {
+        if !matches!(ev, Event::Attached { .. } | Event::Pg { .. }) {
             self.started = true;
         }
         self.flush_notes();

@@ -1,6 +1,9 @@
 //! A tracing session: the glue between the ptrace engine, the decoders, the filters and the
 //! printers. It owns per-tracee syscall state (the pending entry of each tracee), decides what
 //! is shown, and queues events that the printers receive once the tracee runs again.
+//! PostgreSQL annotation lives in [`pg`].
+
+pub mod pg;
 
 use crate::backtrace::Backtracer;
 use crate::cli::{TraceArgs, parse_pids};
@@ -31,6 +34,8 @@ struct Pending {
     emitted: bool,
     /// `-k`: the stack at entry, resolved after the resume.
     stack: Vec<StackFrame>,
+    /// The second argument (a `recvfrom`'s buffer, for the PostgreSQL annotation).
+    arg1: u64,
 }
 
 /// `-k` work left for after the resume: a snapshot copied while the tracee was stopped.
@@ -63,7 +68,19 @@ pub struct Session {
     /// `-k`.
     backtracer: Option<Backtracer>,
     stack_jobs: Vec<StackJob>,
+    /// PostgreSQL annotation (off under `--no-pg`).
+    pg: Option<pg::PgAnnotator>,
+    /// A syscall stop was seen: later attaches are `-f` children, whose titles are not set.
+    started: bool,
+    /// Called at the exit stop of a traced syscall that failed with ENOSPC, while the tracee
+    /// is still stopped (explain-shm --watch captures /dev/shm there).
+    enospc_hook: Option<EnospcHook>,
 }
+
+/// See [`Session::on_enospc`]: called with the pid and the syscall number.
+pub type EnospcHook = Box<dyn FnMut(i32, u64)>;
+
+const ENOSPC: i64 = 28;
 
 /// The wall clock now.
 fn now() -> Timestamp {
@@ -97,7 +114,27 @@ impl Session {
             unflushed: false,
             backtracer: None,
             stack_jobs: Vec::new(),
+            pg: None,
+            started: false,
+            enospc_hook: None,
         }
+    }
+
+    /// Annotate postgres tracees with their statements and roles ([`Event::Pg`]).
+    pub fn annotate_pg(&mut self) {
+        self.pg = Some(pg::PgAnnotator::new());
+    }
+
+    /// `-k` (`kk`: with file:line and inlined frames).
+    pub fn with_stacks(&mut self, kk: bool) {
+        self.backtracer = Some(Backtracer::new(kk));
+    }
+
+    /// Calls `hook` at the exit stop of every traced syscall that fails with ENOSPC, while
+    /// the tracee is stopped.
+    #[allow(dead_code)] // used by explain-shm --watch, next commit
+    pub fn on_enospc(&mut self, hook: EnospcHook) {
+        self.enospc_hook = Some(hook);
     }
 
     /// Entries are held back until the exit when only some statuses are printed.
@@ -107,18 +144,23 @@ impl Session {
 
     fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], sp: u64, mem: &ProcMem) {
         let time = now();
+        self.started = true;
         let emitted = !self.hold_entries();
-        let st = self.pids.entry(pid).or_default();
         if !self.filter.traces(nr) {
-            st.pending = Some(Pending {
+            self.pids.entry(pid).or_default().pending = Some(Pending {
                 nr,
                 time,
                 entry: None,
                 emitted: false,
                 stack: Vec::new(),
+                arg1: args[1],
             });
             return;
         }
+        if emitted && let Some(pg) = &mut self.pg {
+            pg.before_line(pid, time, mem, &mut self.queue);
+        }
+        let st = self.pids.entry(pid).or_default();
         if let Some(bt) = &mut self.backtracer
             && let Some(snap) = bt.capture(pid)
         {
@@ -164,6 +206,7 @@ impl Session {
             entry: Some(entry),
             emitted,
             stack: Vec::new(),
+            arg1: args[1],
         });
     }
 
@@ -187,7 +230,16 @@ impl Session {
         {
             bt.invalidate(pid);
         }
+        if let Some(pg) = &mut self.pg {
+            pg.exited(pid, p.nr, p.arg1, if is_error { -1 } else { rval });
+        }
         let Some(entry) = p.entry else { return };
+        if is_error
+            && rval == -ENOSPC
+            && let Some(hook) = &mut self.enospc_hook
+        {
+            hook(pid, p.nr);
+        }
         let (args, ret) = if self.decoding {
             decode::decode_exit(&entry, rval, is_error, mem, &self.decode)
         } else if is_error {
@@ -204,6 +256,11 @@ impl Session {
         };
         if !p.emitted && !self.filter.shows_status(bit) {
             return;
+        }
+        if !p.emitted
+            && let Some(pg) = &mut self.pg
+        {
+            pg.before_line(pid, time, mem, &mut self.queue);
         }
         self.queue.push(Event::SyscallExit {
             pid,
@@ -286,7 +343,11 @@ impl Handler for Session {
         match *stop {
             Stop::Attached { pid } => {
                 self.pids.entry(pid).or_default();
-                self.queue.push(Event::Attached { pid, time: now() });
+                let time = now();
+                self.queue.push(Event::Attached { pid, time });
+                if let Some(pg) = &mut self.pg {
+                    pg.attached(pid, !self.started, time, &mut self.queue);
+                }
             }
             Stop::SyscallEntry {
                 pid,
@@ -341,12 +402,18 @@ impl Handler for Session {
                 {
                     self.pids.insert(pid, st);
                 }
+                if let Some(pg) = &mut self.pg {
+                    pg.exec(pid, former, now(), &mut self.queue);
+                }
             }
             Stop::Exited { pid, code } => {
                 if let Some(bt) = &mut self.backtracer {
                     bt.forget(pid);
                 }
                 self.flush_pending(pid, status::UNFINISHED);
+                if let Some(pg) = &mut self.pg {
+                    pg.gone(pid);
+                }
                 self.queue.push(Event::Exited {
                     pid,
                     time: now(),
@@ -358,6 +425,9 @@ impl Handler for Session {
                     bt.forget(pid);
                 }
                 self.flush_pending(pid, status::UNFINISHED);
+                if let Some(pg) = &mut self.pg {
+                    pg.gone(pid);
+                }
                 self.queue.push(Event::Killed {
                     pid,
                     time: now(),
@@ -367,6 +437,9 @@ impl Handler for Session {
             }
             Stop::Detached { pid } => {
                 self.flush_pending(pid, status::DETACHED);
+                if let Some(pg) = &mut self.pg {
+                    pg.gone(pid);
+                }
                 self.queue.push(Event::Detached { pid, time: now() });
             }
         }
@@ -544,7 +617,11 @@ pub fn run(args: TraceArgs) -> Result<i32> {
     let decoding = !args.summary_only;
     let mut session = Session::new(filter, decode, decoding, sinks);
     if args.stack > 0 {
-        session.backtracer = Some(Backtracer::new(args.stack > 1));
+        session.with_stacks(args.stack > 1);
+    }
+    // Notes only reach printed lines: under plain -c there are none.
+    if !args.no_pg && decoding {
+        session.annotate_pg();
     }
     let mut engine = Engine::new(args.follow > 0);
     if args.hold_stats {

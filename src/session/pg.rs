@@ -1,0 +1,387 @@
+//! PostgreSQL annotation of a trace (on unless `--no-pg`): which tracees run the postgres
+//! executable, what each one is (from its process title), and which statement a backend
+//! runs, turned into [`Event::Pg`] notes queued just before the tracee's next syscall event.
+//!
+//! Cost is the point: on a pgbench backend the tracer must stay close to a bare ptrace loop.
+//! - The executable is checked once per tracee (attach, exec): one readlink.
+//! - A forked child's title is read at its printed stops until the child has set it (a few
+//!   reads per process life, then never again).
+//! - A backend's statement is read only after a `recvfrom` returned client data, at its next
+//!   printed stop (still stopped, before the receive buffer can be reused): one
+//!   `process_vm_readv` of the received message, whose `Q` (simple query) or `P` (Parse)
+//!   carries the text. `debug_query_string` (a pointer and a string read) is read only after
+//!   a Bind/Execute message and for parallel workers, which get their leader's statement once.
+
+use crate::event::{Event, PgNote, Timestamp};
+use crate::postgres::memory::GlobalsReader;
+use crate::remote::ProcMem;
+use crate::syscalls::Tracee;
+use std::collections::HashMap;
+
+const RECVFROM: u64 = 45;
+/// Longest statement text shown, in bytes.
+pub const QUERY_LIMIT: usize = 256;
+/// How much of a received message is read: header, a Parse's statement name, the text.
+const MESSAGE_READ: usize = 5 + 64 + 2 * QUERY_LIMIT;
+/// Printed stops of a forked child at which its title is read before we stop waiting for
+/// it to set one.
+const TITLE_TRIES: u32 = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Forked, title not set yet.
+    Unknown,
+    /// Gets statements from a client (a backend, a walsender).
+    Client,
+    /// A parallel worker: runs its leader's statement, set once.
+    Worker,
+    /// Runs no statements (postmaster, checkpointer, ...).
+    Quiet,
+}
+
+struct PgTracee {
+    kind: Kind,
+    role_known: bool,
+    title_tries: u32,
+    /// Client data arrived since the last printed stop: where the latest `recvfrom` put it.
+    recv: Option<(u64, usize)>,
+    /// `None` until first needed; `Some(None)` when the globals cannot be read.
+    reader: Option<Option<GlobalsReader>>,
+    query: Option<String>,
+}
+
+impl PgTracee {
+    fn new() -> Self {
+        PgTracee {
+            kind: Kind::Unknown,
+            role_known: false,
+            title_tries: 0,
+            recv: None,
+            reader: None,
+            query: None,
+        }
+    }
+
+    /// `debug_query_string`, when the backend's globals can be read.
+    fn debug_query(&mut self, pid: i32) -> Option<String> {
+        let reader = self
+            .reader
+            .get_or_insert_with(|| GlobalsReader::for_process(pid).ok());
+        reader.as_ref()?.query()
+    }
+}
+
+/// Per-tracee PostgreSQL state of a session.
+#[derive(Default)]
+pub struct PgAnnotator {
+    tracees: HashMap<i32, PgTracee>,
+}
+
+impl PgAnnotator {
+    pub fn new() -> Self {
+        PgAnnotator::default()
+    }
+
+    /// A new tracee. `settled`: attached with `-p` (or just exec'd), so its title is final;
+    /// otherwise a forked child that sets its title later.
+    pub fn attached(&mut self, pid: i32, settled: bool, time: Timestamp, out: &mut Vec<Event>) {
+        if !is_postgres_exe(pid) {
+            return;
+        }
+        let mut t = PgTracee::new();
+        if settled {
+            classify(pid, &mut t, true, time, out);
+        }
+        self.tracees.insert(pid, t);
+    }
+
+    /// A successful execve: the process may have become postgres, or stopped being it.
+    pub fn exec(&mut self, pid: i32, former: i32, time: Timestamp, out: &mut Vec<Event>) {
+        self.tracees.remove(&former);
+        self.tracees.remove(&pid);
+        self.attached(pid, true, time, out);
+    }
+
+    pub fn gone(&mut self, pid: i32) {
+        self.tracees.remove(&pid);
+    }
+
+    /// A syscall of `pid` returned (shown or not); `buf` is its second argument.
+    pub fn exited(&mut self, pid: i32, nr: u64, buf: u64, rval: i64) {
+        if nr != RECVFROM || rval <= 0 {
+            return;
+        }
+        if let Some(t) = self.tracees.get_mut(&pid) {
+            t.recv = Some((buf, rval as usize));
+            if t.kind == Kind::Unknown {
+                t.kind = Kind::Client;
+            }
+        }
+    }
+
+    /// Called while `pid` is stopped, just before one of its syscall events is queued:
+    /// queues the notes that changed.
+    pub fn before_line(&mut self, pid: i32, time: Timestamp, mem: &ProcMem, out: &mut Vec<Event>) {
+        let Some(t) = self.tracees.get_mut(&pid) else {
+            return;
+        };
+        if !t.role_known && t.title_tries < TITLE_TRIES {
+            t.title_tries += 1;
+            classify(pid, t, false, time, out);
+        }
+        let text = match t.kind {
+            Kind::Client => match t.recv.take() {
+                Some((addr, len)) => {
+                    let mut buf = [0u8; MESSAGE_READ];
+                    let want = len.min(MESSAGE_READ);
+                    let n = mem.read_mem(addr, &mut buf[..want]);
+                    match parse_message(buf.get(..n).unwrap_or_default(), len) {
+                        Message::Statement(q) => Some(q),
+                        // Bind/Execute of a prepared statement: the text is only in memory.
+                        Message::Bound => t
+                            .debug_query(pid)
+                            .map(|s| fold(s.as_bytes(), false))
+                            .filter(|(q, _)| t.query.as_deref() != Some(q.as_str())),
+                        Message::Other => None,
+                    }
+                }
+                None => None,
+            },
+            Kind::Worker if t.query.is_none() => {
+                t.debug_query(pid).map(|s| fold(s.as_bytes(), false))
+            }
+            _ => None,
+        };
+        if let Some((text, truncated)) = text {
+            t.query = Some(text.clone());
+            out.push(Event::Pg {
+                pid,
+                time,
+                note: PgNote::Query { text, truncated },
+            });
+        }
+    }
+}
+
+/// Reads `pid`'s title and, if it says what the process is, records its kind and queues a
+/// role note.
+fn classify(pid: i32, t: &mut PgTracee, settled: bool, time: Timestamp, out: &mut Vec<Event>) {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return;
+    };
+    let title_end = cmdline
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(cmdline.len());
+    let title = String::from_utf8_lossy(cmdline.get(..title_end).unwrap_or_default());
+    let Some((kind, role, leader)) = parse_title(&title, settled) else {
+        return;
+    };
+    t.role_known = true;
+    // recvfrom data may have said Client before the title was set.
+    if t.kind == Kind::Unknown || kind == Kind::Worker {
+        t.kind = kind;
+    }
+    out.push(Event::Pg {
+        pid,
+        time,
+        note: PgNote::Role { role, leader },
+    });
+}
+
+/// Whether `pid` runs an executable named `postgres`.
+fn is_postgres_exe(pid: i32) -> bool {
+    let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+        return false;
+    };
+    let name = exe.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_default();
+    name.strip_suffix(" (deleted)").unwrap_or(&name) == "postgres"
+}
+
+/// Titles of processes that run no statements, as PostgreSQL 15 sets them.
+const QUIET_ROLES: [&str; 12] = [
+    "checkpointer",
+    "background writer",
+    "walwriter",
+    "autovacuum launcher",
+    "autovacuum worker",
+    "logical replication launcher",
+    "logical replication worker",
+    "archiver",
+    "logger",
+    "startup",
+    "walreceiver",
+    "stats collector",
+];
+
+/// What a title says: `(kind, role, leader)`. A title that is still a command line is the
+/// postmaster's (or a single-user postgres') when `settled`, and not yet set otherwise.
+fn parse_title(title: &str, settled: bool) -> Option<(Kind, String, Option<i32>)> {
+    let Some(mut rest) = title.strip_prefix("postgres: ") else {
+        return settled.then(|| (Kind::Quiet, "postmaster".to_string(), None));
+    };
+    // `postgres: 15/main: checkpointer` with cluster_name set.
+    if let Some((cluster, r)) = rest.split_once(": ")
+        && !cluster.contains(' ')
+    {
+        rest = r;
+    }
+    if let Some(leader) = rest.strip_prefix("parallel worker for PID ") {
+        let leader = leader.trim().parse().ok();
+        return Some((Kind::Worker, "parallel worker".to_string(), leader));
+    }
+    if let Some(q) = QUIET_ROLES.iter().find(|q| rest.starts_with(*q)) {
+        return Some((Kind::Quiet, q.to_string(), None));
+    }
+    if rest.starts_with("walsender") {
+        return Some((Kind::Client, "walsender".to_string(), None));
+    }
+    // `user db client state`: the client is `[local]`, `host(port)` or a host name.
+    let words: Vec<&str> = rest.split(' ').collect();
+    match words.get(2) {
+        Some(c) if words.len() >= 4 && (*c == "[local]" || c.ends_with(')')) => {
+            Some((Kind::Client, "backend".to_string(), None))
+        }
+        _ => Some((Kind::Quiet, rest.trim().to_string(), None)),
+    }
+}
+
+enum Message {
+    /// A simple Query or a Parse: the statement text, folded.
+    Statement((String, bool)),
+    /// Bind or Execute: a prepared statement runs, its text is not in the message.
+    Bound,
+    Other,
+}
+
+/// The first frontend message of received bytes (`total` bytes arrived, `b` is what we read).
+fn parse_message(b: &[u8], total: usize) -> Message {
+    let (Some(&kind), Some(len)) = (b.first(), b.get(1..5)) else {
+        return Message::Other;
+    };
+    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    if len < 4 {
+        return Message::Other;
+    }
+    let body = b.get(5..).unwrap_or_default();
+    let cut = total > b.len();
+    let text = match kind {
+        b'Q' => body,
+        // Parse: statement name, NUL, text, NUL, parameter types.
+        b'P' => match body.iter().position(|&c| c == 0) {
+            Some(i) => body.get(i + 1..).unwrap_or_default(),
+            None => return Message::Other,
+        },
+        b'B' | b'E' => return Message::Bound,
+        _ => return Message::Other,
+    };
+    let (text, ended) = match text.iter().position(|&c| c == 0) {
+        Some(i) => (text.get(..i).unwrap_or_default(), true),
+        None => (text, false),
+    };
+    let (q, truncated) = fold(text, !ended && cut);
+    if q.is_empty() {
+        return Message::Other;
+    }
+    Message::Statement((q, truncated))
+}
+
+/// Statement text for one line: whitespace runs folded to one space, cut at [`QUERY_LIMIT`]
+/// bytes on a character boundary. `cut`: the text was already cut short.
+pub fn fold(text: &[u8], cut: bool) -> (String, bool) {
+    let s = String::from_utf8_lossy(text);
+    let mut out = String::with_capacity(s.len().min(QUERY_LIMIT));
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if out.len() + c.len_utf8() + usize::from(space) > QUERY_LIMIT {
+            return (out, true);
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.push(c);
+    }
+    (out, cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![kind];
+        v.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn statements_from_messages() {
+        let q = msg(b'Q', b"SELECT  1\n  FROM t;\0");
+        match parse_message(&q, q.len()) {
+            Message::Statement((s, false)) => assert_eq!(s, "SELECT 1 FROM t;"),
+            _ => panic!("no statement"),
+        }
+        let p = msg(b'P', b"stmt1\0SELECT $1\0\0\0");
+        match parse_message(&p, p.len()) {
+            Message::Statement((s, false)) => assert_eq!(s, "SELECT $1"),
+            _ => panic!("no statement"),
+        }
+        // A message cut by our read is marked truncated.
+        let q = msg(b'Q', b"SELECT 12345\0");
+        match parse_message(&q[..10], q.len()) {
+            Message::Statement((s, true)) => assert_eq!(s, "SELEC"),
+            _ => panic!("no statement"),
+        }
+        assert!(matches!(
+            parse_message(&msg(b'B', b"\0\0"), 7),
+            Message::Bound
+        ));
+        // A startup packet (length first) and garbage are not statements.
+        let startup = [0u8, 0, 0, 8, 4, 210, 22, 47];
+        assert!(matches!(parse_message(&startup, 8), Message::Other));
+        assert!(matches!(parse_message(b"Q", 1), Message::Other));
+        assert!(matches!(parse_message(&[], 0), Message::Other));
+    }
+
+    #[test]
+    fn long_statements_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(QUERY_LIMIT);
+        let (s, cut) = fold(long.as_bytes(), false);
+        assert!(cut);
+        assert!(s.len() <= QUERY_LIMIT && s.chars().all(|c| c == 'é'));
+        assert_eq!(fold(b"  a \t b  ", false), ("a b".to_string(), false));
+    }
+
+    #[test]
+    fn titles() {
+        let p = |t: &str| parse_title(t, false).map(|(k, r, l)| (k, r, l));
+        assert_eq!(
+            p("postgres: parallel worker for PID 14110 "),
+            Some((Kind::Worker, "parallel worker".into(), Some(14110)))
+        );
+        assert_eq!(
+            p("postgres: 15/main: checkpointer "),
+            Some((Kind::Quiet, "checkpointer".into(), None))
+        );
+        assert_eq!(
+            p("postgres: alice db [local] idle"),
+            Some((Kind::Client, "backend".into(), None))
+        );
+        assert_eq!(
+            p("postgres: alice db 10.0.0.1(5432) SELECT"),
+            Some((Kind::Client, "backend".into(), None))
+        );
+        assert_eq!(p("/usr/lib/postgresql/15/bin/postgres -D x"), None);
+        assert_eq!(
+            parse_title("/usr/lib/postgresql/15/bin/postgres", true),
+            Some((Kind::Quiet, "postmaster".into(), None))
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! Live tests of the PostgreSQL annotation of traces and of `explain-shm --watch`, against
+//! throwaway PostgreSQL 15 clusters with a private 32 MiB /dev/shm (domain-notes §7):
+//!
+//! - `# pid N query: ...` before a backend's lines, parallel workers labelled with their
+//!   leader, nothing under `--no-pg`, `query`/`role` in `--json`;
+//! - `explain-shm --watch` during the two real ENOSPC failures (a worker growing a Parallel
+//!   Hash, the leader in ExecInitParallelPlan), and a clean detach on SIGINT.
+//!
+//! They need root and postgresql-15; without them they are skipped, unless
+//! `PGSTRACE_REQUIRE_PG=1` makes that a failure.
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use pg::{PgCluster, PgOpts};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PGSTRACE: &str = env!("CARGO_BIN_EXE_pgstrace");
+
+fn cluster() -> PgCluster {
+    let opts = PgOpts::default()
+        .shm_mib(32)
+        .set("max_parallel_workers_per_gather", "4")
+        .set("work_mem", "256MB")
+        .set("parallel_setup_cost", "0")
+        .set("parallel_tuple_cost", "0");
+    PgCluster::start(opts).unwrap_or_else(|e| panic!("starting the cluster: {e:#}"))
+}
+
+fn psql_ok(pg: &PgCluster, sql: &str) -> String {
+    pg.psql(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e:#}\nserver log:\n{}", pg.server_log()))
+}
+
+/// Runs each statement with its own `-c` in one psql session.
+fn psql_session(pg: &PgCluster, statements: &[&str]) -> pg::Output {
+    let mut c = pg.psql_command();
+    for s in statements {
+        c.arg("-c").arg(s);
+    }
+    pg::run_with_timeout(c, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("psql: {e:#}"))
+}
+
+fn load_pair(pg: &PgCluster, a: &str, b: &str, rows: u32) {
+    psql_ok(
+        pg,
+        &format!(
+            "CREATE UNLOGGED TABLE {a} AS SELECT g AS id FROM generate_series(1, {rows}) g;
+             CREATE UNLOGGED TABLE {b} AS SELECT g AS id FROM generate_series(1, {rows}) g;
+             ANALYZE {a}; ANALYZE {b};"
+        ),
+    );
+}
+
+/// A pgstrace attached to the postmaster; killed on drop if the test did not stop it.
+struct Tracer {
+    child: Child,
+    out: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Tracer {
+    /// `pgstrace ARGS -p POSTMASTER` (ARGS name the output), once the postmaster is traced.
+    fn start(args: &[&str], pg: &PgCluster, out: &Path) -> Tracer {
+        let stderr = out.with_extension("stderr");
+        let err = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
+        let pm = pg.postmaster_pid();
+        let child = Command::new(PGSTRACE)
+            .args(args)
+            .arg("-p")
+            .arg(pm.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning pgstrace: {e}"));
+        let mut t = Tracer {
+            child,
+            out: out.to_path_buf(),
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = t.child.try_wait() {
+                panic!("pgstrace exited ({status}) before attaching:\n{}", t.err());
+            }
+            if pg::tracer_pid(pm).is_some_and(|tp| tp != 0) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "pgstrace never attached to {pm}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `pgstrace -o OUT ARGS -p POSTMASTER`.
+    fn trace(args: &[&str], pg: &PgCluster, out: &Path) -> Tracer {
+        let mut all = vec!["-o", out.to_str().unwrap_or_default()];
+        all.extend_from_slice(args);
+        Tracer::start(&all, pg, out)
+    }
+
+    fn err(&self) -> String {
+        fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// SIGINT (a user's Ctrl-C), a clean exit, and the output.
+    fn stop(mut self) -> String {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let status = match pg::wait_timeout(&mut self.child, Duration::from_secs(60)) {
+            Ok(Some(s)) => s,
+            _ => panic!("pgstrace did not exit within 60 s of SIGINT"),
+        };
+        assert!(
+            status.code().is_some(),
+            "pgstrace died: {status}\n{}",
+            self.err()
+        );
+        fs::read_to_string(&self.out).unwrap_or_else(|e| panic!("no output: {e}\n{}", self.err()))
+    }
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// After the tracer is gone nothing in the cluster is traced or stopped, and it answers.
+fn assert_untraced_and_healthy(pg: &PgCluster) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let bad: Vec<String> = pg
+            .processes()
+            .into_iter()
+            .filter_map(|p| {
+                let tp = pg::tracer_pid(p)?;
+                let st = pg::proc_stat(p)?;
+                (tp != 0 || st.state == 't' || st.state == 'T')
+                    .then(|| format!("pid {p}: TracerPid {tp}, state {}", st.state))
+            })
+            .collect();
+        if bad.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still traced or stopped: {bad:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(psql_ok(pg, "SELECT 1").trim(), "1");
+}
+
+/// The pid a `-o FILE -f` line belongs to (`1234  sendto(...`), if it is a trace line.
+fn line_pid(line: &str) -> Option<u32> {
+    let (pid, _) = line.split_once(' ')?;
+    pid.parse().ok()
+}
+
+/// `# pid N query: TEXT` → (N, TEXT).
+fn query_note(line: &str) -> Option<(u32, &str)> {
+    let rest = line.strip_prefix("# pid ")?;
+    let (pid, text) = rest.split_once(" query: ")?;
+    Some((pid.parse().ok()?, text))
+}
+
+const Q1: &str = "SELECT 'first' AS pgstrace_q1";
+const Q2: &str = "SELECT 2 + 2 AS pgstrace_q2";
+
+#[test]
+fn backend_statements_are_noted_before_their_lines() {
+    if pg::skip_unless_available("backend_statements_are_noted_before_their_lines") {
+        return;
+    }
+    let pg = cluster();
+    let out = pg.socket_dir().join("q.out");
+    let tracer = Tracer::trace(&["-f", "-e", "trace=sendto"], &pg, &out);
+    let psql = psql_session(&pg, &[Q1, Q2]);
+    assert!(psql.success, "{}", psql.stderr);
+    let trace = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+
+    let lines: Vec<&str> = trace.lines().collect();
+    let mut backend = None;
+    for q in [Q1, Q2] {
+        let i = lines
+            .iter()
+            .position(|l| query_note(l).is_some_and(|(_, t)| t == q))
+            .unwrap_or_else(|| panic!("no note for {q:?} in:\n{trace}"));
+        let (pid, _) = query_note(lines[i]).unwrap_or_default();
+        assert_eq!(*backend.get_or_insert(pid), pid, "two backends:\n{trace}");
+        // The backend's next line is its sendto (the result of that statement).
+        let next = lines[i + 1..]
+            .iter()
+            .find(|l| line_pid(l) == Some(pid))
+            .unwrap_or_else(|| panic!("no line of {pid} after the note:\n{trace}"));
+        assert!(next.contains("sendto("), "{next}\n{trace}");
+    }
+}
+
+#[test]
+fn no_pg_prints_no_notes_and_json_carries_query_and_role() {
+    if pg::skip_unless_available("no_pg_prints_no_notes_and_json_carries_query_and_role") {
+        return;
+    }
+    let pg = cluster();
+    let out = pg.socket_dir().join("nopg.out");
+    let tracer = Tracer::trace(&["-f", "--no-pg", "-e", "trace=sendto"], &pg, &out);
+    assert!(psql_session(&pg, &[Q1, Q2]).success);
+    let trace = tracer.stop();
+    assert!(trace.contains("sendto("), "{trace}");
+    assert!(
+        !trace.lines().any(|l| l.starts_with('#')),
+        "notes under --no-pg:\n{trace}"
+    );
+
+    let out = pg.socket_dir().join("json.out");
+    let tracer = Tracer::trace(&["-f", "--json", "-e", "trace=sendto"], &pg, &out);
+    assert!(psql_session(&pg, &[Q1, Q2]).success);
+    let trace = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+    let objects: Vec<serde_json::Value> = trace
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    for q in [Q1, Q2] {
+        let hit = objects
+            .iter()
+            .find(|o| o["event"] == "syscall" && o["query"] == q)
+            .unwrap_or_else(|| panic!("no syscall object with query {q:?}:\n{trace}"));
+        assert_eq!(hit["syscall"], "sendto", "{hit}");
+        assert_eq!(hit["role"], "backend", "{hit}");
+    }
+}
+
+/// Small tables: a Parallel Hash Join that succeeds, with workers.
+const SMALL_ROWS: u32 = 40_000;
+const SMALL_JOIN: &str = "SELECT count(*) FROM s1 JOIN s2 USING (id)";
+
+#[test]
+fn parallel_workers_are_labelled_with_their_leader() {
+    if pg::skip_unless_available("parallel_workers_are_labelled_with_their_leader") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "s1", "s2", SMALL_ROWS);
+    let out = pg.socket_dir().join("par.out");
+    let tracer = Tracer::trace(&["-f", "-e", "trace=openat,exit_group"], &pg, &out);
+    let psql = psql_session(&pg, &["SET min_parallel_table_scan_size = 0", SMALL_JOIN]);
+    assert!(psql.success, "{}", psql.stderr);
+    assert_eq!(psql.stdout.trim(), SMALL_ROWS.to_string());
+    let trace = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+
+    let leader = trace
+        .lines()
+        .find_map(|l| {
+            query_note(l)
+                .filter(|(_, t)| *t == SMALL_JOIN)
+                .map(|(p, _)| p)
+        })
+        .unwrap_or_else(|| panic!("no note for the join:\n{trace}"));
+    let workers: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.starts_with("# pid ") && l.contains(" role: parallel worker for "))
+        .collect();
+    assert!(!workers.is_empty(), "no worker labelled:\n{trace}");
+    for w in &workers {
+        assert!(
+            w.ends_with(&format!(" role: parallel worker for {leader}")),
+            "{w} (leader {leader})\n{trace}"
+        );
+    }
+}
