@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn titles() {
-        let p = |t: &str| parse_title(t, false).map(|(k, r, l)| (k, r, l));
+        let p = |t: &str| parse_title(t, false);
         assert_eq!(
             p("postgres: parallel worker for PID 14110 "),
             Some((Kind::Worker, "parallel worker".into(), Some(14110)))
