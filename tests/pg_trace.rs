@@ -279,3 +279,100 @@ fn parallel_workers_are_labelled_with_their_leader() {
         );
     }
 }
+
+/// The error every DSM failure here produces; returns the size it names.
+fn enospc_size(stderr: &str) -> u64 {
+    const PREFIX: &str = "could not resize shared memory segment \"/PostgreSQL.";
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(PREFIX) && l.ends_with("bytes: No space left on device"))
+        .unwrap_or_else(|| panic!("no DSM ENOSPC error in psql's output:\n{stderr}"));
+    let after = line.split(PREFIX).nth(1).unwrap_or_default();
+    let size = after
+        .split_once("\" to ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .unwrap_or_default();
+    size.parse()
+        .unwrap_or_else(|_| panic!("size {size:?} in {line}"))
+}
+
+fn watch(pg: &PgCluster, out: &Path) -> Tracer {
+    let o = out.to_str().unwrap_or_default();
+    Tracer::start(&["explain-shm", "--watch", "-o", o], pg, out)
+}
+
+/// 1M rows per side: the hash table outgrows a 32 MiB /dev/shm (see postgres_live.rs).
+const HASH_JOIN_ROWS: u32 = 1_000_000;
+const BIG_JOIN: &str = "SELECT count(*) FROM a JOIN b USING (id)";
+
+#[test]
+fn watch_explains_a_parallel_hash_growth_failure() {
+    if pg::skip_unless_available("watch_explains_a_parallel_hash_growth_failure") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
+    let out = pg.socket_dir().join("watch-hash.out");
+    let tracer = watch(&pg, &out);
+    let failed = psql_session(&pg, &["SET parallel_leader_participation = off", BIG_JOIN]);
+    assert!(!failed.success, "the join succeeded: {}", failed.stdout);
+    let size = enospc_size(&failed.stderr);
+    let text = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+
+    assert!(text.contains(" create  PostgreSQL."), "{text}");
+    assert!(text.contains(" destroy PostgreSQL."), "{text}");
+    let block = text
+        .split_once(" ENOSPC  PostgreSQL.")
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("no ENOSPC explanation:\n{text}"));
+    assert!(
+        block.contains(&format!(" of {size} bytes")),
+        "requested size {size} not named:\n{text}"
+    );
+    assert!(block.contains("parallel worker for "), "{text}");
+    assert!(block.contains("a Parallel Hash growing"), "{text}");
+    assert!(block.contains(&format!("query:    {BIG_JOIN}")), "{text}");
+    assert!(
+        block.contains("/dev/shm: ") && block.contains("held by:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn watch_explains_a_leader_failure_and_detaches_on_sigint() {
+    if pg::skip_unless_available("watch_explains_a_leader_failure_and_detaches_on_sigint") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "s1", "s2", SMALL_ROWS);
+    let out = pg.socket_dir().join("watch-leader.out");
+    let tracer = watch(&pg, &out);
+    // Leave about 100 KiB: less than the session segment or the main parallel segment.
+    let free = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
+    pg.fill_shm(free - 100 * 1024)
+        .unwrap_or_else(|e| panic!("fill_shm: {e:#}"));
+    let failed = psql_session(&pg, &["SET min_parallel_table_scan_size = 0", SMALL_JOIN]);
+    pg.unfill_shm().unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        !failed.success,
+        "succeeded on a full /dev/shm: {}",
+        failed.stdout
+    );
+    let size = enospc_size(&failed.stderr);
+    let text = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+
+    let block = text
+        .split_once(" ENOSPC  PostgreSQL.")
+        .map(|(_, b)| b)
+        .unwrap_or_else(|| panic!("no ENOSPC explanation:\n{text}"));
+    assert!(block.contains(&format!(" of {size} bytes")), "{text}");
+    assert!(
+        block.contains("Gather starting its workers") || block.contains("per-session segment"),
+        "{text}"
+    );
+    assert!(block.contains(&format!("query:    {SMALL_JOIN}")), "{text}");
+    // The fill file is what holds the space, seen at the failure.
+    assert!(block.contains("pgstrace-test-fill"), "{text}");
+}

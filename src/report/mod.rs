@@ -6,3 +6,4 @@
 
 pub mod ps;
 pub mod shm;
+pub mod shm_watch;

@@ -132,7 +132,6 @@ impl Session {
 
     /// Calls `hook` at the exit stop of every traced syscall that fails with ENOSPC, while
     /// the tracee is stopped.
-    #[allow(dead_code)] // used by explain-shm --watch, next commit
     pub fn on_enospc(&mut self, hook: EnospcHook) {
         self.enospc_hook = Some(hook);
     }

@@ -190,7 +190,7 @@ fn classify(pid: i32, t: &mut PgTracee, settled: bool, time: Timestamp, out: &mu
 }
 
 /// Whether `pid` runs an executable named `postgres`.
-fn is_postgres_exe(pid: i32) -> bool {
+pub fn is_postgres_exe(pid: i32) -> bool {
     let Ok(exe) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
         return false;
     };

@@ -1,0 +1,658 @@
+//! `pgstrace explain-shm -p PID --watch`: each DSM segment's life as it happens, and an
+//! explanation of an ENOSPC at the moment it happens.
+//!
+//! Traces the cluster's postmaster with `-f` (every backend and parallel worker forked from
+//! then on), or only the given process when it is not the postmaster, through the ordinary
+//! session and engine with `-e trace=openat,ftruncate,fallocate,unlink -y -k` and the
+//! PostgreSQL annotation; [`WatchSink`] turns the events into segment lives. The session's
+//! ENOSPC hook takes a statvfs of the cluster's /dev/shm and lists its files at the exit stop
+//! of the failing call, while the backend is still stopped and before it unlinks its segment:
+//! the moment that `df` and the server log can never show.
+
+use crate::cli::ExplainShmArgs;
+use crate::event::{Event, PgNote, StackFrame, Timestamp};
+use crate::filter::Filter;
+use crate::output::Sink;
+use crate::session::{Session, pg};
+use crate::syscalls::{DecodeOpts, Ret, Value};
+use crate::trace::{self, Engine, attach};
+use anyhow::{Context, Result, anyhow, bail};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+/// What the failing call's stack says the plan was doing (the other helper's
+/// `FailureContext` names the same cases).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanStep {
+    /// Gather/Gather Merge starting workers: the main parallel segment, in
+    /// `ExecInitParallelPlan` → `InitializeParallelDSM`.
+    LeaderGather,
+    /// The per-session segment of the first parallel query (`GetSessionDsmHandle`).
+    SessionSegment,
+    /// A Parallel Hash growing its shared table: `dsa_allocate_extended` → a new segment.
+    ParallelHashGrowth,
+    /// Parallel VACUUM's dead-item array (`parallel_vacuum_*`).
+    ParallelVacuum,
+    Unknown,
+}
+
+impl PlanStep {
+    /// Reads the stack (innermost first). Only exact symbol names count: `-k` names a frame
+    /// only where the symbol covers the address.
+    pub fn of(frames: &[StackFrame]) -> PlanStep {
+        let names: Vec<&str> = frames.iter().filter_map(|f| f.symbol.as_deref()).collect();
+        let any = |f: &dyn Fn(&str) -> bool| names.iter().any(|n| f(n));
+        if any(&|n| n.starts_with("parallel_vacuum")) {
+            PlanStep::ParallelVacuum
+        } else if any(&|n| n == "GetSessionDsmHandle") {
+            PlanStep::SessionSegment
+        } else if any(&|n| n == "ExecInitParallelPlan" || n == "InitializeParallelDSM") {
+            PlanStep::LeaderGather
+        } else if any(&|n| n == "dsa_allocate_extended")
+            && any(&|n| {
+                n.starts_with("ExecParallelHash")
+                    || n.starts_with("ExecHashTable")
+                    || n.starts_with("ExecHashJoin")
+                    || n == "MultiExecHash"
+                    || n == "ParallelWorkerMain"
+            })
+        {
+            PlanStep::ParallelHashGrowth
+        } else {
+            PlanStep::Unknown
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            PlanStep::LeaderGather => {
+                "Gather starting its workers: the leader creates the main parallel segment \
+                 (ExecInitParallelPlan -> InitializeParallelDSM -> dsm_create)"
+            }
+            PlanStep::SessionSegment => {
+                "the first parallel query of this session creates the per-session segment \
+                 (GetSessionDsmHandle -> dsm_create)"
+            }
+            PlanStep::ParallelHashGrowth => {
+                "a Parallel Hash growing its shared hash table: dsa_allocate_extended adds a \
+                 DSM segment (sizes 1, 2, 2, 4, 4, 8 ... MiB)"
+            }
+            PlanStep::ParallelVacuum => {
+                "parallel VACUUM creating its segment with the dead-item array \
+                 (sized by maintenance_work_mem)"
+            }
+            PlanStep::Unknown => "not recognised from the stack",
+        }
+    }
+
+    /// A minimal remedy until the full report's `explain_failure` is wired in.
+    fn remedy(self) -> &'static str {
+        match self {
+            PlanStep::ParallelHashGrowth => {
+                "give /dev/shm room for work_mem x hash_mem_multiplier x (workers + 1) \
+                 (docker run --shm-size, or a Kubernetes emptyDir with medium: Memory on \
+                 /dev/shm); or lower work_mem / hash_mem_multiplier, or \
+                 SET enable_parallel_hash = off for this query"
+            }
+            PlanStep::LeaderGather | PlanStep::SessionSegment => {
+                "/dev/shm is (nearly) full before the query starts: see who holds it above; \
+                 give /dev/shm more room (docker run --shm-size, a Kubernetes emptyDir with \
+                 medium: Memory), or set min_dynamic_shared_memory so that segments come from \
+                 the main shared memory, or lower max_parallel_workers_per_gather"
+            }
+            PlanStep::ParallelVacuum => {
+                "lower maintenance_work_mem, VACUUM (PARALLEL 0), or give /dev/shm more room"
+            }
+            PlanStep::Unknown => {
+                "give /dev/shm more room (docker run --shm-size, a Kubernetes emptyDir with \
+                 medium: Memory), set min_dynamic_shared_memory, or use fewer parallel workers"
+            }
+        }
+    }
+}
+
+/// /dev/shm as seen at the exit stop of the failing call.
+#[derive(Clone, Debug, Default)]
+pub struct ShmCapture {
+    pub time: Timestamp,
+    pub size: u64,
+    pub free: u64,
+    /// Every file: name, size, allocated bytes.
+    pub files: Vec<(String, u64, u64)>,
+}
+
+impl ShmCapture {
+    /// statvfs and a listing of `dir`.
+    pub fn take(dir: &std::path::Path) -> ShmCapture {
+        let mut c = ShmCapture {
+            time: now(),
+            ..ShmCapture::default()
+        };
+        if let Ok(st) = nix::sys::statvfs::statvfs(dir) {
+            let frag = st.fragment_size() as u64;
+            c.size = (st.blocks() as u64).saturating_mul(frag);
+            c.free = (st.blocks_available() as u64).saturating_mul(frag);
+        }
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            use std::os::unix::fs::MetadataExt;
+            for e in rd.flatten() {
+                if let Ok(m) = e.metadata() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    c.files
+                        .push((name, m.len(), m.blocks().saturating_mul(512)));
+                }
+            }
+        }
+        c.files.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+        c
+    }
+}
+
+fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// What we know of one process from the PostgreSQL notes.
+#[derive(Clone, Debug, Default)]
+struct Proc {
+    role: Option<String>,
+    leader: Option<i32>,
+    query: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct Segment {
+    size: Option<u64>,
+    creator: i32,
+    created: Timestamp,
+    /// Processes that opened it (the creator and those that attached).
+    pids: BTreeSet<i32>,
+}
+
+/// Turns trace events into segment lives and failure explanations.
+pub struct WatchSink {
+    out: Box<dyn Write>,
+    shm_dir: PathBuf,
+    procs: HashMap<i32, Proc>,
+    segments: BTreeMap<String, Segment>,
+    /// Filled by the ENOSPC hook, per pid, while the tracee is stopped.
+    captures: Rc<RefCell<HashMap<i32, ShmCapture>>>,
+    pub failures: usize,
+}
+
+/// `PostgreSQL.N` when `path` is a DSM segment's file.
+fn segment_name(path: &str) -> Option<&str> {
+    let name = path.strip_prefix("/dev/shm/")?;
+    let handle = name.strip_prefix("PostgreSQL.")?;
+    (!handle.is_empty() && handle.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
+fn fd_segment(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Fd { path: Some(p), .. } => segment_name(p).map(str::to_string),
+        _ => None,
+    }
+}
+
+fn str_segment(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Str { bytes, .. } => std::str::from_utf8(bytes)
+            .ok()
+            .and_then(segment_name)
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+fn has_flag(v: Option<&Value>, flag: &str) -> bool {
+    matches!(v, Some(Value::Flags(f)) if f.iter().any(|s| s == flag))
+}
+
+/// `12.0 MiB` / `180.5 KiB` / `512 bytes`.
+fn human(n: u64) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
+    } else if n >= 1 << 10 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+/// `HH:MM:SS.uuuuuu` in local time.
+fn clock(t: Timestamp) -> String {
+    let secs = libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX);
+    // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = !unsafe { libc::localtime_r(&secs, &mut tm) }.is_null();
+    let (h, m, s) = if ok {
+        (tm.tm_hour as u64, tm.tm_min as u64, tm.tm_sec as u64)
+    } else {
+        let s = t.as_secs() % 86400;
+        (s / 3600, s / 60 % 60, s % 60)
+    };
+    format!("{h:02}:{m:02}:{s:02}.{:06}", t.subsec_micros())
+}
+
+/// Escapes text from a tracee for the terminal.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    crate::syscalls::notation::push_escaped_text(&mut out, s);
+    out
+}
+
+impl WatchSink {
+    pub fn new(
+        out: Box<dyn Write>,
+        shm_dir: PathBuf,
+        captures: Rc<RefCell<HashMap<i32, ShmCapture>>>,
+    ) -> Self {
+        WatchSink {
+            out,
+            shm_dir,
+            procs: HashMap::new(),
+            segments: BTreeMap::new(),
+            captures,
+            failures: 0,
+        }
+    }
+
+    fn line(&mut self, s: &str) {
+        let _ = self.out.write_all(s.as_bytes());
+        let _ = self.out.write_all(b"\n");
+        let _ = self.out.flush();
+    }
+
+    /// `pid 123 (backend: SELECT ...)`, `pid 124 (parallel worker for 123: SELECT ...)`.
+    fn who(&self, pid: i32) -> String {
+        let p = self.procs.get(&pid).cloned().unwrap_or_default();
+        let mut s = format!("pid {pid}");
+        let role = match (&p.role, p.leader) {
+            (Some(r), Some(l)) => Some(format!("{} for {l}", esc(r))),
+            (Some(r), None) => Some(esc(r)),
+            _ => None,
+        };
+        let query = self.query_of(pid).map(|q| esc(&q));
+        match (role, query) {
+            (Some(r), Some(q)) => {
+                let _ = write!(s, " ({r}: {q})");
+            }
+            (Some(r), None) => {
+                let _ = write!(s, " ({r})");
+            }
+            (None, Some(q)) => {
+                let _ = write!(s, " ({q})");
+            }
+            (None, None) => {}
+        }
+        s
+    }
+
+    /// The statement `pid` runs, or its leader's for a worker whose own is not known.
+    fn query_of(&self, pid: i32) -> Option<String> {
+        let p = self.procs.get(&pid)?;
+        p.query.clone().or_else(|| {
+            p.leader
+                .and_then(|l| self.procs.get(&l))
+                .and_then(|l| l.query.clone())
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn syscall(
+        &mut self,
+        pid: i32,
+        time: Timestamp,
+        name: &str,
+        args: &[Value],
+        raw: &[u64; 6],
+        ret: &Ret,
+        duration: std::time::Duration,
+        stack: &[StackFrame],
+    ) {
+        let start = time.saturating_sub(duration);
+        let ok = !matches!(ret, Ret::Error { .. } | Ret::Unknown);
+        match name {
+            "openat" => {
+                let Some(seg) = str_segment(args.get(1)) else {
+                    return;
+                };
+                if !ok {
+                    return;
+                }
+                if has_flag(args.get(2), "O_CREAT") {
+                    self.segments.insert(
+                        seg,
+                        Segment {
+                            size: None,
+                            creator: pid,
+                            created: start,
+                            pids: BTreeSet::from([pid]),
+                        },
+                    );
+                } else if let Some(s) = self.segments.get_mut(&seg) {
+                    s.pids.insert(pid);
+                }
+            }
+            "ftruncate" => {
+                let Some(seg) = fd_segment(args.first()) else {
+                    return;
+                };
+                let size = raw[1];
+                let who = self.who(pid);
+                let entry = self.segments.entry(seg.clone()).or_insert(Segment {
+                    size: None,
+                    creator: pid,
+                    created: start,
+                    pids: BTreeSet::from([pid]),
+                });
+                let before = entry.size;
+                if ok {
+                    entry.size = Some(size);
+                }
+                let t = clock(start);
+                let text = match (before, ok) {
+                    (None, true) => {
+                        format!("{t} create  {seg} size {size} ({}) by {who}", human(size))
+                    }
+                    (Some(b), true) => {
+                        format!("{t} resize  {seg} from {b} to {size} bytes by {who}")
+                    }
+                    (_, false) => format!("{t} resize  {seg} to {size} bytes FAILED by {who}"),
+                };
+                self.line(&text);
+            }
+            "fallocate" => {
+                if let Ret::Error { errno } = ret
+                    && *errno == 28
+                {
+                    let seg = fd_segment(args.first()).unwrap_or_else(|| "?".into());
+                    let size = raw[2].saturating_add(raw[3]);
+                    self.explain(pid, start, &seg, size, stack);
+                }
+            }
+            "unlink" => {
+                let Some(seg) = str_segment(args.first()) else {
+                    return;
+                };
+                if !ok {
+                    return;
+                }
+                let s = self.segments.remove(&seg);
+                let t = clock(start);
+                let who = self.who(pid);
+                let text = match s {
+                    Some(s) => format!(
+                        "{t} destroy {seg} size {} by {who}, created by pid {} {:.3} s before",
+                        s.size.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+                        s.creator,
+                        start.saturating_sub(s.created).as_secs_f64()
+                    ),
+                    None => format!("{t} destroy {seg} by {who}"),
+                };
+                self.line(&text);
+            }
+            _ => {}
+        }
+    }
+
+    /// The full explanation of a failing fallocate, printed at once.
+    fn explain(&mut self, pid: i32, time: Timestamp, seg: &str, size: u64, stack: &[StackFrame]) {
+        self.failures += 1;
+        let capture = self.captures.borrow_mut().remove(&pid);
+        let capture = capture.unwrap_or_else(|| ShmCapture::take(&self.shm_dir));
+        let plan = PlanStep::of(stack);
+        let mut s = String::new();
+        let t = clock(time);
+        let _ = writeln!(s, "{t} ENOSPC  {seg}: /dev/shm ran out");
+        let _ = writeln!(
+            s,
+            "  request:  {} could not allocate {seg} of {size} bytes ({})",
+            self.who(pid),
+            human(size)
+        );
+        let used = capture.size.saturating_sub(capture.free);
+        let _ = writeln!(
+            s,
+            "  /dev/shm: {} at {}: size {}, used {}, free {}",
+            self.shm_dir.display(),
+            clock(capture.time),
+            human(capture.size),
+            human(used),
+            human(capture.free)
+        );
+        let _ = writeln!(s, "  held by:");
+        if capture.files.is_empty() {
+            let _ = writeln!(s, "    (nothing listed)");
+        }
+        for (name, len, alloc) in &capture.files {
+            let holder = match self.segments.get(name) {
+                Some(g) => {
+                    let pids: Vec<String> = g.pids.iter().map(|p| p.to_string()).collect();
+                    format!(
+                        "created by {}, opened by pids {}",
+                        self.who(g.creator),
+                        pids.join(",")
+                    )
+                }
+                None if segment_name(&format!("/dev/shm/{name}")).is_some() => {
+                    "a PostgreSQL segment created before the watch".to_string()
+                }
+                None => "not a PostgreSQL segment".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "    {:<28} {:>10} allocated (size {len}): {holder}",
+                esc(name),
+                human(*alloc)
+            );
+        }
+        match self.query_of(pid) {
+            Some(q) => {
+                let _ = writeln!(s, "  query:    {}", esc(&q));
+            }
+            None => {
+                let _ = writeln!(s, "  query:    (not known)");
+            }
+        }
+        let _ = writeln!(s, "  plan:     {}", plan.describe());
+        let _ = writeln!(s, "  remedy:   {}", plan.remedy());
+        self.line(s.trim_end());
+    }
+}
+
+impl Sink for WatchSink {
+    fn event(&mut self, ev: &Event) {
+        match ev {
+            Event::Pg { pid, note, .. } => {
+                let p = self.procs.entry(*pid).or_default();
+                match note {
+                    PgNote::Query { text, .. } => p.query = Some(text.clone()),
+                    PgNote::Role { role, leader } => {
+                        p.role = Some(role.clone());
+                        p.leader = *leader;
+                    }
+                }
+            }
+            Event::SyscallExit {
+                pid,
+                time,
+                name,
+                args,
+                raw_args,
+                ret,
+                duration,
+                stack,
+                ..
+            } => self.syscall(*pid, *time, name, args, raw_args, ret, *duration, stack),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// What to attach to: the postmaster with `-f`, or one process alone.
+struct Target {
+    pid: i32,
+    follow: bool,
+    /// The process whose /proc/PID/root/dev/shm is the cluster's.
+    shm_of: i32,
+}
+
+impl Target {
+    fn of(pid: i32) -> Result<Target> {
+        match crate::postgres::cluster_of(pid) {
+            Ok(c) => Ok(Target {
+                pid,
+                follow: c.postmaster_pid == pid,
+                shm_of: c.postmaster_pid,
+            }),
+            Err(e) => {
+                // Until cluster discovery answers (or when it cannot), the process itself says
+                // whether it is a postmaster: its title is still its command line.
+                if !pg::is_postgres_exe(pid) {
+                    return Err(e);
+                }
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                let postmaster = !cmdline.starts_with(b"postgres: ");
+                Ok(Target {
+                    pid,
+                    follow: postmaster,
+                    shm_of: pid,
+                })
+            }
+        }
+    }
+}
+
+pub fn run(args: ExplainShmArgs) -> Result<i32> {
+    let pid: i32 = args
+        .pid
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| anyhow!("invalid process id: '{}'", args.pid.escape_default()))?;
+    if args.json {
+        bail!("--watch prints text as things happen; use --json without --watch");
+    }
+    let target = Target::of(pid)?;
+    let shm_dir = PathBuf::from(format!("/proc/{}/root/dev/shm", target.shm_of));
+    let out: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot open output file {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+
+    let mut filter = Filter::default();
+    for e in ["trace=openat,ftruncate,fallocate,unlink", "signal=none"] {
+        filter.apply(e).map_err(|err| anyhow!("-e {e}: {err}"))?;
+    }
+    let decode = DecodeOpts {
+        decode_fds: true,
+        ..DecodeOpts::default()
+    };
+    let captures = Rc::new(RefCell::new(HashMap::new()));
+    let sink = WatchSink::new(out, shm_dir.clone(), captures.clone());
+    let mut session = Session::new(filter, decode, true, vec![Box::new(sink)]);
+    session.with_stacks(false);
+    session.annotate_pg();
+    let dir = shm_dir.clone();
+    session.on_enospc(Box::new(move |pid, _nr| {
+        captures.borrow_mut().insert(pid, ShmCapture::take(&dir));
+    }));
+
+    let mut engine = Engine::new(target.follow);
+    trace::install_detach_signals(false);
+    attach::attach_all(&mut engine, &[target.pid], &mut session)?;
+    if target.follow {
+        eprintln!(
+            "pgstrace: watching the DSM segments of postmaster {} and every process it forks \
+             (backends, parallel workers); Ctrl-C to stop",
+            target.pid
+        );
+    } else {
+        eprintln!(
+            "pgstrace: watching the DSM segments of pid {} only (its parallel workers are \
+             children of the postmaster: give the postmaster's pid to follow them too); \
+             Ctrl-C to stop",
+            target.pid
+        );
+    }
+    engine.run(&mut session);
+    session.finish();
+    eprintln!("pgstrace: detached; the server carries on");
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(sym: &str) -> StackFrame {
+        StackFrame {
+            object: Some("/usr/lib/postgresql/15/bin/postgres".into()),
+            symbol: Some(sym.into()),
+            offset: Some(0x10),
+            address: 0x1000,
+            file_offset: None,
+            file: None,
+            line: None,
+            inlined: false,
+            how: "cfi",
+        }
+    }
+
+    fn stack(syms: &[&str]) -> Vec<StackFrame> {
+        syms.iter().map(|s| frame(s)).collect()
+    }
+
+    #[test]
+    fn plans_from_stacks() {
+        let leader = stack(&[
+            "posix_fallocate",
+            "dsm_create",
+            "InitializeParallelDSM",
+            "ExecInitParallelPlan",
+            "PostgresMain",
+        ]);
+        assert_eq!(PlanStep::of(&leader), PlanStep::LeaderGather);
+        let session = stack(&["dsm_create", "GetSessionDsmHandle", "InitializeParallelDSM"]);
+        assert_eq!(PlanStep::of(&session), PlanStep::SessionSegment);
+        let hash = stack(&[
+            "dsm_create",
+            "dsa_allocate_extended",
+            "ExecParallelHashTableInsert",
+            "ParallelWorkerMain",
+        ]);
+        assert_eq!(PlanStep::of(&hash), PlanStep::ParallelHashGrowth);
+        let vac = stack(&[
+            "dsm_create",
+            "InitializeParallelDSM",
+            "parallel_vacuum_init",
+        ]);
+        assert_eq!(PlanStep::of(&vac), PlanStep::ParallelVacuum);
+        assert_eq!(PlanStep::of(&stack(&["main"])), PlanStep::Unknown);
+    }
+
+    #[test]
+    fn segment_names() {
+        assert_eq!(
+            segment_name("/dev/shm/PostgreSQL.123"),
+            Some("PostgreSQL.123")
+        );
+        assert_eq!(segment_name("/dev/shm/PostgreSQL."), None);
+        assert_eq!(segment_name("/dev/shm/other"), None);
+    }
+}
