@@ -133,9 +133,9 @@ impl ShmCapture {
             ..ShmCapture::default()
         };
         if let Ok(st) = nix::sys::statvfs::statvfs(dir) {
-            let frag = st.fragment_size() as u64;
-            c.size = (st.blocks() as u64).saturating_mul(frag);
-            c.free = (st.blocks_available() as u64).saturating_mul(frag);
+            let frag = st.fragment_size();
+            c.size = st.blocks().saturating_mul(frag);
+            c.free = st.blocks_available().saturating_mul(frag);
         }
         if let Ok(rd) = std::fs::read_dir(dir) {
             use std::os::unix::fs::MetadataExt;
