@@ -488,6 +488,56 @@ mod tests {
     }
 
     #[test]
+    fn postgres_tracees_carry_role_query_and_dsm() {
+        let exit = |pid: i32| Event::SyscallExit {
+            pid,
+            time: T,
+            nr: 77,
+            name: "ftruncate".into(),
+            args: vec![
+                Value::Fd {
+                    fd: 7,
+                    path: Some("/dev/shm/PostgreSQL.42".into()),
+                },
+                Value::Int(4096),
+            ],
+            raw_args: [7, 4096, 0, 0, 0, 0],
+            ret: Ret::Int(0),
+            duration: Duration::ZERO,
+            stack: Vec::new(),
+        };
+        let note = |note: PgNote| Event::Pg {
+            pid: 9,
+            time: T,
+            note,
+        };
+        let evs = vec![
+            note(PgNote::Role {
+                role: "parallel worker".into(),
+                leader: Some(8),
+            }),
+            note(PgNote::Query {
+                text: "SELECT 1".into(),
+                truncated: true,
+            }),
+            exit(9),
+            // Not a postgres tracee: no fields added.
+            exit(10),
+        ];
+        let l = lines(&evs);
+        assert_eq!(l.len(), 2, "notes print no object of their own: {l:?}");
+        assert_eq!(l[0]["role"], "parallel worker");
+        assert_eq!(l[0]["leader_pid"], 8);
+        assert_eq!(l[0]["query"], "SELECT 1...");
+        assert_eq!(l[0]["dsm"], "PostgreSQL.42");
+        assert!(
+            l[1].get("role").is_none() && l[1].get("dsm").is_none(),
+            "{}",
+            l[1]
+        );
+    }
+
+    #[test]
     fn values() {
         let v = Value::structure(vec![
             ("st_mode", Value::Flags(vec!["S_IFREG".into()])),

@@ -706,6 +706,48 @@ mod tests {
     }
 
     #[test]
+    fn pg_notes_cut_other_lines_and_only_workers_get_a_role_line() {
+        let note = |pid: i32, note: PgNote| Event::Pg {
+            pid,
+            time: t(1),
+            note,
+        };
+        let evs = vec![
+            Event::Attached { pid: 1, time: t(0) },
+            Event::Attached { pid: 2, time: t(0) },
+            entry(1, 1, 0, "read", vec![Value::Int(0)]),
+            note(
+                2,
+                PgNote::Role {
+                    role: "backend".into(),
+                    leader: None,
+                },
+            ),
+            note(
+                2,
+                PgNote::Role {
+                    role: "parallel worker".into(),
+                    leader: Some(1),
+                },
+            ),
+            note(
+                2,
+                PgNote::Query {
+                    text: "SELECT '\x1b'".into(),
+                    truncated: true,
+                },
+            ),
+        ];
+        let out = run(TextOpts::default(), &evs);
+        assert_eq!(
+            out,
+            "[pid     1] read(0,  <unfinished ...>\n\
+             # pid 2 role: parallel worker for 1\n\
+             # pid 2 query: SELECT '\\33'...\n"
+        );
+    }
+
+    #[test]
     fn values() {
         assert_eq!(val(&Value::Int(-1)), "-1");
         assert_eq!(val(&Value::UInt(u64::MAX)), "18446744073709551615");
