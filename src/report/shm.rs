@@ -4,6 +4,9 @@
 //! every segment and who maps it, the settings), [`estimate`] computes what parallel plans
 //! need under those settings, and the renderers turn facts into text or JSON.
 
+#[path = "shm_estimate.rs"]
+pub mod model;
+
 use crate::cli::ExplainShmArgs;
 use crate::postgres::Cluster;
 
