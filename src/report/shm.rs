@@ -486,7 +486,10 @@ fn render_estimate(o: &mut String, e: &Estimate, inp: &EstimateInputs) {
     line(
         o,
         "session segment",
-        format!("{} (first parallel query of a session)", human(e.session_segment)),
+        format!(
+            "{} (first parallel query of a session)",
+            human(e.session_segment)
+        ),
     );
     line(
         o,
@@ -517,7 +520,11 @@ fn render_estimate(o: &mut String, e: &Estimate, inp: &EstimateInputs) {
             format!(
                 "{}{} MiB: {} segments, {}",
                 shown.join(", "),
-                if e.dsa_segments.len() > 9 { ", ..." } else { "" },
+                if e.dsa_segments.len() > 9 {
+                    ", ..."
+                } else {
+                    ""
+                },
                 e.dsa_segments.len(),
                 human(e.dsa_total)
             ),
@@ -556,11 +563,11 @@ fn mb(bytes: u64) -> String {
     format!("{}MB", bytes.div_ceil(1 << 20).max(1))
 }
 
-/// A /dev/shm size to suggest: the peak of one query (or the leader's segments when Parallel
-/// Hash is off), times the concurrency, rounded up to a power of two MiB, at least 256 MiB.
+/// A /dev/shm size to suggest: the peak of one query (or parallel VACUUM's segment) and some
+/// headroom, rounded up to a power of two MiB, at least 256 MiB.
 fn suggested_size(e: &Estimate) -> u64 {
     let need = e
-        .peak_concurrent
+        .peak_one_query
         .max(e.vacuum_segment)
         .saturating_add(16 << 20);
     need.checked_next_power_of_two()
@@ -624,11 +631,19 @@ pub fn remedies(facts: &ShmFacts) -> Vec<String> {
         ));
     }
     if has(FindingKind::ParallelHash) || has(FindingKind::LeaderSegments) {
-        let room = facts.shm.size_bytes.saturating_add(inp.min_dynamic_shared_memory);
+        let room = facts
+            .shm
+            .size_bytes
+            .saturating_add(inp.min_dynamic_shared_memory);
         let w = model::workers_that_fit(inp, room);
         out.push(format!(
-            "fewer workers: max_parallel_workers_per_gather = {w} (now {})",
-            inp.max_parallel_workers_per_gather
+            "fewer workers: max_parallel_workers_per_gather = {w} (now {}){}",
+            inp.max_parallel_workers_per_gather,
+            if w == 0 {
+                ": with this work_mem not even one worker fits"
+            } else {
+                ""
+            }
         ));
         if has(FindingKind::ParallelHash) {
             match model::work_mem_that_fits(inp, room) {
@@ -939,7 +954,9 @@ mod fallback {
                     "pid {pid} ({comm}): cannot read /proc/{pid}/exe: {e} (CAP_SYS_PTRACE missing?)"
                 );
             }
-            anyhow::bail!("pid {pid} ({comm}): cannot read /proc/{pid}/exe: run as root (needs CAP_SYS_PTRACE)");
+            anyhow::bail!(
+                "pid {pid} ({comm}): cannot read /proc/{pid}/exe: run as root (needs CAP_SYS_PTRACE)"
+            );
         }
         if !is_postgres(pid) {
             let comm = crate::remote::procfs::comm(pid);
@@ -953,9 +970,10 @@ mod fallback {
             pm = pp;
         }
         let data_dir = fs::read_link(format!("/proc/{pm}/cwd")).unwrap_or_default();
-        let version = fs::read_to_string(format!("/proc/{pm}/root{}/PG_VERSION", data_dir.display()))
-            .ok()
-            .map(|v| v.trim().to_string());
+        let version =
+            fs::read_to_string(format!("/proc/{pm}/root{}/PG_VERSION", data_dir.display()))
+                .ok()
+                .map(|v| v.trim().to_string());
         let mut processes = vec![PgProcess {
             pid: pm,
             ppid: stat_ppid(pm).unwrap_or(0),

@@ -328,7 +328,7 @@ pub fn verdict(est: &Estimate, inp: &EstimateInputs, space: Space) -> Verdict {
         if est.hash_budget > 0 {
             let need = est.peak_one_query;
             let what = format!(
-                "a Parallel Hash under work_mem {} × hash_mem_multiplier {} × ({w} workers + 1) \
+                "a Parallel Hash under work_mem {} x hash_mem_multiplier {} x ({w} workers + 1) \
                  = {} budget grows its DSA to {} ({} segments)",
                 human(inp.work_mem),
                 inp.hash_mem_multiplier,
@@ -378,10 +378,10 @@ pub fn verdict(est: &Estimate, inp: &EstimateInputs, space: Space) -> Verdict {
     if est.vacuum_segment > 0 {
         let vac = est.vacuum_segment;
         let text = format!(
-            "parallel VACUUM with {} workers puts up to {} of dead items (maintenance_work_mem {}) \
-             in one segment: {vac} bytes in all, for tables over {} with 2+ indexes",
+            "parallel VACUUM with {} workers needs one segment of up to {} (the dead items \
+             maintenance_work_mem {} allows), for tables over {} with 2+ indexes",
             est.vacuum_workers,
-            human(vac.saturating_sub(VACUUM_BASE)),
+            human(vac),
             human(inp.maintenance_work_mem),
             human(inp.maintenance_work_mem / ITEM_POINTER / 291 * 8192),
         );
@@ -447,13 +447,9 @@ pub fn work_mem_that_fits(inp: &EstimateInputs, room: u64) -> Option<u64> {
 /// `181,408 bytes` below 1 MiB, `32.0 MiB` above: exact where a DBA compares with the log,
 /// rounded where the size is what matters.
 pub fn human(bytes: u64) -> String {
-    const KIB: u64 = 1024;
     const MIB: u64 = 1 << 20;
     const GIB: u64 = 1 << 30;
     if bytes < MIB {
-        if bytes >= 10 * KIB && bytes % KIB == 0 {
-            return format!("{} KiB", bytes / KIB);
-        }
         return format!("{} bytes", group(bytes));
     }
     let (unit, div) = if bytes >= GIB {
@@ -760,7 +756,7 @@ mod tests {
     #[test]
     fn human_sizes() {
         assert_eq!(human(181_408), "181,408 bytes");
-        assert_eq!(human(102_400), "100 KiB");
+        assert_eq!(human(102_400), "102,400 bytes");
         assert_eq!(human(32 << 20), "32 MiB");
         assert_eq!(human(33_554_432 + (1 << 19)), "32.5 MiB");
         assert_eq!(human(5 << 30), "5 GiB");
