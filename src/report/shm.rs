@@ -451,7 +451,7 @@ fn render_segments(o: &mut String, facts: &ShmFacts) {
     if !facts.other_files.is_empty() {
         let other: u64 = facts.other_files.iter().map(|f| f.allocated_bytes).sum();
         let mut biggest: Vec<&ShmFile> = facts.other_files.iter().collect();
-        biggest.sort_by(|a, b| b.allocated_bytes.cmp(&a.allocated_bytes));
+        biggest.sort_by_key(|f| std::cmp::Reverse(f.allocated_bytes));
         let names: Vec<String> = biggest
             .iter()
             .take(3)
@@ -826,7 +826,7 @@ pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
         .chain(facts.other_files.iter())
         .filter(|f| f.allocated_bytes > 0)
         .collect();
-    holders.sort_by(|a, b| b.allocated_bytes.cmp(&a.allocated_bytes));
+    holders.sort_by_key(|f| std::cmp::Reverse(f.allocated_bytes));
     for f in holders.iter().take(5) {
         let who = if probe::is_segment_name(&f.name) && f.is_orphan() {
             "orphan".to_string()
@@ -1010,7 +1010,7 @@ mod fallback {
         }
         Ok(Cluster {
             postmaster_pid: pm,
-            data_dir: PathBuf::from(data_dir),
+            data_dir,
             port: None,
             version,
             socket_dir: None,

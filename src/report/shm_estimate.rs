@@ -457,7 +457,7 @@ pub fn human(bytes: u64) -> String {
     } else {
         ("MiB", MIB)
     };
-    if bytes % div == 0 {
+    if bytes.is_multiple_of(div) {
         format!("{} {unit}", bytes / div)
     } else {
         format!("{:.1} {unit}", bytes as f64 / div as f64)
@@ -469,7 +469,7 @@ pub fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -588,7 +588,7 @@ mod tests {
     fn hash_budget_and_peak() {
         let e = estimate(&section7());
         assert_eq!(e.workers, 4);
-        assert_eq!(e.hash_budget, 256 * 2 * 5 << 20);
+        assert_eq!(e.hash_budget, (256 * 2 * 5) << 20);
         assert!(e.dsa_total >= e.hash_budget);
         assert_eq!(e.peak_one_query, e.leader_segments + e.dsa_total);
         // 8 workers / 4 per Gather.
@@ -734,7 +734,7 @@ mod tests {
         let inp = section7();
         assert_eq!(workers_that_fit(&inp, 32 << 20), 0);
         let wm = work_mem_that_fits(&inp, 32 << 20).unwrap_or(0);
-        assert!(wm >= 1 << 20 && wm < 8 << 20, "{wm}");
+        assert!((1 << 20..8 << 20).contains(&wm), "{wm}");
         let e = estimate(&EstimateInputs {
             work_mem: wm,
             ..inp.clone()

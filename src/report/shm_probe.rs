@@ -121,14 +121,14 @@ pub fn mount_of(mountinfo: &str, point: &str) -> Option<(String, String)> {
 /// The cgroup and the container hints of process `pm`.
 pub fn container(pm: i32) -> Container {
     let mut c = Container::default();
-    if let Ok(text) = fs::read_to_string(format!("/proc/{pm}/cgroup")) {
-        if let Some((ver, path)) = cgroup_path(&text) {
-            c.cgroup_version = Some(ver);
-            let (max, cur) = cgroup_memory(pm, ver, &path);
-            c.memory_max = max;
-            c.memory_current = cur;
-            c.cgroup = Some(path);
-        }
+    if let Ok(text) = fs::read_to_string(format!("/proc/{pm}/cgroup"))
+        && let Some((ver, path)) = cgroup_path(&text)
+    {
+        c.cgroup_version = Some(ver);
+        let (max, cur) = cgroup_memory(pm, ver, &path);
+        c.memory_max = max;
+        c.memory_current = cur;
+        c.cgroup = Some(path);
     }
     if fs::metadata(format!("/proc/{pm}/root/.dockerenv")).is_ok() {
         c.docker = true;
@@ -147,14 +147,13 @@ pub fn container(pm: i32) -> Container {
             c.hints.push("cgroup path contains \"kubepods\"".into());
         }
     }
-    if let Ok(env) = fs::read(format!("/proc/{pm}/environ")) {
-        if env
+    if let Ok(env) = fs::read(format!("/proc/{pm}/environ"))
+        && env
             .split(|&b| b == 0)
             .any(|v| v.starts_with(b"KUBERNETES_SERVICE_HOST="))
-        {
-            c.kubernetes = true;
-            c.hints.push("KUBERNETES_SERVICE_HOST is set".into());
-        }
+    {
+        c.kubernetes = true;
+        c.hints.push("KUBERNETES_SERVICE_HOST is set".into());
     }
     c
 }
@@ -240,10 +239,10 @@ pub fn shm_files(shm_path: &str, cluster_pids: &[i32]) -> Result<Vec<ShmFile>> {
                 continue;
             }
             let dev = libc::makedev(m.dev.0, m.dev.1);
-            if let Some(&i) = by_key.get(&(dev, m.inode)) {
-                if let Some(set) = mappers.get_mut(i) {
-                    set.insert(pid);
-                }
+            if let Some(&i) = by_key.get(&(dev, m.inode))
+                && let Some(set) = mappers.get_mut(i)
+            {
+                set.insert(pid);
             }
         }
     }
@@ -260,10 +259,10 @@ pub fn shm_files(shm_path: &str, cluster_pids: &[i32]) -> Result<Vec<ShmFile>> {
             let Ok(md) = fs::metadata(fd.path()) else {
                 continue;
             };
-            if let Some(&i) = by_key.get(&(md.dev(), md.ino())) {
-                if let Some(set) = openers.get_mut(i) {
-                    set.insert(pid);
-                }
+            if let Some(&i) = by_key.get(&(md.dev(), md.ino()))
+                && let Some(set) = openers.get_mut(i)
+            {
+                set.insert(pid);
             }
         }
     }
