@@ -229,3 +229,54 @@ fn bad_input_is_one_line() {
         assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
     }
 }
+
+/// A session's `SET work_mem` is read from the backend's memory and wins over the config.
+#[test]
+fn backend_live_settings_overlay_the_configuration() {
+    if pg::skip_unless_available("backend_live_settings_overlay_the_configuration") {
+        return;
+    }
+    let pg = section7_cluster();
+    let mut q = pg.psql_command();
+    q.arg("-c")
+        .arg("SET work_mem = '77MB'; SELECT pg_sleep(20);");
+    let mut child = q
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    let sleeping = |pg: &PgCluster| {
+        pg.processes().into_iter().find(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(" SELECT"))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut backend = None;
+    while Instant::now() < deadline && backend.is_none() {
+        backend = sleeping(&pg);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let Some(backend) = backend else {
+        let _ = child.kill();
+        panic!("no backend running the pg_sleep");
+    };
+    let v = explain_json(backend);
+    let _ = child.kill();
+    let _ = child.wait();
+    let work_mem = v["settings"]
+        .as_object()
+        .and_then(|s| s.get("work_mem"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no work_mem in {v}"));
+    let text = work_mem.to_string();
+    assert!(
+        text.contains("78848") || text.contains("77MB") || text.contains("77 MiB"),
+        "work_mem is not the session's: {text}"
+    );
+    assert!(
+        text.contains(&format!("backend {backend} memory")),
+        "work_mem's source is not the backend: {text}"
+    );
+}

@@ -125,12 +125,7 @@ pub fn inputs_from(settings: &Settings) -> EstimateInputs {
             .and_then(|v| u32::try_from(v).ok())
             .unwrap_or(dflt)
     };
-    let flag = |n: &str, dflt: bool| {
-        settings
-            .get(n)
-            .and_then(|s| fallback::parse_bool(&s.value))
-            .unwrap_or(dflt)
-    };
+    let flag = |n: &str, dflt: bool| settings.bool(n).unwrap_or(dflt);
     EstimateInputs {
         dynamic_shared_memory_type: settings
             .get("dynamic_shared_memory_type")
@@ -151,11 +146,6 @@ pub fn inputs_from(settings: &Settings) -> EstimateInputs {
         work_mem: bytes_setting(settings, "work_mem").unwrap_or(d.work_mem),
         hash_mem_multiplier: settings
             .float("hash_mem_multiplier")
-            .or_else(|| {
-                settings
-                    .get("hash_mem_multiplier")
-                    .and_then(|s| s.value.trim().parse().ok())
-            })
             .unwrap_or(d.hash_mem_multiplier),
         maintenance_work_mem: bytes_setting(settings, "maintenance_work_mem")
             .unwrap_or(d.maintenance_work_mem),
@@ -168,19 +158,12 @@ pub fn inputs_from(settings: &Settings) -> EstimateInputs {
     }
 }
 
-// The postgres module's parsers come first; the fallbacks only cover the skeleton's stubs.
 fn bytes_setting(settings: &Settings, name: &str) -> Option<u64> {
-    settings.bytes(name).or_else(|| {
-        settings
-            .get(name)
-            .and_then(|s| fallback::parse_bytes(name, &s.value))
-    })
+    settings.bytes(name)
 }
 
 fn int_setting(settings: &Settings, name: &str) -> Option<i64> {
-    settings
-        .int(name)
-        .or_else(|| settings.get(name).and_then(|s| s.value.trim().parse().ok()))
+    settings.int(name)
 }
 
 /// The settings as shown: value and source, or the default.
@@ -208,33 +191,23 @@ pub fn estimate(inputs: &EstimateInputs) -> Estimate {
 }
 
 fn role_label(role: &Role, title: &str) -> String {
-    let s = match role {
-        Role::Postmaster => "postmaster",
-        Role::Backend => "backend",
-        Role::ParallelWorker => "parallel worker",
-        Role::AutovacuumLauncher => "autovacuum launcher",
-        Role::AutovacuumWorker => "autovacuum worker",
-        Role::Checkpointer => "checkpointer",
-        Role::BackgroundWriter => "background writer",
-        Role::WalWriter => "walwriter",
-        Role::WalSender => "walsender",
-        Role::WalReceiver => "walreceiver",
-        Role::Startup => "startup",
-        Role::Archiver => "archiver",
-        Role::Logger => "logger",
-        Role::LogicalReplicationLauncher => "logical replication launcher",
-        Role::LogicalReplicationWorker => "logical replication worker",
-        Role::BackgroundWorker(name) => return name.clone(),
+    match role {
         Role::Unknown => {
             let t = title.trim();
-            return t.strip_prefix("postgres: ").unwrap_or(t).to_string();
+            t.strip_prefix("postgres: ").unwrap_or(t).to_string()
         }
-    };
-    s.to_string()
+        r => r.name().to_string(),
+    }
 }
 
 /// Collects the facts for `cluster`.
 pub fn gather(cluster: &Cluster) -> anyhow::Result<ShmFacts> {
+    gather_for(cluster, None)
+}
+
+/// Like [`gather`]; when `backend` is one of the cluster's backends (or workers), its live
+/// settings (a session's `SET work_mem`) overlay the configured ones.
+pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<ShmFacts> {
     let pm = cluster.postmaster_pid;
     let shm = probe::shm_fs(pm)?;
     let mut pids: Vec<i32> = cluster.processes.iter().map(|p| p.pid).collect();
@@ -245,10 +218,13 @@ pub fn gather(cluster: &Cluster) -> anyhow::Result<ShmFacts> {
     let (segments, other_files) = files
         .into_iter()
         .partition(|f| probe::is_segment_name(&f.name));
-    let settings = match settings_for(cluster) {
-        Ok(s) => s,
-        Err(_) => fallback::cmdline_settings(pm),
-    };
+    let mut settings = crate::postgres::settings::load(cluster)?;
+    if let Some(b) = backend.and_then(|b| cluster.processes.iter().find(|p| p.pid == b))
+        && b.role.runs_queries()
+        && let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(b.pid)
+    {
+        settings.overlay_backend(b.pid, &reader.read());
+    }
     let mut processes: Vec<ProcLabel> = cluster
         .processes
         .iter()
@@ -279,12 +255,6 @@ pub fn gather(cluster: &Cluster) -> anyhow::Result<ShmFacts> {
     };
     facts.evaluate();
     Ok(facts)
-}
-
-/// The cluster's settings. Until `postgres::settings` can load them (config files, auto.conf,
-/// command line) this reads the postmaster's `-c` options only.
-fn settings_for(cluster: &Cluster) -> anyhow::Result<Settings> {
-    Ok(fallback::cmdline_settings(cluster.postmaster_pid))
 }
 
 /// Escapes bytes from the system (file names, paths, queries) for a terminal.
@@ -891,12 +861,7 @@ fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {
     if !probe::pid_exists(pid) {
         anyhow::bail!("no such process: {pid}");
     }
-    match crate::postgres::cluster_of(pid) {
-        Ok(c) => Ok(c),
-        // The skeleton's stub: discover the cluster here until postgres::cluster lands.
-        Err(e) if e.to_string().contains("not implemented") => fallback::cluster(pid),
-        Err(e) => Err(e),
-    }
+    crate::postgres::cluster_of(pid)
 }
 
 pub fn run(args: ExplainShmArgs) -> anyhow::Result<i32> {
@@ -908,7 +873,7 @@ pub fn run(args: ExplainShmArgs) -> anyhow::Result<i32> {
         _ => anyhow::bail!("-p {}: not a process id", esc(&args.pid)),
     };
     let cluster = find_cluster(pid)?;
-    let facts = gather(&cluster)?;
+    let facts = gather_for(&cluster, Some(pid))?;
     let text = if args.json {
         format!("{}\n", render_json(&facts))
     } else {
@@ -920,156 +885,6 @@ pub fn run(args: ExplainShmArgs) -> anyhow::Result<i32> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(0),
-    }
-}
-
-/// Stand-ins for what `postgres::{cluster, settings}` will provide; only used while the
-/// skeleton's stubs say "not implemented", and deleted when they land.
-mod fallback {
-    use crate::postgres::{Cluster, PgProcess, Role, Setting, Settings};
-    use std::fs;
-    use std::path::PathBuf;
-
-    fn is_postgres(pid: i32) -> bool {
-        fs::read_link(format!("/proc/{pid}/exe"))
-            .map(|p| {
-                let s = p.to_string_lossy();
-                let s = s.strip_suffix(" (deleted)").unwrap_or(&s);
-                s.ends_with("/postgres") || s.ends_with("/postmaster")
-            })
-            .unwrap_or(false)
-    }
-
-    fn stat_ppid(pid: i32) -> Option<i32> {
-        let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let rest = s.get(s.rfind(')')? + 1..)?;
-        rest.split_whitespace().nth(1)?.parse().ok()
-    }
-
-    pub fn cluster(pid: i32) -> anyhow::Result<Cluster> {
-        if let Err(e) = fs::read_link(format!("/proc/{pid}/exe")) {
-            let comm = super::esc(crate::remote::procfs::comm(pid).trim());
-            if nix::unistd::geteuid().is_root() {
-                anyhow::bail!(
-                    "pid {pid} ({comm}): cannot read /proc/{pid}/exe: {e} (CAP_SYS_PTRACE missing?)"
-                );
-            }
-            anyhow::bail!(
-                "pid {pid} ({comm}): cannot read /proc/{pid}/exe: run as root (needs CAP_SYS_PTRACE)"
-            );
-        }
-        if !is_postgres(pid) {
-            let comm = crate::remote::procfs::comm(pid);
-            anyhow::bail!(
-                "pid {pid} ({}) is not a PostgreSQL process",
-                super::esc(comm.trim())
-            );
-        }
-        let mut pm = pid;
-        while let Some(pp) = stat_ppid(pm).filter(|&pp| pp > 1 && is_postgres(pp)) {
-            pm = pp;
-        }
-        let data_dir = fs::read_link(format!("/proc/{pm}/cwd")).unwrap_or_default();
-        let version =
-            fs::read_to_string(format!("/proc/{pm}/root{}/PG_VERSION", data_dir.display()))
-                .ok()
-                .map(|v| v.trim().to_string());
-        let mut processes = vec![PgProcess {
-            pid: pm,
-            ppid: stat_ppid(pm).unwrap_or(0),
-            role: Role::Postmaster,
-            leader_pid: None,
-            user: None,
-            database: None,
-            client: None,
-            state: None,
-            title: "postmaster".into(),
-        }];
-        if let Ok(rd) = fs::read_dir("/proc") {
-            for e in rd.flatten() {
-                let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                    continue;
-                };
-                if stat_ppid(p) == Some(pm) {
-                    let title = fs::read(format!("/proc/{p}/cmdline"))
-                        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-                        .unwrap_or_default();
-                    processes.push(PgProcess {
-                        pid: p,
-                        ppid: pm,
-                        role: Role::Unknown,
-                        leader_pid: None,
-                        user: None,
-                        database: None,
-                        client: None,
-                        state: None,
-                        title: title.trim().to_string(),
-                    });
-                }
-            }
-        }
-        Ok(Cluster {
-            postmaster_pid: pm,
-            data_dir,
-            port: None,
-            version,
-            socket_dir: None,
-            processes,
-        })
-    }
-
-    /// `-c name=value` and `--name=value` from the postmaster's command line.
-    pub fn cmdline_settings(pm: i32) -> Settings {
-        let args = super::probe::cmdline(pm);
-        let mut s = Settings::default();
-        let mut it = args.iter().peekable();
-        while let Some(a) = it.next() {
-            let kv = if a == "-c" {
-                it.next().map(String::as_str)
-            } else {
-                a.strip_prefix("--")
-            };
-            if let Some((k, v)) = kv.and_then(|kv| kv.split_once('=')) {
-                s.map.insert(
-                    k.trim().to_ascii_lowercase().replace('-', "_"),
-                    Setting {
-                        value: v.to_string(),
-                        source: "command line".into(),
-                    },
-                );
-            }
-        }
-        s
-    }
-
-    /// `256MB` → bytes; a bare number in the setting's unit.
-    pub fn parse_bytes(name: &str, value: &str) -> Option<u64> {
-        let v = value.trim();
-        let digits = v.bytes().take_while(u8::is_ascii_digit).count();
-        let n: u64 = v.get(..digits)?.parse().ok()?;
-        let unit = v.get(digits..)?.trim();
-        let mult: u64 = match unit {
-            "" => match name {
-                "shared_buffers" => 8192,
-                "min_dynamic_shared_memory" => 1 << 20,
-                _ => 1024,
-            },
-            "B" => 1,
-            "kB" => 1 << 10,
-            "MB" => 1 << 20,
-            "GB" => 1 << 30,
-            "TB" => 1 << 40,
-            _ => return None,
-        };
-        n.checked_mul(mult)
-    }
-
-    pub fn parse_bool(value: &str) -> Option<bool> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "on" | "true" | "yes" | "1" | "t" | "y" => Some(true),
-            "off" | "false" | "no" | "0" | "f" | "n" => Some(false),
-            _ => None,
-        }
     }
 }
 

@@ -209,16 +209,3 @@ fn failure_explanations() {
     assert!(leader.contains("ExecInitParallelPlan"), "{leader}");
     assert!(!leader.contains('\x07'));
 }
-
-#[test]
-fn fallback_value_parsing() {
-    use super::fallback::{parse_bool, parse_bytes};
-    assert_eq!(parse_bytes("work_mem", "256MB"), Some(256 << 20));
-    assert_eq!(parse_bytes("work_mem", "64"), Some(64 << 10));
-    assert_eq!(parse_bytes("shared_buffers", "16384"), Some(128 << 20));
-    assert_eq!(parse_bytes("work_mem", "1GB"), Some(1 << 30));
-    assert_eq!(parse_bytes("work_mem", "lots"), None);
-    assert_eq!(parse_bytes("work_mem", "99999999999999999999TB"), None);
-    assert_eq!(parse_bool(" On "), Some(true));
-    assert_eq!(parse_bool("maybe"), None);
-}
