@@ -77,7 +77,6 @@ impl Backtracer {
         }
         let mut out = Vec::with_capacity(frames.len());
         for f in &frames {
-            let module = f.module.and_then(|i| modules.list.get(i));
             let how = match f.how {
                 How::FirstFrame => "first",
                 How::Cfi => "cfi",
@@ -85,35 +84,29 @@ impl Backtracer {
                 How::LeafReturn => "leaf",
                 How::SignalFrame => "signal-frame",
             };
-            let Some(m) = module else {
-                out.push(StackFrame {
-                    object: None,
-                    symbol: None,
-                    offset: None,
-                    address: f.avma,
-                    file_offset: None,
-                    file: None,
-                    line: None,
-                    inlined: false,
-                    how,
-                });
+            // What every line of this frame shares; symbol, offset and source fill in below.
+            let base = StackFrame {
+                object: None,
+                symbol: None,
+                offset: None,
+                address: f.avma,
+                file_offset: None,
+                file: None,
+                line: None,
+                inlined: false,
+                how,
+            };
+            let Some(m) = f.module.and_then(|i| modules.list.get(i)) else {
+                out.push(base);
                 continue;
             };
-            let file_offset = m.file_offset(f.avma);
-            let object = Some(m.name.clone());
-            let syms = symbols_for(symbols, objects, pid, m);
-            let Some(syms) = syms else {
-                out.push(StackFrame {
-                    object,
-                    symbol: None,
-                    offset: None,
-                    address: f.avma,
-                    file_offset,
-                    file: None,
-                    line: None,
-                    inlined: false,
-                    how,
-                });
+            let base = StackFrame {
+                object: Some(m.name.clone()),
+                file_offset: m.file_offset(f.avma),
+                ..base
+            };
+            let Some(syms) = symbols_for(symbols, objects, pid, m) else {
+                out.push(base);
                 continue;
             };
             let svma = m.svma(f.avma);
@@ -126,51 +119,26 @@ impl Backtracer {
                 Lookup::Symbol(hit) => {
                     for inl in &hit.inlined {
                         out.push(StackFrame {
-                            object: object.clone(),
                             symbol: Some(inl.name.clone()),
-                            offset: None,
-                            address: f.avma,
-                            file_offset,
                             file: inl.location.as_ref().map(|l| l.file.clone()),
                             line: inl.location.as_ref().map(|l| l.line),
                             inlined: true,
-                            how,
+                            ..base.clone()
                         });
                     }
                     out.push(StackFrame {
-                        object,
                         symbol: Some(hit.name.into_owned()),
                         offset: Some(hit.offset),
-                        address: f.avma,
-                        file_offset,
                         file: hit.location.as_ref().map(|l| l.file.clone()),
                         line: hit.location.as_ref().map(|l| l.line),
-                        inlined: false,
-                        how,
+                        ..base
                     });
                 }
                 Lookup::Unnamed { offset, .. } => out.push(StackFrame {
-                    object,
-                    symbol: None,
                     offset: Some(offset),
-                    address: f.avma,
-                    file_offset,
-                    file: None,
-                    line: None,
-                    inlined: false,
-                    how,
+                    ..base
                 }),
-                Lookup::Unknown => out.push(StackFrame {
-                    object,
-                    symbol: None,
-                    offset: None,
-                    address: f.avma,
-                    file_offset,
-                    file: None,
-                    line: None,
-                    inlined: false,
-                    how,
-                }),
+                Lookup::Unknown => out.push(base),
             }
         }
         out

@@ -683,6 +683,25 @@ fn assert_enospc_stack(frames: &[String], path: &[&str], sizes: &BTreeMap<String
     }
 }
 
+/// Runs `fail` (which must make a query fail with ENOSPC) under `pgstrace -f -k -e
+/// trace=fallocate` on the postmaster; returns the failing fallocates' stacks, after checking
+/// that the server is untraced and healthy again.
+fn k_stacks_of_failure(pg: &PgCluster, fail: impl FnOnce(&PgCluster)) -> Vec<Vec<String>> {
+    let out = pg.socket_dir().join("k.out");
+    let tracer = Tracer::attach_with(
+        env!("CARGO_BIN_EXE_pgstrace"),
+        &["-f", "-k", "-e", "trace=fallocate"],
+        pg,
+        &out,
+    );
+    fail(pg);
+    let trace = tracer.stop();
+    assert_cluster_untraced_and_healthy(pg, "pgstrace -k");
+    let stacks = enospc_stacks(&trace);
+    assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
+    stacks
+}
+
 #[test]
 fn pgstrace_k_explains_the_leader_failure_stack() {
     if pg::skip_unless_available("pgstrace_k_explains_the_leader_failure_stack") {
@@ -690,23 +709,14 @@ fn pgstrace_k_explains_the_leader_failure_stack() {
     }
     let pg = failing_cluster();
     load_pair(&pg, "s1", "s2", SMALL_ROWS);
-    let out = pg.socket_dir().join("k.out");
-    let tracer = Tracer::attach_with(
-        env!("CARGO_BIN_EXE_pgstrace"),
-        &["-f", "-k", "-e", "trace=fallocate"],
-        &pg,
-        &out,
-    );
-    nearly_fill_shm(&pg);
-    let failed = pg
-        .psql_output(SMALL_JOIN)
-        .unwrap_or_else(|e| panic!("psql: {e:#}"));
-    pg.unfill_shm().unwrap_or_else(|e| panic!("{e:#}"));
-    assert_enospc(&failed.stderr);
-    let trace = tracer.stop();
-    assert_cluster_untraced_and_healthy(&pg, "pgstrace -k");
-    let stacks = enospc_stacks(&trace);
-    assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
+    let stacks = k_stacks_of_failure(&pg, |pg| {
+        nearly_fill_shm(pg);
+        let failed = pg
+            .psql_output(SMALL_JOIN)
+            .unwrap_or_else(|e| panic!("psql: {e:#}"));
+        pg.unfill_shm().unwrap_or_else(|e| panic!("{e:#}"));
+        assert_enospc(&failed.stderr);
+    });
     let sizes = dynsym_sizes(POSTGRES);
     for frames in &stacks {
         assert_enospc_stack(
@@ -730,35 +740,22 @@ fn pgstrace_k_explains_the_worker_failure_stack() {
     }
     let pg = failing_cluster();
     load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
-    let out = pg.socket_dir().join("kw.out");
-    let tracer = Tracer::attach_with(
-        env!("CARGO_BIN_EXE_pgstrace"),
-        &["-f", "-k", "-e", "trace=fallocate"],
-        &pg,
-        &out,
-    );
-    let failed = pg
-        .psql_output(
-            "SET parallel_leader_participation = off;
-             SELECT count(*) FROM a JOIN b USING (id);",
-        )
-        .unwrap_or_else(|e| panic!("psql: {e:#}"));
-    assert_enospc(&failed.stderr);
-    let trace = tracer.stop();
-    assert_cluster_untraced_and_healthy(&pg, "pgstrace -k");
-    let stacks = enospc_stacks(&trace);
-    assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
+    let stacks = k_stacks_of_failure(&pg, |pg| {
+        let failed = pg
+            .psql_output(
+                "SET parallel_leader_participation = off;
+                 SELECT count(*) FROM a JOIN b USING (id);",
+            )
+            .unwrap_or_else(|e| panic!("psql: {e:#}"));
+        assert_enospc(&failed.stderr);
+    });
     let sizes = dynsym_sizes(POSTGRES);
+    let worker = |f: &&Vec<String>| f.iter().any(|l| l.contains("(ParallelWorkerMain+"));
     assert!(
-        stacks
-            .iter()
-            .any(|f| f.iter().any(|l| l.contains("(ParallelWorkerMain+"))),
-        "no worker stack among the failures:\n{trace}"
+        stacks.iter().any(|f| worker(&f)),
+        "no worker stack among the failures: {stacks:#?}"
     );
-    for frames in stacks
-        .iter()
-        .filter(|f| f.iter().any(|l| l.contains("(ParallelWorkerMain+")))
-    {
+    for frames in stacks.iter().filter(worker) {
         assert_enospc_stack(
             frames,
             &[

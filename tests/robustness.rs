@@ -254,8 +254,37 @@ fn detach_on(sig: i32, name: &str) {
     tracer.signal(sig);
     let out = tracer.wait(SHORT);
     assert_no_panic(name, &out.stderr);
+    // Every syscall line is complete: a call in flight at the detach ends `<detached ...>`.
+    let text = std::fs::read_to_string(&trace).unwrap_or_default();
+    for line in text.lines() {
+        let complete = line.contains(" = ")
+            || line.ends_with("<detached ...>")
+            || line.starts_with("---")
+            || line.starts_with("+++");
+        assert!(complete, "{name}: incomplete line {line:?} in:\n{text}");
+    }
     sleeper.assert_untouched(name);
     sleeper.finish(name);
+}
+
+/// Without CAP_SYS_PTRACE another user's process cannot be traced: one line that says so,
+/// and the target is untouched.
+#[test]
+fn attach_without_permission() {
+    let sleeper = Sleeper::start();
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(pgstrace_bin())
+        .args(["-p", &sleeper.pid.to_string()]);
+    let out = Proc::spawn(cmd).wait(SHORT);
+    assert_one_error("-p as nobody", &out);
+    assert!(
+        out.stderr.contains("CAP_SYS_PTRACE"),
+        "the error does not name the capability: {}",
+        out.stderr
+    );
+    sleeper.assert_untouched("-p as nobody");
+    sleeper.finish("-p as nobody");
 }
 
 /// Like strace, pgstrace writes each line to -o as it goes, so `tail -f` shows a live trace:

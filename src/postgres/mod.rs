@@ -2,10 +2,6 @@
 //! of a backend read from its memory, DSM segments. Built on `remote` and `symbols`; nothing
 //! below this module knows PostgreSQL.
 
-// The skeleton of issue 4: filled in by the postgres, ps and explain-shm work; the allow goes
-// when they call it.
-#![allow(dead_code, unused_imports)]
-
 pub mod cluster;
 pub mod memory;
 pub mod process;

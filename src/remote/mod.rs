@@ -45,8 +45,18 @@ impl Tracee for ProcMem {
 /// short where the range crosses into unreadable memory. Falls back to `/proc/PID/mem` when
 /// `process_vm_readv` is not permitted.
 pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
+    match vm_read(pid, addr, buf) {
+        Ok(n) => n,
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => read_mem_procfs(pid, addr, buf),
+        Err(_) => 0,
+    }
+}
+
+/// One `process_vm_readv`: the kernel copies up to the first unreadable page and returns
+/// that count. Never faults the target.
+pub fn vm_read(pid: i32, addr: u64, buf: &mut [u8]) -> std::io::Result<usize> {
     if buf.is_empty() {
-        return 0;
+        return Ok(0);
     }
     let local = libc::iovec {
         iov_base: buf.as_mut_ptr().cast(),
@@ -59,13 +69,7 @@ pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
     // SAFETY: `local` describes `buf`, which we own mutably for the duration of the call;
     // the remote iovec is only read by the kernel, which validates it against the target.
     let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    if n >= 0 {
-        return n as usize;
-    }
-    if std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) {
-        return read_mem_procfs(pid, addr, buf);
-    }
-    0
+    usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
 }
 
 fn read_mem_procfs(pid: i32, addr: u64, buf: &mut [u8]) -> usize {

@@ -59,24 +59,9 @@ pub fn capture_bounded(pid: i32, max_stack: usize, stack_end: Option<u64>) -> io
     })
 }
 
-/// One `process_vm_readv`; the kernel copies up to the first unreadable page and returns
-/// that count. No /proc/PID/mem fallback here: it would cost an open per stop.
+/// One `process_vm_readv`. No /proc/PID/mem fallback here: it would cost an open per stop.
 pub(crate) fn read_once(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
-    if buf.is_empty() {
-        return 0;
-    }
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    // SAFETY: `local` describes `buf`, owned mutably for the call; the kernel validates the
-    // remote range against the target and never writes there.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    usize::try_from(n).unwrap_or(0)
+    super::vm_read(pid, addr, buf).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -3,33 +3,891 @@
 //! [`gather`] collects the facts (the /dev/shm the cluster sees, the container context,
 //! every segment and who maps it, the settings), [`estimate`] computes what parallel plans
 //! need under those settings, and the renderers turn facts into text or JSON.
+//! [`explain_failure`] is the same explanation at the moment a segment could not be resized
+//! (`--watch`).
+//!
+//! The model and the verdict are pure (`shm_estimate.rs`); reading /proc is `shm_probe.rs`.
+
+#[path = "shm_estimate.rs"]
+pub mod model;
+#[path = "shm_probe.rs"]
+pub mod probe;
 
 use crate::cli::ExplainShmArgs;
-use crate::postgres::Cluster;
+use crate::postgres::{Cluster, Role, Settings};
+use crate::syscalls::notation::push_escaped_text;
+use model::{Estimate, EstimateInputs, FindingKind, Level, Space, Verdict, group, human};
+use probe::{Container, ShmFile, ShmFs};
+use serde_json::json;
+use std::fmt::Write as _;
+
+/// The settings explain-shm shows, in this order.
+pub const SETTING_NAMES: [&str; 12] = [
+    "dynamic_shared_memory_type",
+    "min_dynamic_shared_memory",
+    "max_parallel_workers_per_gather",
+    "max_parallel_workers",
+    "max_worker_processes",
+    "parallel_leader_participation",
+    "work_mem",
+    "hash_mem_multiplier",
+    "maintenance_work_mem",
+    "max_parallel_maintenance_workers",
+    "enable_parallel_hash",
+    "shared_buffers",
+];
+
+/// PostgreSQL 15's defaults for [`SETTING_NAMES`], as SHOW prints them.
+fn default_text(name: &str) -> &'static str {
+    match name {
+        "dynamic_shared_memory_type" => "posix",
+        "min_dynamic_shared_memory" => "0",
+        "max_parallel_workers_per_gather" => "2",
+        "max_parallel_workers" | "max_worker_processes" => "8",
+        "parallel_leader_participation" | "enable_parallel_hash" => "on",
+        "work_mem" => "4MB",
+        "hash_mem_multiplier" => "2",
+        "maintenance_work_mem" => "64MB",
+        "max_parallel_maintenance_workers" => "2",
+        "shared_buffers" => "128MB",
+        _ => "",
+    }
+}
+
+/// One setting as shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SettingFact {
+    pub name: String,
+    pub value: String,
+    pub source: String,
+}
+
+/// A process of the cluster, for naming the pids that map a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcLabel {
+    pub pid: i32,
+    pub label: String,
+}
 
 /// Everything explain-shm says, as data.
 #[derive(Clone, Debug, Default)]
-pub struct ShmFacts {}
+pub struct ShmFacts {
+    pub postmaster_pid: i32,
+    pub data_dir: String,
+    pub version: Option<String>,
+    pub shm: ShmFs,
+    pub container: Container,
+    /// `PostgreSQL.N` files.
+    pub segments: Vec<ShmFile>,
+    /// Every other file in /dev/shm.
+    pub other_files: Vec<ShmFile>,
+    pub processes: Vec<ProcLabel>,
+    pub settings: Vec<SettingFact>,
+    pub inputs: EstimateInputs,
+    pub estimate: Option<Estimate>,
+    pub verdict: Option<Verdict>,
+}
+
+impl ShmFacts {
+    pub fn orphans(&self) -> impl Iterator<Item = &ShmFile> {
+        self.segments.iter().filter(|s| s.is_orphan())
+    }
+
+    fn orphaned_bytes(&self) -> u64 {
+        self.orphans().map(|s| s.allocated_bytes).sum()
+    }
+
+    fn label(&self, pid: i32) -> Option<&str> {
+        self.processes
+            .iter()
+            .find(|p| p.pid == pid)
+            .map(|p| p.label.as_str())
+    }
+
+    /// Fills `estimate` and `verdict` from `inputs`, `shm` and the segments.
+    pub fn evaluate(&mut self) {
+        let est = estimate(&self.inputs);
+        let space = Space {
+            size: self.shm.size_bytes,
+            free: self.shm.free_bytes,
+            orphaned: self.orphaned_bytes(),
+        };
+        self.verdict = Some(model::verdict(&est, &self.inputs, space));
+        self.estimate = Some(est);
+    }
+}
+
+/// What the estimate needs, from the settings (PostgreSQL 15's defaults where unset).
+pub fn inputs_from(settings: &Settings) -> EstimateInputs {
+    let d = EstimateInputs::default();
+    let count = |n: &str, dflt: u32| {
+        int_setting(settings, n)
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(dflt)
+    };
+    let flag = |n: &str, dflt: bool| settings.bool(n).unwrap_or(dflt);
+    EstimateInputs {
+        dynamic_shared_memory_type: settings
+            .get("dynamic_shared_memory_type")
+            .map(|s| s.value.trim().to_ascii_lowercase())
+            .unwrap_or(d.dynamic_shared_memory_type),
+        min_dynamic_shared_memory: bytes_setting(settings, "min_dynamic_shared_memory")
+            .unwrap_or(d.min_dynamic_shared_memory),
+        max_parallel_workers_per_gather: count(
+            "max_parallel_workers_per_gather",
+            d.max_parallel_workers_per_gather,
+        ),
+        max_parallel_workers: count("max_parallel_workers", d.max_parallel_workers),
+        max_worker_processes: count("max_worker_processes", d.max_worker_processes),
+        parallel_leader_participation: flag(
+            "parallel_leader_participation",
+            d.parallel_leader_participation,
+        ),
+        work_mem: bytes_setting(settings, "work_mem").unwrap_or(d.work_mem),
+        hash_mem_multiplier: settings
+            .float("hash_mem_multiplier")
+            .unwrap_or(d.hash_mem_multiplier),
+        maintenance_work_mem: bytes_setting(settings, "maintenance_work_mem")
+            .unwrap_or(d.maintenance_work_mem),
+        max_parallel_maintenance_workers: count(
+            "max_parallel_maintenance_workers",
+            d.max_parallel_maintenance_workers,
+        ),
+        enable_parallel_hash: flag("enable_parallel_hash", d.enable_parallel_hash),
+        concurrent_queries: None,
+    }
+}
+
+fn bytes_setting(settings: &Settings, name: &str) -> Option<u64> {
+    settings.bytes(name)
+}
+
+fn int_setting(settings: &Settings, name: &str) -> Option<i64> {
+    settings.int(name)
+}
+
+/// The settings as shown: value and source, or the default.
+pub fn setting_facts(settings: &Settings) -> Vec<SettingFact> {
+    SETTING_NAMES
+        .iter()
+        .map(|&n| match settings.get(n) {
+            Some(s) => SettingFact {
+                name: n.into(),
+                value: s.value.clone(),
+                source: s.source.clone(),
+            },
+            None => SettingFact {
+                name: n.into(),
+                value: default_text(n).into(),
+                source: "default".into(),
+            },
+        })
+        .collect()
+}
+
+/// The estimate for these inputs (see [`model::estimate`]).
+pub fn estimate(inputs: &EstimateInputs) -> Estimate {
+    model::estimate(inputs)
+}
+
+fn role_label(role: &Role, title: &str) -> String {
+    match role {
+        Role::Unknown => {
+            let t = title.trim();
+            t.strip_prefix("postgres: ").unwrap_or(t).to_string()
+        }
+        r => r.name().to_string(),
+    }
+}
 
 /// Collects the facts for `cluster`.
 pub fn gather(cluster: &Cluster) -> anyhow::Result<ShmFacts> {
-    let _ = cluster;
-    Ok(ShmFacts::default())
+    gather_for(cluster, None)
 }
 
-/// The text report.
+/// Like [`gather`]; when `backend` is one of the cluster's backends (or workers), its live
+/// settings (a session's `SET work_mem`) overlay the configured ones.
+pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<ShmFacts> {
+    let pm = cluster.postmaster_pid;
+    let shm = probe::shm_fs(pm)?;
+    let mut pids: Vec<i32> = cluster.processes.iter().map(|p| p.pid).collect();
+    if !pids.contains(&pm) {
+        pids.push(pm);
+    }
+    let files = probe::shm_files(&shm.path, &pids)?;
+    let (segments, other_files) = files
+        .into_iter()
+        .partition(|f| probe::is_segment_name(&f.name));
+    let mut settings = crate::postgres::settings::load(cluster)?;
+    if let Some(b) = backend.and_then(|b| cluster.processes.iter().find(|p| p.pid == b))
+        && b.role.runs_queries()
+        && let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(b.pid)
+    {
+        settings.overlay_backend(b.pid, &reader.read());
+    }
+    let mut processes: Vec<ProcLabel> = cluster
+        .processes
+        .iter()
+        .map(|p| ProcLabel {
+            pid: p.pid,
+            label: role_label(&p.role, &p.title),
+        })
+        .collect();
+    if !processes.iter().any(|p| p.pid == pm) {
+        processes.push(ProcLabel {
+            pid: pm,
+            label: "postmaster".into(),
+        });
+    }
+    let mut facts = ShmFacts {
+        postmaster_pid: pm,
+        data_dir: cluster.data_dir.display().to_string(),
+        version: cluster.version.clone(),
+        shm,
+        container: probe::container(pm),
+        segments,
+        other_files,
+        processes,
+        settings: setting_facts(&settings),
+        inputs: inputs_from(&settings),
+        estimate: None,
+        verdict: None,
+    };
+    facts.evaluate();
+    Ok(facts)
+}
+
+/// Escapes bytes from the system (file names, paths, queries) for a terminal.
+fn esc(s: &str) -> String {
+    let mut out = String::new();
+    push_escaped_text(&mut out, s);
+    out
+}
+
+fn pid_list(facts: &ShmFacts, pids: &[i32], max: usize) -> String {
+    let mut out = String::new();
+    for (i, &pid) in pids.iter().enumerate() {
+        if i == max {
+            let _ = write!(out, " +{} more", pids.len() - max);
+            break;
+        }
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{pid}");
+        match facts.label(pid) {
+            Some(l) => {
+                let _ = write!(out, " ({})", esc(l));
+            }
+            None => out.push_str(" (not in this cluster)"),
+        }
+    }
+    out
+}
+
+/// The text report: one screen.
 pub fn render_text(facts: &ShmFacts) -> String {
-    let _ = facts;
-    String::new()
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "cluster: postmaster {}, data directory {}{}",
+        facts.postmaster_pid,
+        esc(&facts.data_dir),
+        facts
+            .version
+            .as_ref()
+            .map(|v| format!(", PostgreSQL {}", esc(v)))
+            .unwrap_or_default()
+    );
+    let s = &facts.shm;
+    let kind = match &s.fs_type {
+        Some(t) if t == "tmpfs" => "tmpfs".to_string(),
+        Some(t) => format!("{} (not tmpfs)", esc(t)),
+        None => "not a mount of its own (part of its parent filesystem)".into(),
+    };
+    let _ = writeln!(
+        o,
+        "/dev/shm: {kind}, size {}, used {}, free {} (seen through {})",
+        human(s.size_bytes),
+        human(s.used_bytes),
+        human(s.free_bytes),
+        esc(&s.path)
+    );
+    let _ = writeln!(
+        o,
+        "  inodes: {} used of {}",
+        group(s.inodes_total.saturating_sub(s.inodes_free)),
+        group(s.inodes_total)
+    );
+    render_container(&mut o, &facts.container);
+    render_segments(&mut o, facts);
+    o.push_str("settings:\n");
+    for st in &facts.settings {
+        let _ = writeln!(
+            o,
+            "  {:<33} {:<10} ({})",
+            st.name,
+            esc(&st.value),
+            esc(&st.source)
+        );
+    }
+    if let Some(e) = &facts.estimate {
+        render_estimate(&mut o, e, &facts.inputs);
+    }
+    if let Some(v) = &facts.verdict {
+        let _ = writeln!(o, "verdict: {}", v.level.as_str().to_uppercase());
+        for f in &v.findings {
+            let _ = writeln!(o, "  - [{}] {}", f.level.as_str(), f.text);
+        }
+        let rem = remedies(facts);
+        if !rem.is_empty() {
+            o.push_str("remedies:\n");
+            for (i, r) in rem.iter().enumerate() {
+                let _ = writeln!(o, "  {}. {r}", i + 1);
+            }
+        }
+    }
+    o
 }
 
-/// The JSON report.
+fn render_container(o: &mut String, c: &Container) {
+    let what = match (c.docker, c.kubernetes) {
+        (_, true) => "Kubernetes pod",
+        (true, false) => "Docker container",
+        (false, false) => "no container detected",
+    };
+    let limit = match (c.memory_max, c.memory_current) {
+        (Some(m), Some(cur)) => format!("memory limit {}, in use {}", human(m), human(cur)),
+        (Some(m), None) => format!("memory limit {}", human(m)),
+        (None, Some(cur)) => format!("no memory limit, in use {}", human(cur)),
+        (None, None) => "no memory limit".into(),
+    };
+    let _ = writeln!(
+        o,
+        "container: {what}{}; cgroup{} {}: {limit}",
+        if c.hints.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", esc(&c.hints.join(", ")))
+        },
+        c.cgroup_version
+            .map(|v| format!(" v{v}"))
+            .unwrap_or_default(),
+        esc(c.cgroup.as_deref().unwrap_or("?"))
+    );
+    o.push_str(
+        "  Docker and Kubernetes give a container 64 MiB of /dev/shm by default; tmpfs pages \
+         count against the cgroup's memory limit.\n",
+    );
+}
+
+fn render_segments(o: &mut String, facts: &ShmFacts) {
+    let total: u64 = facts.segments.iter().map(|s| s.allocated_bytes).sum();
+    let _ = writeln!(
+        o,
+        "segments: {} PostgreSQL.N, {} allocated",
+        facts.segments.len(),
+        human(total)
+    );
+    for seg in &facts.segments {
+        let who = if seg.is_orphan() {
+            "ORPHAN: no process maps it or holds it open".to_string()
+        } else if seg.pids.is_empty() {
+            format!("open in {}", pid_list(facts, &seg.open_pids, 4))
+        } else {
+            let mut w = format!("mapped by {}", pid_list(facts, &seg.pids, 4));
+            if seg.pids.contains(&facts.postmaster_pid) {
+                w.push_str(" [control segment]");
+            }
+            w
+        };
+        let _ = writeln!(
+            o,
+            "  {:<24} size {:>12}  alloc {:>10}  {who}",
+            esc(&seg.name),
+            group(seg.size_bytes),
+            human(seg.allocated_bytes)
+        );
+    }
+    let orphaned = facts.orphaned_bytes();
+    if orphaned > 0 {
+        let _ = writeln!(
+            o,
+            "  orphans hold {} until removed (left by a crashed server, or a backend killed \
+             between create and unlink); remove one only while no process of the cluster maps it",
+            human(orphaned)
+        );
+    }
+    if !facts.other_files.is_empty() {
+        let other: u64 = facts.other_files.iter().map(|f| f.allocated_bytes).sum();
+        let mut biggest: Vec<&ShmFile> = facts.other_files.iter().collect();
+        biggest.sort_by_key(|f| std::cmp::Reverse(f.allocated_bytes));
+        let names: Vec<String> = biggest
+            .iter()
+            .take(3)
+            .map(|f| format!("{} {}", esc(&f.name), human(f.allocated_bytes)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "other files: {} ({}), largest: {}",
+            facts.other_files.len(),
+            human(other),
+            names.join(", ")
+        );
+    }
+}
+
+fn render_estimate(o: &mut String, e: &Estimate, inp: &EstimateInputs) {
+    let _ = writeln!(
+        o,
+        "estimate (PostgreSQL 15 model; a Gather gets {} workers):",
+        e.workers
+    );
+    if !e.uses_dev_shm {
+        let _ = writeln!(
+            o,
+            "  dynamic_shared_memory_type = {}: segments do not use /dev/shm",
+            esc(&inp.dynamic_shared_memory_type)
+        );
+    }
+    let line = |o: &mut String, what: &str, v: String| {
+        let _ = writeln!(o, "  {what:<28} {v}");
+    };
+    line(
+        o,
+        "session segment",
+        format!(
+            "{} (first parallel query of a session)",
+            human(e.session_segment)
+        ),
+    );
+    line(
+        o,
+        "main parallel segment",
+        format!("{} per Gather", human(e.main_segment)),
+    );
+    if e.hash_budget > 0 {
+        let shown: Vec<String> = e
+            .dsa_segments
+            .iter()
+            .take(9)
+            .map(|s| (s >> 20).to_string())
+            .collect();
+        line(
+            o,
+            "Parallel Hash budget",
+            format!(
+                "{} = work_mem {} x {} x ({} + 1)",
+                human(e.hash_budget),
+                human(inp.work_mem),
+                inp.hash_mem_multiplier,
+                e.workers
+            ),
+        );
+        line(
+            o,
+            "  DSA segments",
+            format!(
+                "{}{} MiB: {} segments, {}",
+                shown.join(", "),
+                if e.dsa_segments.len() > 9 {
+                    ", ..."
+                } else {
+                    ""
+                },
+                e.dsa_segments.len(),
+                human(e.dsa_total)
+            ),
+        );
+    }
+    if e.vacuum_segment > 0 {
+        line(
+            o,
+            "parallel VACUUM segment",
+            format!(
+                "up to {} ({} workers, maintenance_work_mem {})",
+                human(e.vacuum_segment),
+                e.vacuum_workers,
+                human(inp.maintenance_work_mem)
+            ),
+        );
+    }
+    line(o, "peak, one query", human(e.peak_one_query));
+    line(
+        o,
+        &format!("peak, {} queries at once", e.concurrent_queries),
+        format!(
+            "{}{}",
+            human(e.peak_concurrent),
+            if e.concurrency_assumed {
+                " (assumed: max_parallel_workers / workers per Gather)"
+            } else {
+                ""
+            }
+        ),
+    );
+}
+
+/// `512MB` style value for a setting, rounded up to whole MiB.
+fn mb(bytes: u64) -> String {
+    format!("{}MB", bytes.div_ceil(1 << 20).max(1))
+}
+
+/// A /dev/shm size to suggest: the peak of one query (or parallel VACUUM's segment) and some
+/// headroom, rounded up to a power of two MiB, at least 256 MiB.
+fn suggested_size(e: &Estimate) -> u64 {
+    let need = e
+        .peak_one_query
+        .max(e.vacuum_segment)
+        .saturating_add(16 << 20);
+    need.checked_next_power_of_two()
+        .unwrap_or(need)
+        .max(256 << 20)
+}
+
+/// Remedies, ordered by what fits the context (orphans first, then the container's own knob).
+pub fn remedies(facts: &ShmFacts) -> Vec<String> {
+    let (Some(e), Some(v)) = (&facts.estimate, &facts.verdict) else {
+        return Vec::new();
+    };
+    if v.level == Level::Ok {
+        return Vec::new();
+    }
+    let has = |k: FindingKind| v.findings.iter().any(|f| f.kind == k);
+    let inp = &facts.inputs;
+    let mut out = Vec::new();
+    let orphans: Vec<&ShmFile> = facts.orphans().collect();
+    if !orphans.is_empty() {
+        out.push(format!(
+            "remove the {} orphaned segment(s) ({}): rm {}/{}  (check first that no process of \
+             the cluster maps it)",
+            orphans.len(),
+            human(facts.orphaned_bytes()),
+            esc(&facts.shm.path),
+            esc(&orphans.first().map(|s| s.name.clone()).unwrap_or_default())
+        ));
+    }
+    let size = suggested_size(e);
+    let sz = format!("{}m", size >> 20);
+    let c = &facts.container;
+    let k8s = format!(
+        "Kubernetes: mount an emptyDir with medium: Memory (sizeLimit: {}Mi) on /dev/shm \
+         (postgres-operator: enableShmVolume: true); it counts against the pod's memory limit",
+        size >> 20
+    );
+    let docker = format!(
+        "Docker: docker run --shm-size={sz} (compose: shm_size: {sz}); it counts against the \
+         container's memory limit"
+    );
+    let host = format!(
+        "grow /dev/shm: mount -o remount,size={sz} /dev/shm (and in /etc/fstab); tmpfs pages \
+         count against memory"
+    );
+    if c.kubernetes {
+        out.push(k8s);
+    } else if c.docker {
+        out.push(docker);
+    } else {
+        out.push(host);
+        out.push(docker);
+        out.push(k8s);
+    }
+    if has(FindingKind::LeaderSegments) || has(FindingKind::Concurrency) {
+        out.push(format!(
+            "min_dynamic_shared_memory = {} (PostgreSQL 14+, restart): segments are carved \
+             from the main shared memory region first, not from /dev/shm",
+            mb(e.leader_segments
+                .saturating_mul(u64::from(e.concurrent_queries)))
+        ));
+    }
+    if has(FindingKind::ParallelHash) || has(FindingKind::LeaderSegments) {
+        let room = facts
+            .shm
+            .size_bytes
+            .saturating_add(inp.min_dynamic_shared_memory);
+        let w = model::workers_that_fit(inp, room);
+        out.push(format!(
+            "fewer workers: max_parallel_workers_per_gather = {w} (now {}){}",
+            inp.max_parallel_workers_per_gather,
+            if w == 0 {
+                ": with this work_mem not even one worker fits"
+            } else {
+                ""
+            }
+        ));
+        if has(FindingKind::ParallelHash) {
+            match model::work_mem_that_fits(inp, room) {
+                Some(wm) => out.push(format!(
+                    "lower work_mem to {} (or hash_mem_multiplier below {}): the Parallel Hash \
+                     budget is work_mem x hash_mem_multiplier x (workers + 1)",
+                    mb(wm),
+                    inp.hash_mem_multiplier
+                )),
+                None => out.push(
+                    "lower work_mem or hash_mem_multiplier: the Parallel Hash budget is \
+                     work_mem x hash_mem_multiplier x (workers + 1)"
+                        .into(),
+                ),
+            }
+        }
+    }
+    if has(FindingKind::ParallelVacuum) {
+        out.push(format!(
+            "parallel VACUUM: lower maintenance_work_mem (now {}) or set \
+             max_parallel_maintenance_workers = 0",
+            human(inp.maintenance_work_mem)
+        ));
+    }
+    out
+}
+
+/// The report as JSON.
 pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
-    let _ = facts;
-    serde_json::Value::Null
+    let seg = |f: &ShmFile| {
+        json!({
+            "name": f.name,
+            "size_bytes": f.size_bytes,
+            "allocated_bytes": f.allocated_bytes,
+            "pids": f.pids,
+            "open_pids": f.open_pids,
+            "orphan": f.is_orphan(),
+            "control": f.pids.contains(&facts.postmaster_pid),
+        })
+    };
+    let settings: serde_json::Map<String, serde_json::Value> = facts
+        .settings
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                json!({"value": s.value, "source": s.source}),
+            )
+        })
+        .collect();
+    let c = &facts.container;
+    let estimate = facts.estimate.as_ref().map(|e| {
+        json!({
+            "uses_dev_shm": e.uses_dev_shm,
+            "workers": e.workers,
+            "session_segment_bytes": e.session_segment,
+            "main_segment_bytes": e.main_segment,
+            "leader_segments_bytes": e.leader_segments,
+            "hash_budget_bytes": e.hash_budget,
+            "dsa_segments_bytes": e.dsa_segments,
+            "dsa_total_bytes": e.dsa_total,
+            "vacuum_workers": e.vacuum_workers,
+            "vacuum_segment_bytes": e.vacuum_segment,
+            "peak_one_query_bytes": e.peak_one_query,
+            "concurrent_queries": e.concurrent_queries,
+            "concurrency_assumed": e.concurrency_assumed,
+            "peak_concurrent_bytes": e.peak_concurrent,
+        })
+    });
+    let verdict = facts.verdict.as_ref().map(|v| {
+        json!({
+            "level": v.level.as_str(),
+            "findings": v.findings.iter().map(|f| json!({
+                "kind": f.kind.as_str(),
+                "level": f.level.as_str(),
+                "text": f.text,
+            })).collect::<Vec<_>>(),
+            "remedies": remedies(facts),
+        })
+    });
+    json!({
+        "postmaster_pid": facts.postmaster_pid,
+        "data_dir": facts.data_dir,
+        "version": facts.version,
+        "shm": {
+            "path": facts.shm.path,
+            "size_bytes": facts.shm.size_bytes,
+            "used_bytes": facts.shm.used_bytes,
+            "free_bytes": facts.shm.free_bytes,
+            "inodes_total": facts.shm.inodes_total,
+            "inodes_free": facts.shm.inodes_free,
+            "fs_type": facts.shm.fs_type,
+            "tmpfs": facts.shm.is_tmpfs(),
+            "mount_options": facts.shm.mount_options,
+        },
+        "container": {
+            "docker": c.docker,
+            "kubernetes": c.kubernetes,
+            "hints": c.hints,
+            "cgroup": c.cgroup,
+            "cgroup_version": c.cgroup_version,
+            "memory_max_bytes": c.memory_max,
+            "memory_current_bytes": c.memory_current,
+        },
+        "segments": facts.segments.iter().map(seg).collect::<Vec<_>>(),
+        "orphaned_bytes": facts.orphaned_bytes(),
+        "other_files": facts.other_files.iter().map(|f| json!({
+            "name": f.name, "size_bytes": f.size_bytes, "allocated_bytes": f.allocated_bytes,
+        })).collect::<Vec<_>>(),
+        "settings": settings,
+        "estimate": estimate,
+        "verdict": verdict,
+    })
+}
+
+/// What the stack of a failing resize says the plan was doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackSays {
+    /// ExecGather/ExecGatherMerge → ExecInitParallelPlan → InitializeParallelDSM.
+    LeaderGather,
+    /// The per-session segment of a session's first parallel query.
+    SessionSegment,
+    /// dsa_allocate_extended → make_new_segment under a Parallel Hash.
+    ParallelHashGrowth,
+    ParallelVacuum,
+    Unknown,
+}
+
+/// A failed `ftruncate`/`fallocate` of a segment, as `--watch` saw it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailureContext {
+    pub pid: i32,
+    pub role: Option<Role>,
+    /// The leader of a failing parallel worker.
+    pub leader_pid: Option<i32>,
+    pub query: Option<String>,
+    pub requested_bytes: u64,
+    /// `/PostgreSQL.1818734854`.
+    pub segment: Option<String>,
+    pub stack: StackSays,
+}
+
+/// The explanation printed at the moment of a failure: `facts` gathered right after it (the
+/// failing segment is unlinked at once, so it is not among them).
+pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
+    let mut o = String::new();
+    let who = match &failure.role {
+        Some(r) => role_label(r, ""),
+        None => facts
+            .label(failure.pid)
+            .map(str::to_string)
+            .unwrap_or_else(|| "process".into()),
+    };
+    let leader = failure
+        .leader_pid
+        .map(|l| format!(" of leader {l}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "ENOSPC: pid {} ({}{leader}) could not resize segment \"{}\" to {} bytes",
+        failure.pid,
+        esc(&who),
+        esc(failure.segment.as_deref().unwrap_or("?")),
+        group(failure.requested_bytes)
+    );
+    if let Some(q) = &failure.query {
+        let _ = writeln!(o, "  query: {}", esc(q));
+    }
+    let s = &facts.shm;
+    let _ = writeln!(
+        o,
+        "  /dev/shm at the failure: size {}, used {}, free {}",
+        human(s.size_bytes),
+        human(s.used_bytes),
+        human(s.free_bytes)
+    );
+    let mut holders: Vec<&ShmFile> = facts
+        .segments
+        .iter()
+        .chain(facts.other_files.iter())
+        .filter(|f| f.allocated_bytes > 0)
+        .collect();
+    holders.sort_by_key(|f| std::cmp::Reverse(f.allocated_bytes));
+    for f in holders.iter().take(5) {
+        let who = if probe::is_segment_name(&f.name) && f.is_orphan() {
+            "orphan".to_string()
+        } else if f.pids.is_empty() {
+            "not mapped".to_string()
+        } else {
+            pid_list(facts, &f.pids, 3)
+        };
+        let _ = writeln!(
+            o,
+            "    {} {}: {who}",
+            esc(&f.name),
+            human(f.allocated_bytes)
+        );
+    }
+    let inp = &facts.inputs;
+    let e = facts.estimate.clone().unwrap_or_else(|| estimate(inp));
+    let plan = match failure.stack {
+        StackSays::LeaderGather => format!(
+            "Gather was starting its workers (ExecInitParallelPlan → InitializeParallelDSM): \
+             the main parallel segment, {} for {} workers; no worker ever ran",
+            human(e.main_segment),
+            e.workers
+        ),
+        StackSays::SessionSegment => format!(
+            "the session's first parallel query was creating its per-session segment ({})",
+            human(e.session_segment)
+        ),
+        StackSays::ParallelHashGrowth => format!(
+            "a Parallel Hash was growing its shared hash table (dsa_allocate_extended → \
+             make_new_segment); its budget is {} = work_mem {} x {} x ({} + 1), and its DSA \
+             segments grow 1, 2, 2, 4, 4, 8 ... MiB",
+            human(e.hash_budget),
+            human(inp.work_mem),
+            inp.hash_mem_multiplier,
+            e.workers
+        ),
+        StackSays::ParallelVacuum => format!(
+            "parallel VACUUM was creating its segment with the dead-item array \
+             (maintenance_work_mem {})",
+            human(inp.maintenance_work_mem)
+        ),
+        StackSays::Unknown => "the stack does not say which plan node asked".into(),
+    };
+    let _ = writeln!(o, "  what the plan was doing: {plan}");
+    let _ = writeln!(
+        o,
+        "  the segment was unlinked right after the failure: df and the server log cannot show it"
+    );
+    let rem = remedies(facts);
+    if !rem.is_empty() {
+        o.push_str("  remedy:\n");
+        for r in rem.iter().take(4) {
+            let _ = writeln!(o, "    - {r}");
+        }
+    }
+    o
+}
+
+/// The cluster of `pid`, or a one-line reason.
+fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {
+    if !probe::pid_exists(pid) {
+        anyhow::bail!("no such process: {pid}");
+    }
+    crate::postgres::cluster_of(pid)
 }
 
 pub fn run(args: ExplainShmArgs) -> anyhow::Result<i32> {
-    let _ = args;
-    anyhow::bail!("explain-shm is not implemented yet")
+    if args.watch {
+        anyhow::bail!("--watch: not available yet");
+    }
+    let pid: i32 = match args.pid.trim().parse() {
+        Ok(p) if p > 0 => p,
+        _ => anyhow::bail!("-p {}: not a process id", esc(&args.pid)),
+    };
+    let cluster = find_cluster(pid)?;
+    let facts = gather_for(&cluster, Some(pid))?;
+    let text = if args.json {
+        format!("{}\n", render_json(&facts))
+    } else {
+        render_text(&facts)
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(0),
+    }
 }
+
+#[cfg(test)]
+#[path = "shm_tests.rs"]
+mod tests;

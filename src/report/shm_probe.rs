@@ -1,0 +1,375 @@
+//! The system facts of explain-shm, read from /proc without SQL: the /dev/shm a cluster sees
+//! (through /proc/PMPID/root), its mount, the cgroup and container hints, and every file in
+//! that /dev/shm with the processes that map it or hold it open.
+
+use crate::remote::maps::{self, MapKind};
+use anyhow::{Context, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::ErrorKind;
+use std::os::unix::fs::MetadataExt;
+
+/// The /dev/shm of a cluster's mount namespace.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShmFs {
+    /// How we reached it: `/proc/PMPID/root/dev/shm`.
+    pub path: String,
+    pub size_bytes: u64,
+    pub used_bytes: u64,
+    /// Free for an unprivileged writer (the postmaster runs as postgres).
+    pub free_bytes: u64,
+    pub inodes_total: u64,
+    pub inodes_free: u64,
+    /// From the cluster's mountinfo: `tmpfs`, or `None` when /dev/shm is not a mount point.
+    pub fs_type: Option<String>,
+    pub mount_options: Option<String>,
+}
+
+impl ShmFs {
+    pub fn is_tmpfs(&self) -> bool {
+        self.fs_type.as_deref() == Some("tmpfs")
+    }
+}
+
+/// The container the cluster runs in, as far as /proc tells.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Container {
+    /// The postmaster's cgroup path (v2 unified, or v1's memory controller).
+    pub cgroup: Option<String>,
+    pub cgroup_version: Option<u8>,
+    /// The memory limit; `None` when unlimited or unreadable.
+    pub memory_max: Option<u64>,
+    pub memory_current: Option<u64>,
+    pub docker: bool,
+    pub kubernetes: bool,
+    /// What made us think so: `/.dockerenv`, `cgroup path contains "kubepods"`, ...
+    pub hints: Vec<String>,
+}
+
+/// A file in /dev/shm.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShmFile {
+    pub name: String,
+    pub size_bytes: u64,
+    /// st_blocks × 512: what the file really takes from the tmpfs.
+    pub allocated_bytes: u64,
+    /// Processes that map it (any process we can see), sorted.
+    pub pids: Vec<i32>,
+    /// Cluster processes holding it open (between shm_open and mmap, or after).
+    pub open_pids: Vec<i32>,
+}
+
+impl ShmFile {
+    /// A PostgreSQL segment that no process maps or holds open.
+    pub fn is_orphan(&self) -> bool {
+        self.pids.is_empty() && self.open_pids.is_empty()
+    }
+}
+
+/// statvfs of `/proc/PM/root/dev/shm` plus the mount entry.
+pub fn shm_fs(pm: i32) -> Result<ShmFs> {
+    let path = format!("/proc/{pm}/root/dev/shm");
+    let st = nix::sys::statvfs::statvfs(path.as_str()).map_err(|e| match e {
+        nix::errno::Errno::EACCES | nix::errno::Errno::EPERM => anyhow::anyhow!(
+            "cannot read {path}: permission denied: run as root (seeing another process's \
+             mount namespace needs CAP_SYS_PTRACE)"
+        ),
+        e => anyhow::anyhow!("statvfs {path}: {e}"),
+    })?;
+    let frag = st.fragment_size() as u64;
+    let mount = fs::read_to_string(format!("/proc/{pm}/mountinfo"))
+        .ok()
+        .and_then(|t| mount_of(&t, "/dev/shm"));
+    Ok(ShmFs {
+        path,
+        size_bytes: st.blocks() as u64 * frag,
+        used_bytes: (st.blocks() as u64).saturating_sub(st.blocks_free() as u64) * frag,
+        free_bytes: st.blocks_available() as u64 * frag,
+        inodes_total: st.files() as u64,
+        inodes_free: st.files_free() as u64,
+        fs_type: mount.as_ref().map(|m| m.0.clone()),
+        mount_options: mount.map(|m| m.1),
+    })
+}
+
+/// The last mountinfo entry whose mount point is `point`: (fs type, super options merged with
+/// the mount options).
+pub fn mount_of(mountinfo: &str, point: &str) -> Option<(String, String)> {
+    let mut found = None;
+    for line in mountinfo.lines() {
+        // `36 35 0:30 / /dev/shm rw,nosuid,nodev shared:3 - tmpfs tmpfs rw,size=32768k`
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let l: Vec<&str> = left.split(' ').collect();
+        if l.get(4).copied() != Some(point) {
+            continue;
+        }
+        let r: Vec<&str> = right.split(' ').collect();
+        let Some(fstype) = r.first() else { continue };
+        let opts = match (l.get(5), r.get(2)) {
+            (Some(a), Some(b)) => format!("{a},{b}"),
+            (Some(a), None) => a.to_string(),
+            (None, Some(b)) => b.to_string(),
+            (None, None) => String::new(),
+        };
+        found = Some((fstype.to_string(), opts));
+    }
+    found
+}
+
+/// The cgroup and the container hints of process `pm`.
+pub fn container(pm: i32) -> Container {
+    let mut c = Container::default();
+    if let Ok(text) = fs::read_to_string(format!("/proc/{pm}/cgroup"))
+        && let Some((ver, path)) = cgroup_path(&text)
+    {
+        c.cgroup_version = Some(ver);
+        let (max, cur) = cgroup_memory(pm, ver, &path);
+        c.memory_max = max;
+        c.memory_current = cur;
+        c.cgroup = Some(path);
+    }
+    if fs::metadata(format!("/proc/{pm}/root/.dockerenv")).is_ok() {
+        c.docker = true;
+        c.hints.push("/.dockerenv exists".into());
+    }
+    if let Some(path) = &c.cgroup {
+        for word in ["docker", "containerd", "libpod"] {
+            if path.contains(word) {
+                c.docker = true;
+                c.hints.push(format!("cgroup path contains \"{word}\""));
+                break;
+            }
+        }
+        if path.contains("kubepods") {
+            c.kubernetes = true;
+            c.hints.push("cgroup path contains \"kubepods\"".into());
+        }
+    }
+    if let Ok(env) = fs::read(format!("/proc/{pm}/environ"))
+        && env
+            .split(|&b| b == 0)
+            .any(|v| v.starts_with(b"KUBERNETES_SERVICE_HOST="))
+    {
+        c.kubernetes = true;
+        c.hints.push("KUBERNETES_SERVICE_HOST is set".into());
+    }
+    c
+}
+
+/// The v2 unified path (`0::/path`), else v1's memory controller path.
+pub fn cgroup_path(text: &str) -> Option<(u8, String)> {
+    let mut v1 = None;
+    for line in text.lines() {
+        let mut f = line.splitn(3, ':');
+        let (Some(id), Some(ctrls), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        if id == "0" && ctrls.is_empty() {
+            return Some((2, path.to_string()));
+        }
+        if ctrls.split(',').any(|c| c == "memory") {
+            v1 = Some((1, path.to_string()));
+        }
+    }
+    v1
+}
+
+/// memory limit and usage of a cgroup: our /sys/fs/cgroup first, then the container's own
+/// (a cgroup namespace shows the container its path as `/`).
+fn cgroup_memory(pm: i32, version: u8, path: &str) -> (Option<u64>, Option<u64>) {
+    let rel = path.trim_start_matches('/');
+    let (base, max_file, cur_file) = if version == 2 {
+        ("", "memory.max", "memory.current")
+    } else {
+        ("memory/", "memory.limit_in_bytes", "memory.usage_in_bytes")
+    };
+    let dirs = [
+        format!("/sys/fs/cgroup/{base}{rel}"),
+        format!("/proc/{pm}/root/sys/fs/cgroup/{base}{rel}"),
+        format!("/proc/{pm}/root/sys/fs/cgroup/{base}"),
+    ];
+    for dir in dirs {
+        let Ok(max) = fs::read_to_string(format!("{dir}/{max_file}")) else {
+            continue;
+        };
+        let cur = fs::read_to_string(format!("{dir}/{cur_file}"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok());
+        return (parse_limit(&max), cur);
+    }
+    (None, None)
+}
+
+/// `max` or v1's "unlimited" (a page-rounded i64::MAX) → None.
+pub fn parse_limit(s: &str) -> Option<u64> {
+    let v: u64 = s.trim().parse().ok()?;
+    (v < 1 << 62).then_some(v)
+}
+
+/// Every file in the cluster's /dev/shm with its mappers. `cluster_pids` are searched for open
+/// fds as well (maps are searched in every process, so another cluster sharing this /dev/shm
+/// does not make our neighbour's segments look orphaned).
+pub fn shm_files(shm_path: &str, cluster_pids: &[i32]) -> Result<Vec<ShmFile>> {
+    let rd = fs::read_dir(shm_path).with_context(|| format!("listing {shm_path}"))?;
+    let mut files = Vec::new();
+    let mut by_key: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    for e in rd.flatten() {
+        let Ok(md) = e.metadata() else { continue };
+        if !md.is_file() {
+            continue;
+        }
+        by_key.insert((md.dev(), md.ino()), files.len());
+        files.push(ShmFile {
+            name: e.file_name().to_string_lossy().into_owned(),
+            size_bytes: md.len(),
+            allocated_bytes: md.blocks() * 512,
+            ..ShmFile::default()
+        });
+    }
+    let mut mappers: Vec<BTreeSet<i32>> = vec![BTreeSet::new(); files.len()];
+    for pid in all_pids() {
+        let Ok(list) = maps::read(pid) else { continue };
+        for m in list {
+            let MapKind::File { path, .. } = &m.kind else {
+                continue;
+            };
+            if !path.starts_with("/dev/shm/") {
+                continue;
+            }
+            let dev = libc::makedev(m.dev.0, m.dev.1);
+            if let Some(&i) = by_key.get(&(dev, m.inode))
+                && let Some(set) = mappers.get_mut(i)
+            {
+                set.insert(pid);
+            }
+        }
+    }
+    let mut openers: Vec<BTreeSet<i32>> = vec![BTreeSet::new(); files.len()];
+    for &pid in cluster_pids {
+        let Ok(rd) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in rd.flatten() {
+            let link = fs::read_link(fd.path()).unwrap_or_default();
+            if !link.starts_with("/dev/shm/") {
+                continue;
+            }
+            let Ok(md) = fs::metadata(fd.path()) else {
+                continue;
+            };
+            if let Some(&i) = by_key.get(&(md.dev(), md.ino()))
+                && let Some(set) = openers.get_mut(i)
+            {
+                set.insert(pid);
+            }
+        }
+    }
+    for ((f, m), o) in files.iter_mut().zip(mappers).zip(openers) {
+        f.pids = m.into_iter().collect();
+        f.open_pids = o.into_iter().collect();
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
+}
+
+/// A PostgreSQL DSM segment's name: `PostgreSQL.<handle>`.
+pub fn is_segment_name(name: &str) -> bool {
+    name.strip_prefix("PostgreSQL.")
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn all_pids() -> Vec<i32> {
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+        .collect()
+}
+
+/// Whether `/proc/PID` exists (a pid we can see).
+pub fn pid_exists(pid: i32) -> bool {
+    match fs::metadata(format!("/proc/{pid}")) {
+        Ok(_) => true,
+        Err(e) => e.kind() != ErrorKind::NotFound,
+    }
+}
+
+/// The postmaster's command line, NUL-split.
+pub fn cmdline(pid: i32) -> Vec<String> {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_dev_shm() {
+        let t = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
+                 36 22 0:30 / /dev/shm rw,nosuid,nodev shared:3 - tmpfs tmpfs rw,inode64\n\
+                 90 22 0:45 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=32768k\n";
+        assert_eq!(
+            mount_of(t, "/dev/shm"),
+            Some(("tmpfs".into(), "rw,relatime,rw,size=32768k".into()))
+        );
+        assert_eq!(mount_of(t, "/nope"), None);
+        assert_eq!(mount_of("garbage\n\n - \n", "/dev/shm"), None);
+    }
+
+    #[test]
+    fn cgroups() {
+        assert_eq!(
+            cgroup_path("0::/system.slice/docker-abc.scope\n"),
+            Some((2, "/system.slice/docker-abc.scope".into()))
+        );
+        let v1 = "12:cpu,cpuacct:/x\n4:memory:/kubepods/burstable/pod1/abc\n1:name=systemd:/y\n";
+        assert_eq!(
+            cgroup_path(v1),
+            Some((1, "/kubepods/burstable/pod1/abc".into()))
+        );
+        assert_eq!(cgroup_path("nonsense"), None);
+        assert_eq!(parse_limit("max\n"), None);
+        assert_eq!(parse_limit("9223372036854771712\n"), None);
+        assert_eq!(parse_limit("536870912\n"), Some(512 << 20));
+    }
+
+    #[test]
+    fn segment_names() {
+        assert!(is_segment_name("PostgreSQL.1306624952"));
+        assert!(!is_segment_name("PostgreSQL."));
+        assert!(!is_segment_name("PostgreSQL.12x"));
+        assert!(!is_segment_name("sem.foo"));
+    }
+
+    #[test]
+    fn own_dev_shm_is_listed() {
+        // Our own /dev/shm through /proc/self/root: a file we create and map is found with
+        // our pid; unmapped and closed, it has no one.
+        let me = std::process::id() as i32;
+        let shm = format!("/proc/{me}/root/dev/shm");
+        if fs::metadata(&shm).is_err() {
+            return;
+        }
+        let name = format!("pgstrace-probe-test-{me}");
+        let path = format!("/dev/shm/{name}");
+        let Ok(f) = fs::File::create(&path) else {
+            return;
+        };
+        let _ = f.set_len(8192);
+        let files = shm_files(&shm, &[me]).unwrap_or_default();
+        let _ = fs::remove_file(&path);
+        let ours = files.iter().find(|x| x.name == name);
+        assert!(ours.is_some_and(|x| x.size_bytes == 8192 && x.open_pids == vec![me]));
+        assert!(ours.is_some_and(|x| x.pids.is_empty()));
+    }
+}

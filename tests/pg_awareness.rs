@@ -1,0 +1,234 @@
+//! Live tests of `pgstrace ps` against a throwaway PostgreSQL 15 cluster in a private mount
+//! namespace with a 16 MiB /dev/shm (domain-notes §7):
+//!
+//! - `ps --json` finds the cluster (postmaster pid, data dir, port, version, the private
+//!   /dev/shm's size), a backend asleep in `SELECT pg_sleep(...)` with its query read from
+//!   its memory, and a parallel query's workers with their leader;
+//! - the text table shows the same;
+//! - an unprivileged user gets one line naming CAP_SYS_PTRACE.
+//!
+//! Settings, backend globals and `cluster_of` are checked at the function level in
+//! src/postgres/live_tests.rs (a binary crate's functions are not visible from here).
+//! Skipped without root or postgresql-15, unless `PGSTRACE_REQUIRE_PG=1`.
+
+#[path = "support/pg.rs"]
+mod pg;
+
+use pg::{PgCluster, PgOpts, run_with_timeout, skip_unless_available};
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SHM_MIB: u64 = 16;
+const PARALLEL_QUERY: &str = "SELECT count(*) FROM big WHERE pg_sleep(0.0002) IS NOT NULL";
+
+fn pgstrace() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+}
+
+/// Kills a background psql on every exit path.
+struct Bg(Child);
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn background_psql(pg: &PgCluster, sqls: &[&str]) -> Bg {
+    let mut c = pg.psql_command();
+    for s in sqls {
+        c.args(["-c", s]);
+    }
+    c.stdout(Stdio::null()).stderr(Stdio::null());
+    match c.spawn() {
+        Ok(child) => Bg(child),
+        Err(e) => panic!("spawning psql: {e}"),
+    }
+}
+
+fn ps_json() -> Value {
+    let mut c = pgstrace();
+    c.args(["ps", "--json"]);
+    let out = match run_with_timeout(c, Duration::from_secs(60)) {
+        Ok(o) => o,
+        Err(e) => panic!("pgstrace ps --json: {e:#}"),
+    };
+    assert!(out.success, "pgstrace ps --json failed: {}", out.stderr);
+    match serde_json::from_str(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => panic!("not JSON ({e}): {}", out.stdout),
+    }
+}
+
+fn our_cluster(v: &Value, pm: u32) -> Option<Value> {
+    v["clusters"]
+        .as_array()?
+        .iter()
+        .find(|c| c["postmaster_pid"] == pm)
+        .cloned()
+}
+
+fn processes(c: &Value) -> Vec<Value> {
+    c["processes"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn ps_finds_cluster_backends_and_parallel_workers() {
+    if skip_unless_available("ps_finds_cluster_backends_and_parallel_workers") {
+        return;
+    }
+    let opts = PgOpts::default()
+        .shm_mib(SHM_MIB as u32)
+        .set("parallel_setup_cost", "0")
+        .set("parallel_tuple_cost", "0")
+        .set("min_parallel_table_scan_size", "0");
+    let pg = match PgCluster::start(opts) {
+        Ok(pg) => pg,
+        Err(e) => panic!("starting the cluster: {e:#}"),
+    };
+    let pm = pg.postmaster_pid();
+    if let Err(e) = pg.psql(
+        "CREATE UNLOGGED TABLE big AS SELECT g FROM generate_series(1, 60000) g; ANALYZE big;",
+    ) {
+        panic!("loading: {e:#}\n{}", pg.server_log());
+    }
+
+    let _sleeper = background_psql(&pg, &["SELECT pg_sleep(60)"]);
+    let _parallel = background_psql(&pg, &[PARALLEL_QUERY]);
+
+    // Poll until the sleeping backend and the parallel workers are all visible.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (cluster, procs) = loop {
+        let v = ps_json();
+        if let Some(c) = our_cluster(&v, pm) {
+            let procs = processes(&c);
+            let sleeping = procs
+                .iter()
+                .any(|p| p["query"] == "SELECT pg_sleep(60)" && p["role"] == "backend");
+            let workers = procs.iter().any(|p| p["role"] == "parallel worker");
+            if sleeping && workers {
+                break (c, procs);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no sleeping backend and parallel workers in {v:#}\n{}",
+            pg.server_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+
+    assert_eq!(cluster["data_dir"], pg.data_dir().display().to_string());
+    assert_eq!(cluster["port"], pg.port());
+    assert_eq!(cluster["version"], "15");
+    assert_eq!(cluster["shm"]["size_bytes"], SHM_MIB << 20);
+    let shm = &cluster["shm"];
+    let (used, free) = (shm["used_bytes"].as_u64(), shm["free_bytes"].as_u64());
+    assert!(
+        used.zip(free).is_some_and(|(u, f)| u + f <= SHM_MIB << 20),
+        "{shm}"
+    );
+
+    let pm_row = procs.first().cloned().unwrap_or_default();
+    assert_eq!(pm_row["pid"], pm);
+    assert_eq!(pm_row["role"], "postmaster");
+    for role in ["checkpointer", "background writer", "walwriter"] {
+        assert!(procs.iter().any(|p| p["role"] == role), "no {role}");
+    }
+    for p in &procs {
+        let keys: Vec<&str> = p
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            keys,
+            ["database", "leader_pid", "pid", "query", "role", "user"]
+        );
+    }
+
+    let sleeper = procs
+        .iter()
+        .find(|p| p["query"] == "SELECT pg_sleep(60)")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(sleeper["user"], "postgres");
+    assert_eq!(sleeper["database"], "postgres");
+    assert_eq!(sleeper["leader_pid"], Value::Null);
+
+    let leader = procs
+        .iter()
+        .find(|p| p["role"] == "backend" && p["query"] == PARALLEL_QUERY)
+        .cloned()
+        .unwrap_or_else(|| panic!("no leader running the parallel query: {procs:#?}"));
+    let workers: Vec<&Value> = procs
+        .iter()
+        .filter(|p| p["role"] == "parallel worker")
+        .collect();
+    for w in &workers {
+        assert_eq!(w["leader_pid"], leader["pid"], "{w}");
+        assert_eq!(w["query"], PARALLEL_QUERY, "{w}");
+        assert_eq!(w["database"], "postgres", "{w}");
+    }
+
+    // The text table shows the same cluster and processes.
+    let mut c = pgstrace();
+    c.arg("ps").env("COLUMNS", "200");
+    let out = match run_with_timeout(c, Duration::from_secs(60)) {
+        Ok(o) => o,
+        Err(e) => panic!("pgstrace ps: {e:#}"),
+    };
+    assert!(out.success, "{}", out.stderr);
+    let head = format!(
+        "cluster {}  postmaster {pm}  port {}  PostgreSQL 15",
+        pg.data_dir().display(),
+        pg.port()
+    );
+    assert!(out.stdout.lines().any(|l| l == head), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("/dev/shm: size 16.0 MiB"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.lines().any(|l| l.contains(" backend ")
+            && l.contains("[local]")
+            && l.ends_with("SELECT pg_sleep(60)")),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.lines().all(|l| l.chars().count() <= 200));
+}
+
+#[test]
+fn ps_without_privileges_names_the_capability() {
+    if skip_unless_available("ps_without_privileges_names_the_capability") {
+        return;
+    }
+    let pg = match PgCluster::start(PgOpts::default()) {
+        Ok(pg) => pg,
+        Err(e) => panic!("starting the cluster: {e:#}"),
+    };
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--",
+        env!("CARGO_BIN_EXE_pgstrace"),
+        "ps",
+    ]);
+    let out = match run_with_timeout(c, Duration::from_secs(60)) {
+        Ok(o) => o,
+        Err(e) => panic!("pgstrace ps as nobody: {e:#}"),
+    };
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    let line = lines.first().copied().unwrap_or_default();
+    assert!(line.starts_with("pgstrace: "), "{line}");
+    assert!(line.contains("CAP_SYS_PTRACE"), "{line}");
+    assert!(line.contains(&pg.postmaster_pid().to_string()), "{line}");
+}

@@ -1,0 +1,185 @@
+//! Issue 3 end to end: `pgstrace -k` on a fixture whose stack mixes exported and static
+//! functions, built stripped (names only from `.dynsym`) and with DWARF (`-kk`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn build(dir: &Path, name: &str, flags: &[&str], strip: bool) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/kstack.c");
+    let out = dir.join(name);
+    let st = Command::new("gcc")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("gcc: {e}"));
+    assert!(st.success(), "gcc failed for {name}");
+    if strip {
+        let st = Command::new("strip")
+            .arg("--strip-all")
+            .arg(&out)
+            .status()
+            .unwrap_or_else(|e| panic!("strip: {e}"));
+        assert!(st.success(), "strip failed");
+    }
+    out
+}
+
+/// Runs `pgstrace ARGS bin` and returns the trace (written with -o).
+fn trace(dir: &Path, args: &[&str], bin: &Path) -> String {
+    let out = dir.join("trace.out");
+    let st = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .arg(bin)
+        .output()
+        .unwrap_or_else(|e| panic!("pgstrace: {e}"));
+    let stderr = String::from_utf8_lossy(&st.stderr);
+    assert!(st.status.success(), "pgstrace failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    std::fs::read_to_string(&out).unwrap_or_default()
+}
+
+/// The frame lines after each `getppid` line.
+fn getppid_stacks(trace: &str) -> Vec<Vec<String>> {
+    let mut stacks = Vec::new();
+    let mut cur: Option<Vec<String>> = None;
+    for line in trace.lines() {
+        if let Some(f) = line.strip_prefix(" > ") {
+            if let Some(c) = cur.as_mut() {
+                c.push(f.to_string());
+            }
+            continue;
+        }
+        stacks.extend(cur.take());
+        if line.starts_with("getppid(") {
+            cur = Some(Vec::new());
+        }
+    }
+    stacks.extend(cur);
+    stacks
+}
+
+/// Function sizes from `nm -S` (an oracle independent of pgstrace), dynamic or full table.
+fn sizes(bin: &Path, dynamic: bool) -> BTreeMap<String, u64> {
+    let mut cmd = Command::new("nm");
+    if dynamic {
+        cmd.arg("-D");
+    }
+    let out = cmd
+        .args(["-S", "--defined-only"])
+        .arg(bin)
+        .output()
+        .unwrap_or_else(|e| panic!("nm: {e}"));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let size = u64::from_str_radix(f.get(1)?, 16).ok()?;
+            Some((f.get(3)?.to_string(), size))
+        })
+        .collect()
+}
+
+/// `(symbol, offset)` of a frame line `OBJ(SYM+0xOFF) [0x..]`; symbol empty when unnamed.
+fn sym_off(frame: &str) -> Option<(String, Option<u64>)> {
+    let inner = frame.split_once('(')?.1.split_once(')')?.0;
+    Some(match inner.split_once("+0x") {
+        Some((s, o)) => (s.to_string(), u64::from_str_radix(o, 16).ok()),
+        None => (inner.to_string(), None),
+    })
+}
+
+/// No frame in `bin` is named by a symbol that does not cover its offset.
+fn assert_names_cover(stack: &[String], bin: &Path, sizes: &BTreeMap<String, u64>) {
+    let bin = bin.to_string_lossy();
+    for f in stack.iter().filter(|f| f.starts_with(bin.as_ref())) {
+        let Some((name, Some(off))) = sym_off(f) else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
+        }
+        let size = sizes.get(&name).copied().unwrap_or(0);
+        assert!(off < size.max(1), "{f}: {name} is only {size:#x} bytes");
+    }
+}
+
+#[test]
+fn stripped_binary_names_only_what_covers_and_marks_statics_unnamed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bin = build(
+        dir.path(),
+        "kstack-stripped",
+        &["-O2", "-fomit-frame-pointer", "-rdynamic"],
+        true,
+    );
+    let t = trace(dir.path(), &["-k", "-e", "trace=getppid"], &bin);
+    let stacks = getppid_stacks(&t);
+    assert_eq!(stacks.len(), 2, "two getppid calls expected:\n{t}");
+    let chain = &stacks[0];
+    let binname = bin.to_string_lossy().to_string();
+    let ours: Vec<&String> = chain.iter().filter(|f| f.starts_with(&binname)).collect();
+    // static_leaf and static_middle: unnamed (offset from their FDE start), then
+    // exported_outer and main by name.
+    assert!(ours.len() >= 4, "frames in the fixture: {chain:#?}");
+    assert!(
+        ours[0].contains("(+0x"),
+        "static_leaf should be unnamed: {}",
+        ours[0]
+    );
+    assert!(
+        ours[1].contains("(+0x"),
+        "static_middle should be unnamed: {}",
+        ours[1]
+    );
+    assert!(ours[2].contains("(exported_outer+0x"), "{chain:#?}");
+    assert!(ours[3].contains("(main+0x"), "{chain:#?}");
+    assert!(chain[0].contains("libc.so.6(syscall+0x"), "{chain:#?}");
+    let sizes = sizes(&bin, true);
+    for s in &stacks {
+        assert_names_cover(s, &bin, &sizes);
+    }
+    // From the signal handler: the stack crosses the signal frame back into main.
+    let sig = &stacks[1];
+    assert!(
+        sig.iter().any(|f| f.contains("(main+0x")),
+        "signal stack does not reach main: {sig:#?}"
+    );
+    assert!(
+        sig.iter().any(
+            |f| f.contains("libc.so.6(") && (f.contains("raise") || f.contains("pthread_kill"))
+        ),
+        "signal stack does not show raise: {sig:#?}"
+    );
+}
+
+#[test]
+fn kk_adds_file_and_line_with_debug_info() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bin = build(dir.path(), "kstack-g", &["-O2", "-g"], false);
+    let t = trace(dir.path(), &["-kk", "-e", "trace=getppid"], &bin);
+    let stacks = getppid_stacks(&t);
+    let chain = stacks
+        .first()
+        .unwrap_or_else(|| panic!("no getppid in:\n{t}"));
+    let line_of = |name: &str| {
+        chain
+            .iter()
+            .find(|f| f.contains(&format!("({name}+0x")))
+            .unwrap_or_else(|| panic!("no {name} frame: {chain:#?}"))
+            .clone()
+    };
+    for name in ["static_leaf", "static_middle", "exported_outer", "main"] {
+        let f = line_of(name);
+        assert!(
+            f.contains("kstack.c:"),
+            "{name} frame without file:line: {f}"
+        );
+    }
+    let sizes = sizes(&bin, false);
+    assert_names_cover(chain, &bin, &sizes);
+}
