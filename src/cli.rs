@@ -271,7 +271,6 @@ pub fn run() -> i32 {
                 Err(code) => code,
             },
             _ => match parse::<ExplainShmArgs>(argv, &name) {
-                Ok(a) if a.watch => report(crate::report::shm_watch::run(a)),
                 Ok(a) => report(crate::report::shm::run(a)),
                 Err(code) => code,
             },

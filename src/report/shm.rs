@@ -866,7 +866,7 @@ fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {
 
 pub fn run(args: ExplainShmArgs) -> anyhow::Result<i32> {
     if args.watch {
-        anyhow::bail!("--watch: not available yet");
+        return super::shm_watch::run(args);
     }
     let pid: i32 = match args.pid.trim().parse() {
         Ok(p) if p > 0 => p,

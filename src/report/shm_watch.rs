@@ -13,6 +13,8 @@ use crate::cli::ExplainShmArgs;
 use crate::event::{Event, PgNote, StackFrame, Timestamp};
 use crate::filter::Filter;
 use crate::output::Sink;
+use crate::postgres::{Cluster, Role};
+use crate::report::shm::{FailureContext, StackSays, explain_failure, gather};
 use crate::session::{Session, pg};
 use crate::syscalls::{DecodeOpts, Ret, Value};
 use crate::trace::{self, Engine, attach};
@@ -64,6 +66,16 @@ impl PlanStep {
             PlanStep::ParallelHashGrowth
         } else {
             PlanStep::Unknown
+        }
+    }
+
+    fn stack_says(self) -> StackSays {
+        match self {
+            PlanStep::LeaderGather => StackSays::LeaderGather,
+            PlanStep::SessionSegment => StackSays::SessionSegment,
+            PlanStep::ParallelHashGrowth => StackSays::ParallelHashGrowth,
+            PlanStep::ParallelVacuum => StackSays::ParallelVacuum,
+            PlanStep::Unknown => StackSays::Unknown,
         }
     }
 
@@ -183,6 +195,8 @@ pub struct WatchSink {
     segments: BTreeMap<String, Segment>,
     /// Filled by the ENOSPC hook, per pid, while the tracee is stopped.
     captures: Rc<RefCell<HashMap<i32, ShmCapture>>>,
+    /// The cluster, for the full report's settings, estimate and remedies at a failure.
+    cluster: Option<Cluster>,
     pub failures: usize,
 }
 
@@ -252,6 +266,7 @@ impl WatchSink {
         out: Box<dyn Write>,
         shm_dir: PathBuf,
         captures: Rc<RefCell<HashMap<i32, ShmCapture>>>,
+        cluster: Option<Cluster>,
     ) -> Self {
         WatchSink {
             out,
@@ -259,6 +274,7 @@ impl WatchSink {
             procs: HashMap::new(),
             segments: BTreeMap::new(),
             captures,
+            cluster,
             failures: 0,
         }
     }
@@ -462,7 +478,43 @@ impl WatchSink {
             }
         }
         let _ = writeln!(s, "  plan:     {}", plan.describe());
-        let _ = writeln!(s, "  remedy:   {}", plan.remedy());
+        // The full report's view (settings, estimate, remedies), gathered now that the
+        // backend runs again, with /dev/shm usage as it was at the failing call.
+        // The cluster again: the failing pid was forked after the watch started.
+        let cluster = self
+            .cluster
+            .as_ref()
+            .map(|c| crate::postgres::cluster_of(c.postmaster_pid).unwrap_or_else(|_| c.clone()));
+        let facts = cluster.as_ref().and_then(|c| gather(c).ok());
+        match facts {
+            Some(mut facts) => {
+                // The failing segment is about to be unlinked: not an orphan to remove.
+                facts.segments.retain(|f| f.name != seg);
+                facts.shm.size_bytes = capture.size;
+                facts.shm.used_bytes = used;
+                facts.shm.free_bytes = capture.free;
+                let failure = FailureContext {
+                    pid,
+                    role: match self.procs.get(&pid).and_then(|p| p.role.as_deref()) {
+                        Some("parallel worker") => Some(Role::ParallelWorker),
+                        Some("backend") => Some(Role::Backend),
+                        _ => None,
+                    },
+                    leader_pid: self.procs.get(&pid).and_then(|p| p.leader),
+                    query: self.query_of(pid),
+                    requested_bytes: size,
+                    segment: Some(format!("/{seg}")),
+                    stack: plan.stack_says(),
+                };
+                let _ = writeln!(s, "  explain-shm:");
+                for l in explain_failure(&facts, &failure).lines() {
+                    let _ = writeln!(s, "  | {l}");
+                }
+            }
+            None => {
+                let _ = writeln!(s, "  remedy:   {}", plan.remedy());
+            }
+        }
         self.line(s.trim_end());
     }
 }
@@ -503,6 +555,7 @@ impl Sink for WatchSink {
 /// What to attach to: the postmaster with `-f`, or one process alone.
 struct Target {
     pid: i32,
+    cluster: Option<Cluster>,
     follow: bool,
     /// The process whose /proc/PID/root/dev/shm is the cluster's.
     shm_of: i32,
@@ -515,6 +568,7 @@ impl Target {
                 pid,
                 follow: c.postmaster_pid == pid,
                 shm_of: c.postmaster_pid,
+                cluster: Some(c),
             }),
             Err(e) => {
                 // Until cluster discovery answers (or when it cannot), the process itself says
@@ -528,6 +582,7 @@ impl Target {
                     pid,
                     follow: postmaster,
                     shm_of: pid,
+                    cluster: None,
                 })
             }
         }
@@ -564,7 +619,7 @@ pub fn run(args: ExplainShmArgs) -> Result<i32> {
         ..DecodeOpts::default()
     };
     let captures = Rc::new(RefCell::new(HashMap::new()));
-    let sink = WatchSink::new(out, shm_dir.clone(), captures.clone());
+    let sink = WatchSink::new(out, shm_dir.clone(), captures.clone(), target.cluster);
     let mut session = Session::new(filter, decode, true, vec![Box::new(sink)]);
     session.with_stacks(false);
     session.annotate_pg();
