@@ -596,11 +596,11 @@ pub fn run(args: ExplainShmArgs) -> Result<i32> {
         .parse()
         .ok()
         .filter(|p| *p > 0)
-        .ok_or_else(|| anyhow!("invalid process id: '{}'", args.pid.escape_default()))?;
+        .ok_or_else(|| anyhow!("-p {}: not a process id", esc(&args.pid)))?;
     if args.json {
         bail!("--watch prints text as things happen; use --json without --watch");
     }
-    let target = Target::of(pid)?;
+    let target = Target::of(pid).context("--watch")?;
     let shm_dir = PathBuf::from(format!("/proc/{}/root/dev/shm", target.shm_of));
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(
