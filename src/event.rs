@@ -23,6 +23,8 @@ pub enum Event {
         args: Vec<Value>,
         /// More arguments follow at exit (the entry part ends in `, ` when the line is cut).
         more: bool,
+        /// The six argument registers.
+        raw_args: [u64; 6],
     },
     /// A syscall exit stop, with every argument. If the printer has this pid's line open it
     /// completes it; if another line interrupted it, it prints `<... name resumed>` and the

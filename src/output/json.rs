@@ -41,7 +41,7 @@ pub struct JsonPrinter {
     /// Each tracee's syscall in flight (name, entry time, arguments known at entry): printed
     /// as an unfinished call if the tracee exits, dies or is detached before it returns
     /// (`exit_group` always does).
-    open: std::collections::HashMap<i32, (String, Timestamp, Vec<crate::syscalls::Value>)>,
+    open: std::collections::HashMap<i32, OpenCall>,
     /// What the PostgreSQL notes said about each postgres tracee.
     pg: std::collections::HashMap<i32, PgState>,
 }
@@ -105,20 +105,30 @@ impl JsonPrinter {
     /// `{"event":"syscall",...,"ret":null,"errno":null,"unfinished":true}` for `pid`'s call
     /// in flight, if any.
     fn unfinished(&mut self, pid: i32) {
-        if let Some((name, time, args)) = self.open.remove(&pid) {
+        if let Some(c) = self.open.remove(&pid) {
             let j = json!({
                 "event": "syscall",
                 "pid": pid,
-                "time": secs(time),
-                "syscall": name,
-                "args": args.iter().map(value_json).collect::<Vec<_>>(),
+                "time": secs(c.time),
+                "syscall": c.name,
+                "args": c.args.iter().map(value_json).collect::<Vec<_>>(),
+                "raw_args": c.raw_args,
                 "ret": J::Null,
                 "errno": J::Null,
+                "duration_us": J::Null,
                 "unfinished": true,
             });
             self.write(&j);
         }
     }
+}
+
+/// A call in flight, as its entry showed it.
+struct OpenCall {
+    name: String,
+    time: Timestamp,
+    args: Vec<Value>,
+    raw_args: [u64; 6],
 }
 
 fn secs(t: Timestamp) -> f64 {
@@ -323,9 +333,18 @@ impl Sink for JsonPrinter {
                 time,
                 name,
                 args,
+                raw_args,
                 ..
             } => {
-                self.open.insert(*pid, (name.clone(), *time, args.clone()));
+                self.open.insert(
+                    *pid,
+                    OpenCall {
+                        name: name.clone(),
+                        time: *time,
+                        args: args.clone(),
+                        raw_args: *raw_args,
+                    },
+                );
             }
             Event::SyscallExit { pid, .. } => {
                 self.open.remove(pid);
@@ -409,6 +428,7 @@ mod tests {
                 name: "exit_group".into(),
                 args: vec![Value::Int(0)],
                 more: false,
+                raw_args: [0; 6],
             },
             Event::Exited {
                 pid: 9,
@@ -421,7 +441,8 @@ mod tests {
             lines(&evs),
             vec![
                 json!({"event": "syscall", "pid": 9, "time": t, "syscall": "exit_group",
-                       "args": [0], "ret": null, "errno": null, "unfinished": true}),
+                       "args": [0], "raw_args": [0, 0, 0, 0, 0, 0], "ret": null,
+                       "errno": null, "duration_us": null, "unfinished": true}),
                 json!({"event": "exit", "pid": 9, "time": t, "code": 0}),
             ]
         );
@@ -461,6 +482,7 @@ mod tests {
                 name: "fallocate".into(),
                 args: args.clone(),
                 more: false,
+                raw_args: [0; 6],
             },
             Event::SyscallExit {
                 pid: 7,

@@ -659,6 +659,7 @@ mod tests {
             name: name.into(),
             args,
             more,
+            raw_args: [0; 6],
         }
     }
 
@@ -1208,6 +1209,7 @@ mod bench {
             name: "write".into(),
             args: args.clone(),
             more: true,
+            raw_args: [0; 6],
         };
         let exit = Event::SyscallExit {
             pid: 1,

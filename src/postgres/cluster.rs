@@ -182,11 +182,6 @@ fn ns_pids(pid: i32) -> Vec<i64> {
         .unwrap_or_else(|| vec![i64::from(pid)])
 }
 
-/// Every cluster whose postmaster this process can see in /proc.
-pub fn clusters() -> Vec<Cluster> {
-    scan().0
-}
-
 /// Every cluster, and the pids of postmaster candidates we were not allowed to look at
 /// (their /proc/PID/cwd needs root or CAP_SYS_PTRACE).
 pub fn scan() -> (Vec<Cluster>, Vec<i32>) {

@@ -127,8 +127,6 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<ExeGlobals>>> {
 #[derive(Clone, Debug)]
 pub struct GlobalsReader {
     pub pid: i32,
-    /// The executable as its maps name it.
-    pub exe: String,
     /// `avma = svma + bias`.
     pub bias: u64,
     globals: Arc<ExeGlobals>,
@@ -221,12 +219,7 @@ impl GlobalsReader {
                 module.name()
             )
         })?;
-        Ok(GlobalsReader {
-            pid,
-            exe: module.name().to_string(),
-            bias,
-            globals,
-        })
+        Ok(GlobalsReader { pid, bias, globals })
     }
 
     /// The runtime address of a wanted symbol.

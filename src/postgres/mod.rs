@@ -7,6 +7,6 @@ pub mod memory;
 pub mod process;
 pub mod settings;
 
-pub use cluster::{Cluster, cluster_of, clusters};
+pub use cluster::{Cluster, cluster_of};
 pub use process::{PgProcess, Role};
-pub use settings::{Setting, Settings};
+pub use settings::Settings;

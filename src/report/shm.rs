@@ -219,7 +219,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
         .into_iter()
         .partition(|f| probe::is_segment_name(&f.name));
     let mut settings = crate::postgres::settings::load(cluster)?;
-    if let Some(b) = backend.and_then(|b| cluster.processes.iter().find(|p| p.pid == b))
+    if let Some(b) = backend.and_then(|b| cluster.process(b))
         && b.role.runs_queries()
         && let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(b.pid)
     {

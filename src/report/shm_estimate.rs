@@ -22,6 +22,7 @@ pub const DSA_INITIAL_SEGMENT: u64 = 1 << 20;
 const DSA_SEGMENTS_PER_SIZE: u32 = 2;
 /// PostgreSQL's cap on a DSA's segment count (64-bit builds).
 const DSA_MAX_SEGMENTS: u32 = 1024;
+#[cfg(test)]
 const PAGE: u64 = 4096;
 
 /// Parallel VACUUM: the dead-item array (6-byte item pointers after an 8-byte header) plus
@@ -113,6 +114,7 @@ pub fn dsa_segment_size(index: u32) -> u64 {
 /// The segment a single allocation of `bytes` gets when it is larger than the next segment
 /// in the series: the allocation in whole pages, a page of header and free-page manager, and
 /// an 8-byte page-map entry per page (16 MiB → 16,814,080, 8 MiB → 8,409,088, measured).
+#[cfg(test)]
 pub fn dsa_large_segment(bytes: u64) -> u64 {
     let pages = bytes.div_ceil(PAGE);
     let meta = (PAGE + pages * 8).div_ceil(PAGE) * PAGE;

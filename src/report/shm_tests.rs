@@ -1,6 +1,6 @@
 //! Tests of the explain-shm report: renderers on hand-built facts, settings to inputs.
 use super::*;
-use crate::postgres::Setting;
+use crate::postgres::settings::Setting;
 
 fn setting(v: &str) -> Setting {
     Setting {

@@ -197,6 +197,7 @@ impl Session {
                 name: syscall_name(nr),
                 args: entry.args[..n].iter().flatten().cloned().collect(),
                 more: n < entry.args.len(),
+                raw_args: entry.raw,
             });
         }
         st.pending = Some(Pending {
@@ -298,6 +299,7 @@ impl Session {
                 name: syscall_name(nr),
                 args: entry.args.iter().flatten().cloned().collect(),
                 more: false,
+                raw_args: entry.raw,
             });
         }
     }
