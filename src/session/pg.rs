@@ -13,6 +13,7 @@
 //!   a Bind/Execute message and for parallel workers, which get their leader's statement once.
 
 use crate::event::{Event, PgNote, Timestamp};
+use crate::postgres::Role;
 use crate::postgres::memory::GlobalsReader;
 use crate::remote::ProcMem;
 use crate::syscalls::Tracee;
@@ -169,11 +170,7 @@ fn classify(pid: i32, t: &mut PgTracee, settled: bool, time: Timestamp, out: &mu
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return;
     };
-    let title_end = cmdline
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(cmdline.len());
-    let title = String::from_utf8_lossy(cmdline.get(..title_end).unwrap_or_default());
+    let title = crate::postgres::process::title_from_cmdline(&cmdline);
     let Some((kind, role, leader)) = parse_title(&title, settled) else {
         return;
     };
@@ -199,51 +196,23 @@ pub fn is_postgres_exe(pid: i32) -> bool {
     name.strip_suffix(" (deleted)").unwrap_or(&name) == "postgres"
 }
 
-/// Titles of processes that run no statements, as PostgreSQL 15 sets them.
-const QUIET_ROLES: [&str; 12] = [
-    "checkpointer",
-    "background writer",
-    "walwriter",
-    "autovacuum launcher",
-    "autovacuum worker",
-    "logical replication launcher",
-    "logical replication worker",
-    "archiver",
-    "logger",
-    "startup",
-    "walreceiver",
-    "stats collector",
-];
-
 /// What a title says: `(kind, role, leader)`. A title that is still a command line is the
 /// postmaster's (or a single-user postgres') when `settled`, and not yet set otherwise.
 fn parse_title(title: &str, settled: bool) -> Option<(Kind, String, Option<i32>)> {
-    let Some(mut rest) = title.strip_prefix("postgres: ") else {
-        return settled.then(|| (Kind::Quiet, "postmaster".to_string(), None));
-    };
-    // `postgres: 15/main: checkpointer` with cluster_name set.
-    if let Some((cluster, r)) = rest.split_once(": ")
-        && !cluster.contains(' ')
-    {
-        rest = r;
-    }
-    if let Some(leader) = rest.strip_prefix("parallel worker for PID ") {
-        let leader = leader.trim().parse().ok();
-        return Some((Kind::Worker, "parallel worker".to_string(), leader));
-    }
-    if let Some(q) = QUIET_ROLES.iter().find(|q| rest.starts_with(*q)) {
-        return Some((Kind::Quiet, q.to_string(), None));
-    }
-    if rest.starts_with("walsender") {
-        return Some((Kind::Client, "walsender".to_string(), None));
-    }
-    // `user db client state`: the client is `[local]`, `host(port)` or a host name.
-    let words: Vec<&str> = rest.split(' ').collect();
-    match words.get(2) {
-        Some(c) if words.len() >= 4 && (*c == "[local]" || c.ends_with(')')) => {
-            Some((Kind::Client, "backend".to_string(), None))
+    let p = crate::postgres::process::parse_title(title);
+    let name = p.role.name().to_string();
+    match p.role {
+        Role::Postmaster | Role::Unknown if !title.starts_with("postgres: ") => {
+            settled.then(|| (Kind::Quiet, "postmaster".to_string(), None))
         }
-        _ => Some((Kind::Quiet, rest.trim().to_string(), None)),
+        Role::ParallelWorker => Some((Kind::Worker, name, p.leader_pid)),
+        // Backends and walsenders get statements from a client.
+        Role::Backend | Role::WalSender => Some((Kind::Client, name, None)),
+        Role::Unknown => {
+            let rest = title.trim().strip_prefix("postgres: ").unwrap_or(title);
+            Some((Kind::Quiet, rest.to_string(), None))
+        }
+        _ => Some((Kind::Quiet, name, None)),
     }
 }
 
