@@ -376,3 +376,60 @@ fn watch_explains_a_leader_failure_and_detaches_on_sigint() {
     // The fill file is what holds the space, seen at the failure.
     assert!(block.contains("pgstrace-test-fill"), "{text}");
 }
+
+/// A session connected before the watch began is attached too: its failure is explained.
+#[test]
+fn watch_follows_sessions_connected_before_it() {
+    if pg::skip_unless_available("watch_follows_sessions_connected_before_it") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "s1", "s2", SMALL_ROWS);
+    // An interactive psql: connected now, its statements come later through stdin.
+    let mut psql = pg.psql_command();
+    let mut session = psql
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    let mut stdin = session.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+    use std::io::Write as _;
+    writeln!(stdin, "SELECT 1;").unwrap_or_else(|e| panic!("{e}"));
+    stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+    // Wait for its backend to exist before the watch starts.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pg.processes().into_iter().any(|p| {
+        fs::read(format!("/proc/{p}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("[local]"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the psql session never connected"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = pg.socket_dir().join("watch-existing.out");
+    let tracer = watch(&pg, &out);
+    let free = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
+    pg.fill_shm(free - 100 * 1024)
+        .unwrap_or_else(|e| panic!("fill_shm: {e:#}"));
+    writeln!(
+        stdin,
+        "SET min_parallel_table_scan_size = 0;\n{SMALL_JOIN};\n\\q"
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    drop(stdin);
+    let output = session
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    pg.unfill_shm().unwrap_or_else(|e| panic!("{e:#}"));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    enospc_size(&stderr);
+    let text = tracer.stop();
+    assert_untraced_and_healthy(&pg);
+    assert!(
+        text.contains(" ENOSPC  PostgreSQL."),
+        "the failure of a session connected before the watch was not seen:\n{text}"
+    );
+}

@@ -15,7 +15,7 @@ use crate::filter::Filter;
 use crate::output::Sink;
 use crate::postgres::{Cluster, Role};
 use crate::report::shm::{FailureContext, StackSays, explain_failure, gather};
-use crate::session::{Session, pg};
+use crate::session::Session;
 use crate::syscalls::{DecodeOpts, Ret, Value};
 use crate::trace::{self, Engine, attach};
 use anyhow::{Context, Result, anyhow, bail};
@@ -563,28 +563,27 @@ struct Target {
 
 impl Target {
     fn of(pid: i32) -> Result<Target> {
-        match crate::postgres::cluster_of(pid) {
-            Ok(c) => Ok(Target {
-                pid,
-                follow: c.postmaster_pid == pid,
-                shm_of: c.postmaster_pid,
-                cluster: Some(c),
-            }),
-            Err(e) => {
-                // Until cluster discovery answers (or when it cannot), the process itself says
-                // whether it is a postmaster: its title is still its command line.
-                if !pg::is_postgres_exe(pid) {
-                    return Err(e);
-                }
-                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-                let postmaster = !cmdline.starts_with(b"postgres: ");
-                Ok(Target {
-                    pid,
-                    follow: postmaster,
-                    shm_of: pid,
-                    cluster: None,
-                })
-            }
+        let c = crate::postgres::cluster_of(pid)?;
+        Ok(Target {
+            pid,
+            follow: c.postmaster_pid == pid,
+            shm_of: c.postmaster_pid,
+            cluster: Some(c),
+        })
+    }
+
+    /// Under `-f` on the postmaster, the processes already running queries (backends,
+    /// parallel workers, ...) are attached too: sessions connected before the watch began
+    /// make segments as well.
+    fn running(&self) -> Vec<i32> {
+        match (&self.cluster, self.follow) {
+            (Some(c), true) => c
+                .processes
+                .iter()
+                .filter(|p| p.pid != self.pid && p.role.runs_queries())
+                .map(|p| p.pid)
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }
@@ -619,6 +618,7 @@ pub fn run(args: ExplainShmArgs) -> Result<i32> {
         ..DecodeOpts::default()
     };
     let captures = Rc::new(RefCell::new(HashMap::new()));
+    let running = target.running();
     let sink = WatchSink::new(out, shm_dir.clone(), captures.clone(), target.cluster);
     let mut session = Session::new(filter, decode, true, vec![Box::new(sink)]);
     session.with_stacks(false);
@@ -631,10 +631,16 @@ pub fn run(args: ExplainShmArgs) -> Result<i32> {
     let mut engine = Engine::new(target.follow);
     trace::install_detach_signals(false);
     attach::attach_all(&mut engine, &[target.pid], &mut session)?;
+    // Best effort: a backend may have exited since, or be forked (and so followed) already.
+    let attached = running
+        .iter()
+        .filter(|&&p| attach::attach_all(&mut engine, &[p], &mut session).is_ok())
+        .count();
     if target.follow {
         eprintln!(
-            "pgstrace: watching the DSM segments of postmaster {} and every process it forks \
-             (backends, parallel workers); Ctrl-C to stop",
+            "pgstrace: watching the DSM segments of postmaster {}, the {attached} processes \
+             already running queries, and every process it forks (backends, parallel \
+             workers); Ctrl-C to stop",
             target.pid
         );
     } else {
