@@ -232,3 +232,145 @@ fn ps_without_privileges_names_the_capability() {
     assert!(line.contains("CAP_SYS_PTRACE"), "{line}");
     assert!(line.contains(&pg.postmaster_pid().to_string()), "{line}");
 }
+
+/// A cluster in its own PID and mount namespace (as in a container): `ps` and `explain-shm`
+/// see it through /proc, report this namespace's pids and the container's /dev/shm.
+#[test]
+fn cluster_in_a_pid_namespace_is_found_through_proc() {
+    if skip_unless_available("cluster_in_a_pid_namespace_is_found_through_proc") {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("pgstrace-pidns-")
+        .tempdir_in("/tmp")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let _ = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(dir.path())
+        .status();
+    let as_pg = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=postgres",
+            "--regid=postgres",
+            "--init-groups",
+            "--",
+        ])
+        .args(args);
+        c
+    };
+    let mut initdb = as_pg(&["/usr/lib/postgresql/15/bin/initdb", "-D"]);
+    initdb
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    assert!(
+        run_with_timeout(initdb, Duration::from_secs(120)).is_ok_and(|o| o.success),
+        "initdb failed"
+    );
+    // unshare forks: its child is pid 1 of the new namespace and becomes the postmaster;
+    // --kill-child takes the whole namespace down with unshare.
+    let script =
+        "mount -t proc proc /proc && mount -t tmpfs -o size=16m tmpfs /dev/shm && exec \"$@\"";
+    let sock = dir.path().to_string_lossy().into_owned();
+    let mut ns = Command::new("unshare");
+    ns.args([
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount",
+        "--propagation",
+        "private",
+    ])
+    .args(["sh", "-c", script, "sh"])
+    .args([
+        "setpriv",
+        "--reuid=postgres",
+        "--regid=postgres",
+        "--init-groups",
+        "--",
+    ])
+    .arg("/usr/lib/postgresql/15/bin/postgres")
+    .arg("-D")
+    .arg(&data)
+    .args(["-c", "listen_addresses=", "-c"])
+    .arg(format!("unix_socket_directories={sock}"))
+    .args(["-p", "5433"])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    // setpriv changes credentials, which clears the parent-death signal --kill-child set:
+    // the guard kills the namespace's pid 1 (and so everything in it) itself.
+    struct Kill(Child, std::rc::Rc<std::cell::Cell<u32>>);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let pm = self.1.get();
+            if pm != 0 {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pm as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let pm_cell = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let unshare = Kill(
+        ns.spawn().unwrap_or_else(|e| panic!("unshare: {e}")),
+        pm_cell.clone(),
+    );
+    let upid = unshare.0.id();
+    let children = format!("/proc/{upid}/task/{upid}/children");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pm: u32 = loop {
+        let ready = std::path::Path::new(&sock).join(".s.PGSQL.5433").exists();
+        let pm = std::fs::read_to_string(&children)
+            .ok()
+            .and_then(|c| c.split_whitespace().next()?.parse().ok());
+        if let Some(pm) = pm {
+            pm_cell.set(pm);
+            if ready {
+                break pm;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the namespaced postmaster never came up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Inside its namespace the postmaster is pid 1; we know it by our pid.
+    let status = std::fs::read_to_string(format!("/proc/{pm}/status")).unwrap_or_default();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")),
+        "not pid 1 in its namespace: {status}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .args(["ps", "--json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let cluster = v["clusters"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["postmaster_pid"] == pm))
+        .unwrap_or_else(|| panic!("postmaster {pm} not among {v}"));
+    assert_eq!(cluster["shm"]["size_bytes"], 16 << 20, "{cluster}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .args(["explain-shm", "--json", "-p", &pm.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["shm"]["size_bytes"], 16 << 20, "{v}");
+    assert!(
+        v["segments"].as_array().is_some_and(|s| !s.is_empty()),
+        "no segments (the control segment at least): {v}"
+    );
+    drop(unshare);
+}
