@@ -11,7 +11,7 @@
 use crate::remote::maps::{self, FileKey, LoadSegment, ModuleMaps, ModuleSource};
 use crate::remote::read_mem;
 use anyhow::{Context, anyhow, bail};
-use object::read::elf::{ElfFile64, ProgramHeader};
+use object::read::elf::ElfFile64;
 use object::{Endianness, Object, ObjectSymbol, SymbolKind};
 use std::collections::HashMap;
 use std::io::Read;
@@ -84,19 +84,7 @@ impl ExeGlobals {
     pub fn parse(data: &[u8]) -> Result<ExeGlobals, String> {
         let elf =
             ElfFile64::<Endianness>::parse(data).map_err(|e| format!("not a 64-bit ELF: {e}"))?;
-        let endian = elf.endian();
-        let loads = elf
-            .elf_program_headers()
-            .iter()
-            .filter(|ph| ph.p_type(endian) == object::elf::PT_LOAD)
-            .map(|ph| LoadSegment {
-                offset: ph.p_offset(endian),
-                vaddr: ph.p_vaddr(endian),
-                filesz: ph.p_filesz(endian),
-                memsz: ph.p_memsz(endian),
-                exec: ph.p_flags(endian).0 & object::elf::PF_X.0 != 0,
-            })
-            .collect();
+        let loads = maps::load_segments(&elf);
         let mut symbols = HashMap::new();
         for sym in elf.dynamic_symbols() {
             if sym.kind() != SymbolKind::Data || sym.address() == 0 {

@@ -4,6 +4,8 @@
 //! Vocabulary (as in framehop): an AVMA is an address in the tracee, an SVMA an address as
 //! stated in the ELF file; `avma = svma + bias`.
 
+use object::Endianness;
+use object::read::elf::{ElfFile64, ProgramHeader};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -255,6 +257,22 @@ pub struct LoadSegment {
     pub filesz: u64,
     pub memsz: u64,
     pub exec: bool,
+}
+
+/// The PT_LOAD program headers of a parsed ELF file.
+pub fn load_segments(elf: &ElfFile64<Endianness>) -> Vec<LoadSegment> {
+    let endian = elf.endian();
+    elf.elf_program_headers()
+        .iter()
+        .filter(|ph| ph.p_type(endian) == object::elf::PT_LOAD)
+        .map(|ph| LoadSegment {
+            offset: ph.p_offset(endian),
+            vaddr: ph.p_vaddr(endian),
+            filesz: ph.p_filesz(endian),
+            memsz: ph.p_memsz(endian),
+            exec: ph.p_flags(endian).0 & object::elf::PF_X.0 != 0,
+        })
+        .collect()
 }
 
 const PAGE: u64 = 4096;

@@ -4,7 +4,7 @@
 
 use super::cfi::{self, FdeTable};
 use crate::remote::maps::{FileKey, LoadSegment};
-use object::read::elf::{ElfFile64, ProgramHeader};
+use object::read::elf::ElfFile64;
 use object::{Endianness, Object, ObjectSection};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -43,19 +43,7 @@ impl UnwindImage {
     pub fn parse(data: &[u8]) -> Result<UnwindImage, String> {
         let elf =
             ElfFile64::<Endianness>::parse(data).map_err(|e| format!("not a 64-bit ELF: {e}"))?;
-        let endian = elf.endian();
-        let loads = elf
-            .elf_program_headers()
-            .iter()
-            .filter(|ph| ph.p_type(endian) == object::elf::PT_LOAD)
-            .map(|ph| LoadSegment {
-                offset: ph.p_offset(endian),
-                vaddr: ph.p_vaddr(endian),
-                filesz: ph.p_filesz(endian),
-                memsz: ph.p_memsz(endian),
-                exec: ph.p_flags(endian).0 & object::elf::PF_X.0 != 0,
-            })
-            .collect();
+        let loads = crate::remote::maps::load_segments(&elf);
         let range = |name: &str| {
             elf.section_by_name(name)
                 .map(|s| s.address()..s.address().saturating_add(s.size()))
