@@ -132,32 +132,6 @@ impl Drop for Tracer {
     }
 }
 
-/// After the tracer is gone nothing in the cluster is traced or stopped, and it answers.
-fn assert_untraced_and_healthy(pg: &PgCluster) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let bad: Vec<String> = pg
-            .processes()
-            .into_iter()
-            .filter_map(|p| {
-                let tp = pg::tracer_pid(p)?;
-                let st = pg::proc_stat(p)?;
-                (tp != 0 || st.state == 't' || st.state == 'T')
-                    .then(|| format!("pid {p}: TracerPid {tp}, state {}", st.state))
-            })
-            .collect();
-        if bad.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still traced or stopped: {bad:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(psql_ok(pg, "SELECT 1").trim(), "1");
-}
-
 /// The pid a `-o FILE -f` line belongs to (`1234  sendto(...`), if it is a trace line.
 fn line_pid(line: &str) -> Option<u32> {
     let (pid, _) = line.split_once(' ')?;
@@ -185,7 +159,7 @@ fn backend_statements_are_noted_before_their_lines() {
     let psql = psql_session(&pg, &[Q1, Q2]);
     assert!(psql.success, "{}", psql.stderr);
     let trace = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
 
     let lines: Vec<&str> = trace.lines().collect();
     let mut backend = None;
@@ -225,7 +199,7 @@ fn no_pg_prints_no_notes_and_json_carries_query_and_role() {
     let tracer = Tracer::trace(&["-f", "--json", "-e", "trace=sendto"], &pg, &out);
     assert!(psql_session(&pg, &[Q1, Q2]).success);
     let trace = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
     let objects: Vec<serde_json::Value> = trace
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -257,7 +231,7 @@ fn parallel_workers_are_labelled_with_their_leader() {
     assert!(psql.success, "{}", psql.stderr);
     assert_eq!(psql.stdout.trim(), SMALL_ROWS.to_string());
     let trace = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
 
     let leader = trace
         .lines()
@@ -318,7 +292,7 @@ fn watch_explains_a_parallel_hash_growth_failure() {
     assert!(!failed.success, "the join succeeded: {}", failed.stdout);
     let size = enospc_size(&failed.stderr);
     let text = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
 
     assert!(text.contains(" create  PostgreSQL."), "{text}");
     assert!(text.contains(" destroy PostgreSQL."), "{text}");
@@ -361,7 +335,7 @@ fn watch_explains_a_leader_failure_and_detaches_on_sigint() {
     );
     let size = enospc_size(&failed.stderr);
     let text = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
 
     let block = text
         .split_once(" ENOSPC  PostgreSQL.")
@@ -427,7 +401,7 @@ fn watch_follows_sessions_connected_before_it() {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     enospc_size(&stderr);
     let text = tracer.stop();
-    assert_untraced_and_healthy(&pg);
+    pg.assert_untraced_and_healthy("pgstrace");
     assert!(
         text.contains(" ENOSPC  PostgreSQL."),
         "the failure of a session connected before the watch was not seen:\n{text}"

@@ -275,37 +275,6 @@ impl Drop for Tracer {
     }
 }
 
-/// After the tracer is gone: nothing in the cluster is traced or stopped, and it answers.
-fn assert_cluster_untraced_and_healthy(pg: &PgCluster, tracer: &str) {
-    // The kernel detaches a tracee asynchronously after its tracer exits; allow a moment.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let bad: Vec<String> = pg
-            .processes()
-            .into_iter()
-            .filter_map(|p| {
-                let tp = pg::tracer_pid(p)?;
-                let st = pg::proc_stat(p)?;
-                (tp != 0 || st.state == 't' || st.state == 'T')
-                    .then(|| format!("pid {p}: TracerPid {tp}, state {}", st.state))
-            })
-            .collect();
-        if bad.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "after {tracer} exited, cluster processes are still traced or stopped: {bad:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        psql_ok(pg, "SELECT 1").trim(),
-        "1",
-        "server unhealthy after {tracer}"
-    );
-}
-
 /// Runs the issue-2 scenario under `program`: a parallel query that succeeds, then the same
 /// query on a nearly full /dev/shm (ENOSPC in the leader). Returns the raw trace.
 fn traced_scenario(program: &str, pg: &PgCluster, out: &Path) -> String {
@@ -322,7 +291,7 @@ fn traced_scenario(program: &str, pg: &PgCluster, out: &Path) -> String {
     );
     assert_enospc(&failed.stderr);
     let trace = tracer.stop();
-    assert_cluster_untraced_and_healthy(pg, program);
+    pg.assert_untraced_and_healthy(program);
     trace
 }
 
@@ -696,7 +665,7 @@ fn k_stacks_of_failure(pg: &PgCluster, fail: impl FnOnce(&PgCluster)) -> Vec<Vec
     );
     fail(pg);
     let trace = tracer.stop();
-    assert_cluster_untraced_and_healthy(pg, "pgstrace -k");
+    pg.assert_untraced_and_healthy("pgstrace -k");
     let stacks = enospc_stacks(&trace);
     assert!(!stacks.is_empty(), "no failing fallocate in:\n{trace}");
     stacks

@@ -321,6 +321,36 @@ impl PgCluster {
         }
     }
 
+    /// After a tracer is gone: nothing in the cluster is traced or stopped, and it answers.
+    /// The kernel detaches tracees asynchronously after their tracer exits; allow a moment.
+    pub fn assert_untraced_and_healthy(&self, tracer: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let bad: Vec<String> = self
+                .processes()
+                .into_iter()
+                .filter_map(|p| {
+                    let tp = tracer_pid(p)?;
+                    let st = proc_stat(p)?;
+                    (tp != 0 || st.state == 't' || st.state == 'T')
+                        .then(|| format!("pid {p}: TracerPid {tp}, state {}", st.state))
+                })
+                .collect();
+            if bad.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "after {tracer} exited, cluster processes are still traced or stopped: {bad:?}"
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        match self.psql("SELECT 1") {
+            Ok(out) => assert_eq!(out.trim(), "1", "server unhealthy after {tracer}"),
+            Err(e) => panic!("server unhealthy after {tracer}: {e:#}"),
+        }
+    }
+
     pub fn postmaster_pid(&self) -> u32 {
         self.postmaster.id()
     }
