@@ -468,3 +468,46 @@ fn tracee_killed_mid_syscall() {
         "no '+++ killed by SIGKILL +++' in:\n{text}"
     );
 }
+
+/// A bug in pgstrace (a panic, injected here at the 50th signal) must not cost the tracee
+/// a signal nor leave it stopped: the tracee is detached with its pending signal handed back
+/// and finishes on its own, every signal delivered exactly once; pgstrace says what happened
+/// in one line and exits non-zero.
+#[test]
+fn a_panic_in_pgstrace_releases_the_tracee_with_its_signal() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let result = dir.path().join("result");
+    // The tracee outlives pgstrace: it reports into a file, in a session of its own so the
+    // harness's clean-up of pgstrace's process group does not kill it.
+    let script = format!(
+        "exec setsid {} 300 > {}",
+        fixture("sigstorm").display(),
+        result.display()
+    );
+    let mut cmd = Command::new(pgstrace_bin());
+    cmd.env("PGSTRACE_INJECT_PANIC_AT_SIGNAL", "50")
+        .arg("-o")
+        .arg(dir.path().join("trace"))
+        .args(["sh", "-c", &script])
+        .current_dir(dir.path());
+    let out = Proc::spawn(cmd).wait(TIMEOUT);
+    assert!(
+        !out.status.success(),
+        "pgstrace did not fail: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("internal error") && out.stderr.contains("detached"),
+        "{}",
+        out.stderr
+    );
+    let done = fixtures::wait_until(Duration::from_secs(60), || {
+        std::fs::read_to_string(&result).is_ok_and(|r| r.ends_with('\n'))
+    });
+    let report = std::fs::read_to_string(&result).unwrap_or_default();
+    assert!(
+        done && report.contains("exactly-once"),
+        "the tracee lost or doubled a signal after the panic: {report:?}\n{}",
+        out.stderr
+    );
+}

@@ -651,7 +651,9 @@ pub fn run(args: ExplainShmArgs) -> Result<i32> {
             target.pid
         );
     }
-    engine.run(&mut session);
+    if engine.run(&mut session) == trace::Outcome::Failed {
+        bail!("internal error (a bug in pgstrace, reported above); every process was detached");
+    }
     session.finish();
     eprintln!("pgstrace: detached; the server carries on");
     Ok(0)

@@ -75,6 +75,8 @@ pub struct Session {
     /// Called at the exit stop of a traced syscall that failed with ENOSPC, while the tracee
     /// is still stopped (explain-shm --watch captures /dev/shm there).
     enospc_hook: Option<EnospcHook>,
+    /// Test-only fault injection (see [`Session::maybe_inject_panic`]).
+    inject_panic_at: Option<u32>,
 }
 
 /// See [`Session::on_enospc`]: called with the pid and the syscall number.
@@ -117,6 +119,9 @@ impl Session {
             pg: None,
             started: false,
             enospc_hook: None,
+            inject_panic_at: std::env::var("PGSTRACE_INJECT_PANIC_AT_SIGNAL")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 
@@ -304,6 +309,17 @@ impl Session {
         }
     }
 
+    /// Fault injection for the test of what a bug in pgstrace does to tracees:
+    /// `PGSTRACE_INJECT_PANIC_AT_SIGNAL=N` panics at the Nth signal-delivery-stop.
+    fn maybe_inject_panic(&mut self) {
+        if let Some(n) = self.inject_panic_at.as_mut() {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                panic!("injected panic (PGSTRACE_INJECT_PANIC_AT_SIGNAL)");
+            }
+        }
+    }
+
     /// `-k`: unwinds and symbolizes the stacks copied while the tracee was stopped.
     fn resolve_stacks(&mut self) {
         let Some(bt) = &mut self.backtracer else {
@@ -366,6 +382,7 @@ impl Handler for Session {
                 sig,
                 ref siginfo,
             } => {
+                self.maybe_inject_panic();
                 if self.filter.shows_signal(sig) {
                     if let Some(bt) = &mut self.backtracer
                         && let Some(snap) = bt.capture(pid)
@@ -642,6 +659,11 @@ pub fn run(args: TraceArgs) -> Result<i32> {
         }
     }
     let outcome = engine.run(&mut session);
+    if outcome == Outcome::Failed {
+        // The printers may be what failed: flush what they hold only if they still can.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.finish()));
+        bail!("internal error (a bug in pgstrace, reported above); every tracee was detached");
+    }
     session.finish();
     if args.hold_stats {
         eprintln!("pgstrace: {}", hold_summary(engine.hold_times()));
@@ -656,5 +678,6 @@ pub fn run(args: TraceArgs) -> Result<i32> {
             }
             0
         }
+        Outcome::Failed => 1,
     })
 }

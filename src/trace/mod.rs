@@ -99,6 +99,17 @@ pub enum Outcome {
     AllGone { launched_code: Option<i32> },
     /// Detached on a signal.
     Detached,
+    /// A bug in pgstrace (a panic while handling a stop): every tracee was released, the one
+    /// being handled with its pending signal, and the session must end.
+    Failed,
+}
+
+/// Receives nothing: used to detach after a panic, when the real handler cannot be trusted.
+struct Discard;
+
+impl Handler for Discard {
+    fn on_stop(&mut self, _stop: &Stop, _mem: &ProcMem) {}
+    fn after_resume(&mut self) {}
 }
 
 pub struct Engine {
@@ -205,7 +216,37 @@ impl Engine {
             if self.hold.is_some() {
                 self.stop_seen = Some(std::time::Instant::now());
             }
-            self.handle(pid, status, h);
+            // A bug of ours must not cost a tracee its signal or leave it stopped.
+            let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.handle(pid, status, h)
+            }));
+            if handled.is_err() {
+                self.release(pid, status);
+                self.detach_all(&mut Discard);
+                return Outcome::Failed;
+            }
+        }
+    }
+
+    /// After a panic while handling `pid`'s stop: detach it if it is still stopped, handing
+    /// back the signal of a signal-delivery-stop. If it was resumed already the detach fails
+    /// (ESRCH) and [`Engine::detach_all`] takes it like any running tracee.
+    fn release(&mut self, pid: i32, status: libc::c_int) {
+        if !libc::WIFSTOPPED(status) {
+            self.tracees.remove(&pid);
+            return;
+        }
+        let sig = libc::WSTOPSIG(status);
+        let event = (status >> 16) & 0xffff;
+        let pass = if sig != (libc::SIGTRAP | 0x80) && event == 0 {
+            sig
+        } else {
+            0
+        };
+        // SAFETY: PTRACE_DETACH with a signal number as data.
+        let r = unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, pass as libc::c_long) };
+        if r == 0 {
+            self.tracees.remove(&pid);
         }
     }
 
