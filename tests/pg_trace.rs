@@ -156,10 +156,16 @@ fn backend_statements_are_noted_before_their_lines() {
     let pg = cluster();
     let out = pg.socket_dir().join("q.out");
     let tracer = Tracer::trace(&["-f", "-e", "trace=sendto"], &pg, &out);
-    let psql = psql_session(&pg, &[Q1, Q2]);
+    // Q1 twice in a row: a note says when the statement changes, not at every repeat.
+    let psql = psql_session(&pg, &[Q1, Q1, Q2]);
     assert!(psql.success, "{}", psql.stderr);
     let trace = tracer.stop();
     pg.assert_untraced_and_healthy("pgstrace");
+    let q1_notes = trace
+        .lines()
+        .filter(|l| query_note(l).is_some_and(|(_, t)| t == Q1))
+        .count();
+    assert_eq!(q1_notes, 1, "a repeated statement noted again:\n{trace}");
 
     let lines: Vec<&str> = trace.lines().collect();
     let mut backend = None;

@@ -137,7 +137,10 @@ impl PgAnnotator {
                     let want = len.min(MESSAGE_READ);
                     let n = mem.read_mem(addr, &mut buf[..want]);
                     match parse_message(buf.get(..n).unwrap_or_default(), len) {
-                        Message::Statement(q) => Some(q),
+                        // Noted when it changes: the same statement again says nothing new.
+                        Message::Statement(q) => {
+                            Some(q).filter(|(q, _)| t.query.as_deref() != Some(q.as_str()))
+                        }
                         // Bind/Execute of a prepared statement: the text is only in memory.
                         Message::Bound => t
                             .debug_query(pid)
