@@ -4,6 +4,7 @@
 //! text, JSON or a summary table and never look at a tracee themselves.
 
 use crate::syscalls::{Ret, Value};
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// Wall-clock time since the Unix epoch (CLOCK_REALTIME), taken when the stop was seen.
@@ -19,7 +20,7 @@ pub enum Event {
         pid: i32,
         time: Timestamp,
         nr: u64,
-        name: String,
+        name: Cow<'static, str>,
         args: Vec<Value>,
         /// More arguments follow at exit (the entry part ends in `, ` when the line is cut).
         more: bool,
@@ -34,7 +35,7 @@ pub enum Event {
         pid: i32,
         time: Timestamp,
         nr: u64,
-        name: String,
+        name: Cow<'static, str>,
         args: Vec<Value>,
         raw_args: [u64; 6],
         ret: Ret,

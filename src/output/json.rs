@@ -125,7 +125,7 @@ impl JsonPrinter {
 
 /// A call in flight, as its entry showed it.
 struct OpenCall {
-    name: String,
+    name: std::borrow::Cow<'static, str>,
     time: Timestamp,
     args: Vec<Value>,
     raw_args: [u64; 6],

@@ -647,7 +647,7 @@ mod tests {
         }
     }
 
-    fn entry(pid: i32, us: u64, nr: u64, name: &str, args: Vec<Value>) -> Event {
+    fn entry(pid: i32, us: u64, nr: u64, name: &'static str, args: Vec<Value>) -> Event {
         // As the decoders do for these tests' calls: output arguments follow when the table
         // has more registers than the entry printed; fcntl(F_GETFL) prints all at entry.
         let more =
@@ -663,7 +663,7 @@ mod tests {
         }
     }
 
-    fn exit(pid: i32, us: u64, nr: u64, name: &str, args: Vec<Value>, ret: Ret) -> Event {
+    fn exit(pid: i32, us: u64, nr: u64, name: &'static str, args: Vec<Value>, ret: Ret) -> Event {
         Event::SyscallExit {
             pid,
             time: t(us),

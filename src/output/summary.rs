@@ -164,7 +164,7 @@ impl Sink for Summary {
             return;
         };
         let st = self.stats.entry(*nr).or_insert_with(|| Stat {
-            name: name.clone(),
+            name: name.to_string(),
             calls: 0,
             errors: 0,
             nanos: 0,
@@ -193,7 +193,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn call(s: &mut Summary, nr: u64, name: &str, ns: u64, ret: Ret) {
+    fn call(s: &mut Summary, nr: u64, name: &'static str, ns: u64, ret: Ret) {
         s.event(&Event::SyscallExit {
             pid: 1,
             time: Duration::from_secs(1_700_000_000),

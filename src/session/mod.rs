@@ -16,6 +16,7 @@ use crate::syscalls::decode::{self, Entry};
 use crate::syscalls::{DecodeOpts, Ret, signals, table};
 use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
 use anyhow::{Context, Result, bail};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
@@ -41,7 +42,10 @@ struct Pending {
 /// `-k` work left for after the resume: a snapshot copied while the tracee was stopped.
 enum StackJob {
     /// The stack of `pid`'s pending syscall.
-    Syscall { snap: Snapshot, name: String },
+    Syscall {
+        snap: Snapshot,
+        name: Cow<'static, str>,
+    },
     /// The stack of the queued signal event at this index.
     Signal { snap: Snapshot, index: usize },
 }
@@ -91,10 +95,11 @@ fn now() -> Timestamp {
         .unwrap_or_default()
 }
 
-fn syscall_name(nr: u64) -> String {
+/// The syscall's name; unknown numbers as strace writes them (`syscall_0x1c8`).
+fn syscall_name(nr: u64) -> Cow<'static, str> {
     match table::lookup(nr) {
-        Some(info) => info.name.to_string(),
-        None => format!("syscall_{nr:#x}"),
+        Some(info) => Cow::Borrowed(info.name),
+        None => Cow::Owned(format!("syscall_{nr:#x}")),
     }
 }
 
@@ -187,7 +192,7 @@ impl Session {
             let what = st
                 .interrupted
                 .map(syscall_name)
-                .unwrap_or_else(|| "call".to_string());
+                .unwrap_or(Cow::Borrowed("call"));
             entry.args = vec![Some(decode::proc::restart_arg(&what))];
         }
         if nr == RT_SIGRETURN && self.decoding {
