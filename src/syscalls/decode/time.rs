@@ -101,6 +101,8 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         ],
         "getitimer" => vec![s(itimer_which(a[0])), None],
         "alarm" => vec![s(Value::UInt(a[0] & 0xffff_ffff))],
+        // The time is written back: decoded at exit, unless there is nowhere to write it.
+        "time" => vec![if a[0] == 0 { s(Value::Ptr(0)) } else { None }],
         _ => return None,
     };
     Some(v)
@@ -143,9 +145,55 @@ pub fn exit(
         "setitimer" => set(2, out(a[2], &|| itimerval(c, a[2]))),
         "getitimer" => set(1, out(a[1], &|| itimerval(c, a[1]))),
         "settimeofday" | "clock_settime" | "alarm" => {}
+        // strace: `time([1795765667 /* 2026-11-27T07:47:47+0000 */]) = 1795765667 (...)`.
+        "time" => {
+            if a[0] != 0 {
+                let stored = read_bytes::<8>(c, a[0]).map(|b| le_i64(&b, 0));
+                set(
+                    0,
+                    match stored {
+                        Some(t) if ok => Value::Raw(format!("[{t} /* {} */]", local_iso8601(t))),
+                        _ => Value::Ptr(a[0]),
+                    },
+                );
+            }
+            if ok {
+                return Some(Ret::Annotated {
+                    value: Box::new(Ret::Int(rval)),
+                    note: local_iso8601(rval),
+                });
+            }
+        }
         _ => return None,
     }
     Some(default_ret(rval, is_error))
+}
+
+/// Epoch seconds as local time the way strace writes them: `2026-11-27T08:47:47+0100`.
+fn local_iso8601(t: i64) -> String {
+    let tt = libc::time_t::from(t);
+    // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&tt, &mut tm) }.is_null() {
+        return t.to_string();
+    }
+    format_tm(&tm)
+}
+
+fn format_tm(tm: &libc::tm) -> String {
+    let off = tm.tm_gmtoff;
+    let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}{:02}",
+        i64::from(tm.tm_year) + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        off / 3600,
+        off % 3600 / 60
+    )
 }
 
 fn remaining(c: &Ctx, addr: u64, is_error: bool) -> Value {
@@ -159,6 +207,28 @@ fn remaining(c: &Ctx, addr: u64, is_error: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use crate::syscalls::decode::util::fake::{FakeTracee, le64, line};
+
+    #[test]
+    fn iso8601_like_strace() {
+        // SAFETY: zeroed tm is valid plain data.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        (tm.tm_year, tm.tm_mon, tm.tm_mday) = (126, 10, 27);
+        (tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_gmtoff) = (8, 47, 7, 3600);
+        assert_eq!(super::format_tm(&tm), "2026-11-27T08:47:07+0100");
+        tm.tm_gmtoff = -(5 * 3600 + 1800);
+        assert_eq!(super::format_tm(&tm), "2026-11-27T08:47:07-0530");
+        let t = FakeTracee::default().with(0x1000, &le64(&[1_795_765_667]));
+        let l = line("time", [0x1000, 0, 0, 0, 0, 0], &t, 1_795_765_667, false);
+        assert!(
+            l.starts_with("time([1795765667 /* 2026-11-2")
+                && l.contains(" = 1795765667 (2026-11-2"),
+            "{l}"
+        );
+        assert_eq!(
+            line("time", [0; 6], &t, 5, false).split(" (").next(),
+            Some("time(NULL) = 5")
+        );
+    }
 
     #[test]
     fn clocks() {
