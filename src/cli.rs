@@ -307,7 +307,8 @@ mod tests {
             "ls",
             "-l",
         ];
-        let a = TraceArgs::try_parse_from(normalise_args(argv.map(String::from).to_vec())).unwrap();
+        let a = TraceArgs::try_parse_from(normalise_args(argv.map(String::from).to_vec()))
+            .expect("test input is well-formed");
         assert_eq!(a.follow, 2);
         assert_eq!(a.timestamps, 3);
         assert_eq!(a.exprs, vec!["trace=openat"]);

@@ -180,9 +180,10 @@ mod tests {
     #[test]
     fn status_sets() {
         let mut f = Filter::default();
-        f.apply("status=failed").unwrap();
+        f.apply("status=failed").expect("test input is well-formed");
         assert_eq!(f.status, status::FAILED);
-        f.apply("status=!failed").unwrap();
+        f.apply("status=!failed")
+            .expect("test input is well-formed");
         assert!(!f.shows_status(status::FAILED));
         assert!(f.shows_status(status::SUCCESSFUL));
         assert_eq!(

@@ -455,9 +455,9 @@ mod tests {
             p.event(e);
         }
         p.finish();
-        let text = String::from_utf8(s.0.borrow().clone()).unwrap();
+        let text = String::from_utf8(s.0.borrow().clone()).expect("test input is well-formed");
         text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
+            .map(|l| serde_json::from_str(l).expect("test input is well-formed"))
             .collect()
     }
 
@@ -600,9 +600,9 @@ mod tests {
         let s = Shared::default();
         let mut p = JsonPrinter::new(Box::new(s.clone()));
         p.event(&ev);
-        let text = String::from_utf8(s.0.borrow().clone()).unwrap();
+        let text = String::from_utf8(s.0.borrow().clone()).expect("test input is well-formed");
         assert!(text.contains(r#""siginfo":"a\u009b2J\u001b""#), "{text}");
-        let back: J = serde_json::from_str(&text).unwrap();
+        let back: J = serde_json::from_str(&text).expect("test input is well-formed");
         assert_eq!(back["siginfo"], json!("a\u{9b}2J\u{1b}"));
     }
 

@@ -621,7 +621,7 @@ mod tests {
         }
         p.finish();
         let v = s.0.borrow().clone();
-        String::from_utf8(v).unwrap()
+        String::from_utf8(v).expect("test input is well-formed")
     }
 
     fn t(us: u64) -> Timestamp {

@@ -274,7 +274,10 @@ mod tests {
             call(&mut s, 285, "fallocate", 5_000, Ret::Error { errno: 28 });
         }
         let r = s.render();
-        let hist = r.split_once("\nfallocate\n").unwrap().1;
+        let hist = r
+            .split_once("\nfallocate\n")
+            .expect("test input is well-formed")
+            .1;
         assert_eq!(
             hist,
             "     usecs               : count     distribution\n\
@@ -295,7 +298,7 @@ mod tests {
         vals[34] = 1;
         let mut h = String::new();
         log2_hist(&mut h, &vals, "usecs");
-        let last = h.lines().last().unwrap();
+        let last = h.lines().last().expect("test input is well-formed");
         assert_eq!(
             last,
             "          8589934592 -> 17179869183          : 1        |********************|"

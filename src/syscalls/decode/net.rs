@@ -866,7 +866,7 @@ mod tests {
         mapped.extend(
             "::ffff:1.2.3.4"
                 .parse::<std::net::Ipv6Addr>()
-                .unwrap()
+                .expect("test input is well-formed")
                 .octets(),
         );
         mapped.extend(77u32.to_le_bytes());
@@ -987,7 +987,7 @@ mod tests {
             t: &t,
             o: &o,
         };
-        let mut slots = entry("getsockname", &c).unwrap();
+        let mut slots = entry("getsockname", &c).expect("test input is well-formed");
         // The kernel then writes 6 back.
         let t2 = FakeTracee::default()
             .with(0x1000, &sun(b"\0abc"))
@@ -997,7 +997,7 @@ mod tests {
             t: &t2,
             o: &o,
         };
-        exit("getsockname", &c2, &mut slots, 0, false).unwrap();
+        exit("getsockname", &c2, &mut slots, 0, false).expect("test input is well-formed");
         let args: Vec<String> = slots.iter().flatten().map(render).collect();
         assert_eq!(
             args.join(", "),
