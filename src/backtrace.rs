@@ -196,6 +196,15 @@ impl Backtracer {
         }
     }
 
+    /// A child forked (or a thread cloned) by `parent`: it starts with the parent's modules
+    /// instead of reading its own maps.
+    pub fn fork(&mut self, parent: i32, child: i32) {
+        if let Some(p) = self.procs.get(&parent) {
+            let c = p.fork_child(child);
+            self.procs.insert(child, c);
+        }
+    }
+
     /// After a successful execve.
     pub fn exec(&mut self, pid: i32) {
         if let Some(p) = self.procs.get_mut(&pid) {

@@ -363,8 +363,11 @@ impl Session {
 impl Handler for Session {
     fn on_stop(&mut self, stop: &Stop, mem: &ProcMem) {
         match *stop {
-            Stop::Attached { pid } => {
+            Stop::Attached { pid, parent } => {
                 self.pids.entry(pid).or_default();
+                if let (Some(bt), Some(parent)) = (&mut self.backtracer, parent) {
+                    bt.fork(parent, pid);
+                }
                 let time = now();
                 self.queue.push(Event::Attached { pid, time });
                 if let Some(pg) = &mut self.pg {

@@ -24,9 +24,11 @@ const FLUSH_MS: u32 = 100;
 /// What a tracee stopped for, as the handler sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stop {
-    /// A new tracee: attached with `-p`, launched, or a child under `-f`.
+    /// A new tracee: attached with `-p`, launched, or a child under `-f` (`parent` when its
+    /// fork event came first).
     Attached {
         pid: i32,
+        parent: Option<i32>,
     },
     /// `sp` is the stack pointer at entry (rt_sigreturn's frame lies there).
     SyscallEntry {
@@ -174,7 +176,7 @@ impl Engine {
         if launching {
             self.launched = Some(pid);
         }
-        h.on_stop(&Stop::Attached { pid }, &ProcMem::new(pid));
+        h.on_stop(&Stop::Attached { pid, parent: None }, &ProcMem::new(pid));
         h.after_resume();
     }
 
@@ -279,7 +281,7 @@ impl Engine {
         }
         if !self.tracees.contains_key(&pid) {
             // A child can report its first stop before its parent's fork event.
-            self.new_tracee(pid, h);
+            self.new_tracee(pid, None, h);
         }
         let sig = libc::WSTOPSIG(status);
         let event = (status >> 16) & 0xffff;
@@ -361,7 +363,7 @@ impl Engine {
                 if let Ok(child) = ptrace::getevent(p) {
                     let child = child as i32;
                     if !self.tracees.contains_key(&child) {
-                        self.new_tracee(child, h);
+                        self.new_tracee(child, Some(pid), h);
                     }
                 }
                 self.resume(pid, 0);
@@ -393,9 +395,9 @@ impl Engine {
         h.after_resume();
     }
 
-    fn new_tracee(&mut self, pid: i32, h: &mut dyn Handler) {
+    fn new_tracee(&mut self, pid: i32, parent: Option<i32>, h: &mut dyn Handler) {
         self.tracees.insert(pid, TraceeState::default());
-        h.on_stop(&Stop::Attached { pid }, &ProcMem::new(pid));
+        h.on_stop(&Stop::Attached { pid, parent }, &ProcMem::new(pid));
     }
 
     fn gone(&mut self, pid: i32, h: &mut dyn Handler, stop: Stop) {

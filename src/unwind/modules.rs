@@ -308,8 +308,6 @@ impl ProcessModules {
     }
 
     /// A forked child: same mappings as the parent at the fork, so start from its modules.
-    // For the -f fork/clone path of src/backtrace.rs (new children start from the parent's).
-    #[allow(dead_code)]
     pub fn fork_child(&self, child: i32) -> Self {
         ProcessModules {
             pid: child,
