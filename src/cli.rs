@@ -238,47 +238,97 @@ fn parse<P: Parser>(argv: Vec<String>, help: &str) -> Result<P, i32> {
             (true, Some(next)) => format!(" {}", next.trim()),
             _ => String::new(),
         };
-        eprintln!("pgstrace: {first}{more} (try '{help} --help')");
+        crate::errln!("pgstrace: {first}{more} (try '{help} --help')");
         1
     })
 }
 
-fn report(result: anyhow::Result<i32>) -> i32 {
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("pgstrace: {e:#}");
-            1
-        }
-    }
+/// What the command line asks for, as plain config values (nothing below `cli` sees clap).
+#[derive(Debug)]
+pub enum Command {
+    Trace(crate::session::TraceConfig),
+    Ps(crate::report::ps::PsConfig),
+    ExplainShm(crate::report::shm::ShmConfig),
 }
 
-/// Parses the command line and runs; returns the process exit code.
-pub fn run() -> i32 {
-    let mut argv: Vec<String> = std::env::args().collect();
+/// Parses `argv`: the command to run, or the exit code when there is nothing to run (help,
+/// version: 0; a bad flag: 1, with its one-line message printed).
+pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
     let sub = argv
         .get(1)
         .filter(|a| SUBCOMMANDS.contains(&a.as_str()))
         .cloned();
+    let bad = |msg: String| {
+        crate::errln!("pgstrace: {msg}");
+        1
+    };
     if let Some(sub) = sub {
         // `pgstrace ps ARGS` parses as `pgstrace-ps ARGS`.
         let name = format!("pgstrace {sub}");
         argv.remove(1);
         argv[0] = name.clone();
         return match sub.as_str() {
-            "ps" => match parse::<PsArgs>(argv, &name) {
-                Ok(a) => report(crate::report::ps::run(a)),
-                Err(code) => code,
-            },
-            _ => match parse::<ExplainShmArgs>(argv, &name) {
-                Ok(a) => report(crate::report::shm::run(a)),
-                Err(code) => code,
-            },
+            "ps" => {
+                let a = parse::<PsArgs>(argv, &name)?;
+                Ok(Command::Ps(crate::report::ps::PsConfig { json: a.json }))
+            }
+            _ => {
+                let a = parse::<ExplainShmArgs>(argv, &name)?;
+                let pid = parse_pid(&a.pid).map_err(bad)?;
+                Ok(Command::ExplainShm(crate::report::shm::ShmConfig {
+                    pid,
+                    json: a.json,
+                    watch: a.watch,
+                    output: a.output,
+                }))
+            }
         };
     }
-    match parse::<TraceArgs>(normalise_args(argv), "pgstrace") {
-        Ok(args) => report(crate::session::run(args)),
-        Err(code) => code,
+    let a = parse::<TraceArgs>(normalise_args(argv), "pgstrace")?;
+    let pids = parse_pids(&a.pids).map_err(bad)?;
+    Ok(Command::Trace(crate::session::TraceConfig {
+        pids,
+        follow: a.follow,
+        exprs: a.exprs,
+        trace: a.trace,
+        signal: a.signal,
+        status: a.status,
+        stack: a.stack,
+        decode_fds: a.decode_fds,
+        durations: a.durations,
+        timestamps: a.timestamps,
+        relative: a.relative,
+        string_limit: a.string_limit,
+        align: a.align,
+        output: a.output,
+        summary_only: a.summary_only,
+        summary: a.summary,
+        quiet: a.quiet,
+        json: a.json,
+        histogram: a.histogram,
+        hold_stats: a.hold_stats,
+        no_pg: a.no_pg,
+        command: a.command,
+    }))
+}
+
+/// One `-p PID` of a subcommand: `-p X: not a process id` otherwise.
+pub fn parse_pid(text: &str) -> Result<i32, String> {
+    text.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| format!("-p {}: not a process id", text.escape_default()))
+}
+
+/// The exit code of a command's result, its error printed as one line.
+pub fn exit_code(result: anyhow::Result<i32>) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            crate::errln!("pgstrace: {e:#}");
+            1
+        }
     }
 }
 

@@ -1,19 +1,27 @@
-//! pgstrace: a syscall tracer and debugger for PostgreSQL on Linux.
+//! pgstrace: a syscall tracer and debugger for PostgreSQL on Linux. Dispatch only; the
+//! library (`lib.rs`) does the work.
 
-mod backtrace;
-mod cli;
-mod event;
-mod filter;
-mod output;
-mod postgres;
-mod remote;
-mod report;
-mod session;
-mod symbols;
-mod syscalls;
-mod trace;
-mod unwind;
+use pgstrace::cli::{self, Command};
+use pgstrace::{report, session, trace};
 
 fn main() {
-    std::process::exit(cli::run());
+    // First of all: a SIGINT that arrives while we start up must not kill us by the default
+    // action once we may hold tracees. It only sets a flag until a command decides.
+    trace::signals::catch_detach_signals();
+    let code = match cli::parse_command(std::env::args().collect()) {
+        Ok(Command::Trace(config)) => cli::exit_code(session::run(config)),
+        Ok(Command::ExplainShm(config)) if config.watch => {
+            cli::exit_code(report::shm::watch::run(config))
+        }
+        Ok(Command::ExplainShm(config)) => {
+            trace::signals::default_detach_signals();
+            cli::exit_code(report::shm::run(config))
+        }
+        Ok(Command::Ps(config)) => {
+            trace::signals::default_detach_signals();
+            cli::exit_code(report::ps::run(config))
+        }
+        Err(code) => code,
+    };
+    std::process::exit(code);
 }

@@ -349,14 +349,6 @@ fn link_workers(processes: &mut [PgProcess]) {
 }
 
 #[cfg(test)]
-#[path = "../../tests/support/pg.rs"]
-mod pg;
-
-#[cfg(test)]
-#[path = "live_tests.rs"]
-mod live_tests;
-
-#[cfg(test)]
 mod tests {
     use super::*;
 

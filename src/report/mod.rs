@@ -2,4 +2,3 @@
 
 pub mod ps;
 pub mod shm;
-pub mod shm_watch;

@@ -6,7 +6,6 @@
 //! the shape. Query and title bytes come from the server and are escaped for the
 //! terminal.
 
-use crate::cli::PsArgs;
 use crate::postgres::cluster::{self, FsUsage, fs_usage};
 use crate::postgres::memory::GlobalsReader;
 use crate::postgres::{Cluster, PgProcess};
@@ -47,7 +46,13 @@ fn view(cluster: &Cluster) -> ClusterView<'_> {
     }
 }
 
-pub fn run(args: PsArgs) -> anyhow::Result<i32> {
+/// What `ps` was asked.
+#[derive(Clone, Debug)]
+pub struct PsConfig {
+    pub json: bool,
+}
+
+pub fn run(args: PsConfig) -> anyhow::Result<i32> {
     let (clusters, denied) = cluster::scan();
     let denied_msg = || {
         let pids: Vec<String> = denied.iter().map(i32::to_string).collect();
@@ -82,7 +87,7 @@ pub fn run(args: PsArgs) -> anyhow::Result<i32> {
         .write_all(out.as_bytes())
         .and_then(|_| stdout.flush());
     if !denied.is_empty() {
-        eprintln!("pgstrace ps: {}", denied_msg());
+        crate::errln!("pgstrace ps: {}", denied_msg());
     }
     Ok(0)
 }

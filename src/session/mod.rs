@@ -4,9 +4,8 @@
 //! PostgreSQL annotation lives in [`pg`].
 
 pub mod pg;
+pub mod stacks;
 
-use crate::backtrace::Backtracer;
-use crate::cli::{TraceArgs, parse_pids};
 use crate::event::{Event, StackFrame, Timestamp};
 use crate::filter::{Filter, status};
 use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
@@ -16,6 +15,7 @@ use crate::syscalls::decode::{self, Entry};
 use crate::syscalls::{DecodeOpts, Ret, signals, table};
 use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
 use anyhow::{Context, Result, bail};
+use stacks::Backtracer;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -575,9 +575,37 @@ fn hold_summary(times: &[u32]) -> String {
     )
 }
 
+/// What the trace command was asked: strace's options, parsed (see `cli::TraceArgs` for
+/// what each means).
+#[derive(Clone, Debug, Default)]
+pub struct TraceConfig {
+    pub pids: Vec<i32>,
+    pub follow: u8,
+    pub exprs: Vec<String>,
+    pub trace: Vec<String>,
+    pub signal: Vec<String>,
+    pub status: Vec<String>,
+    pub stack: u8,
+    pub decode_fds: u8,
+    pub durations: bool,
+    pub timestamps: u8,
+    pub relative: bool,
+    pub string_limit: usize,
+    pub align: usize,
+    pub output: Option<std::path::PathBuf>,
+    pub summary_only: bool,
+    pub summary: bool,
+    pub quiet: u8,
+    pub json: bool,
+    pub histogram: bool,
+    pub hold_stats: bool,
+    pub no_pg: bool,
+    pub command: Vec<String>,
+}
+
 /// Runs the trace command.
-pub fn run(args: TraceArgs) -> Result<i32> {
-    let pids = parse_pids(&args.pids).map_err(anyhow::Error::msg)?;
+pub fn run(args: TraceConfig) -> Result<i32> {
+    let pids = args.pids.clone();
     if pids.is_empty() && args.command.is_empty() {
         bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
     }

@@ -7,7 +7,7 @@
 //! tracee runs.
 
 pub mod attach;
-mod signals;
+pub mod signals;
 
 use crate::remote::ProcMem;
 use nix::errno::Errno;

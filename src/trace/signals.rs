@@ -68,6 +68,30 @@ fn install(sig: libc::c_int, handler: extern "C" fn(libc::c_int)) {
     }
 }
 
+/// Installs the flag-setting handlers for SIGINT, SIGTERM and SIGHUP (and the flush timer's
+/// SIGALRM). Called first thing in `main`, so that a signal in the first milliseconds can
+/// never kill pgstrace by the default action after it seized a tracee.
+pub fn catch_detach_signals() {
+    install(libc::SIGALRM, on_alarm);
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        install(sig, on_detach_signal);
+    }
+}
+
+/// For commands that trace nothing: SIGINT, SIGTERM and SIGHUP get their default actions
+/// back, and one that arrived already ends the process now, as it would have.
+pub fn default_detach_signals() {
+    // SAFETY: setting default dispositions.
+    unsafe {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+    }
+    if interrupted() {
+        std::process::exit(130);
+    }
+}
+
 /// Installs the detach handlers. With a launched command, SIGINT and SIGQUIT from the
 /// terminal reach the command itself and we report what it does with them, as strace does, so
 /// they are ignored here; SIGTERM and SIGHUP still detach.

@@ -1,11 +1,13 @@
 //! Live checks of discovery, settings and backend memory against a throwaway PostgreSQL 15
-//! (the harness of tests/support/pg.rs). Here rather than in tests/ because pgstrace is a
-//! binary crate: integration tests only see the CLI, these need the functions.
+//! (the harness of tests/support/pg.rs), through the library's functions.
 //! Skipped without root or postgresql-15, unless `PGSTRACE_REQUIRE_PG=1`.
 
-use super::pg::{PgCluster, PgOpts, skip_unless_available};
-use crate::postgres::memory::GlobalsReader;
-use crate::postgres::{Role, cluster_of, settings};
+#[path = "support/pg.rs"]
+mod pg;
+
+use pg::{PgCluster, PgOpts, skip_unless_available};
+use pgstrace::postgres::memory::GlobalsReader;
+use pgstrace::postgres::{Role, cluster_of, settings};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

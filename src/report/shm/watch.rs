@@ -9,7 +9,7 @@
 //! of the failing call, while the backend is still stopped and before it unlinks its segment:
 //! the moment that `df` and the server log can never show.
 
-use crate::cli::ExplainShmArgs;
+use super::ShmConfig;
 use crate::event::{Event, PgNote, StackFrame, Timestamp};
 use crate::filter::Filter;
 use crate::output::Sink;
@@ -588,14 +588,8 @@ impl Target {
     }
 }
 
-pub fn run(args: ExplainShmArgs) -> Result<i32> {
-    let pid: i32 = args
-        .pid
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| anyhow!("-p {}: not a process id", esc(&args.pid)))?;
+pub fn run(args: ShmConfig) -> Result<i32> {
+    let pid = args.pid;
     if args.json {
         bail!("--watch prints text as things happen; use --json without --watch");
     }

@@ -116,7 +116,7 @@ fn inputs_from_settings() {
 #[test]
 fn text_snapshot() {
     let text = render_text(&facts());
-    let expected = include_str!("shm_snapshot.txt");
+    let expected = include_str!("snapshot.txt");
     assert_eq!(text, expected, "\n--- got ---\n{text}");
     // Every line fits a terminal of 200 columns and no raw escape reaches it.
     assert!(!text.contains('\x1b'));
