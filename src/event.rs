@@ -7,8 +7,9 @@ use crate::syscalls::{Ret, Value};
 use std::borrow::Cow;
 use std::time::Duration;
 
-/// Wall-clock time since the Unix epoch (CLOCK_REALTIME), taken when the stop was seen.
-pub type Timestamp = Duration;
+/// Wall-clock time since the Unix epoch (CLOCK_REALTIME), taken by the event source when it
+/// saw the event.
+pub use crate::trace::Timestamp;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
@@ -43,6 +44,8 @@ pub enum Event {
         duration: Duration,
         /// `-k`: the stack at the entry stop, innermost frame first.
         stack: Vec<StackFrame>,
+        /// Fields the annotator adds to this call's JSON object (a segment it names).
+        fields: Vec<(&'static str, FieldValue)>,
     },
     /// A signal delivered to the tracee: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---`.
     Signal {
@@ -70,25 +73,45 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
-    /// PostgreSQL annotation of a postgres tracee (off under `--no-pg`), sent just before
-    /// the tracee's next syscall event: the text printer writes it as a `# pid N ...` line,
-    /// the JSON printer attaches it to that tracee's later syscall objects.
-    Pg {
+    /// A note about a tracee from the session's annotator (PostgreSQL's: the statement a
+    /// backend runs, a parallel worker's leader), sent just before the tracee's next
+    /// syscall event. The printers do not know what it means: the text printer writes its
+    /// line as a `# pid N KEY: TEXT` comment, the JSON printer keeps its fields and puts
+    /// them on that tracee's later syscall objects.
+    Note {
         pid: i32,
         time: Timestamp,
-        note: PgNote,
+        note: Note,
     },
 }
 
-/// What the tracer learnt about a postgres tracee.
+/// See [`Event::Note`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum PgNote {
-    /// The statement the backend runs (or last ran), whitespace runs folded to one space,
-    /// cut at a few hundred bytes (`truncated`). Not yet escaped.
-    Query { text: String, truncated: bool },
-    /// What the process is (`backend`, `parallel worker`, `checkpointer`, `postmaster`, ...),
-    /// with a parallel worker's leader.
-    Role { role: String, leader: Option<i32> },
+pub struct Note {
+    /// The text line, as `(KEY, TEXT)`: `# pid N KEY: TEXT`. TEXT is not yet escaped.
+    /// `None`: a note for JSON only.
+    pub line: Option<(&'static str, String)>,
+    /// What it changes in the fields that the tracee's later syscall objects carry.
+    pub fields: Vec<NoteField>,
+}
+
+/// One change to a tracee's note fields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoteField {
+    /// Set the field.
+    Set(&'static str, FieldValue),
+    /// Set the field unless it is set already.
+    Default(&'static str, FieldValue),
+    /// Remove the field.
+    Unset(&'static str),
+}
+
+/// A field's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    Null,
+    Int(i64),
+    Text(String),
 }
 
 /// One frame of a `-k` stack, symbolized.

@@ -17,11 +17,11 @@
 //!   `{"event":"killed",...,"signal":"SIGKILL","core":false}`, `{"event":"attached",...}`,
 //!   `{"event":"detached",...}`.
 //!
-//! - PostgreSQL tracees (unless `--no-pg`): syscall objects also carry `"role"` (`"backend"`,
-//!   `"parallel worker"`, `"checkpointer"`, `"postmaster"`, ... or null while not known),
-//!   `"query"` (the statement the backend runs or last ran, or null), `"leader_pid"` for a
-//!   parallel worker, and `"dsm":"PostgreSQL.N"` when an argument or the return value names a
-//!   DSM segment (`/dev/shm/PostgreSQL.N`, as a path or a `-y` fd). No object of its own.
+//! - Notes (`Event::Note`) print no object of their own: their fields go on the tracee's
+//!   later syscall objects, and a call's own annotator fields on its object. For PostgreSQL
+//!   tracees (unless `--no-pg`) that is `"role"` (`"backend"`, `"parallel worker"`, ... or
+//!   null while not known), `"query"` (or null), `"leader_pid"` for a parallel worker, and
+//!   `"dsm":"PostgreSQL.N"` when the call names a DSM segment (see `postgres::annotate`).
 //!
 //! Arguments: numbers as numbers (Hex/Oct too), a pointer as a number or null for NULL, a
 //! file descriptor as `{"fd":3}` or `{"fd":3,"path":"..."}`, a string as a JSON string
@@ -30,7 +30,7 @@
 //! `""` is keyed by its position, `"0"`, `"1"`, ...), arrays as arrays, an elision as `"..."`.
 
 use super::Sink;
-use crate::event::{Event, PgNote, StackFrame, Timestamp};
+use crate::event::{Event, FieldValue, NoteField, StackFrame, Timestamp};
 use crate::syscalls::{Ret, Value, errno, signals};
 use serde_json::{Map, Value as J, json};
 use std::io::Write;
@@ -42,44 +42,16 @@ pub struct JsonPrinter {
     /// as an unfinished call if the tracee exits, dies or is detached before it returns
     /// (`exit_group` always does).
     open: std::collections::HashMap<i32, OpenCall>,
-    /// What the PostgreSQL notes said about each postgres tracee.
-    pg: std::collections::HashMap<i32, PgState>,
+    /// The note fields of each tracee, carried by its later syscall objects.
+    noted: std::collections::HashMap<i32, Map<String, J>>,
 }
 
-#[derive(Default)]
-struct PgState {
-    role: Option<String>,
-    leader: Option<i32>,
-    query: Option<String>,
-}
-
-/// `PostgreSQL.N` when `path` is a DSM segment's file.
-fn dsm_name(path: &str) -> Option<&str> {
-    let name = path.strip_prefix("/dev/shm/")?;
-    let handle = name.strip_prefix("PostgreSQL.")?;
-    (!handle.is_empty() && handle.bytes().all(|b| b.is_ascii_digit())).then_some(name)
-}
-
-/// The first DSM segment named by an argument or the return value.
-fn dsm_of(args: &[Value], ret: &Ret) -> Option<String> {
-    fn in_value(v: &Value) -> Option<String> {
-        match v {
-            Value::Fd { path: Some(p), .. } => dsm_name(p).map(str::to_string),
-            Value::Str { bytes, .. } => std::str::from_utf8(bytes)
-                .ok()
-                .and_then(dsm_name)
-                .map(str::to_string),
-            _ => None,
-        }
+fn field_json(v: &FieldValue) -> J {
+    match v {
+        FieldValue::Null => J::Null,
+        FieldValue::Int(i) => json!(i),
+        FieldValue::Text(t) => json!(t),
     }
-    fn in_ret(r: &Ret) -> Option<String> {
-        match r {
-            Ret::Fd { path: Some(p), .. } => dsm_name(p).map(str::to_string),
-            Ret::Annotated { value, .. } => in_ret(value),
-            _ => None,
-        }
-    }
-    args.iter().find_map(in_value).or_else(|| in_ret(ret))
 }
 
 impl JsonPrinter {
@@ -88,7 +60,7 @@ impl JsonPrinter {
             out,
             line: Vec::with_capacity(512),
             open: std::collections::HashMap::new(),
-            pg: std::collections::HashMap::new(),
+            noted: std::collections::HashMap::new(),
         }
     }
 
@@ -296,7 +268,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
         Event::Detached { pid, time } => {
             json!({"event": "detached", "pid": pid, "time": secs(*time)})
         }
-        Event::Pg { .. } => return None,
+        Event::Note { .. } => return None,
     })
 }
 
@@ -351,37 +323,35 @@ impl Sink for JsonPrinter {
             }
             Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
                 self.unfinished(*pid);
-                self.pg.remove(pid);
+                self.noted.remove(pid);
             }
-            Event::Pg { pid, note, .. } => {
-                let st = self.pg.entry(*pid).or_default();
-                match note {
-                    PgNote::Query { text, truncated } => {
-                        let mut q = text.clone();
-                        if *truncated {
-                            q.push_str("...");
+            Event::Note { pid, note, .. } => {
+                let st = self.noted.entry(*pid).or_default();
+                for f in &note.fields {
+                    match f {
+                        NoteField::Set(k, v) => {
+                            st.insert((*k).to_string(), field_json(v));
                         }
-                        st.query = Some(q);
-                    }
-                    PgNote::Role { role, leader } => {
-                        st.role = Some(role.clone());
-                        st.leader = *leader;
+                        NoteField::Default(k, v) => {
+                            st.entry((*k).to_string()).or_insert_with(|| field_json(v));
+                        }
+                        NoteField::Unset(k) => {
+                            st.remove(*k);
+                        }
                     }
                 }
             }
             _ => {}
         }
         if let Some(mut j) = event_json(ev) {
-            if let Event::SyscallExit { pid, args, ret, .. } = ev
-                && let Some(st) = self.pg.get(pid)
-            {
-                j["role"] = json!(st.role);
-                j["query"] = json!(st.query);
-                if let Some(l) = st.leader {
-                    j["leader_pid"] = json!(l);
+            if let Event::SyscallExit { pid, fields, .. } = ev {
+                if let Some(st) = self.noted.get(pid) {
+                    for (k, v) in st {
+                        j[k.as_str()] = v.clone();
+                    }
                 }
-                if let Some(d) = dsm_of(args, ret) {
-                    j["dsm"] = json!(d);
+                for (k, v) in fields {
+                    j[*k] = field_json(v);
                 }
             }
             self.write(&j);
@@ -494,6 +464,7 @@ mod tests {
                 ret: Ret::Error { errno: 28 },
                 duration: Duration::from_micros(250),
                 stack: Vec::new(),
+                fields: Vec::new(),
             },
         ];
         let l = lines(&evs);
@@ -510,50 +481,49 @@ mod tests {
     }
 
     #[test]
-    fn postgres_tracees_carry_role_query_and_dsm() {
-        let exit = |pid: i32| Event::SyscallExit {
+    fn note_fields_go_on_later_calls() {
+        let exit = |pid: i32, fields: Vec<(&'static str, FieldValue)>| Event::SyscallExit {
             pid,
             time: T,
             nr: 77,
             name: "ftruncate".into(),
-            args: vec![
-                Value::Fd {
-                    fd: 7,
-                    path: Some("/dev/shm/PostgreSQL.42".into()),
-                },
-                Value::Int(4096),
-            ],
+            args: vec![Value::Int(7), Value::Int(4096)],
             raw_args: [7, 4096, 0, 0, 0, 0],
             ret: Ret::Int(0),
             duration: Duration::ZERO,
             stack: Vec::new(),
+            fields,
         };
-        let note = |note: PgNote| Event::Pg {
+        let note = |fields: Vec<NoteField>| Event::Note {
             pid: 9,
             time: T,
-            note,
+            note: crate::event::Note {
+                line: Some(("k", "text".into())),
+                fields,
+            },
         };
         let evs = vec![
-            note(PgNote::Role {
-                role: "parallel worker".into(),
-                leader: Some(8),
-            }),
-            note(PgNote::Query {
-                text: "SELECT 1".into(),
-                truncated: true,
-            }),
-            exit(9),
-            // Not a postgres tracee: no fields added.
-            exit(10),
+            note(vec![
+                NoteField::Set("a", FieldValue::Text("x".into())),
+                NoteField::Default("b", FieldValue::Null),
+                NoteField::Set("c", FieldValue::Int(8)),
+            ]),
+            note(vec![
+                NoteField::Default("a", FieldValue::Text("not this".into())),
+                NoteField::Unset("c"),
+            ]),
+            exit(9, vec![("d", FieldValue::Text("call".into()))]),
+            // No notes about this tracee: only its call's own fields.
+            exit(10, Vec::new()),
         ];
         let l = lines(&evs);
         assert_eq!(l.len(), 2, "notes print no object of their own: {l:?}");
-        assert_eq!(l[0]["role"], "parallel worker");
-        assert_eq!(l[0]["leader_pid"], 8);
-        assert_eq!(l[0]["query"], "SELECT 1...");
-        assert_eq!(l[0]["dsm"], "PostgreSQL.42");
+        assert_eq!(l[0]["a"], "x");
+        assert!(l[0]["b"].is_null() && l[0].get("b").is_some());
+        assert!(l[0].get("c").is_none());
+        assert_eq!(l[0]["d"], "call");
         assert!(
-            l[1].get("role").is_none() && l[1].get("dsm").is_none(),
+            l[1].get("a").is_none() && l[1].get("d").is_none(),
             "{}",
             l[1]
         );

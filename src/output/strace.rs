@@ -8,7 +8,7 @@
 //! caller chooses the buffering (a `BufWriter` for `-o FILE`, a `LineWriter` for stderr).
 
 use super::{Sink, TextOpts};
-use crate::event::{Event, PgNote, StackFrame, Timestamp};
+use crate::event::{Event, Note, StackFrame, Timestamp};
 use crate::syscalls::notation::{push_escaped_text, write_list, write_ret, write_value};
 use crate::syscalls::{Ret, Value, signals};
 use owo_colors::OwoColorize;
@@ -383,29 +383,16 @@ impl TextPrinter {
         self.emit();
     }
 
-    /// `# pid N query: ...` and `# pid N role: parallel worker for L`: no pid prefix (the
-    /// line names its pid) and no timestamp, so that strace-format parsers skip it as a
-    /// comment. Other roles are not printed: the JSON output carries them.
-    fn pg_note(&mut self, pid: i32, note: &PgNote) {
+    /// A note's line, `# pid N KEY: TEXT`: no pid prefix (the line names its pid) and no
+    /// timestamp, so that strace-format parsers skip it as a comment. A note without a line
+    /// is for JSON only.
+    fn note(&mut self, pid: i32, note: &Note) {
+        let Some((key, text)) = &note.line else {
+            return;
+        };
         let mut line = String::with_capacity(64);
-        match note {
-            PgNote::Query { text, truncated } => {
-                let _ = write!(line, "# pid {pid} query: ");
-                push_escaped_text(&mut line, text);
-                if *truncated {
-                    line.push_str("...");
-                }
-            }
-            PgNote::Role {
-                role,
-                leader: Some(leader),
-            } => {
-                let _ = write!(line, "# pid {pid} role: ");
-                push_escaped_text(&mut line, role);
-                let _ = write!(line, " for {leader}");
-            }
-            PgNote::Role { leader: None, .. } => return,
-        }
+        let _ = write!(line, "# pid {pid} {key}: ");
+        push_escaped_text(&mut line, text);
         self.interrupt();
         self.dim(&line);
         self.buf.push('\n');
@@ -541,9 +528,9 @@ impl Sink for TextPrinter {
                 }
                 self.gone(*pid);
             }
-            Event::Pg { pid, note, .. } => self.pg_note(*pid, note),
+            Event::Note { pid, note, .. } => self.note(*pid, note),
         }
-        if !matches!(ev, Event::Attached { .. } | Event::Pg { .. }) {
+        if !matches!(ev, Event::Attached { .. } | Event::Note { .. }) {
             self.started = true;
         }
         self.flush_notes();
@@ -674,6 +661,7 @@ mod tests {
             ret,
             duration: Duration::from_micros(19),
             stack: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
@@ -707,37 +695,22 @@ mod tests {
     }
 
     #[test]
-    fn pg_notes_cut_other_lines_and_only_workers_get_a_role_line() {
-        let note = |pid: i32, note: PgNote| Event::Pg {
+    fn notes_cut_other_lines_and_only_lines_are_printed() {
+        let note = |pid: i32, line: Option<(&'static str, &str)>| Event::Note {
             pid,
             time: t(1),
-            note,
+            note: Note {
+                line: line.map(|(k, v)| (k, v.to_string())),
+                fields: Vec::new(),
+            },
         };
         let evs = vec![
             Event::Attached { pid: 1, time: t(0) },
             Event::Attached { pid: 2, time: t(0) },
             entry(1, 1, 0, "read", vec![Value::Int(0)]),
-            note(
-                2,
-                PgNote::Role {
-                    role: "backend".into(),
-                    leader: None,
-                },
-            ),
-            note(
-                2,
-                PgNote::Role {
-                    role: "parallel worker".into(),
-                    leader: Some(1),
-                },
-            ),
-            note(
-                2,
-                PgNote::Query {
-                    text: "SELECT '\x1b'".into(),
-                    truncated: true,
-                },
-            ),
+            note(2, None),
+            note(2, Some(("role", "parallel worker for 1"))),
+            note(2, Some(("query", "SELECT '\x1b'..."))),
         ];
         let out = run(TextOpts::default(), &evs);
         assert_eq!(
@@ -1221,6 +1194,7 @@ mod bench {
             ret: Ret::Int(58),
             duration: Duration::from_micros(3),
             stack: Vec::new(),
+            fields: Vec::new(),
         };
         let o = TextOpts {
             to_file: true,

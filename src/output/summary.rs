@@ -204,6 +204,7 @@ mod tests {
             ret,
             duration: Duration::from_nanos(ns),
             stack: Vec::new(),
+            fields: Vec::new(),
         });
     }
 

@@ -2,7 +2,9 @@
 //! of a backend read from its memory, DSM segments. Built on `remote` and `symbols`; nothing
 //! below this module knows PostgreSQL.
 
+pub mod annotate;
 pub mod cluster;
+pub mod dsm;
 pub mod memory;
 pub mod process;
 pub mod settings;

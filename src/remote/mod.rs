@@ -1,7 +1,8 @@
 //! Reading another process: memory, file descriptors and /proc.
 //!
-//! Nothing here stops or resumes a process; callers read a tracee while the ptrace engine
-//! holds it stopped, or read /proc of any process.
+//! Nothing here stops or resumes a process. A reader says whether its reads are exact: a
+//! tracee held in a ptrace-stop (proved by a [`Held`] value, which only the engine's stop
+//! guards give out) cannot change under the read; any other process can.
 
 pub mod maps;
 pub mod procfs;
@@ -10,20 +11,54 @@ pub mod regs;
 use crate::syscalls::Tracee;
 use std::os::unix::ffi::OsStrExt;
 
-/// Memory and fds of a live process, read with `process_vm_readv` (which never faults the
-/// target: an unmapped address gives a short read) and `/proc/PID/fd`.
-#[derive(Clone, Copy, Debug)]
-pub struct ProcMem {
-    pub pid: i32,
+/// A thread held in a ptrace-stop for as long as the value lives.
+///
+/// # Safety
+/// Implementing it promises that `tid` is this process's tracee and stays in a ptrace-stop
+/// while the value exists (the engine's stop guards, whose resume consumes them; a test's
+/// own wait loop). Register reads ([`regs::capture`]) need one.
+pub unsafe trait Held {
+    fn tid(&self) -> i32;
 }
 
-impl ProcMem {
-    pub fn new(pid: i32) -> Self {
-        ProcMem { pid }
+/// Memory and fds of a live process, read with `process_vm_readv` (which never faults the
+/// target: an unmapped address gives a short read) and `/proc/PID/fd`. Borrowed from a
+/// [`Held`] stop it is exact and cannot outlive the stop; [`ProcMem::racy`] reads a running
+/// process.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcMem<'a> {
+    pub pid: i32,
+    exact: bool,
+    _stop: std::marker::PhantomData<&'a ()>,
+}
+
+impl ProcMem<'static> {
+    /// A running process: its memory may change while it is read.
+    pub fn racy(pid: i32) -> Self {
+        ProcMem {
+            pid,
+            exact: false,
+            _stop: std::marker::PhantomData,
+        }
     }
 }
 
-impl Tracee for ProcMem {
+impl<'a> ProcMem<'a> {
+    /// The memory of a stopped tracee, for as long as it stays stopped.
+    pub fn held<H: Held>(stop: &'a H) -> Self {
+        ProcMem {
+            pid: stop.tid(),
+            exact: true,
+            _stop: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Tracee for ProcMem<'_> {
+    fn exact(&self) -> bool {
+        self.exact
+    }
+
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
         read_mem(self.pid, addr, buf)
     }

@@ -27,17 +27,21 @@ impl Snapshot {
     }
 }
 
-/// Captures registers and up to `max_stack` bytes of stack of `pid`, which must be in a
-/// ptrace-stop. The read stops at the first unmapped page above `rsp` (process_vm_readv
+/// Captures registers and up to `max_stack` bytes of stack of a held tracee. The read stops at the first unmapped page above `rsp` (process_vm_readv
 /// copies up to the fault), so it never runs past the end of the `[stack]` mapping (or of a
 /// thread's stack mapping) into a hole.
-pub fn capture(pid: i32, max_stack: usize) -> io::Result<Snapshot> {
-    capture_bounded(pid, max_stack, None)
+pub fn capture(stop: &impl super::Held, max_stack: usize) -> io::Result<Snapshot> {
+    capture_bounded(stop, max_stack, None)
 }
 
 /// Like [`capture`], also bounded by `stack_end` (the end of the mapping that contains `rsp`,
 /// when the caller knows it from its maps cache), so it never copies a neighbouring mapping.
-pub fn capture_bounded(pid: i32, max_stack: usize, stack_end: Option<u64>) -> io::Result<Snapshot> {
+pub fn capture_bounded(
+    stop: &impl super::Held,
+    max_stack: usize,
+    stack_end: Option<u64>,
+) -> io::Result<Snapshot> {
+    let pid = stop.tid();
     let regs = nix::sys::ptrace::getregs(nix::unistd::Pid::from_raw(pid))
         .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
     let rsp = regs.rsp;

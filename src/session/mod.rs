@@ -1,43 +1,32 @@
-//! A tracing session: the glue between the ptrace engine, the decoders, the filters and the
-//! printers. It owns per-tracee syscall state (the pending entry of each tracee), decides what
-//! is shown, and queues events that the printers receive once the tracee runs again.
-//! PostgreSQL annotation lives in [`pg`].
+//! One tracing session: the pipeline from source events to printer events.
+//!
+//! The session consumes the neutral events of an event source ([`crate::trace::Consumer`]):
+//! it pairs each syscall's entry with its exit ([`calls`]), decodes arguments while the
+//! tracee is held, decides what is shown (`-e`), asks an [`Annotator`] for notes, and queues
+//! [`Event`]s that the printers receive once the tracee runs again. `-k` stacks are
+//! unwound and symbolized then too ([`stacks`]). The output is [`writer`]; the `trace`
+//! command that wires it all is [`command`].
 
-pub mod pg;
+pub mod annotate;
+pub mod calls;
+pub mod command;
 pub mod stacks;
+pub mod writer;
 
-use crate::event::{Event, StackFrame, Timestamp};
+pub use annotate::Annotator;
+pub use command::{TraceConfig, run};
+
+use crate::event::{Event, Timestamp};
 use crate::filter::{Filter, status};
-use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
-use crate::remote::ProcMem;
+use crate::output::Sink;
 use crate::remote::regs::Snapshot;
 use crate::syscalls::decode::{self, Entry};
-use crate::syscalls::{DecodeOpts, Ret, signals, table};
-use crate::trace::{self, Engine, Handler, Outcome, Stop, attach};
-use anyhow::{Context, Result, bail};
+use crate::syscalls::{DecodeOpts, Ret, Tracee, nr, signals, table};
+use crate::trace::{self, Consumer, SourceEvent, StackFor};
+use calls::{CallState, Pending, status_bit};
 use stacks::Backtracer;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
-
-const RESTART_SYSCALL: u64 = 219;
-const RT_SIGRETURN: u64 = 15;
-/// mmap, mprotect, munmap, brk, mremap: the module map must be read again.
-const MEMORY_MAP_CHANGES: [u64; 5] = [9, 10, 11, 12, 25];
-const ERESTART_RESTARTBLOCK: i64 = 516;
-
-struct Pending {
-    nr: u64,
-    time: Timestamp,
-    /// `None` when the syscall is not traced (it is not decoded at all).
-    entry: Option<Entry>,
-    /// Whether the entry event went to the printers (it is held back under `-e status=`).
-    emitted: bool,
-    /// `-k`: the stack at entry, resolved after the resume.
-    stack: Vec<StackFrame>,
-    /// The second argument (a `recvfrom`'s buffer, for the PostgreSQL annotation).
-    arg1: u64,
-}
 
 /// `-k` work left for after the resume: a snapshot copied while the tracee was stopped.
 enum StackJob {
@@ -50,13 +39,19 @@ enum StackJob {
     Signal { snap: Snapshot, index: usize },
 }
 
-#[derive(Default)]
-struct PidState {
-    pending: Option<Pending>,
-    /// The syscall that returned ERESTART_RESTARTBLOCK, for `restart_syscall(<... resuming
-    /// interrupted NAME ...>)`.
-    interrupted: Option<u64>,
+/// What a syscall-entry event carries.
+struct EntryRegs {
+    nr: u64,
+    args: [u64; 6],
+    /// The stack pointer (rt_sigreturn's frame lies there).
+    sp: u64,
+    stack: Option<Snapshot>,
 }
+
+/// Called at the exit event of a traced syscall that failed with the errno it was set for,
+/// while the tracee is still held (explain-shm --watch captures /dev/shm at an ENOSPC).
+/// Called with the pid and the syscall number.
+pub type FailureHook = Box<dyn FnMut(i32, u64)>;
 
 pub struct Session {
     filter: Filter,
@@ -65,34 +60,21 @@ pub struct Session {
     decoding: bool,
     sinks: Vec<Box<dyn Sink>>,
     queue: Vec<Event>,
-    pids: HashMap<i32, PidState>,
+    calls: HashMap<i32, CallState>,
+    /// The output failed for real: the session asked the source to detach.
     output_failed: bool,
+    failed: Option<writer::Failed>,
     /// Events went to the printers since they were last flushed.
     unflushed: bool,
     /// `-k`.
     backtracer: Option<Backtracer>,
     stack_jobs: Vec<StackJob>,
-    /// PostgreSQL annotation (off under `--no-pg`).
-    pg: Option<pg::PgAnnotator>,
-    /// A syscall stop was seen: later attaches are `-f` children, whose titles are not set.
+    annotator: Option<Box<dyn Annotator>>,
+    /// A syscall was seen: later new tracees are `-f` children, which may still change.
     started: bool,
-    /// Called at the exit stop of a traced syscall that failed with ENOSPC, while the tracee
-    /// is still stopped (explain-shm --watch captures /dev/shm there).
-    enospc_hook: Option<EnospcHook>,
+    failure_hook: Option<(i64, FailureHook)>,
     /// Test-only fault injection (see [`Session::maybe_inject_panic`]).
     inject_panic_at: Option<u32>,
-}
-
-/// See [`Session::on_enospc`]: called with the pid and the syscall number.
-pub type EnospcHook = Box<dyn FnMut(i32, u64)>;
-
-const ENOSPC: i64 = 28;
-
-/// The wall clock now.
-fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
 }
 
 /// The syscall's name; unknown numbers as strace writes them (`syscall_0x1c8`).
@@ -116,23 +98,24 @@ impl Session {
             decoding,
             sinks,
             queue: Vec::new(),
-            pids: HashMap::new(),
+            calls: HashMap::new(),
             output_failed: false,
+            failed: None,
             unflushed: false,
             backtracer: None,
             stack_jobs: Vec::new(),
-            pg: None,
+            annotator: None,
             started: false,
-            enospc_hook: None,
+            failure_hook: None,
             inject_panic_at: std::env::var("PGSTRACE_INJECT_PANIC_AT_SIGNAL")
                 .ok()
                 .and_then(|v| v.parse().ok()),
         }
     }
 
-    /// Annotate postgres tracees with their statements and roles ([`Event::Pg`]).
-    pub fn annotate_pg(&mut self) {
-        self.pg = Some(pg::PgAnnotator::new());
+    /// Annotate the trace through `a` (PostgreSQL's annotator, unless `--no-pg`).
+    pub fn annotate(&mut self, a: Box<dyn Annotator>) {
+        self.annotator = Some(a);
     }
 
     /// `-k` (`kk`: with file:line and inlined frames).
@@ -140,10 +123,20 @@ impl Session {
         self.backtracer = Some(Backtracer::new(kk));
     }
 
-    /// Calls `hook` at the exit stop of every traced syscall that fails with ENOSPC, while
-    /// the tracee is stopped.
-    pub fn on_enospc(&mut self, hook: EnospcHook) {
-        self.enospc_hook = Some(hook);
+    /// Detach when a write to this output failed for real.
+    pub fn watch_output(&mut self, failed: writer::Failed) {
+        self.failed = Some(failed);
+    }
+
+    /// Whether the session ended because its output could not be written.
+    pub fn output_failed(&self) -> bool {
+        self.output_failed
+    }
+
+    /// Calls `hook` at the exit event of every traced syscall that fails with `errno`,
+    /// while the tracee is held.
+    pub fn on_failure(&mut self, errno: i64, hook: FailureHook) {
+        self.failure_hook = Some((errno, hook));
     }
 
     /// Entries are held back until the exit when only some statuses are printed.
@@ -151,43 +144,47 @@ impl Session {
         self.filter.status != status::ALL
     }
 
-    fn entry(&mut self, pid: i32, nr: u64, args: &[u64; 6], sp: u64, mem: &ProcMem) {
-        let time = now();
+    fn entry(&mut self, pid: i32, time: Timestamp, call: EntryRegs, mem: &dyn Tracee) {
+        let EntryRegs {
+            nr: nr_,
+            args,
+            sp,
+            stack,
+        } = call;
+        let args = &args;
         self.started = true;
         let emitted = !self.hold_entries();
-        if !self.filter.traces(nr) {
-            self.pids.entry(pid).or_default().pending = Some(Pending {
-                nr,
+        if !self.filter.traces(nr_) {
+            self.calls.entry(pid).or_default().pending = Some(Pending {
+                nr: nr_,
                 time,
+                args: *args,
                 entry: None,
                 emitted: false,
                 stack: Vec::new(),
-                arg1: args[1],
             });
             return;
         }
-        if emitted && let Some(pg) = &mut self.pg {
-            pg.before_line(pid, time, mem, &mut self.queue);
+        if emitted && let Some(a) = &mut self.annotator {
+            a.before_line(pid, time, mem, &mut self.queue);
         }
-        let st = self.pids.entry(pid).or_default();
-        if let Some(bt) = &mut self.backtracer
-            && let Some(snap) = bt.capture(pid)
-        {
+        if let Some(snap) = stack {
             self.stack_jobs.push(StackJob::Syscall {
                 snap,
-                name: syscall_name(nr),
+                name: syscall_name(nr_),
             });
         }
+        let st = self.calls.entry(pid).or_default();
         let mut entry = if self.decoding {
-            decode::decode_entry(nr, args, mem, &self.decode)
+            decode::decode_entry(nr_, args, mem, &self.decode)
         } else {
             Entry {
-                nr,
+                nr: nr_,
                 raw: *args,
                 args: Vec::new(),
             }
         };
-        if nr == RESTART_SYSCALL && self.decoding {
+        if nr_ == nr::RESTART_SYSCALL && self.decoding {
             // Kept (not taken): a restart_syscall interrupted again resumes the same call.
             let what = st
                 .interrupted
@@ -195,7 +192,7 @@ impl Session {
                 .unwrap_or(Cow::Borrowed("call"));
             entry.args = vec![Some(decode::proc::restart_arg(&what))];
         }
-        if nr == RT_SIGRETURN && self.decoding {
+        if nr_ == nr::RT_SIGRETURN && self.decoding {
             entry.args = vec![Some(decode::proc::sigreturn_arg(mem, sp))];
         }
         if emitted {
@@ -203,50 +200,43 @@ impl Session {
             self.queue.push(Event::SyscallEntry {
                 pid,
                 time,
-                nr,
-                name: syscall_name(nr),
+                nr: nr_,
+                name: syscall_name(nr_),
                 args: entry.args[..n].iter().flatten().cloned().collect(),
                 more: n < entry.args.len(),
                 raw_args: entry.raw,
             });
         }
         st.pending = Some(Pending {
-            nr,
+            nr: nr_,
             time,
+            args: *args,
             entry: Some(entry),
             emitted,
             stack: Vec::new(),
-            arg1: args[1],
         });
     }
 
-    fn exit(&mut self, pid: i32, rval: i64, is_error: bool, mem: &ProcMem) {
-        let time = now();
-        let st = self.pids.entry(pid).or_default();
+    fn exit(&mut self, pid: i32, time: Timestamp, rval: i64, is_error: bool, mem: &dyn Tracee) {
+        let st = self.calls.entry(pid).or_default();
         let Some(p) = st.pending.take() else {
             // An exit without its entry (we attached mid-syscall): nothing to show.
             return;
         };
-        if is_error && -rval == ERESTART_RESTARTBLOCK {
-            if p.nr != RESTART_SYSCALL {
-                st.interrupted = Some(p.nr);
-            }
-        } else if p.nr == RESTART_SYSCALL {
-            st.interrupted = None;
-        }
+        st.note_exit(p.nr, rval, is_error);
         if let Some(bt) = &mut self.backtracer
             && !is_error
-            && MEMORY_MAP_CHANGES.contains(&p.nr)
+            && nr::MEMORY_MAP_CHANGES.contains(&p.nr)
         {
             bt.invalidate(pid);
         }
-        if let Some(pg) = &mut self.pg {
-            pg.exited(pid, p.nr, p.arg1, if is_error { -1 } else { rval });
+        if let Some(a) = &mut self.annotator {
+            a.exited(pid, p.nr, &p.args, if is_error { -1 } else { rval });
         }
         let Some(entry) = p.entry else { return };
-        if is_error
-            && rval == -ENOSPC
-            && let Some(hook) = &mut self.enospc_hook
+        if let Some((errno, hook)) = &mut self.failure_hook
+            && is_error
+            && rval == -*errno
         {
             hook(pid, p.nr);
         }
@@ -257,21 +247,18 @@ impl Session {
         } else {
             (Vec::new(), Ret::Int(rval))
         };
-        let bit = if is_error && (512..=530).contains(&-rval) {
-            status::UNAVAILABLE
-        } else if is_error {
-            status::FAILED
-        } else {
-            status::SUCCESSFUL
-        };
-        if !p.emitted && !self.filter.shows_status(bit) {
+        if !p.emitted && !self.filter.shows_status(status_bit(rval, is_error)) {
             return;
         }
         if !p.emitted
-            && let Some(pg) = &mut self.pg
+            && let Some(a) = &mut self.annotator
         {
-            pg.before_line(pid, time, mem, &mut self.queue);
+            a.before_line(pid, time, mem, &mut self.queue);
         }
+        let fields = match &self.annotator {
+            Some(a) => a.call_fields(pid, &args, &ret),
+            None => Vec::new(),
+        };
         self.queue.push(Event::SyscallExit {
             pid,
             time,
@@ -282,13 +269,14 @@ impl Session {
             ret,
             duration: time.saturating_sub(p.time),
             stack: p.stack,
+            fields,
         });
     }
 
     /// A tracee died or was detached with a syscall in flight: the held-back entry is shown
     /// when its status (unfinished or detached) is wanted.
     fn flush_pending(&mut self, pid: i32, bit: u8) {
-        let Some(st) = self.pids.remove(&pid) else {
+        let Some(st) = self.calls.remove(&pid) else {
             return;
         };
         let Some(Pending {
@@ -335,7 +323,7 @@ impl Session {
                 StackJob::Syscall { snap, name } => {
                     let frames = bt.resolve(&snap, Some(&name));
                     if let Some(p) = self
-                        .pids
+                        .calls
                         .get_mut(&snap.pid)
                         .and_then(|st| st.pending.as_mut())
                     {
@@ -352,6 +340,17 @@ impl Session {
         }
     }
 
+    /// A tracee is gone (exited, killed, detached): forget it everywhere.
+    fn forget(&mut self, pid: i32, bit: u8) {
+        if let Some(bt) = &mut self.backtracer {
+            bt.forget(pid);
+        }
+        self.flush_pending(pid, bit);
+        if let Some(a) = &mut self.annotator {
+            a.gone(pid);
+        }
+    }
+
     pub fn finish(&mut self) {
         self.after_resume();
         for s in &mut self.sinks {
@@ -360,41 +359,57 @@ impl Session {
     }
 }
 
-impl Handler for Session {
-    fn on_stop(&mut self, stop: &Stop, mem: &ProcMem) {
-        match *stop {
-            Stop::Attached { pid, parent } => {
-                self.pids.entry(pid).or_default();
+impl Consumer for Session {
+    fn wants_stack(&self, what: StackFor) -> bool {
+        self.backtracer.is_some()
+            && match what {
+                StackFor::Syscall(nr) => self.filter.traces(nr),
+                StackFor::Signal(sig) => self.filter.shows_signal(sig),
+            }
+    }
+
+    fn event(&mut self, time: Timestamp, ev: SourceEvent, mem: &dyn Tracee) {
+        match ev {
+            SourceEvent::New { tid: pid, parent } => {
+                self.calls.entry(pid).or_default();
                 if let (Some(bt), Some(parent)) = (&mut self.backtracer, parent) {
                     bt.fork(parent, pid);
                 }
-                let time = now();
                 self.queue.push(Event::Attached { pid, time });
-                if let Some(pg) = &mut self.pg {
-                    pg.attached(pid, !self.started, time, &mut self.queue);
+                if let Some(a) = &mut self.annotator {
+                    a.attached(pid, !self.started, time, &mut self.queue);
                 }
             }
-            Stop::SyscallEntry {
-                pid,
+            SourceEvent::SyscallEntry {
+                tid,
                 nr,
-                ref args,
+                args,
                 sp,
-            } => self.entry(pid, nr, args, sp, mem),
-            Stop::SyscallExit {
-                pid,
+                stack,
+            } => {
+                let call = EntryRegs {
+                    nr,
+                    args,
+                    sp,
+                    stack,
+                };
+                self.entry(tid, time, call, mem)
+            }
+            SourceEvent::SyscallExit {
+                tid,
                 rval,
                 is_error,
-            } => self.exit(pid, rval, is_error, mem),
-            Stop::Signal {
-                pid,
+                ..
+            } => self.exit(tid, time, rval, is_error, mem),
+            SourceEvent::Signal {
+                tid: pid,
                 sig,
-                ref siginfo,
+                siginfo,
+                stack,
             } => {
                 self.maybe_inject_panic();
                 if self.filter.shows_signal(sig) {
-                    if let Some(bt) = &mut self.backtracer
-                        && let Some(snap) = bt.capture(pid)
-                    {
+                    if let Some(snap) = stack {
                         self.stack_jobs.push(StackJob::Signal {
                             snap,
                             index: self.queue.len(),
@@ -402,71 +417,55 @@ impl Handler for Session {
                     }
                     self.queue.push(Event::Signal {
                         pid,
-                        time: now(),
+                        time,
                         sig,
-                        info: signals::decode_siginfo(siginfo),
+                        info: signals::decode_siginfo(&siginfo),
                         stack: Vec::new(),
                     });
                 }
             }
-            Stop::Grouped { pid, sig } => {
+            SourceEvent::GroupStop { tid: pid, sig } => {
                 if self.filter.shows_signal(sig) {
-                    self.queue.push(Event::Stopped {
-                        pid,
-                        time: now(),
-                        sig,
-                    });
+                    self.queue.push(Event::Stopped { pid, time, sig });
                 }
             }
-            Stop::Exec { pid, former } => {
+            SourceEvent::Exec { tid: pid, former } => {
                 if let Some(bt) = &mut self.backtracer {
                     bt.forget(former);
                     bt.exec(pid);
                 }
                 if former != pid
-                    && let Some(st) = self.pids.remove(&former)
+                    && let Some(st) = self.calls.remove(&former)
                 {
-                    self.pids.insert(pid, st);
+                    self.calls.insert(pid, st);
                 }
-                if let Some(pg) = &mut self.pg {
-                    pg.exec(pid, former, now(), &mut self.queue);
+                if let Some(a) = &mut self.annotator {
+                    a.exec(pid, former, time, &mut self.queue);
                 }
             }
-            Stop::Exited { pid, code } => {
-                if let Some(bt) = &mut self.backtracer {
-                    bt.forget(pid);
-                }
-                self.flush_pending(pid, status::UNFINISHED);
-                if let Some(pg) = &mut self.pg {
-                    pg.gone(pid);
-                }
-                self.queue.push(Event::Exited {
-                    pid,
-                    time: now(),
-                    code,
-                });
+            SourceEvent::Exited { tid: pid, code } => {
+                self.forget(pid, status::UNFINISHED);
+                self.queue.push(Event::Exited { pid, time, code });
             }
-            Stop::Killed { pid, sig, core } => {
-                if let Some(bt) = &mut self.backtracer {
-                    bt.forget(pid);
-                }
-                self.flush_pending(pid, status::UNFINISHED);
-                if let Some(pg) = &mut self.pg {
-                    pg.gone(pid);
-                }
+            SourceEvent::Killed {
+                tid: pid,
+                sig,
+                core,
+            } => {
+                self.forget(pid, status::UNFINISHED);
                 self.queue.push(Event::Killed {
                     pid,
-                    time: now(),
+                    time,
                     sig,
                     core,
                 });
             }
-            Stop::Detached { pid } => {
+            SourceEvent::Detached { tid: pid } => {
                 self.flush_pending(pid, status::DETACHED);
-                if let Some(pg) = &mut self.pg {
-                    pg.gone(pid);
+                if let Some(a) = &mut self.annotator {
+                    a.gone(pid);
                 }
-                self.queue.push(Event::Detached { pid, time: now() });
+                self.queue.push(Event::Detached { pid, time });
             }
         }
     }
@@ -490,230 +489,10 @@ impl Handler for Session {
                 s.event(&ev);
             }
         }
-        if OUTPUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) && !self.output_failed {
+        if !self.output_failed && self.failed.as_ref().is_some_and(writer::Failed::get) {
             self.output_failed = true;
-            eprintln!("pgstrace: cannot write the trace output; detaching");
+            crate::errln!("pgstrace: cannot write the trace output; detaching");
             trace::request_detach();
         }
     }
-}
-
-/// One output written by two printers (`-C`).
-#[derive(Clone)]
-struct SharedOut(std::rc::Rc<std::cell::RefCell<Box<dyn Write>>>);
-
-impl Write for SharedOut {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.borrow_mut().flush()
-    }
-}
-
-/// A writer that remembers that a write failed (a closed pipe, a full disk), so that the
-/// session can detach rather than trace on blind.
-struct Watched<W: Write> {
-    inner: W,
-}
-
-static OUTPUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-impl<W: Write> Write for Watched<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.inner.write(buf).inspect_err(|_| {
-            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
-        })
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush().inspect_err(|_| {
-            OUTPUT_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
-        })
-    }
-}
-
-fn watched<W: Write + 'static>(w: W) -> Box<dyn Write> {
-    Box::new(Watched { inner: w })
-}
-
-/// Opens the trace output: `-o FILE`, `-o -` for stdout, else stderr (line-buffered so an
-/// interactive user sees each line as it happens).
-fn open_output(path: Option<&std::path::Path>) -> Result<(Box<dyn Write>, bool)> {
-    match path {
-        Some(p) if p.as_os_str() == "-" => {
-            Ok((watched(std::io::LineWriter::new(std::io::stdout())), false))
-        }
-        Some(p) => {
-            let f = std::fs::File::create(p)
-                .with_context(|| format!("cannot open output file {}", p.display()))?;
-            Ok((
-                watched(std::io::BufWriter::with_capacity(1 << 16, f)),
-                false,
-            ))
-        }
-        None => {
-            let tty = std::io::stderr().is_terminal();
-            Ok((watched(std::io::LineWriter::new(std::io::stderr())), tty))
-        }
-    }
-}
-
-/// `held 1234 stops: median 3.1 us, p99 12.0 us, max 80.2 us`.
-fn hold_summary(times: &[u32]) -> String {
-    if times.is_empty() {
-        return "held 0 stops".to_string();
-    }
-    let mut t = times.to_vec();
-    t.sort_unstable();
-    let at = |q: f64| f64::from(t[((t.len() - 1) as f64 * q).round() as usize]) / 1000.0;
-    format!(
-        "held {} stops: median {:.1} us, p99 {:.1} us, max {:.1} us",
-        t.len(),
-        at(0.5),
-        at(0.99),
-        at(1.0)
-    )
-}
-
-/// What the trace command was asked: strace's options, parsed (see `cli::TraceArgs` for
-/// what each means).
-#[derive(Clone, Debug, Default)]
-pub struct TraceConfig {
-    pub pids: Vec<i32>,
-    pub follow: u8,
-    pub exprs: Vec<String>,
-    pub trace: Vec<String>,
-    pub signal: Vec<String>,
-    pub status: Vec<String>,
-    pub stack: u8,
-    pub decode_fds: u8,
-    pub durations: bool,
-    pub timestamps: u8,
-    pub relative: bool,
-    pub string_limit: usize,
-    pub align: usize,
-    pub output: Option<std::path::PathBuf>,
-    pub summary_only: bool,
-    pub summary: bool,
-    pub quiet: u8,
-    pub json: bool,
-    pub histogram: bool,
-    pub hold_stats: bool,
-    pub no_pg: bool,
-    pub command: Vec<String>,
-}
-
-/// Runs the trace command.
-pub fn run(args: TraceConfig) -> Result<i32> {
-    let pids = args.pids.clone();
-    if pids.is_empty() && args.command.is_empty() {
-        bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
-    }
-    if !pids.is_empty() && !args.command.is_empty() {
-        bail!("-p PID and a command cannot be combined");
-    }
-    if args.histogram && !(args.summary_only || args.summary) {
-        bail!("--histogram goes with -c or -C");
-    }
-    let mut filter = Filter::default();
-    let exprs = args
-        .exprs
-        .iter()
-        .cloned()
-        .chain(args.trace.iter().map(|s| format!("trace={s}")))
-        .chain(args.signal.iter().map(|s| format!("signal={s}")))
-        .chain(args.status.iter().map(|s| format!("status={s}")));
-    for e in exprs {
-        filter
-            .apply(&e)
-            .map_err(|err| anyhow::anyhow!("-e {}: {err}", e.escape_default()))?;
-    }
-    let decode = DecodeOpts {
-        string_limit: args.string_limit,
-        decode_fds: args.decode_fds > 0,
-        ..DecodeOpts::default()
-    };
-
-    let (out, tty) = open_output(args.output.as_deref())?;
-    // -C prints the trace and then the table into the same output, as strace does.
-    let shared = SharedOut(std::rc::Rc::new(std::cell::RefCell::new(out)));
-    let out: Box<dyn Write> = Box::new(shared.clone());
-    let colour = tty && std::env::var_os("NO_COLOR").is_none();
-    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-    let summary_opts = summary::SummaryOpts {
-        histogram: args.histogram,
-    };
-    if args.summary_only {
-        sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
-    } else {
-        if args.json {
-            sinks.push(Box::new(JsonPrinter::new(out)));
-        } else {
-            let opts = TextOpts {
-                timestamps: args.timestamps,
-                relative: args.relative,
-                durations: args.durations,
-                align: args.align,
-                follow: args.follow,
-                to_file: args.output.is_some(),
-                quiet: args.quiet,
-                colour,
-            };
-            sinks.push(Box::new(TextPrinter::new(out, opts)));
-        }
-        if args.summary {
-            sinks.push(Box::new(summary::Summary::new(
-                Box::new(shared.clone()),
-                summary_opts,
-            )));
-        }
-    }
-    let decoding = !args.summary_only;
-    let mut session = Session::new(filter, decode, decoding, sinks);
-    if args.stack > 0 {
-        session.with_stacks(args.stack > 1);
-    }
-    // Notes only reach printed lines: under plain -c there are none.
-    if !args.no_pg && decoding {
-        session.annotate_pg();
-    }
-    let mut engine = Engine::new(args.follow > 0);
-    if args.hold_stats {
-        engine.measure_hold();
-    }
-
-    let launched = !args.command.is_empty();
-    trace::install_detach_signals(launched);
-    if launched {
-        attach::launch(&mut engine, &args.command, &mut session)?;
-    } else {
-        attach::attach_all(&mut engine, &pids, &mut session)?;
-        if args.quiet == 0 {
-            for pid in &pids {
-                eprintln!("pgstrace: Process {pid} attached");
-            }
-        }
-    }
-    let outcome = engine.run(&mut session);
-    if outcome == Outcome::Failed {
-        // The printers may be what failed: flush what they hold only if they still can.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.finish()));
-        bail!("internal error (a bug in pgstrace, reported above); every tracee was detached");
-    }
-    session.finish();
-    if args.hold_stats {
-        eprintln!("pgstrace: {}", hold_summary(engine.hold_times()));
-    }
-    Ok(match outcome {
-        Outcome::AllGone { launched_code } => launched_code.unwrap_or(0),
-        Outcome::Detached => {
-            if args.quiet == 0 {
-                for pid in &pids {
-                    eprintln!("pgstrace: Process {pid} detached");
-                }
-            }
-            0
-        }
-        Outcome::Failed => 1,
-    })
 }

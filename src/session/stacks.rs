@@ -1,23 +1,19 @@
 //! `-k`: stacks for syscalls and signals, from the stopped tracee to symbolized frames.
 //!
 //! Two phases, so that a backend is held only as long as it takes to copy its registers and
-//! the live part of its stack: [`Backtracer::capture`] runs while the tracee is stopped;
-//! [`Backtracer::resolve`] runs after it was resumed and does everything else (module maps,
+//! the live part of its stack: the event source takes that snapshot while the tracee is
+//! stopped (`trace::source`); [`Backtracer::resolve`] runs after it was resumed and does everything else (module maps,
 //! unwinding with framehop, symbolization). Reading /proc/PID/maps after the resume is safe:
 //! a traced thread can only change its mappings through a syscall, whose entry stop waits
 //! for us.
 
 use crate::event::StackFrame;
 use crate::remote::maps::ModuleSource;
-use crate::remote::regs::{self, Snapshot};
+use crate::remote::regs::Snapshot;
 use crate::symbols::{LoadOptions, Lookup, ObjectSymbols, SymbolCache};
 use crate::unwind::{self, How, ImageCache, Module, ProcessModules, UnwindCache};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// The most stack copied per stop. A backend at a syscall uses a few KiB to tens of KiB;
-/// deep planner recursion can use more, and then the outer frames are lost, not wrong.
-const MAX_STACK: usize = 128 * 1024;
 
 pub struct Backtracer {
     images: Arc<ImageCache>,
@@ -44,11 +40,6 @@ impl Backtracer {
         }
     }
 
-    /// While `pid` is stopped: one PTRACE_GETREGS and one process_vm_readv of its stack.
-    pub fn capture(&mut self, pid: i32) -> Option<Snapshot> {
-        regs::capture(pid, MAX_STACK).ok()
-    }
-
     /// After the resume: unwind and symbolize. `syscall` names the call, for the one-time
     /// note about vDSO time calls that reach the kernel.
     pub fn resolve(&mut self, snap: &Snapshot, syscall: Option<&str>) -> Vec<StackFrame> {
@@ -73,7 +64,7 @@ impl Backtracer {
         if let Some(name) = syscall
             && let Some(note) = clock.observe(name, &frames, modules)
         {
-            eprintln!("pgstrace: {note}");
+            crate::errln!("pgstrace: {note}");
         }
         let mut out = Vec::with_capacity(frames.len());
         for f in &frames {

@@ -7,15 +7,19 @@
 pub mod decode;
 pub mod errno;
 pub mod notation;
+pub mod nr;
 pub mod signals;
 pub mod table;
 pub mod value;
 
 pub use value::{Ret, Value};
 
-/// What a decoder may ask of the traced process. Implemented by `remote::ProcTracee` for a
-/// live, stopped tracee and by fakes in tests.
+/// What a decoder may ask of the traced process. Implemented by `remote::ProcMem` for a
+/// live process and by fakes in tests.
 pub trait Tracee {
+    /// Whether reads are exact: the process is held stopped (ptrace), so memory cannot
+    /// change under the read. A kernel-side source reads a running process: racy.
+    fn exact(&self) -> bool;
     /// Copies up to `buf.len()` bytes from `addr` in the tracee; returns how many bytes were
     /// copied. A short count means the rest was unreadable. Never panics.
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize;

@@ -17,6 +17,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// A tracee these tests' own wait loops hold in a ptrace-stop at the point of use.
+struct HeldHere(i32);
+
+// SAFETY: every use is at a stop of the test's own wait loop, before it resumes.
+unsafe impl crate::remote::Held for HeldHere {
+    fn tid(&self) -> i32 {
+        self.0
+    }
+}
+
 const FIXTURE_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/unwind/stacks.c");
 
 /// The fixture flavours: name and gcc flags.
@@ -179,7 +189,7 @@ fn record_exe(exe: &Path, mode: &str, delete: bool, at_stop: impl FnOnce(i32)) -
     let raw = pid.as_raw();
     let maps = maps::read(raw).expect("read maps");
     let stack_end = maps::find(&maps, ptrace::getregs(pid).expect("regs").rsp).map(|m| m.end);
-    let snap = regs::capture_bounded(raw, 1 << 20, stack_end).expect("capture");
+    let snap = regs::capture_bounded(&HeldHere(raw), 1 << 20, stack_end).expect("capture");
     let mut mem = Vec::new();
     let mut files = HashMap::new();
     for mm in maps::modules(&maps) {
@@ -396,7 +406,7 @@ fn live_modules_and_capture_cost() {
         let n = 200;
         let mut len = 0;
         for _ in 0..n {
-            len = regs::capture(pid, 64 << 10)
+            len = regs::capture(&HeldHere(pid), 64 << 10)
                 .map(|s| s.stack.len())
                 .unwrap_or(0);
         }
@@ -430,7 +440,7 @@ fn live_modules_and_capture_cost() {
         let t = std::time::Instant::now();
         let _ = pm.get().expect("modules again");
         let reload = t.elapsed();
-        let snap = regs::capture(pid, 64 << 10).expect("capture");
+        let snap = regs::capture(&HeldHere(pid), 64 << 10).expect("capture");
         eprintln!(
             "capture of {len} bytes: {per:?} per call; modules: first load {load:?}, reload {reload:?}"
         );
@@ -622,10 +632,10 @@ fn postgres_backend_stack() {
                 let r = ptrace::getregs(pid).expect("regs");
                 if r.orig_rax == nr {
                     let t = std::time::Instant::now();
-                    let snap = regs::capture(pid.as_raw(), 64 << 10).expect("capture");
+                    let snap = regs::capture(&HeldHere(pid.as_raw()), 64 << 10).expect("capture");
                     let took = t.elapsed();
                     let t = std::time::Instant::now();
-                    let _ = regs::capture(pid.as_raw(), 64 << 10).expect("capture");
+                    let _ = regs::capture(&HeldHere(pid.as_raw()), 64 << 10).expect("capture");
                     eprintln!("second capture took {:?}", t.elapsed());
                     let modules = pm.get().expect("modules").clone();
                     eprintln!("capture of {} bytes took {took:?}", snap.stack.len());

@@ -214,7 +214,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
     let files = probe::shm_files(&shm.path, &pids)?;
     let (segments, other_files) = files
         .into_iter()
-        .partition(|f| probe::is_segment_name(&f.name));
+        .partition(|f| crate::postgres::dsm::is_segment_name(&f.name));
     let mut settings = crate::postgres::settings::load(cluster)?;
     if let Some(b) = backend.and_then(|b| cluster.process(b))
         && b.role.runs_queries()

@@ -274,12 +274,6 @@ pub fn shm_files(shm_path: &str, cluster_pids: &[i32]) -> Result<Vec<ShmFile>> {
     Ok(files)
 }
 
-/// A PostgreSQL DSM segment's name: `PostgreSQL.<handle>`.
-pub fn is_segment_name(name: &str) -> bool {
-    name.strip_prefix("PostgreSQL.")
-        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
-}
-
 fn all_pids() -> Vec<i32> {
     let Ok(rd) = fs::read_dir("/proc") else {
         return Vec::new();
@@ -329,14 +323,6 @@ mod tests {
         assert_eq!(parse_limit("max\n"), None);
         assert_eq!(parse_limit("9223372036854771712\n"), None);
         assert_eq!(parse_limit("536870912\n"), Some(512 << 20));
-    }
-
-    #[test]
-    fn segment_names() {
-        assert!(is_segment_name("PostgreSQL.1306624952"));
-        assert!(!is_segment_name("PostgreSQL."));
-        assert!(!is_segment_name("PostgreSQL.12x"));
-        assert!(!is_segment_name("sem.foo"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! failure (`--watch`). Facts in, strings out.
 
 use super::model::{self, Estimate, EstimateInputs, FindingKind, Level, group, human};
-use super::probe::{self, Container, ShmFile};
+use super::probe::{Container, ShmFile};
 use super::{ShmFacts, estimate, role_label};
 use crate::postgres::Role;
 use crate::syscalls::notation::push_escaped_text;
@@ -550,7 +550,7 @@ pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
         .collect();
     holders.sort_by_key(|f| std::cmp::Reverse(f.allocated_bytes));
     for f in holders.iter().take(5) {
-        let who = if probe::is_segment_name(&f.name) && f.is_orphan() {
+        let who = if crate::postgres::dsm::is_segment_name(&f.name) && f.is_orphan() {
             "orphan".to_string()
         } else if f.pids.is_empty() {
             "not mapped".to_string()

@@ -10,14 +10,16 @@
 //! the moment that `df` and the server log can never show.
 
 use super::ShmConfig;
-use crate::event::{Event, PgNote, StackFrame, Timestamp};
+use crate::event::{Event, FieldValue, NoteField, StackFrame, Timestamp};
 use crate::filter::Filter;
 use crate::output::Sink;
+use crate::postgres::annotate::{self, PgAnnotator};
+use crate::postgres::dsm;
 use crate::postgres::{Cluster, Role};
 use crate::report::shm::{FailureContext, StackSays, explain_failure, gather};
 use crate::session::Session;
 use crate::syscalls::{DecodeOpts, Ret, Value};
-use crate::trace::{self, Engine, attach};
+use crate::trace::{self, Engine, PtraceSource, attach};
 use anyhow::{Context, Result, anyhow, bail};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -201,29 +203,6 @@ pub struct WatchSink {
 }
 
 /// `PostgreSQL.N` when `path` is a DSM segment's file.
-fn segment_name(path: &str) -> Option<&str> {
-    let name = path.strip_prefix("/dev/shm/")?;
-    let handle = name.strip_prefix("PostgreSQL.")?;
-    (!handle.is_empty() && handle.bytes().all(|b| b.is_ascii_digit())).then_some(name)
-}
-
-fn fd_segment(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Fd { path: Some(p), .. } => segment_name(p).map(str::to_string),
-        _ => None,
-    }
-}
-
-fn str_segment(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Str { bytes, .. } => std::str::from_utf8(bytes)
-            .ok()
-            .and_then(segment_name)
-            .map(str::to_string),
-        _ => None,
-    }
-}
-
 fn has_flag(v: Option<&Value>, flag: &str) -> bool {
     matches!(v, Some(Value::Flags(f)) if f.iter().any(|s| s == flag))
 }
@@ -336,7 +315,7 @@ impl WatchSink {
         let ok = !matches!(ret, Ret::Error { .. } | Ret::Unknown);
         match name {
             "openat" => {
-                let Some(seg) = str_segment(args.get(1)) else {
+                let Some(seg) = dsm::segment_of_str(args.get(1)) else {
                     return;
                 };
                 if !ok {
@@ -357,7 +336,7 @@ impl WatchSink {
                 }
             }
             "ftruncate" => {
-                let Some(seg) = fd_segment(args.first()) else {
+                let Some(seg) = dsm::segment_of_fd(args.first()) else {
                     return;
                 };
                 let size = raw[1];
@@ -388,13 +367,13 @@ impl WatchSink {
                 if let Ret::Error { errno } = ret
                     && *errno == 28
                 {
-                    let seg = fd_segment(args.first()).unwrap_or_else(|| "?".into());
+                    let seg = dsm::segment_of_fd(args.first()).unwrap_or_else(|| "?".into());
                     let size = raw[2].saturating_add(raw[3]);
                     self.explain(pid, start, &seg, size, stack);
                 }
             }
             "unlink" => {
-                let Some(seg) = str_segment(args.first()) else {
+                let Some(seg) = dsm::segment_of_str(args.first()) else {
                     return;
                 };
                 if !ok {
@@ -457,7 +436,7 @@ impl WatchSink {
                         pids.join(",")
                     )
                 }
-                None if segment_name(&format!("/dev/shm/{name}")).is_some() => {
+                None if dsm::is_segment_name(name) => {
                     "a PostgreSQL segment created before the watch".to_string()
                 }
                 None => "not a PostgreSQL segment".to_string(),
@@ -522,13 +501,21 @@ impl WatchSink {
 impl Sink for WatchSink {
     fn event(&mut self, ev: &Event) {
         match ev {
-            Event::Pg { pid, note, .. } => {
+            Event::Note { pid, note, .. } => {
                 let p = self.procs.entry(*pid).or_default();
-                match note {
-                    PgNote::Query { text, .. } => p.query = Some(text.clone()),
-                    PgNote::Role { role, leader } => {
-                        p.role = Some(role.clone());
-                        p.leader = *leader;
+                for f in &note.fields {
+                    match f {
+                        NoteField::Set(annotate::QUERY, FieldValue::Text(t)) => {
+                            p.query = Some(t.clone())
+                        }
+                        NoteField::Set(annotate::ROLE, FieldValue::Text(t)) => {
+                            p.role = Some(t.clone())
+                        }
+                        NoteField::Set(annotate::LEADER, FieldValue::Int(l)) => {
+                            p.leader = i32::try_from(*l).ok()
+                        }
+                        NoteField::Unset(annotate::LEADER) => p.leader = None,
+                        _ => {}
                     }
                 }
             }
@@ -616,19 +603,23 @@ pub fn run(args: ShmConfig) -> Result<i32> {
     let sink = WatchSink::new(out, shm_dir.clone(), captures.clone(), target.cluster);
     let mut session = Session::new(filter, decode, true, vec![Box::new(sink)]);
     session.with_stacks(false);
-    session.annotate_pg();
+    session.annotate(Box::new(PgAnnotator::new()));
     let dir = shm_dir.clone();
-    session.on_enospc(Box::new(move |pid, _nr| {
-        captures.borrow_mut().insert(pid, ShmCapture::take(&dir));
-    }));
+    session.on_failure(
+        i64::from(libc::ENOSPC),
+        Box::new(move |pid, _nr| {
+            captures.borrow_mut().insert(pid, ShmCapture::take(&dir));
+        }),
+    );
 
     let mut engine = Engine::new(target.follow);
     trace::install_detach_signals(false);
-    attach::attach_all(&mut engine, &[target.pid], &mut session)?;
+    let mut source = PtraceSource::new(&mut session);
+    attach::attach_all(&mut engine, &[target.pid], &mut source)?;
     // Best effort: a backend may have exited since, or be forked (and so followed) already.
     let attached = running
         .iter()
-        .filter(|&&p| attach::attach_all(&mut engine, &[p], &mut session).is_ok())
+        .filter(|&&p| attach::attach_all(&mut engine, &[p], &mut source).is_ok())
         .count();
     if target.follow {
         eprintln!(
@@ -645,7 +636,7 @@ pub fn run(args: ShmConfig) -> Result<i32> {
             target.pid
         );
     }
-    if engine.run(&mut session) == trace::Outcome::Failed {
+    if engine.run(&mut source) == trace::Outcome::Failed {
         bail!("internal error (a bug in pgstrace, reported above); every process was detached");
     }
     session.finish();
@@ -701,15 +692,5 @@ mod tests {
         ]);
         assert_eq!(PlanStep::of(&vac), PlanStep::ParallelVacuum);
         assert_eq!(PlanStep::of(&stack(&["main"])), PlanStep::Unknown);
-    }
-
-    #[test]
-    fn segment_names() {
-        assert_eq!(
-            segment_name("/dev/shm/PostgreSQL.123"),
-            Some("PostgreSQL.123")
-        );
-        assert_eq!(segment_name("/dev/shm/PostgreSQL."), None);
-        assert_eq!(segment_name("/dev/shm/other"), None);
     }
 }

@@ -301,6 +301,10 @@ pub mod fake {
     }
 
     impl Tracee for FakeTracee {
+        fn exact(&self) -> bool {
+            true
+        }
+
         fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {
             for (start, bytes) in &self.regions {
                 let end = start + bytes.len() as u64;

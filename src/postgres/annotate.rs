@@ -1,6 +1,8 @@
 //! PostgreSQL annotation of a trace (on unless `--no-pg`): which tracees run the postgres
 //! executable, what each one is (from its process title), and which statement a backend
-//! runs, turned into [`Event::Pg`] notes queued just before the tracee's next syscall event.
+//! runs, turned into [`Event::Note`]s queued just before the tracee's next syscall event,
+//! and which DSM segment a call names (a JSON field). The session calls it through its
+//! [`Annotator`] trait and knows nothing of PostgreSQL.
 //!
 //! Cost is the point: on a pgbench backend the tracer must stay close to a bare ptrace loop.
 //! - The executable is checked once per tracee (attach, exec): one readlink.
@@ -12,14 +14,58 @@
 //!   carries the text. `debug_query_string` (a pointer and a string read) is read only after
 //!   a Bind/Execute message and for parallel workers, which get their leader's statement once.
 
-use crate::event::{Event, PgNote, Timestamp};
+use crate::event::{Event, FieldValue, Note, NoteField, Timestamp};
 use crate::postgres::Role;
 use crate::postgres::memory::GlobalsReader;
-use crate::remote::ProcMem;
-use crate::syscalls::Tracee;
+use crate::session::Annotator;
+use crate::syscalls::{Ret, Tracee, Value, nr};
 use std::collections::HashMap;
 
-const RECVFROM: u64 = 45;
+/// The note fields this annotator sets (JSON keys; `explain-shm --watch` reads them too).
+pub const QUERY: &str = "query";
+pub const ROLE: &str = "role";
+pub const LEADER: &str = "leader_pid";
+
+/// `# pid N query: TEXT`; JSON objects carry `"query"` (and `"role"`, null until known).
+fn query_note(pid: i32, time: Timestamp, text: String, truncated: bool) -> Event {
+    let mut q = text;
+    if truncated {
+        q.push_str("...");
+    }
+    Event::Note {
+        pid,
+        time,
+        note: Note {
+            line: Some((QUERY, q.clone())),
+            fields: vec![
+                NoteField::Set(QUERY, FieldValue::Text(q)),
+                NoteField::Default(ROLE, FieldValue::Null),
+            ],
+        },
+    }
+}
+
+/// JSON objects carry `"role"` (and `"leader_pid"` for a parallel worker); only a worker's
+/// role gets a text line, `# pid N role: parallel worker for L`.
+fn role_note(pid: i32, time: Timestamp, role: String, leader: Option<i32>) -> Event {
+    let line = leader.map(|l| (ROLE, format!("{role} for {l}")));
+    let leader_field = match leader {
+        Some(l) => NoteField::Set(LEADER, FieldValue::Int(i64::from(l))),
+        None => NoteField::Unset(LEADER),
+    };
+    Event::Note {
+        pid,
+        time,
+        note: Note {
+            line,
+            fields: vec![
+                NoteField::Set(ROLE, FieldValue::Text(role)),
+                NoteField::Default(QUERY, FieldValue::Null),
+                leader_field,
+            ],
+        },
+    }
+}
 /// Longest statement text shown, in bytes.
 pub const QUERY_LIMIT: usize = 256;
 /// How much of a received message is read: header, a Parse's statement name, the text.
@@ -49,6 +95,8 @@ struct PgTracee {
     /// `None` until first needed; `Some(None)` when the globals cannot be read.
     reader: Option<Option<GlobalsReader>>,
     query: Option<String>,
+    /// A note was queued: its syscall objects carry the PostgreSQL fields from now on.
+    noted: bool,
 }
 
 impl PgTracee {
@@ -60,6 +108,7 @@ impl PgTracee {
             recv: None,
             reader: None,
             query: None,
+            noted: false,
         }
     }
 
@@ -82,10 +131,12 @@ impl PgAnnotator {
     pub fn new() -> Self {
         PgAnnotator::default()
     }
+}
 
+impl Annotator for PgAnnotator {
     /// A new tracee. `settled`: attached with `-p` (or just exec'd), so its title is final;
     /// otherwise a forked child that sets its title later.
-    pub fn attached(&mut self, pid: i32, settled: bool, time: Timestamp, out: &mut Vec<Event>) {
+    fn attached(&mut self, pid: i32, settled: bool, time: Timestamp, out: &mut Vec<Event>) {
         if !is_postgres_exe(pid) {
             return;
         }
@@ -97,21 +148,22 @@ impl PgAnnotator {
     }
 
     /// A successful execve: the process may have become postgres, or stopped being it.
-    pub fn exec(&mut self, pid: i32, former: i32, time: Timestamp, out: &mut Vec<Event>) {
+    fn exec(&mut self, pid: i32, former: i32, time: Timestamp, out: &mut Vec<Event>) {
         self.tracees.remove(&former);
         self.tracees.remove(&pid);
         self.attached(pid, true, time, out);
     }
 
-    pub fn gone(&mut self, pid: i32) {
+    fn gone(&mut self, pid: i32) {
         self.tracees.remove(&pid);
     }
 
-    /// A syscall of `pid` returned (shown or not); `buf` is its second argument.
-    pub fn exited(&mut self, pid: i32, nr: u64, buf: u64, rval: i64) {
-        if nr != RECVFROM || rval <= 0 {
+    /// A syscall of `pid` returned (shown or not): a `recvfrom` brought client data.
+    fn exited(&mut self, pid: i32, nr_: u64, args: &[u64; 6], rval: i64) {
+        if nr_ != nr::RECVFROM || rval <= 0 {
             return;
         }
+        let buf = args[1];
         if let Some(t) = self.tracees.get_mut(&pid) {
             t.recv = Some((buf, rval as usize));
             if t.kind == Kind::Unknown {
@@ -122,7 +174,7 @@ impl PgAnnotator {
 
     /// Called while `pid` is stopped, just before one of its syscall events is queued:
     /// queues the notes that changed.
-    pub fn before_line(&mut self, pid: i32, time: Timestamp, mem: &ProcMem, out: &mut Vec<Event>) {
+    fn before_line(&mut self, pid: i32, time: Timestamp, mem: &dyn Tracee, out: &mut Vec<Event>) {
         let Some(t) = self.tracees.get_mut(&pid) else {
             return;
         };
@@ -158,11 +210,18 @@ impl PgAnnotator {
         };
         if let Some((text, truncated)) = text {
             t.query = Some(text.clone());
-            out.push(Event::Pg {
-                pid,
-                time,
-                note: PgNote::Query { text, truncated },
-            });
+            t.noted = true;
+            out.push(query_note(pid, time, text, truncated));
+        }
+    }
+
+    /// `"dsm": "PostgreSQL.N"` on a noted tracee's call that names a segment.
+    fn call_fields(&self, pid: i32, args: &[Value], ret: &Ret) -> Vec<(&'static str, FieldValue)> {
+        match self.tracees.get(&pid) {
+            Some(t) if t.noted => crate::postgres::dsm::segment_of_call(args, ret)
+                .map(|d| vec![("dsm", FieldValue::Text(d))])
+                .unwrap_or_default(),
+            _ => Vec::new(),
         }
     }
 }
@@ -182,11 +241,8 @@ fn classify(pid: i32, t: &mut PgTracee, settled: bool, time: Timestamp, out: &mu
     if t.kind == Kind::Unknown || kind == Kind::Worker {
         t.kind = kind;
     }
-    out.push(Event::Pg {
-        pid,
-        time,
-        note: PgNote::Role { role, leader },
-    });
+    t.noted = true;
+    out.push(role_note(pid, time, role, leader));
 }
 
 /// Whether `pid` runs an executable named `postgres`.

@@ -1,0 +1,177 @@
+//! The `trace` command: strace's options turned into a session, an engine and printers;
+//! attach or launch, run, detach, and the exit status.
+
+use super::{Session, writer};
+use crate::filter::Filter;
+use crate::output::{Sink, TextOpts, json::JsonPrinter, strace::TextPrinter, summary};
+use crate::syscalls::DecodeOpts;
+use crate::trace::{self, Engine, Outcome, PtraceSource, attach};
+use anyhow::{Result, bail};
+use std::io::Write;
+
+/// `held 1234 stops: median 3.1 us, p99 12.0 us, max 80.2 us`.
+fn hold_summary(times: &[u32]) -> String {
+    if times.is_empty() {
+        return "held 0 stops".to_string();
+    }
+    let mut t = times.to_vec();
+    t.sort_unstable();
+    let at = |q: f64| f64::from(t[((t.len() - 1) as f64 * q).round() as usize]) / 1000.0;
+    format!(
+        "held {} stops: median {:.1} us, p99 {:.1} us, max {:.1} us",
+        t.len(),
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    )
+}
+
+/// What the trace command was asked: strace's options, parsed (see `cli::TraceArgs` for
+/// what each means).
+#[derive(Clone, Debug, Default)]
+pub struct TraceConfig {
+    pub pids: Vec<i32>,
+    pub follow: u8,
+    pub exprs: Vec<String>,
+    pub trace: Vec<String>,
+    pub signal: Vec<String>,
+    pub status: Vec<String>,
+    pub stack: u8,
+    pub decode_fds: u8,
+    pub durations: bool,
+    pub timestamps: u8,
+    pub relative: bool,
+    pub string_limit: usize,
+    pub align: usize,
+    pub output: Option<std::path::PathBuf>,
+    pub summary_only: bool,
+    pub summary: bool,
+    pub quiet: u8,
+    pub json: bool,
+    pub histogram: bool,
+    pub hold_stats: bool,
+    pub no_pg: bool,
+    pub command: Vec<String>,
+}
+
+/// Runs the trace command.
+pub fn run(args: TraceConfig) -> Result<i32> {
+    let pids = args.pids.clone();
+    if pids.is_empty() && args.command.is_empty() {
+        bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
+    }
+    if !pids.is_empty() && !args.command.is_empty() {
+        bail!("-p PID and a command cannot be combined");
+    }
+    if args.histogram && !(args.summary_only || args.summary) {
+        bail!("--histogram goes with -c or -C");
+    }
+    let mut filter = Filter::default();
+    let exprs = args
+        .exprs
+        .iter()
+        .cloned()
+        .chain(args.trace.iter().map(|s| format!("trace={s}")))
+        .chain(args.signal.iter().map(|s| format!("signal={s}")))
+        .chain(args.status.iter().map(|s| format!("status={s}")));
+    for e in exprs {
+        filter
+            .apply(&e)
+            .map_err(|err| anyhow::anyhow!("-e {}: {err}", e.escape_default()))?;
+    }
+    let decode = DecodeOpts {
+        string_limit: args.string_limit,
+        decode_fds: args.decode_fds > 0,
+        ..DecodeOpts::default()
+    };
+
+    let output = writer::open(args.output.as_deref())?;
+    let tty = output.tty;
+    // -C prints the trace and then the table into the same output, as strace does.
+    let shared = output.out;
+    let out: Box<dyn Write> = Box::new(shared.clone());
+    let colour = tty && std::env::var_os("NO_COLOR").is_none();
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    let summary_opts = summary::SummaryOpts {
+        histogram: args.histogram,
+    };
+    if args.summary_only {
+        sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
+    } else {
+        if args.json {
+            sinks.push(Box::new(JsonPrinter::new(out)));
+        } else {
+            let opts = TextOpts {
+                timestamps: args.timestamps,
+                relative: args.relative,
+                durations: args.durations,
+                align: args.align,
+                follow: args.follow,
+                to_file: args.output.is_some(),
+                quiet: args.quiet,
+                colour,
+            };
+            sinks.push(Box::new(TextPrinter::new(out, opts)));
+        }
+        if args.summary {
+            sinks.push(Box::new(summary::Summary::new(
+                Box::new(shared.clone()),
+                summary_opts,
+            )));
+        }
+    }
+    let decoding = !args.summary_only;
+    let mut session = Session::new(filter, decode, decoding, sinks);
+    session.watch_output(output.failed);
+    if args.stack > 0 {
+        session.with_stacks(args.stack > 1);
+    }
+    // Notes only reach printed lines: under plain -c there are none.
+    if !args.no_pg && decoding {
+        session.annotate(Box::new(crate::postgres::annotate::PgAnnotator::new()));
+    }
+    let mut engine = Engine::new(args.follow > 0);
+    if args.hold_stats {
+        engine.measure_hold();
+    }
+
+    let launched = !args.command.is_empty();
+    trace::install_detach_signals(launched);
+    let mut source = PtraceSource::new(&mut session);
+    if launched {
+        attach::launch(&mut engine, &args.command, &mut source)?;
+    } else {
+        attach::attach_all(&mut engine, &pids, &mut source)?;
+        if args.quiet == 0 {
+            for pid in &pids {
+                crate::errln!("pgstrace: Process {pid} attached");
+            }
+        }
+    }
+    let outcome = engine.run(&mut source);
+    if outcome == Outcome::Failed {
+        // The printers may be what failed: flush what they hold only if they still can.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| session.finish()));
+        bail!("internal error (a bug in pgstrace, reported above); every tracee was detached");
+    }
+    session.finish();
+    if args.hold_stats {
+        crate::errln!("pgstrace: {}", hold_summary(engine.hold_times()));
+    }
+    if session.output_failed() {
+        // The trace is incomplete: say so in the exit status, as a failed write would.
+        return Ok(1);
+    }
+    Ok(match outcome {
+        Outcome::AllGone { launched_code } => launched_code.unwrap_or(0),
+        Outcome::Detached => {
+            if args.quiet == 0 {
+                for pid in &pids {
+                    crate::errln!("pgstrace: Process {pid} detached");
+                }
+            }
+            0
+        }
+        Outcome::Failed => 1,
+    })
+}

@@ -1,0 +1,765 @@
+//! The ptrace engine: the wait loop, typed stop guards, fork following, signals, detach.
+//!
+//! At each stop the engine classifies the status ([`super::stop::classify`]) and hands the
+//! [`Handler`] one guard ([`Stopped`]) per stop kind. Only a guard can read the tracee's
+//! registers and memory, and resuming consumes it (`syscall`, `cont`, `single_step`,
+//! `listen`, `detach`), so a tracee cannot be resumed twice nor read while it runs. A guard
+//! dropped without a resume resumes the tracee the engine's way, delivering the signal it
+//! holds: a handler that forgets cannot leave a tracee stopped or swallow its signal. A
+//! breakpoint or single-step trap reaches the handler as its own stop and is never
+//! delivered unless the handler says it is not its own. Dropping the engine detaches every
+//! tracee.
+
+use super::signals::{arm_flush_timer, interrupted, take_flush_due};
+use super::stop::{self, ForkKind, SigHead, StopKind};
+use crate::remote::regs::{self, Snapshot};
+use crate::remote::{Held, ProcMem};
+use crate::syscalls::nr;
+use nix::errno::Errno;
+use nix::sys::ptrace;
+use nix::unistd::Pid;
+use std::collections::HashMap;
+use std::io;
+use std::time::Instant;
+
+/// How long buffered output may wait before it is written (see [`Handler::idle`]).
+const FLUSH_MS: u32 = 100;
+
+/// How a tracee is resumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// To the next syscall stop (`PTRACE_SYSCALL`): syscall tracing.
+    Syscall,
+    /// Until a signal or event (`PTRACE_CONT`): breakpoints without syscall stops.
+    Continue,
+    /// One instruction (`PTRACE_SINGLESTEP`).
+    SingleStep,
+    /// Stay in the group-stop, but report the SIGCONT that ends it (`PTRACE_LISTEN`).
+    Listen,
+}
+
+/// What the engine holds of a tracee between stops.
+#[derive(Debug, Default)]
+struct TraceeState {
+    /// A launched command before its execve: its stops (the initial SIGSTOP, our SIGCONT,
+    /// the end of raise()) are ours, not the user's, and are not reported.
+    launching: bool,
+}
+
+/// The part of the engine a guard borrows: where a resume is recorded.
+struct Core {
+    tracees: HashMap<i32, TraceeState>,
+    /// `--hold-stats`: how long each stop held its tracee, in nanoseconds.
+    hold: Option<Vec<u32>>,
+    /// When the stop being handled was reported by waitpid.
+    stop_seen: Option<Instant>,
+    /// How tracees are resumed when a guard is dropped.
+    mode: Resume,
+    /// Tracees a guard detached during this stop (the handler is told after it returns).
+    detached: Vec<i32>,
+}
+
+impl Core {
+    fn resumed(&mut self) {
+        if let (Some(h), Some(t)) = (self.hold.as_mut(), self.stop_seen.take()) {
+            h.push(t.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32);
+        }
+    }
+}
+
+/// Resumes `tid` with `how`, delivering `sig` (0: none). ESRCH means it died meanwhile;
+/// waitpid will tell.
+fn raw_resume(tid: i32, how: Resume, sig: i32) {
+    let req = match how {
+        Resume::Syscall => libc::PTRACE_SYSCALL,
+        Resume::Continue => libc::PTRACE_CONT,
+        Resume::SingleStep => libc::PTRACE_SINGLESTEP,
+        Resume::Listen => libc::PTRACE_LISTEN,
+    };
+    let data = if how == Resume::Listen { 0 } else { sig };
+    // SAFETY: a resume request with a signal number (or 0) as data.
+    unsafe {
+        libc::ptrace(req, tid, 0, data as libc::c_long);
+    }
+}
+
+/// Detaches `tid`, handing `sig` back (0: none).
+fn raw_detach(tid: i32, sig: i32) -> bool {
+    // SAFETY: PTRACE_DETACH with a signal number as data.
+    unsafe { libc::ptrace(libc::PTRACE_DETACH, tid, 0, sig as libc::c_long) == 0 }
+}
+
+/// A tracee held in a ptrace-stop; `K` says which kind of stop. See the module docs.
+#[must_use = "a stop guard resumes its tracee when consumed; dropping it resumes the default way"]
+pub struct Stopped<'e, K> {
+    tid: i32,
+    /// The signal a resume delivers (a signal-delivery-stop's signal; 0 otherwise).
+    deliver: i32,
+    /// How dropping the guard resumes.
+    default: Resume,
+    /// `None` once the tracee was resumed or detached.
+    core: Option<&'e mut Core>,
+    pub kind: K,
+}
+
+// SAFETY: a guard exists only while its tracee is in a ptrace-stop; every resume consumes it.
+unsafe impl<K> Held for Stopped<'_, K> {
+    fn tid(&self) -> i32 {
+        self.tid
+    }
+}
+
+impl<'e, K> Stopped<'e, K> {
+    fn new(core: &'e mut Core, tid: i32, deliver: i32, default: Resume, kind: K) -> Self {
+        Stopped {
+            tid,
+            deliver,
+            default,
+            core: Some(core),
+            kind,
+        }
+    }
+
+    pub fn tid(&self) -> i32 {
+        self.tid
+    }
+
+    /// The signal a resume will deliver (0: none).
+    pub fn signal(&self) -> i32 {
+        self.deliver
+    }
+
+    /// The tracee's memory, exact for as long as the guard lives.
+    pub fn mem(&self) -> ProcMem<'_> {
+        ProcMem::held(self)
+    }
+
+    /// Its general-purpose registers.
+    pub fn regs(&self) -> io::Result<libc::user_regs_struct> {
+        ptrace::getregs(Pid::from_raw(self.tid)).map_err(|e| io::Error::from_raw_os_error(e as i32))
+    }
+
+    /// Sets its general-purpose registers.
+    pub fn set_regs(&mut self, regs: libc::user_regs_struct) -> io::Result<()> {
+        ptrace::setregs(Pid::from_raw(self.tid), regs)
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))
+    }
+
+    /// Registers and up to `max_stack` bytes of stack (for `-k`).
+    pub fn snapshot(&self, max_stack: usize) -> Option<Snapshot> {
+        regs::capture(self, max_stack).ok()
+    }
+
+    /// Writes `data` at `addr`, text pages included (`PTRACE_POKEDATA`, a word at a time,
+    /// read-modify-write at the edges). The first failing word fails the write; words
+    /// before it are written.
+    pub fn write_mem(&mut self, addr: u64, data: &[u8]) -> io::Result<()> {
+        let pid = Pid::from_raw(self.tid);
+        let mut at = addr & !7;
+        let end = addr + data.len() as u64;
+        while at < end {
+            let word = ptrace::read(pid, at as ptrace::AddressType)
+                .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+            let mut bytes = word.to_ne_bytes();
+            for (i, b) in bytes.iter_mut().enumerate() {
+                let a = at + i as u64;
+                if (addr..end).contains(&a) {
+                    *b = data[(a - addr) as usize];
+                }
+            }
+            ptrace::write(
+                pid,
+                at as ptrace::AddressType,
+                libc::c_long::from_ne_bytes(bytes),
+            )
+            .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+            at += 8;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self, how: Resume) {
+        if let Some(core) = self.core.take() {
+            raw_resume(self.tid, how, self.deliver);
+            core.resumed();
+        }
+    }
+
+    /// Resume to the next syscall stop.
+    pub fn syscall(self) {
+        self.finish(Resume::Syscall)
+    }
+
+    /// Resume until the next signal or event.
+    pub fn cont(self) {
+        self.finish(Resume::Continue)
+    }
+
+    /// Execute one instruction, then stop ([`Stop::SingleStep`]).
+    pub fn single_step(self) {
+        self.finish(Resume::SingleStep)
+    }
+
+    /// Resume the way the engine resumes every stop (syscall tracing or not).
+    pub fn resume(self) {
+        let how = self.default;
+        self.finish(how)
+    }
+
+    /// Stop tracing this tracee, handing its signal back.
+    pub fn detach(mut self) {
+        if let Some(core) = self.core.take() {
+            if raw_detach(self.tid, self.deliver) {
+                core.tracees.remove(&self.tid);
+                core.detached.push(self.tid);
+            }
+            core.resumed();
+        }
+    }
+}
+
+impl<K> Drop for Stopped<'_, K> {
+    fn drop(&mut self) {
+        let Some(core) = self.core.take() else {
+            return;
+        };
+        if std::thread::panicking() {
+            // A bug of ours is unwinding: let go of the tracee with its signal rather than
+            // resume it into a tracer that is about to stop.
+            if raw_detach(self.tid, self.deliver) {
+                core.tracees.remove(&self.tid);
+            }
+            return;
+        }
+        raw_resume(self.tid, self.default, self.deliver);
+        core.resumed();
+    }
+}
+
+/// A syscall stop: entry or exit, from `PTRACE_GET_SYSCALL_INFO`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syscall {
+    /// `sp` is the stack pointer at entry (rt_sigreturn's frame lies there).
+    Entry {
+        nr: u64,
+        args: [u64; 6],
+        sp: u64,
+    },
+    Exit {
+        rval: i64,
+        is_error: bool,
+    },
+}
+
+/// A signal-delivery-stop. The signal is delivered on resume unless [`Stopped::suppress`].
+#[derive(Clone, Copy, Debug)]
+pub struct Signal {
+    pub sig: i32,
+    pub siginfo: [u8; 128],
+}
+
+/// A breakpoint or single-step trap.
+#[derive(Clone, Copy, Debug)]
+pub struct Trap {
+    pub siginfo: [u8; 128],
+}
+
+/// A group-stop; dropping or [`Stopped::resume`] listens (the tracee stays stopped).
+#[derive(Clone, Copy, Debug)]
+pub struct Group {
+    pub sig: i32,
+}
+
+/// A fork, vfork or clone; the child is a tracee already (its own first stop follows).
+#[derive(Clone, Copy, Debug)]
+pub struct Forked {
+    pub how: ForkKind,
+    pub child: Option<i32>,
+}
+
+/// A successful execve; `former` is the tid that called it.
+#[derive(Clone, Copy, Debug)]
+pub struct Exec {
+    pub former: i32,
+}
+
+pub type SyscallStop<'e> = Stopped<'e, Syscall>;
+pub type SignalStop<'e> = Stopped<'e, Signal>;
+pub type TrapStop<'e> = Stopped<'e, Trap>;
+pub type GroupStop<'e> = Stopped<'e, Group>;
+pub type ForkStop<'e> = Stopped<'e, Forked>;
+pub type ExecStop<'e> = Stopped<'e, Exec>;
+
+impl SignalStop<'_> {
+    /// Do not deliver the signal (it was ours, not the tracee's).
+    pub fn suppress(&mut self) {
+        self.deliver = 0;
+    }
+}
+
+impl<'e> TrapStop<'e> {
+    /// The trap is not the handler's (an `int3` of the program's own): deliver it as the
+    /// SIGTRAP it is.
+    pub fn not_mine(mut self) -> SignalStop<'e> {
+        let siginfo = self.kind.siginfo;
+        let sig = libc::SIGTRAP;
+        match self.core.take() {
+            Some(core) => Stopped::new(core, self.tid, sig, self.default, Signal { sig, siginfo }),
+            // Unreachable: a guard's core is only taken by the resumes that consume it.
+            None => Stopped {
+                tid: self.tid,
+                deliver: sig,
+                default: self.default,
+                core: None,
+                kind: Signal { sig, siginfo },
+            },
+        }
+    }
+}
+
+/// One stop, as the handler receives it.
+pub enum Stop<'e> {
+    Syscall(SyscallStop<'e>),
+    Signal(SignalStop<'e>),
+    Breakpoint(TrapStop<'e>),
+    SingleStep(TrapStop<'e>),
+    Group(GroupStop<'e>),
+    Forked(ForkStop<'e>),
+    Exec(ExecStop<'e>),
+}
+
+/// How a tracee ended, for [`Handler::gone`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    Exited { code: i32 },
+    Killed { sig: i32, core: bool },
+    Detached,
+}
+
+/// The consumer of stops.
+pub trait Handler {
+    /// A new tracee: attached with `-p`, launched, or a child under `-f` (`parent` when
+    /// its fork event came first). It may not have stopped yet: nothing to read.
+    fn attached(&mut self, tid: i32, parent: Option<i32>);
+    /// A stop, while the tracee is held: copy what is needed and resume (or drop the
+    /// guard, which resumes the default way).
+    fn stop(&mut self, stop: Stop<'_>);
+    /// The tracee exited, was killed, or was detached.
+    fn gone(&mut self, tid: i32, how: Gone);
+    /// Called after each stop's tracee was resumed: do the slow work here.
+    fn after_resume(&mut self) {}
+    /// Whether [`Handler::idle`] has work (buffered output).
+    fn has_idle_work(&self) -> bool {
+        false
+    }
+    /// Called at most [`FLUSH_MS`] after new work appeared: write buffered output.
+    fn idle(&mut self) {}
+}
+
+/// Receives nothing: used to detach after a panic, when the real handler cannot be trusted.
+struct Discard;
+
+impl Handler for Discard {
+    fn attached(&mut self, _tid: i32, _parent: Option<i32>) {}
+    fn stop(&mut self, _stop: Stop<'_>) {}
+    fn gone(&mut self, _tid: i32, _how: Gone) {}
+}
+
+/// How the engine ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every tracee exited; the launched command's exit code if there was one.
+    AllGone { launched_code: Option<i32> },
+    /// Detached on a signal.
+    Detached,
+    /// A bug in pgstrace (a panic while handling a stop): every tracee was released, the one
+    /// being handled with its pending signal, and the session must end.
+    Failed,
+}
+
+pub struct Engine {
+    core: Core,
+    /// The flush timer is armed.
+    flush_armed: bool,
+    pub(super) follow: bool,
+    launched: Option<i32>,
+    launched_code: Option<i32>,
+}
+
+impl Engine {
+    /// An engine that traces syscalls (every stop resumed with `PTRACE_SYSCALL`); `follow`
+    /// (`-f`) traces children too.
+    pub fn new(follow: bool) -> Self {
+        Engine::with_mode(follow, Resume::Syscall)
+    }
+
+    /// An engine whose stops resume with `mode` ([`Resume::Continue`] for breakpoints only).
+    pub fn with_mode(follow: bool, mode: Resume) -> Self {
+        Engine {
+            core: Core {
+                tracees: HashMap::new(),
+                hold: None,
+                stop_seen: None,
+                mode,
+                detached: Vec::new(),
+            },
+            flush_armed: false,
+            follow,
+            launched: None,
+            launched_code: None,
+        }
+    }
+
+    /// Measure how long each stop holds its tracee (see [`Engine::hold_times`]).
+    pub fn measure_hold(&mut self) {
+        self.core.hold = Some(Vec::new());
+    }
+
+    /// Nanoseconds from `waitpid` reporting each stop to the tracee's resume.
+    pub fn hold_times(&self) -> &[u32] {
+        self.core.hold.as_deref().unwrap_or(&[])
+    }
+
+    /// The tracees now.
+    pub fn tracees(&self) -> impl Iterator<Item = i32> + '_ {
+        self.core.tracees.keys().copied()
+    }
+
+    pub fn options(&self) -> ptrace::Options {
+        let mut o = ptrace::Options::PTRACE_O_TRACESYSGOOD | ptrace::Options::PTRACE_O_TRACEEXEC;
+        if self.follow {
+            o |= ptrace::Options::PTRACE_O_TRACEFORK
+                | ptrace::Options::PTRACE_O_TRACEVFORK
+                | ptrace::Options::PTRACE_O_TRACECLONE;
+        }
+        o
+    }
+
+    /// Registers a tracee that was seized by `attach`.
+    pub(crate) fn add_seized(&mut self, tid: i32, launching: bool, h: &mut dyn Handler) {
+        self.core.tracees.insert(tid, TraceeState { launching });
+        if launching {
+            self.launched = Some(tid);
+        }
+        h.attached(tid, None);
+        h.after_resume();
+    }
+
+    /// Runs the wait loop until every tracee is gone or a detach signal arrives.
+    pub fn run(&mut self, h: &mut dyn Handler) -> Outcome {
+        loop {
+            if interrupted() {
+                self.detach_all(h);
+                return Outcome::Detached;
+            }
+            if self.core.tracees.is_empty() {
+                return Outcome::AllGone {
+                    launched_code: self.launched_code,
+                };
+            }
+            // Buffered output is written by a timer, not per stop: one setitimer and one
+            // write per FLUSH_MS instead of a write per line.
+            if take_flush_due() {
+                self.flush_armed = false;
+                h.idle();
+            }
+            if !self.flush_armed && h.has_idle_work() {
+                arm_flush_timer(FLUSH_MS);
+                self.flush_armed = true;
+            }
+            let mut status: libc::c_int = 0;
+            // SAFETY: plain waitpid(2) into a local.
+            let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            if tid < 0 {
+                match Errno::last() {
+                    Errno::EINTR => continue,
+                    // No children left that we could wait for: nothing is traced any more.
+                    _ => {
+                        self.core.tracees.clear();
+                        continue;
+                    }
+                }
+            }
+            if self.core.hold.is_some() {
+                self.core.stop_seen = Some(Instant::now());
+            }
+            // A bug of ours must not cost a tracee its signal or leave it stopped: a guard
+            // being unwound detaches its tracee, and every other tracee is detached here.
+            let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.handle(tid, status, h)
+            }));
+            if handled.is_err() {
+                self.release(tid, status);
+                self.detach_all(&mut Discard);
+                return Outcome::Failed;
+            }
+        }
+    }
+
+    /// After a panic while handling `tid`'s stop, if no guard took it (the panic came
+    /// before): detach it, handing back the signal of a signal-delivery-stop. If it was
+    /// resumed already the detach fails (ESRCH) and [`Engine::detach_all`] takes it.
+    fn release(&mut self, tid: i32, status: libc::c_int) {
+        if !self.core.tracees.contains_key(&tid) {
+            return;
+        }
+        if !libc::WIFSTOPPED(status) {
+            self.core.tracees.remove(&tid);
+            return;
+        }
+        if raw_detach(tid, pass_on(status)) {
+            self.core.tracees.remove(&tid);
+        }
+    }
+
+    /// Reads what [`stop::classify`] needs for `status` and classifies it.
+    fn classify(tid: i32, status: libc::c_int) -> (StopKind, Option<[u8; 128]>) {
+        let needs = stop::needs(status);
+        let p = Pid::from_raw(tid);
+        let msg = if needs.event_msg {
+            ptrace::getevent(p).ok().map(|m| m as u64)
+        } else {
+            None
+        };
+        let siginfo = if needs.siginfo { siginfo_of(tid) } else { None };
+        let head = siginfo.as_ref().map(SigHead::of);
+        (stop::classify(status, msg, head), siginfo)
+    }
+
+    fn handle(&mut self, tid: i32, status: libc::c_int, h: &mut dyn Handler) {
+        let (kind, siginfo) = Engine::classify(tid, status);
+        match kind {
+            StopKind::Exited { code } => return self.gone(tid, h, Gone::Exited { code }),
+            StopKind::Killed { sig, core } => {
+                return self.gone(tid, h, Gone::Killed { sig, core });
+            }
+            StopKind::Other => return,
+            _ => {}
+        }
+        if let std::collections::hash_map::Entry::Vacant(v) = self.core.tracees.entry(tid) {
+            // A child can report its first stop before its parent's fork event.
+            v.insert(TraceeState::default());
+            h.attached(tid, None);
+        }
+        let launching = self.core.tracees.get(&tid).is_some_and(|t| t.launching);
+        let mode = self.core.mode;
+        let core = &mut self.core;
+        match kind {
+            StopKind::Syscall => {
+                let Some(call) = syscall_info(tid) else {
+                    // The tracee vanished (SIGKILL); its exit status follows from waitpid.
+                    raw_resume(tid, mode, 0);
+                    core.resumed();
+                    return h.after_resume();
+                };
+                if launching {
+                    if let Syscall::Entry { nr, .. } = call
+                        && (nr == nr::EXECVE || nr == nr::EXECVEAT)
+                        && let Some(t) = core.tracees.get_mut(&tid)
+                    {
+                        t.launching = false;
+                    } else {
+                        raw_resume(tid, mode, 0);
+                        core.resumed();
+                        return h.after_resume();
+                    }
+                }
+                h.stop(Stop::Syscall(Stopped::new(core, tid, 0, mode, call)));
+            }
+            StopKind::Forked { kind, child } => {
+                if let Some(child) = child
+                    && !core.tracees.contains_key(&child)
+                {
+                    core.tracees.insert(child, TraceeState::default());
+                    h.attached(child, Some(tid));
+                }
+                h.stop(Stop::Forked(Stopped::new(
+                    core,
+                    tid,
+                    0,
+                    mode,
+                    Forked { how: kind, child },
+                )));
+            }
+            StopKind::Exec { former } => {
+                let former = former.unwrap_or(tid);
+                if former != tid {
+                    core.tracees.remove(&former);
+                }
+                h.stop(Stop::Exec(Stopped::new(
+                    core,
+                    tid,
+                    0,
+                    mode,
+                    Exec { former },
+                )));
+            }
+            StopKind::GroupStop { sig } => {
+                let stop = Stopped::new(core, tid, 0, Resume::Listen, Group { sig });
+                if launching {
+                    drop(stop);
+                } else {
+                    h.stop(Stop::Group(stop));
+                }
+            }
+            StopKind::Breakpoint | StopKind::SingleStep if !launching => {
+                let trap = Trap {
+                    siginfo: siginfo.unwrap_or([0; 128]),
+                };
+                let stop = Stopped::new(core, tid, 0, mode, trap);
+                h.stop(if kind == StopKind::Breakpoint {
+                    Stop::Breakpoint(stop)
+                } else {
+                    Stop::SingleStep(stop)
+                });
+            }
+            StopKind::Breakpoint | StopKind::SingleStep => {
+                // Our own launch, before its execve: a trap there is the program's.
+                raw_resume(tid, mode, libc::SIGTRAP);
+                core.resumed();
+            }
+            StopKind::Signal { sig } if launching => {
+                // Our own launch: the SIGSTOP it raised, the SIGCONT we sent.
+                raw_resume(tid, mode, sig);
+                core.resumed();
+            }
+            StopKind::Signal { sig } => {
+                let siginfo = siginfo.or_else(|| siginfo_of(tid)).unwrap_or([0; 128]);
+                h.stop(Stop::Signal(Stopped::new(
+                    core,
+                    tid,
+                    sig,
+                    mode,
+                    Signal { sig, siginfo },
+                )));
+            }
+            StopKind::Interrupt | StopKind::Event(_) => {
+                raw_resume(tid, mode, 0);
+                core.resumed();
+            }
+            StopKind::Exited { .. } | StopKind::Killed { .. } | StopKind::Other => {}
+        }
+        for gone in std::mem::take(&mut self.core.detached) {
+            h.gone(gone, Gone::Detached);
+        }
+        h.after_resume();
+    }
+
+    fn gone(&mut self, tid: i32, h: &mut dyn Handler, how: Gone) {
+        if self.core.tracees.remove(&tid).is_none() {
+            return;
+        }
+        if Some(tid) == self.launched {
+            self.launched_code = Some(match how {
+                Gone::Exited { code } => code,
+                Gone::Killed { sig, .. } => 128 + sig,
+                Gone::Detached => 0,
+            });
+        }
+        h.gone(tid, how);
+        h.after_resume();
+    }
+
+    /// Detaches from every tracee: interrupt each, and at its next stop detach it, handing a
+    /// pending signal back so that nothing is lost. A syscall in flight is restarted by the
+    /// kernel as if we had never been there.
+    pub fn detach_all(&mut self, h: &mut dyn Handler) {
+        for &tid in self.core.tracees.keys() {
+            // SAFETY: PTRACE_INTERRUPT takes no data.
+            unsafe {
+                libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0);
+            }
+        }
+        while !self.core.tracees.is_empty() {
+            let mut status: libc::c_int = 0;
+            // SAFETY: plain waitpid(2) into a local.
+            let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            if tid < 0 {
+                if Errno::last() == Errno::EINTR {
+                    continue;
+                }
+                break;
+            }
+            let (kind, _) = Engine::classify(tid, status);
+            match kind {
+                StopKind::Exited { code } => {
+                    self.gone(tid, h, Gone::Exited { code });
+                    continue;
+                }
+                StopKind::Killed { sig, core } => {
+                    self.gone(tid, h, Gone::Killed { sig, core });
+                    continue;
+                }
+                StopKind::Other => continue,
+                StopKind::Forked {
+                    child: Some(child), ..
+                } => {
+                    // A child born during detach: detach it too when it stops.
+                    self.core.tracees.entry(child).or_default();
+                }
+                _ => {}
+            }
+            let pass = match kind {
+                StopKind::Signal { sig } => sig,
+                _ => 0,
+            };
+            raw_detach(tid, pass);
+            if self.core.tracees.remove(&tid).is_some() {
+                h.gone(tid, Gone::Detached);
+                h.after_resume();
+            }
+        }
+        // Anything left (e.g. a child whose first stop never came) is detached by the kernel
+        // when we exit, and restarted.
+        self.core.tracees.clear();
+    }
+}
+
+impl Drop for Engine {
+    /// No exit path can leave a tracee behind: whatever is still traced is detached.
+    fn drop(&mut self) {
+        if !self.core.tracees.is_empty() {
+            self.detach_all(&mut Discard);
+        }
+    }
+}
+
+/// The signal of a signal-delivery-stop, which a detach must hand back; 0 for any other.
+fn pass_on(status: libc::c_int) -> i32 {
+    let sig = libc::WSTOPSIG(status);
+    if sig != (libc::SIGTRAP | 0x80) && stop::event_of(status) == 0 {
+        sig
+    } else {
+        0
+    }
+}
+
+fn siginfo_of(tid: i32) -> Option<[u8; 128]> {
+    let si = ptrace::getsiginfo(Pid::from_raw(tid)).ok()?;
+    // SAFETY: siginfo_t is 128 bytes of plain data.
+    Some(unsafe { std::mem::transmute::<libc::siginfo_t, [u8; 128]>(si) })
+}
+
+fn syscall_info(tid: i32) -> Option<Syscall> {
+    let info = ptrace::syscall_info(Pid::from_raw(tid)).ok()?;
+    // SAFETY: the union member matches `op`, which the kernel set.
+    unsafe {
+        match info.op {
+            libc::PTRACE_SYSCALL_INFO_ENTRY => Some(Syscall::Entry {
+                nr: info.u.entry.nr,
+                args: info.u.entry.args,
+                sp: info.stack_pointer,
+            }),
+            libc::PTRACE_SYSCALL_INFO_SECCOMP => Some(Syscall::Entry {
+                nr: info.u.seccomp.nr,
+                args: info.u.seccomp.args,
+                sp: info.stack_pointer,
+            }),
+            libc::PTRACE_SYSCALL_INFO_EXIT => Some(Syscall::Exit {
+                rval: info.u.exit.sval,
+                is_error: info.u.exit.is_error != 0,
+            }),
+            _ => None,
+        }
+    }
+}

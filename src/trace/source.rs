@@ -1,0 +1,216 @@
+//! The seam between event sources and a tracing session: neutral events that any source
+//! can produce (ptrace today, a kernel-side perf_event source next) and the [`Consumer`]
+//! trait a session implements.
+//!
+//! A source stamps each event with the time it saw it and, when the consumer asks
+//! ([`Consumer::wants_stack`]), a register and stack snapshot taken at that moment. With the
+//! event comes a memory reader whose [`Tracee::exact`] says whether the tracee is held
+//! (ptrace: reads cannot race) or running (a kernel-side source: they can).
+
+use super::engine::{Gone, Handler, Stop};
+use crate::remote::ProcMem;
+use crate::remote::regs::Snapshot;
+use crate::syscalls::Tracee;
+use std::time::Duration;
+
+/// Wall-clock time since the Unix epoch, taken by the source when it saw the event.
+pub type Timestamp = Duration;
+
+/// The most stack copied per snapshot. A backend at a syscall uses a few KiB to tens of KiB;
+/// deep planner recursion can use more, and then the outer frames are lost, not wrong.
+pub const MAX_STACK: usize = 128 * 1024;
+
+/// What a source saw. `tid` is the thread's id (the pid of a single-threaded process).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceEvent {
+    /// A new tracee: attached, launched, or a child under `-f` (`parent` when known).
+    New {
+        tid: i32,
+        parent: Option<i32>,
+    },
+    /// A syscall's entry; `sp` is the stack pointer there (rt_sigreturn's frame lies at it).
+    SyscallEntry {
+        tid: i32,
+        nr: u64,
+        args: [u64; 6],
+        sp: u64,
+        stack: Option<Snapshot>,
+    },
+    /// A syscall's exit. `nr` when the source knows it (ptrace does not say at exit; the
+    /// consumer pairs it with the entry).
+    SyscallExit {
+        tid: i32,
+        nr: Option<u64>,
+        rval: i64,
+        is_error: bool,
+    },
+    /// A signal about to be delivered.
+    Signal {
+        tid: i32,
+        sig: i32,
+        siginfo: [u8; 128],
+        stack: Option<Snapshot>,
+    },
+    /// The tracee entered a group-stop (SIGSTOP, SIGTSTP, ...).
+    GroupStop {
+        tid: i32,
+        sig: i32,
+    },
+    /// A successful execve; `former` is the tid that called it.
+    Exec {
+        tid: i32,
+        former: i32,
+    },
+    Exited {
+        tid: i32,
+        code: i32,
+    },
+    Killed {
+        tid: i32,
+        sig: i32,
+        core: bool,
+    },
+    /// The source stopped watching the tracee.
+    Detached {
+        tid: i32,
+    },
+}
+
+/// What a stack snapshot would be taken for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackFor {
+    Syscall(u64),
+    Signal(i32),
+}
+
+/// A consumer of source events (the tracing session).
+pub trait Consumer {
+    /// One event. For ptrace it is called while the tracee is held, so `mem` is exact;
+    /// copy what is needed and return: the tracee waits.
+    fn event(&mut self, time: Timestamp, ev: SourceEvent, mem: &dyn Tracee);
+    /// Whether the event about to be built should carry a stack snapshot.
+    fn wants_stack(&self, _what: StackFor) -> bool {
+        false
+    }
+    /// Called once the tracee runs again: the slow work (formatting, writing).
+    fn after_resume(&mut self) {}
+    /// Whether [`Consumer::idle`] has work (buffered output).
+    fn has_idle_work(&self) -> bool {
+        false
+    }
+    /// Called at most 100 ms after new work appeared.
+    fn idle(&mut self) {}
+}
+
+/// The ptrace engine as an event source: turns each typed stop into a [`SourceEvent`] and
+/// resumes it at once. Breakpoint and single-step traps are nobody's here (no probes are
+/// set through this source), so they are delivered as the SIGTRAP they are.
+pub struct PtraceSource<'c, C: Consumer + ?Sized> {
+    consumer: &'c mut C,
+}
+
+impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
+    pub fn new(consumer: &'c mut C) -> Self {
+        PtraceSource { consumer }
+    }
+
+    fn signal(&mut self, s: super::engine::SignalStop<'_>) {
+        let time = crate::util::now();
+        let (sig, siginfo) = (s.kind.sig, s.kind.siginfo);
+        let stack = if self.consumer.wants_stack(StackFor::Signal(sig)) {
+            s.snapshot(MAX_STACK)
+        } else {
+            None
+        };
+        let ev = SourceEvent::Signal {
+            tid: s.tid(),
+            sig,
+            siginfo,
+            stack,
+        };
+        self.consumer.event(time, ev, &s.mem());
+        s.resume();
+    }
+}
+
+impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
+    fn attached(&mut self, tid: i32, parent: Option<i32>) {
+        let ev = SourceEvent::New { tid, parent };
+        self.consumer
+            .event(crate::util::now(), ev, &ProcMem::racy(tid));
+    }
+
+    fn stop(&mut self, stop: Stop<'_>) {
+        match stop {
+            Stop::Syscall(s) => {
+                let time = crate::util::now();
+                let tid = s.tid();
+                let ev = match s.kind {
+                    super::engine::Syscall::Entry { nr, args, sp } => {
+                        let stack = if self.consumer.wants_stack(StackFor::Syscall(nr)) {
+                            s.snapshot(MAX_STACK)
+                        } else {
+                            None
+                        };
+                        SourceEvent::SyscallEntry {
+                            tid,
+                            nr,
+                            args,
+                            sp,
+                            stack,
+                        }
+                    }
+                    super::engine::Syscall::Exit { rval, is_error } => SourceEvent::SyscallExit {
+                        tid,
+                        nr: None,
+                        rval,
+                        is_error,
+                    },
+                };
+                self.consumer.event(time, ev, &s.mem());
+                s.resume();
+            }
+            Stop::Signal(s) => self.signal(s),
+            Stop::Breakpoint(t) | Stop::SingleStep(t) => self.signal(t.not_mine()),
+            Stop::Group(g) => {
+                let ev = SourceEvent::GroupStop {
+                    tid: g.tid(),
+                    sig: g.kind.sig,
+                };
+                self.consumer.event(crate::util::now(), ev, &g.mem());
+                g.resume();
+            }
+            Stop::Forked(f) => f.resume(),
+            Stop::Exec(e) => {
+                let ev = SourceEvent::Exec {
+                    tid: e.tid(),
+                    former: e.kind.former,
+                };
+                self.consumer.event(crate::util::now(), ev, &e.mem());
+                e.resume();
+            }
+        }
+    }
+
+    fn gone(&mut self, tid: i32, how: Gone) {
+        let ev = match how {
+            Gone::Exited { code } => SourceEvent::Exited { tid, code },
+            Gone::Killed { sig, core } => SourceEvent::Killed { tid, sig, core },
+            Gone::Detached => SourceEvent::Detached { tid },
+        };
+        self.consumer
+            .event(crate::util::now(), ev, &ProcMem::racy(tid));
+    }
+
+    fn after_resume(&mut self) {
+        self.consumer.after_resume();
+    }
+
+    fn has_idle_work(&self) -> bool {
+        self.consumer.has_idle_work()
+    }
+
+    fn idle(&mut self) {
+        self.consumer.idle();
+    }
+}
