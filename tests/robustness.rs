@@ -511,3 +511,151 @@ fn a_panic_in_pgstrace_releases_the_tracee_with_its_signal() {
         out.stderr
     );
 }
+
+// --- defects found under load and faults (architecture issue) ---------------------------
+
+/// Runs `script` with bash (`$PGSTRACE` and `$FIXTURE` set) and returns its output.
+fn bash(script: &str, fixture_name: &str) -> Output {
+    let mut c = Command::new("bash");
+    c.args(["-c", script])
+        .env("PGSTRACE", pgstrace_bin())
+        .env("FIXTURE", fixture(fixture_name))
+        .current_dir(std::env::temp_dir());
+    Proc::spawn(c).wait(TIMEOUT)
+}
+
+/// A reader that starts late (`| (sleep 2; wc -l)`) gets every line, as strace's does: an
+/// interrupted write is retried, not taken for a failed output.
+#[test]
+fn a_slow_reader_on_a_pipe_gets_every_line() {
+    let out = bash(
+        r#"set -o pipefail
+        "$PGSTRACE" -o - "$FIXTURE" calls 20000 2>err | (sleep 2; wc -l)
+        echo "status $?"; cat err"#,
+        "churn",
+    );
+    let mut lines = out.stdout.lines();
+    let count: usize = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no line count: {}", out.stdout));
+    // 20000 getppid lines, plus the loader's calls and the exit line.
+    assert!(
+        count > 20000,
+        "only {count} lines reached the reader: {}",
+        out.stdout
+    );
+    assert_eq!(lines.next(), Some("status 0"), "{}", out.stdout);
+    assert!(!out.stdout.contains("cannot write"), "{}", out.stdout);
+}
+
+/// `pgstrace -f -p PID 2>&1 | head -5`: the pipe closes under the trace and under the
+/// message about it. pgstrace must not panic (it used to exit 101 with "failed printing to
+/// stderr"), must exit non-zero, and must leave the target untraced and running.
+#[test]
+fn a_closed_pipe_ends_the_trace_without_a_panic() {
+    let sleeper = Sleeper::start_with(Command::new(fixture("sleeper")));
+    let script = format!(
+        r#""$PGSTRACE" -f -p {} 2>&1 | head -2 >/dev/null; echo "status ${{PIPESTATUS[0]}}""#,
+        sleeper.pid
+    );
+    let out = bash(&script, "sleeper");
+    let status = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("status "))
+        .unwrap_or_else(|| panic!("no status: {} {}", out.stdout, out.stderr));
+    assert_eq!(
+        status, "1",
+        "want a plain failure (101 is a panic): {}",
+        out.stderr
+    );
+    assert_no_panic("| head", &out.stderr);
+    sleeper.assert_untouched("| head");
+    sleeper.finish("| head");
+}
+
+/// `-f -p PID` on a process whose threads come and go: every attach succeeds (a thread that
+/// ends while we attach is skipped, new ones are found by listing again), and the process is
+/// untraced after each detach.
+#[test]
+fn attach_follows_threads_that_come_and_go() {
+    let (mut churn, lines) = Proc::spawn_lines({
+        let mut c = Command::new(fixture("churn"));
+        c.args(["threads", "60"]);
+        c
+    });
+    let pid: i32 = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("churn did not print its pid"));
+    let pid_s = pid.to_string();
+    for round in 0..25 {
+        let tracer = Proc::spawn(pgstrace(&["-f", "-o", "/dev/null", "-p", &pid_s]));
+        let traced =
+            fixtures::wait_until(SHORT, || proc_state(pid).map(|s| s.1) == Some(tracer.pid));
+        std::thread::sleep(Duration::from_millis(50));
+        tracer.signal(libc::SIGINT);
+        let out = tracer.wait(SHORT);
+        assert!(
+            traced && out.status.success(),
+            "round {round}: {:?} {}",
+            out.status,
+            out.stderr
+        );
+        assert_no_panic("thread churn", &out.stderr);
+        assert!(
+            fixtures::wait_until(SHORT, || proc_state(pid).is_some_and(|s| s.1 == 0)),
+            "round {round}: left traced: {:?}",
+            proc_state(pid)
+        );
+    }
+    assert!(churn.try_wait().is_none(), "churn died under the attaches");
+}
+
+/// A zombie has nothing to trace: the error says so rather than "permission denied".
+#[test]
+fn attach_to_a_zombie_says_so() {
+    // SAFETY: the child only calls _exit.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork");
+    if child == 0 {
+        // SAFETY: ends the child at once.
+        unsafe { libc::_exit(0) };
+    }
+    assert!(
+        fixtures::wait_until(SHORT, || proc_state(child).is_some_and(|s| s.0 == 'Z')),
+        "the child did not become a zombie"
+    );
+    let out = run_short(&["-p", &child.to_string()]);
+    let mut status = 0;
+    // SAFETY: reaps our own child.
+    unsafe { libc::waitpid(child, &mut status, 0) };
+    assert_one_error("-p zombie", &out);
+    assert!(out.stderr.contains("is a zombie"), "{}", out.stderr);
+    assert!(!out.stderr.contains("permission denied"), "{}", out.stderr);
+}
+
+/// A SIGINT in the first milliseconds after pgstrace starts never kills it by the default
+/// action: the handlers are installed first thing in main, and it detaches cleanly.
+#[test]
+fn an_early_sigint_detaches_cleanly() {
+    use std::os::unix::process::ExitStatusExt;
+    let sleeper = Sleeper::start();
+    let pid = sleeper.pid.to_string();
+    for delay_us in [1000u64, 1500, 2000, 3000, 4000, 6000, 8000, 12000] {
+        let tracer = Proc::spawn(pgstrace(&["-o", "/dev/null", "-p", &pid]));
+        std::thread::sleep(Duration::from_micros(delay_us));
+        tracer.signal(libc::SIGINT);
+        let out = tracer.wait(SHORT);
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "killed by a signal {delay_us} us after start: {}",
+            out.stderr
+        );
+        assert_no_panic("early SIGINT", &out.stderr);
+        sleeper.assert_untouched("early SIGINT");
+    }
+    sleeper.finish("early SIGINT");
+}

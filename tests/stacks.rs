@@ -183,3 +183,77 @@ fn kk_adds_file_and_line_with_debug_info() {
     let sizes = sizes(&bin, false);
     assert_names_cover(chain, &bin, &sizes);
 }
+
+/// The frame lines after each line that starts with `call(`.
+fn stacks_of(trace: &str, call: &str) -> Vec<Vec<String>> {
+    let mut stacks = Vec::new();
+    let mut cur: Option<Vec<String>> = None;
+    for line in trace.lines() {
+        if let Some(f) = line.strip_prefix(" > ") {
+            if let Some(c) = cur.as_mut() {
+                c.push(f.to_string());
+            }
+            continue;
+        }
+        stacks.extend(cur.take());
+        if line.starts_with(&format!("{call}(")) {
+            cur = Some(Vec::new());
+        }
+    }
+    stacks.extend(cur);
+    stacks
+}
+
+/// The function names of the frames in `bin` (`bin(name+0x..)`), innermost first.
+fn names_in(stack: &[String], bin: &Path) -> Vec<String> {
+    let prefix = format!("{}(", bin.display());
+    stack
+        .iter()
+        .filter_map(|f| f.strip_prefix(&prefix))
+        .map(|rest| rest.split(['+', ')']).next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn rt_sigreturn_shows_the_interrupted_stack_as_strace_does() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bin = build(dir.path(), "kstack-sig", &["-O2", "-g"], false);
+    let t = trace(dir.path(), &["-k", "-e", "trace=rt_sigreturn"], &bin);
+    let ours = stacks_of(&t, "rt_sigreturn");
+    let stack = ours
+        .first()
+        .unwrap_or_else(|| panic!("no rt_sigreturn in:\n{t}"));
+    assert!(
+        stack
+            .iter()
+            .all(|f| !f.contains("[unknown]") && !f.contains("frame pointer")),
+        "the sigreturn stack has holes: {stack:#?}"
+    );
+    assert!(
+        stack.first().is_some_and(|f| f.contains("libc.so.6(")
+            && (f.contains("raise") || f.contains("pthread_kill") || f.contains("kill"))),
+        "the stack starts where the signal interrupted (the raise in libc): {stack:#?}"
+    );
+    // strace -k on the same binary: the same functions of the fixture, in the same order.
+    let out = dir.path().join("strace.out");
+    let st = Command::new("strace")
+        .args(["-k", "-e", "trace=rt_sigreturn", "-o"])
+        .arg(&out)
+        .arg(&bin)
+        .output()
+        .unwrap_or_else(|e| panic!("strace: {e}"));
+    assert!(st.status.success(), "strace failed");
+    let theirs = stacks_of(
+        &std::fs::read_to_string(&out).unwrap_or_default(),
+        "rt_sigreturn",
+    );
+    let theirs = theirs
+        .first()
+        .unwrap_or_else(|| panic!("strace printed no rt_sigreturn stack"));
+    assert_eq!(
+        names_in(stack, &bin),
+        names_in(theirs, &bin),
+        "ours: {stack:#?}\nstrace: {theirs:#?}"
+    );
+    assert!(!names_in(stack, &bin).is_empty(), "{stack:#?}");
+}

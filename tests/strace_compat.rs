@@ -480,3 +480,13 @@ fn histogram_header() {
         "no BCC-style histogram header in:\n{text}"
     );
 }
+
+// --- the program's own breakpoint ----------------------------------------------------------
+
+/// An `int3` in the program is its own SIGTRAP (si_code=SI_KERNEL): the engine reports it as
+/// a breakpoint stop, which is nobody's here, so it is delivered as strace delivers it.
+#[test]
+fn programs_own_int3_is_delivered() {
+    compat("churn", &[], &["int3"]);
+    compat("churn", &["-e", "trace=none"], &["int3"]);
+}

@@ -375,8 +375,12 @@ impl TextPrinter {
             if f.inlined {
                 self.buf.push_str(" (inlined)");
             }
-            if f.how == "frame-pointer" {
-                self.buf.push_str(" (frame pointer: no CFI)");
+            // Said of the frame found by the frame-pointer fallback, naming why the CFI of
+            // the frame below could not be used.
+            match f.how {
+                "frame-pointer" => self.buf.push_str(" (frame pointer: no CFI)"),
+                "frame-pointer-no-fde" => self.buf.push_str(" (frame pointer: no FDE)"),
+                _ => {}
             }
             self.buf.push('\n');
         }

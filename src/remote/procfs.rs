@@ -10,7 +10,77 @@ pub struct Status {
     pub ppid: i32,
     pub tracer_pid: i32,
     pub uid: u32,
+    /// `CapPrm`: the permitted capabilities, as a bit set.
+    pub cap_permitted: u64,
+    /// `CapEff`: the effective capabilities.
+    pub cap_effective: u64,
 }
+
+impl Status {
+    /// A zombie (`Z`) or dead (`X`) task: exited, not yet reaped.
+    pub fn is_zombie(&self) -> bool {
+        self.state.starts_with('Z') || self.state.starts_with('X')
+    }
+}
+
+/// The names of the capabilities in `bits`, lowercase as capabilities(7) writes them.
+pub fn cap_names(bits: u64) -> Vec<String> {
+    const NAMES: [&str; 41] = [
+        "cap_chown",
+        "cap_dac_override",
+        "cap_dac_read_search",
+        "cap_fowner",
+        "cap_fsetid",
+        "cap_kill",
+        "cap_setgid",
+        "cap_setuid",
+        "cap_setpcap",
+        "cap_linux_immutable",
+        "cap_net_bind_service",
+        "cap_net_broadcast",
+        "cap_net_admin",
+        "cap_net_raw",
+        "cap_ipc_lock",
+        "cap_ipc_owner",
+        "cap_sys_module",
+        "cap_sys_rawio",
+        "cap_sys_chroot",
+        "cap_sys_ptrace",
+        "cap_sys_pacct",
+        "cap_sys_admin",
+        "cap_sys_boot",
+        "cap_sys_nice",
+        "cap_sys_resource",
+        "cap_sys_time",
+        "cap_sys_tty_config",
+        "cap_mknod",
+        "cap_lease",
+        "cap_audit_write",
+        "cap_audit_control",
+        "cap_setfcap",
+        "cap_mac_override",
+        "cap_mac_admin",
+        "cap_syslog",
+        "cap_wake_alarm",
+        "cap_block_suspend",
+        "cap_audit_read",
+        "cap_perfmon",
+        "cap_bpf",
+        "cap_checkpoint_restore",
+    ];
+    (0..64)
+        .filter(|b| bits & (1u64 << b) != 0)
+        .map(|b| {
+            NAMES
+                .get(b)
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| format!("cap_{b}"))
+        })
+        .collect()
+}
+
+/// CAP_SYS_PTRACE's bit.
+pub const CAP_SYS_PTRACE: u64 = 1 << 19;
 
 /// Parses the text of /proc/PID/status.
 pub fn parse_status(text: &str) -> Status {
@@ -25,6 +95,8 @@ pub fn parse_status(text: &str) -> Status {
             "State" => st.state = val.to_string(),
             "PPid" => st.ppid = val.parse().unwrap_or(0),
             "TracerPid" => st.tracer_pid = val.parse().unwrap_or(0),
+            "CapPrm" => st.cap_permitted = u64::from_str_radix(val, 16).unwrap_or(0),
+            "CapEff" => st.cap_effective = u64::from_str_radix(val, 16).unwrap_or(0),
             "Uid" => {
                 st.uid = val
                     .split_whitespace()
@@ -92,7 +164,21 @@ mod tests {
         assert_eq!(st.tracer_pid, 4242);
         assert_eq!(st.ppid, 1);
         assert_eq!(st.uid, 101);
+        assert!(!st.is_zombie());
         assert_eq!(parse_status("garbage"), Status::default());
+        let z = parse_status(
+            "State:\tZ (zombie)\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000080000\n",
+        );
+        assert!(z.is_zombie());
+        assert_eq!(z.cap_permitted, 0x1ff_ffff_ffff);
+        assert_eq!(z.cap_effective, CAP_SYS_PTRACE);
+    }
+
+    #[test]
+    fn capability_names() {
+        assert_eq!(cap_names(CAP_SYS_PTRACE), ["cap_sys_ptrace"]);
+        assert_eq!(cap_names(1 << 24 | 1), ["cap_chown", "cap_sys_resource"]);
+        assert_eq!(cap_names(1 << 50), ["cap_50"]);
     }
 
     #[test]

@@ -168,6 +168,16 @@ impl Session {
         if emitted && let Some(a) = &mut self.annotator {
             a.before_line(pid, time, mem, &mut self.queue);
         }
+        // At rt_sigreturn the stack to show is that of the code the signal interrupted.
+        let stack = match stack {
+            Some(snap) if nr_ == nr::RT_SIGRETURN => Some(
+                crate::unwind::interrupted_context(&snap, trace::source::MAX_STACK, |a, b| {
+                    mem.read_mem(a, b)
+                })
+                .unwrap_or(snap),
+            ),
+            other => other,
+        };
         if let Some(snap) = stack {
             self.stack_jobs.push(StackJob::Syscall {
                 snap,

@@ -72,6 +72,7 @@ impl Backtracer {
                 How::FirstFrame => "first",
                 How::Cfi => "cfi",
                 How::FramePointer => "frame-pointer",
+                How::FramePointerNoFde => "frame-pointer-no-fde",
                 How::LeafReturn => "leaf",
                 How::SignalFrame => "signal-frame",
             };

@@ -29,6 +29,24 @@ pub enum AttachError {
         "pid {pid} ({comm}): permission denied: tracing another user's process needs root or CAP_SYS_PTRACE"
     )]
     Permission { pid: i32, comm: String },
+    #[error(
+        "pid {pid} ({comm}) is a zombie: it has exited and waits for its parent to reap it; there is nothing to trace"
+    )]
+    Zombie { pid: i32, comm: String },
+    #[error("pid {0}: the process exited while pgstrace was attaching to it")]
+    ExitedDuringAttach(i32),
+    #[error(
+        "pid {pid} ({comm}): the kernel refused to trace it although pgstrace has CAP_SYS_PTRACE: it holds capabilities that pgstrace lacks ({missing}), as a container's init or a more privileged process does"
+    )]
+    MorePrivileged {
+        pid: i32,
+        comm: String,
+        missing: String,
+    },
+    #[error(
+        "pid {pid} ({comm}): the kernel refused to trace it although pgstrace has CAP_SYS_PTRACE: a security module (Yama's ptrace_scope, SELinux, AppArmor) forbids it"
+    )]
+    Refused { pid: i32, comm: String },
     #[error("pid {pid}: cannot attach: {errno}")]
     Other { pid: i32, errno: Errno },
     #[error("cannot find command '{0}' in PATH")]
@@ -50,6 +68,9 @@ pub fn check(pid: i32) -> Result<(), AttachError> {
         return Err(AttachError::KernelThread { pid, comm });
     }
     let st = procfs::status(pid).map_err(|_| AttachError::NoSuchProcess(pid))?;
+    if st.is_zombie() {
+        return Err(AttachError::Zombie { pid, comm });
+    }
     if st.tracer_pid != 0 {
         return Err(AttachError::AlreadyTraced {
             pid,
@@ -61,25 +82,68 @@ pub fn check(pid: i32) -> Result<(), AttachError> {
     Ok(())
 }
 
+/// PF_EXITING in /proc/PID/stat's flags: the task is on its way out.
+const PF_EXITING: u64 = 0x4;
+
+/// Whether `tid` is gone or going: no /proc entry, a zombie, or exiting.
+fn vanishing(tid: i32) -> bool {
+    let exiting = std::fs::read_to_string(format!("/proc/{tid}/stat"))
+        .ok()
+        .and_then(|t| procfs::parse_stat_flags(&t))
+        .is_none_or(|f| f & PF_EXITING != 0);
+    exiting || procfs::status(tid).map_or(true, |st| st.is_zombie())
+}
+
+/// Whether we trace `tid` already.
+fn traced_by_us(tid: i32) -> bool {
+    procfs::status(tid).is_ok_and(|st| st.tracer_pid == std::process::id() as i32)
+}
+
+/// Why a seize of `tid` (a thread of `pid`) failed with EPERM: the real reason, not a guess.
+fn eperm_reason(tid: i32, pid: i32) -> AttachError {
+    let comm = procfs::comm(pid);
+    let Ok(st) = procfs::status(tid) else {
+        return AttachError::ExitedDuringAttach(pid);
+    };
+    if st.tracer_pid != 0 {
+        // A tracer raced us.
+        return AttachError::AlreadyTraced {
+            pid,
+            comm,
+            tracer: st.tracer_pid,
+            tracer_comm: procfs::comm(st.tracer_pid),
+        };
+    }
+    // `check` saw it alive: a zombie now, or exiting, means it exited meanwhile.
+    if vanishing(tid) {
+        return AttachError::ExitedDuringAttach(pid);
+    }
+    let me = procfs::status(std::process::id() as i32).unwrap_or_default();
+    if me.cap_effective & procfs::CAP_SYS_PTRACE == 0 {
+        return AttachError::Permission { pid, comm };
+    }
+    let missing = st.cap_permitted & !me.cap_permitted;
+    if missing != 0 {
+        return AttachError::MorePrivileged {
+            pid,
+            comm,
+            missing: procfs::cap_names(missing).join(", "),
+        };
+    }
+    // An exit that had not shown yet when we looked: give it a moment to show.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    if vanishing(tid) {
+        return AttachError::ExitedDuringAttach(pid);
+    }
+    AttachError::Refused { pid, comm }
+}
+
 fn seize_one(engine: &Engine, tid: i32, pid: i32) -> Result<(), AttachError> {
     let p = Pid::from_raw(tid);
     ptrace::seize(p, engine.options()).map_err(|e| match e {
-        Errno::ESRCH => AttachError::NoSuchProcess(pid),
-        Errno::EPERM => {
-            // EPERM also means "already traced" when a tracer raced us.
-            match procfs::status(tid) {
-                Ok(st) if st.tracer_pid != 0 => AttachError::AlreadyTraced {
-                    pid,
-                    comm: procfs::comm(pid),
-                    tracer: st.tracer_pid,
-                    tracer_comm: procfs::comm(st.tracer_pid),
-                },
-                _ => AttachError::Permission {
-                    pid,
-                    comm: procfs::comm(pid),
-                },
-            }
-        }
+        Errno::ESRCH if tid == pid => AttachError::NoSuchProcess(pid),
+        Errno::ESRCH => AttachError::ExitedDuringAttach(pid),
+        Errno::EPERM => eperm_reason(tid, pid),
         errno => AttachError::Other { pid, errno },
     })?;
     // The first stop: a PTRACE_EVENT_STOP that the wait loop resumes into syscall tracing.
@@ -89,6 +153,9 @@ fn seize_one(engine: &Engine, tid: i32, pid: i32) -> Result<(), AttachError> {
 
 /// Seizes every process in `pids` (every thread of each under `-f`). All are checked before
 /// any is touched; if one seize fails, those already seized are released before returning.
+/// Threads come and go while we attach: one that vanishes is skipped, and the thread list is
+/// read again until a reading finds no thread we have not seized (a thread created after
+/// that is a clone child of a seized thread, and so traced anyway).
 pub fn attach_all(
     engine: &mut Engine,
     pids: &[i32],
@@ -98,24 +165,40 @@ pub fn attach_all(
         check(pid)?;
     }
     let mut seized = Vec::new();
+    let release_all = |seized: &[i32]| {
+        for &t in seized {
+            release(t);
+        }
+    };
     for &pid in pids {
-        let tids = if engine.follow {
-            procfs::threads(pid)
-        } else {
-            vec![pid]
-        };
-        let tids = if tids.is_empty() { vec![pid] } else { tids };
-        for tid in tids {
-            if seized.contains(&tid) {
-                continue;
+        if let Err(e) = seize_one(engine, pid, pid) {
+            release_all(&seized);
+            return Err(e);
+        }
+        seized.push(pid);
+        if !engine.follow {
+            continue;
+        }
+        // Threads seen and settled: seized, ours already (cloned by a seized thread, so
+        // the engine registers them at their first stop), or gone.
+        let mut known: Vec<i32> = vec![pid];
+        loop {
+            let new: Vec<i32> = procfs::threads(pid)
+                .into_iter()
+                .filter(|t| !known.contains(t))
+                .collect();
+            if new.is_empty() || super::interrupted() {
+                break;
             }
-            match seize_one(engine, tid, pid) {
-                Ok(()) => seized.push(tid),
-                Err(e) => {
-                    for &t in &seized {
-                        release(t);
+            for tid in new {
+                known.push(tid);
+                match seize_one(engine, tid, pid) {
+                    Ok(()) => seized.push(tid),
+                    Err(_) if vanishing(tid) || traced_by_us(tid) => {}
+                    Err(e) => {
+                        release_all(&seized);
+                        return Err(e);
                     }
-                    return Err(e);
                 }
             }
         }

@@ -26,9 +26,12 @@ pub enum How {
     FirstFrame,
     /// The return address was recovered with the CFI of the frame below.
     Cfi,
-    /// The frame below had no CFI (no module, a module without `.eh_frame`, or an address no
-    /// FDE covers): the return address came from the frame-pointer chain (`[rbp+8]`).
+    /// The frame below was in a module without CFI (no `.eh_frame`): the return address
+    /// came from the frame-pointer chain (`[rbp+8]`).
     FramePointer,
+    /// The frame below had CFI in its module, but no FDE covers its address (or it lay in
+    /// no module at all): the frame-pointer chain was used.
+    FramePointerNoFde,
     /// The top frame had no CFI: taken as a leaf, the return address is `[rsp]`.
     LeafReturn,
     /// The frame below was a signal trampoline (`__restore_rt`): the address is the
@@ -108,6 +111,40 @@ const UC_RBP: u64 = 40 + 10 * 8;
 const UC_RSP: u64 = 40 + 15 * 8;
 const UC_RIP: u64 = 40 + 16 * 8;
 
+/// At an `rt_sigreturn` entry the stack pointer is at the kernel's `ucontext`: the context
+/// the signal interrupted, which is what the stack of that call should show (strace does).
+/// Returns a snapshot of the interrupted code: its rip, rsp and rbp from the ucontext, and
+/// its stack from the copy when the copy reaches it (the handler ran on the same stack) or
+/// from `read` (a `sigaltstack`), at most `max_stack` bytes. `None` when the ucontext is not
+/// in the copy.
+pub fn interrupted_context(
+    snap: &Snapshot,
+    max_stack: usize,
+    read: impl Fn(u64, &mut [u8]) -> usize,
+) -> Option<Snapshot> {
+    let sp = snap.rsp;
+    let rip = snap.read_u64(sp.wrapping_add(UC_RIP))?;
+    let rsp = snap.read_u64(sp.wrapping_add(UC_RSP))?;
+    let rbp = snap.read_u64(sp.wrapping_add(UC_RBP))?;
+    let copied_end = snap.rsp.checked_add(snap.stack.len() as u64)?;
+    let stack = if (snap.rsp..copied_end).contains(&rsp) {
+        let off = usize::try_from(rsp - snap.rsp).ok()?;
+        snap.stack.get(off..)?.to_vec()
+    } else {
+        let mut buf = vec![0u8; max_stack];
+        let n = read(rsp, &mut buf);
+        buf.truncate(n);
+        buf
+    };
+    Some(Snapshot {
+        pid: snap.pid,
+        rip,
+        rsp,
+        rbp,
+        stack,
+    })
+}
+
 fn unwind_impl(
     cache: &mut CacheX86_64,
     snap: &Snapshot,
@@ -162,7 +199,10 @@ fn unwind_impl(
         let next_how = match (fde, addr) {
             (Some(_), _) => How::Cfi,
             (None, FrameAddress::InstructionPointer(_)) => How::LeafReturn,
-            (None, FrameAddress::ReturnAddress(_)) => How::FramePointer,
+            (None, FrameAddress::ReturnAddress(_)) => match found {
+                Some((_, m)) if !m.has_cfi() => How::FramePointer,
+                _ => How::FramePointerNoFde,
+            },
         };
         let sp_before = regs.sp();
         match modules

@@ -47,6 +47,11 @@ impl Module {
         self.start <= avma && avma < self.end
     }
 
+    /// Whether the module has unwind tables (CFI) that framehop could place.
+    pub fn has_cfi(&self) -> bool {
+        self.placed.is_some()
+    }
+
     /// The file address (SVMA) of a runtime address (AVMA) in this module.
     pub fn svma(&self, avma: u64) -> u64 {
         avma.wrapping_sub(self.bias)

@@ -709,3 +709,49 @@ fn postgres_backend_stack() {
     }
     assert!(frames.len() > 5);
 }
+
+#[test]
+fn interrupted_context_reads_the_ucontext() {
+    // A stack copy at 0x1000 whose ucontext (at rsp) says: rip 0xabc, rsp 0x1200, rbp 0x1300.
+    let mut stack = vec![0u8; 0x400];
+    let put = |s: &mut Vec<u8>, off: u64, v: u64| {
+        s[off as usize..off as usize + 8].copy_from_slice(&v.to_le_bytes())
+    };
+    put(&mut stack, 40 + 16 * 8, 0xabc);
+    put(&mut stack, 40 + 15 * 8, 0x1200);
+    put(&mut stack, 40 + 10 * 8, 0x1300);
+    put(&mut stack, 0x200, 0x5555);
+    let snap = Snapshot {
+        pid: 7,
+        rip: 0x9999,
+        rsp: 0x1000,
+        rbp: 0,
+        stack,
+    };
+    let never = |_: u64, _: &mut [u8]| -> usize { panic!("the copy holds the interrupted stack") };
+    let i = super::interrupted_context(&snap, 4096, never).expect("ucontext in the copy");
+    assert_eq!((i.pid, i.rip, i.rsp, i.rbp), (7, 0xabc, 0x1200, 0x1300));
+    assert_eq!(i.read_u64(0x1200), Some(0x5555));
+    assert_eq!(i.stack.len(), 0x200);
+
+    // The handler ran on a sigaltstack: the interrupted stack is read from the process.
+    let mut alt = snap.clone();
+    put(&mut alt.stack, 40 + 15 * 8, 0x8000);
+    let read = |addr: u64, buf: &mut [u8]| {
+        assert_eq!(addr, 0x8000);
+        buf[..8].copy_from_slice(&0x77u64.to_le_bytes());
+        16
+    };
+    let i = super::interrupted_context(&alt, 4096, read).expect("read elsewhere");
+    assert_eq!(
+        (i.rsp, i.stack.len(), i.read_u64(0x8000)),
+        (0x8000, 16, Some(0x77))
+    );
+
+    // No ucontext in the copy: nothing to say.
+    let short = Snapshot {
+        stack: vec![0u8; 16],
+        ..snap
+    };
+    assert!(super::interrupted_context(&short, 4096, never).is_none());
+}
