@@ -9,6 +9,45 @@
 //! breakpoint or single-step trap reaches the handler as its own stop and is never
 //! delivered unless the handler says it is not its own. Dropping the engine detaches every
 //! tracee.
+//!
+//! What the types forbid, checked by the compiler (these examples must not compile):
+//!
+//! ```compile_fail
+//! // Resuming twice: the first resume consumed the guard.
+//! fn twice(s: pgstrace::trace::engine::SyscallStop<'_>) {
+//!     s.syscall();
+//!     s.syscall();
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! // Reading a tracee that runs: its memory reader borrows the guard the resume consumes.
+//! use pgstrace::syscalls::Tracee;
+//! fn read_after(s: pgstrace::trace::engine::SyscallStop<'_>) {
+//!     let mem = s.mem();
+//!     s.cont();
+//!     let _ = mem.read_mem(0, &mut [0u8; 8]);
+//! }
+//! ```
+//!
+//! ```compile_fail
+//! // Registers of a running tracee: nothing but a guard (or a `Held` promise) reads them.
+//! fn regs_after(s: pgstrace::trace::engine::SignalStop<'_>) {
+//!     s.cont();
+//!     let _ = s.regs();
+//! }
+//! ```
+//!
+//! ```
+//! // While held, all of it is allowed.
+//! use pgstrace::syscalls::Tracee;
+//! fn held(mut s: pgstrace::trace::engine::TrapStop<'_>) {
+//!     let _ = s.regs();
+//!     let _ = s.mem().read_mem(0, &mut [0u8; 8]);
+//!     let _ = s.write_mem(0x1000, &[0xcc]);
+//!     s.single_step();
+//! }
+//! ```
 
 use super::signals::{arm_flush_timer, interrupted, take_flush_due};
 use super::stop::{self, ForkKind, SigHead, StopKind};
@@ -585,6 +624,11 @@ impl Engine {
                 let former = former.unwrap_or(tid);
                 if former != tid {
                     core.tracees.remove(&former);
+                }
+                // A launched command is the user's from its exec on (without syscall stops
+                // this is the first the engine hears of it).
+                if let Some(t) = core.tracees.get_mut(&tid) {
+                    t.launching = false;
                 }
                 h.stop(Stop::Exec(Stopped::new(
                     core,
