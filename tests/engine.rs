@@ -126,3 +126,39 @@ fn breakpoints_are_stops_of_their_own_and_never_reach_the_program() {
     assert_eq!(h.steps, 50, "one single-step stop per hit");
     assert!(!h.signals.contains(&libc::SIGTRAP), "{:?}", h.signals);
 }
+
+struct Quiet;
+
+impl Handler for Quiet {
+    fn attached(&mut self, _tid: i32, _parent: Option<i32>) {}
+    fn stop(&mut self, _stop: Stop<'_>) {}
+    fn gone(&mut self, _tid: i32, _how: Gone) {}
+}
+
+/// Dropping the engine detaches every tracee, whatever path dropped it.
+#[test]
+fn dropping_the_engine_detaches_every_tracee() {
+    let mut sleeper = std::process::Command::new(fixtures::fixture("sleeper"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the sleeper");
+    let pid = sleeper.id() as i32;
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let mut engine = Engine::new(true);
+    attach::attach_all(&mut engine, &[pid], &mut Quiet).expect("attach");
+    assert!(
+        fixtures::wait_until(std::time::Duration::from_secs(10), || {
+            fixtures::proc_state(pid).is_some_and(|s| s.1 != 0)
+        }),
+        "not traced after the attach"
+    );
+    drop(engine);
+    let free = fixtures::wait_until(std::time::Duration::from_secs(10), || {
+        matches!(fixtures::proc_state(pid), Some((s, 0)) if s == 'S' || s == 'R')
+    });
+    let state = fixtures::proc_state(pid);
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(free, "left traced or stopped: {state:?}");
+}
