@@ -154,9 +154,10 @@ fn dropping_the_engine_detaches_every_tracee() {
         "not traced after the attach"
     );
     drop(engine);
-    let free = fixtures::wait_until(std::time::Duration::from_secs(10), || {
-        matches!(fixtures::proc_state(pid), Some((s, 0)) if s == 'S' || s == 'R')
-    });
+    let free = fixtures::wait_until(
+        std::time::Duration::from_secs(10),
+        || matches!(fixtures::proc_state(pid), Some((s, 0)) if s == 'S' || s == 'R'),
+    );
     let state = fixtures::proc_state(pid);
     let _ = sleeper.kill();
     let _ = sleeper.wait();

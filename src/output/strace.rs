@@ -411,7 +411,7 @@ impl TextPrinter {
     /// `pgstrace: Process N attached|detached`, on stderr as strace does.
     fn process_note(&mut self, pid: i32, what: &str) {
         if self.o.to_file {
-            eprintln!("pgstrace: Process {pid} {what}");
+            crate::errln!("pgstrace: Process {pid} {what}");
         } else {
             self.buf.clear();
             let _ = writeln!(self.buf, "pgstrace: Process {pid} {what}");

@@ -6,6 +6,7 @@ pub mod annotate;
 pub mod cluster;
 pub mod dsm;
 pub mod memory;
+pub mod plan;
 pub mod process;
 pub mod settings;
 

@@ -254,7 +254,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
     Ok(facts)
 }
 
-pub use render::{FailureContext, StackSays, explain_failure, remedies, render_json, render_text};
+pub use render::{FailureContext, explain_failure, remedies, render_json, render_text};
 
 /// The cluster of `pid`, or a one-line reason.
 fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {

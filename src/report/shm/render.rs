@@ -5,6 +5,7 @@ use super::model::{self, Estimate, EstimateInputs, FindingKind, Level, group, hu
 use super::probe::{Container, ShmFile};
 use super::{ShmFacts, estimate, role_label};
 use crate::postgres::Role;
+use crate::postgres::plan::PlanStep;
 use crate::syscalls::notation::push_escaped_text;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -481,19 +482,6 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
     })
 }
 
-/// What the stack of a failing resize says the plan was doing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StackSays {
-    /// ExecGather/ExecGatherMerge → ExecInitParallelPlan → InitializeParallelDSM.
-    LeaderGather,
-    /// The per-session segment of a session's first parallel query.
-    SessionSegment,
-    /// dsa_allocate_extended → make_new_segment under a Parallel Hash.
-    ParallelHashGrowth,
-    ParallelVacuum,
-    Unknown,
-}
-
 /// A failed `ftruncate`/`fallocate` of a segment, as `--watch` saw it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FailureContext {
@@ -505,7 +493,8 @@ pub struct FailureContext {
     pub requested_bytes: u64,
     /// `/PostgreSQL.1818734854`.
     pub segment: Option<String>,
-    pub stack: StackSays,
+    /// What the stack says the plan was doing.
+    pub stack: PlanStep,
 }
 
 /// The explanation printed at the moment of a failure: `facts` gathered right after it (the
@@ -567,17 +556,17 @@ pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
     let inp = &facts.inputs;
     let e = facts.estimate.clone().unwrap_or_else(|| estimate(inp));
     let plan = match failure.stack {
-        StackSays::LeaderGather => format!(
+        PlanStep::LeaderGather => format!(
             "Gather was starting its workers (ExecInitParallelPlan → InitializeParallelDSM): \
              the main parallel segment, {} for {} workers; no worker ever ran",
             human(e.main_segment),
             e.workers
         ),
-        StackSays::SessionSegment => format!(
+        PlanStep::SessionSegment => format!(
             "the session's first parallel query was creating its per-session segment ({})",
             human(e.session_segment)
         ),
-        StackSays::ParallelHashGrowth => format!(
+        PlanStep::ParallelHashGrowth => format!(
             "a Parallel Hash was growing its shared hash table (dsa_allocate_extended → \
              make_new_segment); its budget is {} = work_mem {} x {} x ({} + 1), and its DSA \
              segments grow 1, 2, 2, 4, 4, 8 ... MiB",
@@ -586,12 +575,12 @@ pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
             inp.hash_mem_multiplier,
             e.workers
         ),
-        StackSays::ParallelVacuum => format!(
+        PlanStep::ParallelVacuum => format!(
             "parallel VACUUM was creating its segment with the dead-item array \
              (maintenance_work_mem {})",
             human(inp.maintenance_work_mem)
         ),
-        StackSays::Unknown => "the stack does not say which plan node asked".into(),
+        PlanStep::Unknown => "the stack does not say which plan node asked".into(),
     };
     let _ = writeln!(o, "  what the plan was doing: {plan}");
     let _ = writeln!(

@@ -1,5 +1,6 @@
 //! Tests of the explain-shm report: renderers on hand-built facts, settings to inputs.
 use super::*;
+use crate::postgres::plan::PlanStep;
 use crate::postgres::settings::Setting;
 
 fn setting(v: &str) -> Setting {
@@ -177,7 +178,7 @@ fn failure_explanations() {
         query: Some("SELECT count(*) FROM a JOIN b USING (id);\n\x07".into()),
         requested_bytes: 8 << 20,
         segment: Some("/PostgreSQL.1818734854".into()),
-        stack: StackSays::ParallelHashGrowth,
+        stack: PlanStep::ParallelHashGrowth,
     };
     let text = explain_failure(&f, &ctx);
     assert!(text.starts_with(
@@ -202,7 +203,7 @@ fn failure_explanations() {
             query: None,
             requested_bytes: 345_088,
             segment: None,
-            stack: StackSays::LeaderGather,
+            stack: PlanStep::LeaderGather,
         },
     );
     assert!(leader.contains("pid 200 (backend)"), "{leader}");
