@@ -2,6 +2,7 @@
 //! library (`lib.rs`) does the work.
 
 use pgstrace::cli::{self, Command};
+use pgstrace::postgres::annotate::PgAnnotator;
 use pgstrace::{report, session, trace};
 
 fn main() {
@@ -9,7 +10,10 @@ fn main() {
     // action once we may hold tracees. It only sets a flag until a command decides.
     trace::signals::catch_detach_signals();
     let code = match cli::parse_command(std::env::args().collect()) {
-        Ok(Command::Trace(config)) => cli::exit_code(session::run(config)),
+        Ok(Command::Trace(config)) => {
+            let pg = PgAnnotator::new();
+            cli::exit_code(session::run(config, Some(Box::new(pg))))
+        }
         Ok(Command::ExplainShm(config)) if config.watch => {
             cli::exit_code(report::shm::watch::run(config))
         }

@@ -54,8 +54,9 @@ pub struct TraceConfig {
     pub command: Vec<String>,
 }
 
-/// Runs the trace command.
-pub fn run(args: TraceConfig) -> Result<i32> {
+/// Runs the trace command; `annotator` annotates the trace unless `--no-pg` (the caller
+/// passes PostgreSQL's: the session knows nothing of it).
+pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> Result<i32> {
     let pids = args.pids.clone();
     if pids.is_empty() && args.command.is_empty() {
         bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
@@ -128,7 +129,9 @@ pub fn run(args: TraceConfig) -> Result<i32> {
     }
     // Notes only reach printed lines: under plain -c there are none.
     if !args.no_pg && decoding {
-        session.annotate(Box::new(crate::postgres::annotate::PgAnnotator::new()));
+        if let Some(a) = annotator {
+            session.annotate(a);
+        }
     }
     let mut engine = Engine::new(args.follow > 0);
     if args.hold_stats {
