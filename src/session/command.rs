@@ -128,10 +128,11 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         session.with_stacks(args.stack > 1);
     }
     // Notes only reach printed lines: under plain -c there are none.
-    if !args.no_pg && decoding {
-        if let Some(a) = annotator {
-            session.annotate(a);
-        }
+    if !args.no_pg
+        && decoding
+        && let Some(a) = annotator
+    {
+        session.annotate(a);
     }
     let mut engine = Engine::new(args.follow > 0);
     if args.hold_stats {
