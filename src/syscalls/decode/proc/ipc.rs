@@ -1,0 +1,219 @@
+//! System V IPC: shared memory segments and semaphores.
+
+use super::*;
+use crate::syscalls::decode::util::{
+    default_ret, flags, hex0, le_i32, le_i64, le_u32, le_u64, read_bytes, read_vec, timespec, xlat,
+};
+use std::borrow::Cow;
+
+/// `IPC_PRIVATE` or the key in hex.
+fn ipc_key(v: u64) -> Value {
+    if v as i32 == 0 {
+        Value::sym("IPC_PRIVATE")
+    } else {
+        hex0(u64::from(v as u32))
+    }
+}
+
+/// shmget/semget flags: `IPC_CREAT|IPC_EXCL|0600`; the mode alone prints `000`.
+fn ipc_get_flags(v: u64, extra: &[(u64, &'static str)]) -> Value {
+    let mut names: Vec<Cow<'static, str>> = Vec::new();
+    for &(bit, n) in [(0o1000u64, "IPC_CREAT"), (0o2000, "IPC_EXCL")]
+        .iter()
+        .chain(extra.iter())
+    {
+        if v & bit != 0 {
+            names.push(Cow::Borrowed(n));
+        }
+    }
+    let known: u64 = extra.iter().fold(0o3000, |m, &(b, _)| m | b);
+    let rest = v & !known & !0o777;
+    if rest != 0 {
+        names.push(Cow::Owned(format!("{rest:#x}")));
+    }
+    names.push(Cow::Owned(format!("0{:02o}", v & 0o777)));
+    Value::Flags(names)
+}
+
+const IPC_CMDS: &[(u64, &str)] = &[
+    (0, "IPC_RMID"),
+    (1, "IPC_SET"),
+    (2, "IPC_STAT"),
+    (3, "IPC_INFO"),
+];
+
+fn shmid_ds(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<112>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let perm = Value::structure(vec![
+        ("uid", Value::UInt(u64::from(le_u32(&b, 4)))),
+        ("gid", Value::UInt(u64::from(le_u32(&b, 8)))),
+        ("mode", Value::Oct(u64::from(le_u32(&b, 20) & 0o777))),
+        ("key", hex0(u64::from(le_u32(&b, 0)))),
+        ("cuid", Value::UInt(u64::from(le_u32(&b, 12)))),
+        ("cgid", Value::UInt(u64::from(le_u32(&b, 16)))),
+    ]);
+    Value::structure(vec![
+        ("shm_perm", perm),
+        ("shm_segsz", Value::UInt(le_u64(&b, 48))),
+        ("shm_cpid", Value::Int(le_i32(&b, 80).into())),
+        ("shm_lpid", Value::Int(le_i32(&b, 84).into())),
+        ("shm_nattch", Value::UInt(le_u64(&b, 88))),
+        ("shm_atime", Value::Int(le_i64(&b, 56))),
+        ("shm_dtime", Value::Int(le_i64(&b, 64))),
+        ("shm_ctime", Value::Int(le_i64(&b, 72))),
+    ])
+}
+
+/// `[{sem_num=0, sem_op=1, sem_flg=SEM_UNDO|IPC_NOWAIT}]`.
+fn sembufs(c: &Ctx, addr: u64, n: u64) -> Value {
+    let shown = (n as usize).min(c.o.max_array);
+    let Some(b) = read_vec(c, addr, shown * 6) else {
+        return Value::Ptr(addr);
+    };
+    if b.len() < shown * 6 {
+        return Value::Ptr(addr);
+    }
+    let mut items: Vec<Value> = b
+        .chunks_exact(6)
+        .map(|e| {
+            let num = u16::from_le_bytes([e[0], e[1]]);
+            let op = i16::from_le_bytes([e[2], e[3]]);
+            let fl = u16::from_le_bytes([e[4], e[5]]);
+            Value::structure(vec![
+                ("sem_num", Value::UInt(num.into())),
+                ("sem_op", Value::Int(op.into())),
+                (
+                    "sem_flg",
+                    flags(fl.into(), &[(0x1000, "SEM_UNDO"), (0o4000, "IPC_NOWAIT")]),
+                ),
+            ])
+        })
+        .collect();
+    if (n as usize) > shown {
+        items.push(Value::Elided);
+    }
+    Value::Array(items)
+}
+
+pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    let int = |v: u64| Value::Int((v as i32).into());
+    let v = match name {
+        "shmget" => vec![
+            s(ipc_key(a[0])),
+            s(Value::UInt(a[1])),
+            s(ipc_get_flags(
+                a[2],
+                &[(0o4000, "SHM_HUGETLB"), (0o10000, "SHM_NORESERVE")],
+            )),
+        ],
+        "shmat" => vec![
+            s(int(a[0])),
+            s(Value::Ptr(a[1])),
+            s(flags(
+                a[2],
+                &[
+                    (0o10000, "SHM_RDONLY"),
+                    (0o20000, "SHM_RND"),
+                    (0o40000, "SHM_REMAP"),
+                    (0o100000, "SHM_EXEC"),
+                ],
+            )),
+        ],
+        "shmdt" => vec![s(Value::Ptr(a[0]))],
+        "shmctl" => {
+            let cmd = xlat(
+                a[1] & 0xff,
+                &[
+                    (0, "IPC_RMID"),
+                    (1, "IPC_SET"),
+                    (2, "IPC_STAT"),
+                    (3, "IPC_INFO"),
+                    (11, "SHM_LOCK"),
+                    (12, "SHM_UNLOCK"),
+                    (13, "SHM_STAT"),
+                    (14, "SHM_INFO"),
+                    (15, "SHM_STAT_ANY"),
+                ],
+                "SHM_???",
+            );
+            if matches!(a[1] & 0xff, 2 | 13 | 15) {
+                vec![s(int(a[0])), s(cmd), None]
+            } else {
+                vec![s(int(a[0])), s(cmd), s(Value::Ptr(a[2]))]
+            }
+        }
+        "semget" => vec![s(ipc_key(a[0])), s(int(a[1])), s(ipc_get_flags(a[2], &[]))],
+        "semop" => vec![
+            s(int(a[0])),
+            s(sembufs(c, a[1], a[2])),
+            s(Value::UInt(a[2])),
+        ],
+        "semtimedop" => vec![
+            s(int(a[0])),
+            s(sembufs(c, a[1], a[2])),
+            s(Value::UInt(a[2])),
+            s(timespec(c, a[3])),
+        ],
+        "semctl" => {
+            let table: Vec<(u64, &str)> = IPC_CMDS
+                .iter()
+                .copied()
+                .chain([
+                    (11, "GETPID"),
+                    (12, "GETVAL"),
+                    (13, "GETALL"),
+                    (14, "GETNCNT"),
+                    (15, "GETZCNT"),
+                    (16, "SETVAL"),
+                    (17, "SETALL"),
+                    (18, "SEM_STAT"),
+                    (19, "SEM_INFO"),
+                    (20, "SEM_STAT_ANY"),
+                ])
+                .collect();
+            vec![
+                s(int(a[0])),
+                s(int(a[1])),
+                s(xlat(a[2] & 0xff, &table, "SEM_???")),
+                s(Value::Ptr(a[3])),
+            ]
+        }
+        _ => return None,
+    };
+    Some(v)
+}
+
+pub(super) fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = setter(slots);
+    let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
+    let ret = match name {
+        "shmat" => {
+            if is_error {
+                default_ret(rval, is_error)
+            } else {
+                Ret::Hex(rval as u64)
+            }
+        }
+        "shmctl" => {
+            if matches!(a[1] & 0xff, 2 | 13 | 15) {
+                set(2, out(a[2], &|| shmid_ds(c, a[2])));
+            }
+            default_ret(rval, is_error)
+        }
+        // umask returns the old mask, printed in octal (`= 022`); Ret has no octal form.
+        _ => return None,
+    };
+    Some(ret)
+}

@@ -1,0 +1,168 @@
+//! Process, signal, resource, futex, prctl and System V IPC syscalls, decoded as strace 6.1
+//! prints them: one file per subject (`signal`, `process`, `futex`, `resource`, `prctl`,
+//! `ipc`), asked in turn; the tests of all of them are in `tests.rs`.
+//!
+//! Two calls need more than the argument registers, and the session layer fills them in:
+//! - `rt_sigreturn` prints the mask being restored, read from the signal frame on the stack.
+//!   The entry decoder prints `{mask=...}`; with the stack pointer at the entry stop (from
+//!   `PTRACE_GET_SYSCALL_INFO`) call [`sigreturn_arg`] and put its result in slot 0.
+//! - `restart_syscall` prints the call it resumes: `<... resuming interrupted read ...>`. The
+//!   decoder prints `<... resuming interrupted call ...>`; a session that remembers the call a
+//!   thread was in when it was interrupted replaces slot 0 with [`restart_arg`]`("read")`.
+
+pub(super) use super::Ctx;
+use super::util::{default_ret, le_i64, read_bytes};
+use crate::syscalls::signals;
+pub(super) use crate::syscalls::{Ret, Value};
+
+mod futex;
+mod ipc;
+mod prctl;
+mod process;
+mod resource;
+mod signal;
+
+pub use signal::{restart_arg, sigreturn_arg};
+
+pub(super) type Slots = Vec<Option<Value>>;
+
+/// An exit decoder's writer of output slots (a slot the call does not have is ignored).
+pub(super) fn setter(slots: &mut [Option<Value>]) -> impl FnMut(usize, Value) + '_ {
+    move |i, v| {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(v);
+        }
+    }
+}
+
+/// An output pointer as strace prints it at exit: NULL, the decoded value when the call
+/// succeeded, else the address.
+pub(super) fn output(ok: bool, addr: u64, f: &dyn Fn() -> Value) -> Value {
+    if addr == 0 {
+        Value::Ptr(0)
+    } else if ok {
+        f()
+    } else {
+        Value::Ptr(addr)
+    }
+}
+
+pub(super) fn sig_arg(v: u64) -> Value {
+    signals::value(v as i32)
+}
+
+pub(super) fn pid_arg(v: u64) -> Value {
+    Value::Int((v as i32).into())
+}
+
+/// `struct rusage`, abbreviated as strace does by default.
+pub(super) fn rusage(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<32>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let tv = |off| {
+        Value::structure(vec![
+            ("tv_sec", Value::Int(le_i64(&b, off))),
+            ("tv_usec", Value::Int(le_i64(&b, off + 8))),
+        ])
+    };
+    Value::structure(vec![
+        ("ru_utime", tv(0)),
+        ("ru_stime", tv(16)),
+        ("", Value::Elided),
+    ])
+}
+
+/// Entry-stop decoding; `None` if `name` is not one of this group's syscalls.
+pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    signal::entry(name, c)
+        .or_else(|| process::entry(name, c))
+        .or_else(|| futex::entry(name, c))
+        .or_else(|| resource::entry(name, c))
+        .or_else(|| prctl::entry(name, c))
+        .or_else(|| ipc::entry(name, c))
+}
+
+/// Exit-stop decoding: output arguments and the return value.
+pub fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    entry_known(name)?;
+    signal::exit(name, c, slots, rval, is_error)
+        .or_else(|| process::exit(name, c, slots, rval, is_error))
+        .or_else(|| futex::exit(name, c, slots, rval, is_error))
+        .or_else(|| resource::exit(name, c, slots, rval, is_error))
+        .or_else(|| prctl::exit(name, c, slots, rval, is_error))
+        .or_else(|| ipc::exit(name, c, slots, rval, is_error))
+        .or_else(|| Some(default_ret(rval, is_error)))
+}
+
+/// Every syscall this group decodes; `exit` claims only these.
+const OWN: &[&str] = &[
+    "kill",
+    "tkill",
+    "tgkill",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigsuspend",
+    "rt_sigpending",
+    "rt_sigreturn",
+    "sigaltstack",
+    "restart_syscall",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "getpid",
+    "getppid",
+    "gettid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "setsid",
+    "getpgrp",
+    "sched_yield",
+    "pause",
+    "execve",
+    "execveat",
+    "wait4",
+    "exit",
+    "exit_group",
+    "futex",
+    "set_robust_list",
+    "set_tid_address",
+    "rseq",
+    "arch_prctl",
+    "prlimit64",
+    "getrlimit",
+    "setrlimit",
+    "getrusage",
+    "umask",
+    "setpgid",
+    "getpgid",
+    "getsid",
+    "uname",
+    "sysinfo",
+    "getrandom",
+    "prctl",
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+];
+
+fn entry_known(name: &str) -> Option<()> {
+    OWN.contains(&name).then_some(())
+}
+
+#[cfg(test)]
+mod tests;

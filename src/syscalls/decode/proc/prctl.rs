@@ -1,0 +1,244 @@
+//! prctl and arch_prctl.
+
+use super::*;
+use crate::syscalls::decode::util::{
+    default_ret, hex0, read_bytes, read_cstr, string, unknown, xlat,
+};
+use crate::syscalls::signals;
+
+const PR_SET_PDEATHSIG: u64 = 1;
+
+const PR_GET_PDEATHSIG: u64 = 2;
+
+const PR_GET_DUMPABLE: u64 = 3;
+
+const PR_SET_DUMPABLE: u64 = 4;
+
+const PR_GET_NAME: u64 = 16;
+
+const PR_SET_NAME: u64 = 15;
+
+const PR_OPTIONS: &[(u64, &str)] = &[
+    (1, "PR_SET_PDEATHSIG"),
+    (2, "PR_GET_PDEATHSIG"),
+    (3, "PR_GET_DUMPABLE"),
+    (4, "PR_SET_DUMPABLE"),
+    (7, "PR_GET_KEEPCAPS"),
+    (8, "PR_SET_KEEPCAPS"),
+    (15, "PR_SET_NAME"),
+    (16, "PR_GET_NAME"),
+    (21, "PR_GET_SECCOMP"),
+    (22, "PR_SET_SECCOMP"),
+    (23, "PR_CAPBSET_READ"),
+    (24, "PR_CAPBSET_DROP"),
+    (29, "PR_SET_TIMERSLACK"),
+    (30, "PR_GET_TIMERSLACK"),
+    (35, "PR_SET_MM"),
+    (36, "PR_SET_CHILD_SUBREAPER"),
+    (37, "PR_GET_CHILD_SUBREAPER"),
+    (38, "PR_SET_NO_NEW_PRIVS"),
+    (39, "PR_GET_NO_NEW_PRIVS"),
+    (0x5356_4d41, "PR_SET_VMA"),
+];
+
+const DUMPABLE: &[(u64, &str)] = &[
+    (0, "SUID_DUMP_DISABLE"),
+    (1, "SUID_DUMP_USER"),
+    (2, "SUID_DUMP_ROOT"),
+];
+
+const CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+fn prctl(c: &Ctx) -> Slots {
+    let a = c.raw;
+    let s = Some;
+    let opt = a[0];
+    let name = xlat(opt, PR_OPTIONS, "PR_???");
+    let int = |v: u64| Value::Int((v as i64 as i32).into());
+    let uint = |v: u64| Value::UInt(v);
+    match opt {
+        PR_SET_PDEATHSIG => vec![s(name), s(sig_arg(a[1]))],
+        PR_GET_PDEATHSIG | PR_GET_NAME => vec![s(name), None],
+        PR_GET_DUMPABLE | 7 | 21 | 30 | 37 => vec![s(name)],
+        PR_SET_DUMPABLE => vec![s(name), s(xlat(a[1], DUMPABLE, "SUID_DUMP_???"))],
+        PR_SET_NAME => vec![s(name), s(string(c, a[1]))],
+        8 | 36 => vec![s(name), s(int(a[1]))],
+        29 => vec![s(name), s(uint(a[1]))],
+        23 | 24 => {
+            let cap = CAPS
+                .get(a[1] as usize)
+                .map(|n| Value::sym(n))
+                .unwrap_or_else(|| unknown(a[1], "CAP_???"));
+            vec![s(name), s(cap)]
+        }
+        35 => {
+            let sub = xlat(
+                a[1],
+                &[
+                    (1, "PR_SET_MM_START_CODE"),
+                    (2, "PR_SET_MM_END_CODE"),
+                    (3, "PR_SET_MM_START_DATA"),
+                    (4, "PR_SET_MM_END_DATA"),
+                    (5, "PR_SET_MM_START_STACK"),
+                    (6, "PR_SET_MM_START_BRK"),
+                    (7, "PR_SET_MM_BRK"),
+                    (8, "PR_SET_MM_ARG_START"),
+                    (9, "PR_SET_MM_ARG_END"),
+                    (10, "PR_SET_MM_ENV_START"),
+                    (11, "PR_SET_MM_ENV_END"),
+                    (12, "PR_SET_MM_AUXV"),
+                    (13, "PR_SET_MM_EXE_FILE"),
+                    (14, "PR_SET_MM_MAP"),
+                    (15, "PR_SET_MM_MAP_SIZE"),
+                ],
+                "PR_SET_MM_???",
+            );
+            vec![s(name), s(sub), s(hex0(a[2])), s(hex0(a[3])), s(hex0(a[4]))]
+        }
+        0x5356_4d41 if a[1] == 0 => vec![
+            s(name),
+            s(Value::sym("PR_SET_VMA_ANON_NAME")),
+            s(hex0(a[2])),
+            s(Value::UInt(a[3])),
+            s(string(c, a[4])),
+        ],
+        38 | 39 => vec![
+            s(name),
+            s(uint(a[1])),
+            s(uint(a[2])),
+            s(uint(a[3])),
+            s(uint(a[4])),
+        ],
+        _ => vec![
+            s(name),
+            s(hex0(a[1])),
+            s(hex0(a[2])),
+            s(hex0(a[3])),
+            s(hex0(a[4])),
+        ],
+    }
+}
+
+const ARCH_PRCTL: &[(u64, &str)] = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+];
+
+pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    let v = match name {
+        "arch_prctl" => {
+            let code = xlat(a[0] & 0xffff_ffff, ARCH_PRCTL, "ARCH_???");
+            match a[0] & 0xffff_ffff {
+                0x1003 | 0x1004 => vec![s(code), None],
+                0x1011 => vec![s(code)],
+                0x1012 => vec![s(code), s(Value::Int(a[1] as i64))],
+                _ => vec![s(code), s(hex0(a[1]))],
+            }
+        }
+        "prctl" => prctl(c),
+        _ => return None,
+    };
+    Some(v)
+}
+
+pub(super) fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = setter(slots);
+    let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
+    let ret = match name {
+        "arch_prctl" if matches!(a[0] & 0xffff_ffff, 0x1003 | 0x1004) => {
+            let v = out(a[1], &|| match read_bytes::<8>(c, a[1]) {
+                Some(b) => Value::Array(vec![hex0(u64::from_le_bytes(b))]),
+                None => Value::Ptr(a[1]),
+            });
+            set(1, v);
+            default_ret(rval, is_error)
+        }
+        "prctl" => match a[0] {
+            PR_GET_PDEATHSIG => {
+                let v = out(a[1], &|| match read_bytes::<4>(c, a[1]) {
+                    Some(b) => Value::Array(vec![signals::value(i32::from_le_bytes(b))]),
+                    None => Value::Ptr(a[1]),
+                });
+                set(1, v);
+                default_ret(rval, is_error)
+            }
+            PR_GET_NAME => {
+                let v = out(a[1], &|| match read_cstr(c, a[1], 15) {
+                    Some((bytes, _)) => Value::Str {
+                        bytes,
+                        truncated: false,
+                    },
+                    None => Value::Ptr(a[1]),
+                });
+                set(1, v);
+                default_ret(rval, is_error)
+            }
+            PR_GET_DUMPABLE if ok => match DUMPABLE.iter().find(|&&(v, _)| v as i64 == rval) {
+                Some(&(_, n)) => Ret::Annotated {
+                    value: Box::new(Ret::Int(rval)),
+                    note: n.to_string(),
+                },
+                None => Ret::Int(rval),
+            },
+            _ => default_ret(rval, is_error),
+        },
+        _ => return None,
+    };
+    Some(ret)
+}

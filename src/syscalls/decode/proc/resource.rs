@@ -1,0 +1,197 @@
+//! Resources and system facts: rlimits, rusage, uname, sysinfo, getrandom.
+
+use super::*;
+use crate::syscalls::decode::util::{
+    default_ret, flags, le_i64, le_u32, le_u64, quote_hex, read_bytes, read_vec, unknown, xlat,
+};
+
+const RLIMITS: &[(u64, &str)] = &[
+    (0, "RLIMIT_CPU"),
+    (1, "RLIMIT_FSIZE"),
+    (2, "RLIMIT_DATA"),
+    (3, "RLIMIT_STACK"),
+    (4, "RLIMIT_CORE"),
+    (5, "RLIMIT_RSS"),
+    (6, "RLIMIT_NPROC"),
+    (7, "RLIMIT_NOFILE"),
+    (8, "RLIMIT_MEMLOCK"),
+    (9, "RLIMIT_AS"),
+    (10, "RLIMIT_LOCKS"),
+    (11, "RLIMIT_SIGPENDING"),
+    (12, "RLIMIT_MSGQUEUE"),
+    (13, "RLIMIT_NICE"),
+    (14, "RLIMIT_RTPRIO"),
+    (15, "RLIMIT_RTTIME"),
+];
+
+/// One limit: `RLIM64_INFINITY`, `8192*1024` for multiples of 1 KiB above 1024, else decimal.
+fn rlim(v: u64) -> Value {
+    if v == u64::MAX {
+        Value::sym("RLIM64_INFINITY")
+    } else if v > 1024 && v.is_multiple_of(1024) {
+        Value::Raw(format!("{}*1024", v / 1024))
+    } else {
+        Value::UInt(v)
+    }
+}
+
+fn rlimit(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<16>(c, addr) {
+        Some(b) => Value::structure(vec![
+            ("rlim_cur", rlim(le_u64(&b, 0))),
+            ("rlim_max", rlim(le_u64(&b, 8))),
+        ]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// `struct utsname`, abbreviated: `{sysname="Linux", nodename="vm", ...}`.
+fn utsname(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_vec(c, addr, 130) else {
+        return Value::Ptr(addr);
+    };
+    if b.len() < 130 {
+        return Value::Ptr(addr);
+    }
+    let field = |off: usize| {
+        let s = b.get(off..off + 65).unwrap_or(&[]);
+        let end = s.iter().position(|&x| x == 0).unwrap_or(s.len());
+        Value::Str {
+            bytes: s.get(..end).unwrap_or(&[]).to_vec(),
+            truncated: false,
+        }
+    };
+    Value::structure(vec![
+        ("sysname", field(0)),
+        ("nodename", field(65)),
+        ("", Value::Elided),
+    ])
+}
+
+fn sysinfo(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<112>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let u = |off| Value::UInt(le_u64(&b, off));
+    Value::structure(vec![
+        ("uptime", Value::Int(le_i64(&b, 0))),
+        ("loads", Value::Array(vec![u(8), u(16), u(24)])),
+        ("totalram", u(32)),
+        ("freeram", u(40)),
+        ("sharedram", u(48)),
+        ("bufferram", u(56)),
+        ("totalswap", u(64)),
+        ("freeswap", u(72)),
+        (
+            "procs",
+            Value::UInt(u64::from(u16::from_le_bytes([b[80], b[81]]))),
+        ),
+        ("totalhigh", u(88)),
+        ("freehigh", u(96)),
+        ("mem_unit", Value::UInt(u64::from(le_u32(&b, 104)))),
+    ])
+}
+
+pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    let v = match name {
+        "prlimit64" => vec![
+            s(pid_arg(a[0])),
+            s(xlat(a[1] & 0xffff_ffff, RLIMITS, "RLIMIT_???")),
+            s(if a[2] == 0 {
+                Value::Ptr(0)
+            } else {
+                rlimit(c, a[2])
+            }),
+            None,
+        ],
+        "getrlimit" => vec![s(xlat(a[0] & 0xffff_ffff, RLIMITS, "RLIMIT_???")), None],
+        "setrlimit" => vec![
+            s(xlat(a[0] & 0xffff_ffff, RLIMITS, "RLIMIT_???")),
+            s(rlimit(c, a[1])),
+        ],
+        "getrusage" => vec![
+            s(match a[0] as i32 {
+                0 => Value::sym("RUSAGE_SELF"),
+                -1 => Value::sym("RUSAGE_CHILDREN"),
+                1 => Value::sym("RUSAGE_THREAD"),
+                _ => unknown(u64::from(a[0] as u32), "RUSAGE_???"),
+            }),
+            None,
+        ],
+        "uname" | "sysinfo" => vec![None],
+        "getrandom" => vec![
+            None,
+            s(Value::UInt(a[1])),
+            s(flags(
+                a[2] & 0xffff_ffff,
+                &[
+                    (1, "GRND_NONBLOCK"),
+                    (2, "GRND_RANDOM"),
+                    (4, "GRND_INSECURE"),
+                ],
+            )),
+        ],
+        _ => return None,
+    };
+    Some(v)
+}
+
+pub(super) fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = setter(slots);
+    let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
+    let ret = match name {
+        "prlimit64" => {
+            set(3, out(a[3], &|| rlimit(c, a[3])));
+            default_ret(rval, is_error)
+        }
+        "getrlimit" => {
+            set(1, out(a[1], &|| rlimit(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        "getrusage" => {
+            set(1, out(a[1], &|| rusage(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        "uname" => {
+            set(0, out(a[0], &|| utsname(c, a[0])));
+            default_ret(rval, is_error)
+        }
+        "sysinfo" => {
+            set(0, out(a[0], &|| sysinfo(c, a[0])));
+            default_ret(rval, is_error)
+        }
+        "getrandom" => {
+            // strace prints random bytes in hex, whatever they look like.
+            let v = if ok && a[0] != 0 {
+                let n = (rval.max(0) as usize).min(c.o.string_limit);
+                match read_vec(c, a[0], n) {
+                    Some(b) if b.len() == n => {
+                        let mut t = quote_hex(&b);
+                        if (rval.max(0) as usize) > n {
+                            t.push_str("...");
+                        }
+                        Value::Raw(t)
+                    }
+                    _ if n == 0 => Value::Raw("\"\"".into()),
+                    _ => Value::Ptr(a[0]),
+                }
+            } else {
+                Value::Ptr(a[0])
+            };
+            set(0, v);
+            default_ret(rval, is_error)
+        }
+        _ => return None,
+    };
+    Some(ret)
+}

@@ -1,0 +1,173 @@
+//! Signals: kill and friends, sigaction, masks, the alternate stack, sigreturn and
+//! restart_syscall.
+
+use super::*;
+use crate::syscalls::Tracee;
+use crate::syscalls::decode::util::{default_ret, flags, le_u32, le_u64, read_bytes, xlat};
+use crate::syscalls::signals::sigset;
+
+/// A `sigset_t *` with its size argument: the set, or the address if unreadable or the size
+/// is not the kernel's 8 (strace does not decode other sizes).
+fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    if size != 8 {
+        return Value::Ptr(addr);
+    }
+    match read_bytes::<8>(c, addr) {
+        Some(b) => sigset(u64::from_le_bytes(b)),
+        None => Value::Ptr(addr),
+    }
+}
+
+const SA_FLAGS: &[(u64, &str)] = &[
+    (0x0400_0000, "SA_RESTORER"),
+    (0x0800_0000, "SA_ONSTACK"),
+    (0x1000_0000, "SA_RESTART"),
+    (0x4000_0000, "SA_NODEFER"),
+    (0x8000_0000, "SA_RESETHAND"),
+    (4, "SA_SIGINFO"),
+    (1, "SA_NOCLDSTOP"),
+    (2, "SA_NOCLDWAIT"),
+];
+
+/// A kernel `struct sigaction` (handler, flags, restorer, mask).
+fn sigaction(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<32>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let handler = le_u64(&b, 0);
+    let fl = le_u64(&b, 8);
+    let h = match handler {
+        0 => Value::sym("SIG_DFL"),
+        1 => Value::sym("SIG_IGN"),
+        u64::MAX => Value::sym("SIG_ERR"),
+        p => Value::Ptr(p),
+    };
+    let mut f = vec![
+        ("sa_handler", h),
+        ("sa_mask", sigset(le_u64(&b, 24))),
+        ("sa_flags", flags(fl, SA_FLAGS)),
+    ];
+    if fl & 0x0400_0000 != 0 {
+        f.push(("sa_restorer", Value::Ptr(le_u64(&b, 16))));
+    }
+    Value::structure(f)
+}
+
+/// `stack_t`: `{ss_sp=0x..., ss_flags=SS_DISABLE, ss_size=65536}`.
+fn stack_t(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<24>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    Value::structure(vec![
+        ("ss_sp", Value::Ptr(le_u64(&b, 0))),
+        (
+            "ss_flags",
+            flags(
+                u64::from(le_u32(&b, 8)),
+                &[
+                    (1, "SS_ONSTACK"),
+                    (2, "SS_DISABLE"),
+                    (0x8000_0000, "SS_AUTODISARM"),
+                ],
+            ),
+        ),
+        ("ss_size", Value::UInt(le_u64(&b, 16))),
+    ])
+}
+
+/// The `rt_sigreturn` argument, `{mask=[...]}`, read from the signal frame: at the entry stop
+/// `sp` points just past the frame's return address, at the `ucontext`, whose `uc_sigmask`
+/// lies after the flags, link, stack and the 256-byte machine context.
+pub fn sigreturn_arg(t: &dyn Tracee, sp: u64) -> Value {
+    let mut b = [0u8; 8];
+    let mask = if t.read_mem(sp.wrapping_add(296), &mut b) == 8 {
+        sigset(u64::from_le_bytes(b))
+    } else {
+        Value::Elided
+    };
+    Value::structure(vec![("mask", mask)])
+}
+
+/// The `restart_syscall` argument once the session knows which call was interrupted.
+pub fn restart_arg(interrupted: &str) -> Value {
+    Value::Raw(format!("<... resuming interrupted {interrupted} ...>"))
+}
+
+pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    let v = match name {
+        "kill" | "tkill" => vec![s(pid_arg(a[0])), s(sig_arg(a[1]))],
+        "tgkill" => vec![s(pid_arg(a[0])), s(pid_arg(a[1])), s(sig_arg(a[2]))],
+        "rt_sigaction" => vec![
+            s(sig_arg(a[0])),
+            s(if a[1] == 0 {
+                Value::Ptr(0)
+            } else {
+                sigaction(c, a[1])
+            }),
+            None,
+            s(Value::UInt(a[3])),
+        ],
+        "rt_sigprocmask" => vec![
+            s(xlat(
+                a[0],
+                &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")],
+                "SIG_???",
+            )),
+            s(sigset_at(c, a[1], a[3])),
+            None,
+            s(Value::UInt(a[3])),
+        ],
+        "rt_sigsuspend" => vec![s(sigset_at(c, a[0], a[1])), s(Value::UInt(a[1]))],
+        "rt_sigpending" => vec![None, s(Value::UInt(a[1]))],
+        "rt_sigreturn" => vec![s(Value::structure(vec![("mask", Value::Elided)]))],
+        "sigaltstack" => vec![
+            s(if a[0] == 0 {
+                Value::Ptr(0)
+            } else {
+                stack_t(c, a[0])
+            }),
+            None,
+        ],
+        "restart_syscall" => vec![s(Value::Raw("<... resuming interrupted call ...>".into()))],
+        _ => return None,
+    };
+    Some(v)
+}
+
+pub(super) fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = setter(slots);
+    let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
+    let ret = match name {
+        "rt_sigaction" => {
+            set(2, out(a[2], &|| sigaction(c, a[2])));
+            default_ret(rval, is_error)
+        }
+        "rt_sigprocmask" => {
+            set(2, out(a[2], &|| sigset_at(c, a[2], a[3])));
+            default_ret(rval, is_error)
+        }
+        "rt_sigpending" => {
+            set(0, out(a[0], &|| sigset_at(c, a[0], a[1])));
+            default_ret(rval, is_error)
+        }
+        "sigaltstack" => {
+            set(1, out(a[1], &|| stack_t(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        _ => return None,
+    };
+    Some(ret)
+}
