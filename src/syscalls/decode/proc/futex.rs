@@ -140,7 +140,7 @@ fn futex(c: &Ctx) -> Slots {
     }
 }
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
@@ -158,7 +158,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     _name: &str,
     _c: &Ctx,
     _slots: &mut [Option<Value>],

@@ -97,7 +97,7 @@ fn sembufs(c: &Ctx, addr: u64, n: u64) -> Value {
     Value::Array(items)
 }
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let int = |v: u64| Value::Int((v as i32).into());
@@ -187,7 +187,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     name: &str,
     c: &Ctx,
     slots: &mut [Option<Value>],

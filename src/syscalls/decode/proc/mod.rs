@@ -11,16 +11,16 @@
 //!   thread was in when it was interrupted replaces slot 0 with [`restart_arg`]`("read")`.
 
 pub(super) use super::Ctx;
-use super::util::{default_ret, le_i64, read_bytes};
+use super::util::{le_i64, read_bytes};
 use crate::syscalls::signals;
 pub(super) use crate::syscalls::{Ret, Value};
 
-mod futex;
-mod ipc;
-mod prctl;
-mod process;
-mod resource;
-mod signal;
+pub(crate) mod futex;
+pub(crate) mod ipc;
+pub(crate) mod prctl;
+pub(crate) mod process;
+pub(crate) mod resource;
+pub(crate) mod signal;
 
 pub use signal::{restart_arg, sigreturn_arg};
 
@@ -71,97 +71,6 @@ pub(super) fn rusage(c: &Ctx, addr: u64) -> Value {
         ("ru_stime", tv(16)),
         ("", Value::Elided),
     ])
-}
-
-/// Entry-stop decoding; `None` if `name` is not one of this group's syscalls.
-pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
-    signal::entry(name, c)
-        .or_else(|| process::entry(name, c))
-        .or_else(|| futex::entry(name, c))
-        .or_else(|| resource::entry(name, c))
-        .or_else(|| prctl::entry(name, c))
-        .or_else(|| ipc::entry(name, c))
-}
-
-/// Exit-stop decoding: output arguments and the return value.
-pub fn exit(
-    name: &str,
-    c: &Ctx,
-    slots: &mut [Option<Value>],
-    rval: i64,
-    is_error: bool,
-) -> Option<Ret> {
-    entry_known(name)?;
-    signal::exit(name, c, slots, rval, is_error)
-        .or_else(|| process::exit(name, c, slots, rval, is_error))
-        .or_else(|| futex::exit(name, c, slots, rval, is_error))
-        .or_else(|| resource::exit(name, c, slots, rval, is_error))
-        .or_else(|| prctl::exit(name, c, slots, rval, is_error))
-        .or_else(|| ipc::exit(name, c, slots, rval, is_error))
-        .or_else(|| Some(default_ret(rval, is_error)))
-}
-
-/// Every syscall this group decodes; `exit` claims only these.
-const OWN: &[&str] = &[
-    "kill",
-    "tkill",
-    "tgkill",
-    "rt_sigaction",
-    "rt_sigprocmask",
-    "rt_sigsuspend",
-    "rt_sigpending",
-    "rt_sigreturn",
-    "sigaltstack",
-    "restart_syscall",
-    "clone",
-    "clone3",
-    "fork",
-    "vfork",
-    "getpid",
-    "getppid",
-    "gettid",
-    "getuid",
-    "geteuid",
-    "getgid",
-    "getegid",
-    "setsid",
-    "getpgrp",
-    "sched_yield",
-    "pause",
-    "execve",
-    "execveat",
-    "wait4",
-    "exit",
-    "exit_group",
-    "futex",
-    "set_robust_list",
-    "set_tid_address",
-    "rseq",
-    "arch_prctl",
-    "prlimit64",
-    "getrlimit",
-    "setrlimit",
-    "getrusage",
-    "umask",
-    "setpgid",
-    "getpgid",
-    "getsid",
-    "uname",
-    "sysinfo",
-    "getrandom",
-    "prctl",
-    "shmget",
-    "shmat",
-    "shmdt",
-    "shmctl",
-    "semget",
-    "semop",
-    "semtimedop",
-    "semctl",
-];
-
-fn entry_known(name: &str) -> Option<()> {
-    OWN.contains(&name).then_some(())
 }
 
 #[cfg(test)]

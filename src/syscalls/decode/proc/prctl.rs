@@ -170,7 +170,7 @@ const ARCH_PRCTL: &[(u64, &str)] = &[
     (0x1012, "ARCH_SET_CPUID"),
 ];
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
@@ -189,7 +189,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     name: &str,
     c: &Ctx,
     slots: &mut [Option<Value>],

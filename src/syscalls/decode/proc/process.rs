@@ -202,7 +202,7 @@ fn wait_status(s: i32) -> String {
     }
 }
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let int = |v: u64| Value::Int((v as i32).into());
@@ -258,7 +258,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     name: &str,
     c: &Ctx,
     slots: &mut [Option<Value>],

@@ -92,7 +92,7 @@ fn sysinfo(c: &Ctx, addr: u64) -> Value {
     ])
 }
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
@@ -138,7 +138,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     name: &str,
     c: &Ctx,
     slots: &mut [Option<Value>],

@@ -96,7 +96,7 @@ pub fn restart_arg(interrupted: &str) -> Value {
     Value::Raw(format!("<... resuming interrupted {interrupted} ...>"))
 }
 
-pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
@@ -139,7 +139,7 @@ pub(super) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     Some(v)
 }
 
-pub(super) fn exit(
+pub(crate) fn exit(
     name: &str,
     c: &Ctx,
     slots: &mut [Option<Value>],
