@@ -10,6 +10,7 @@
 
 use crate::remote::maps::{self, FileKey, LoadSegment, ModuleMaps, ModuleSource};
 use crate::remote::read_mem;
+use crate::syscalls::Tracee as _;
 use anyhow::{Context, anyhow, bail};
 use object::read::elf::ElfFile64;
 use object::{Endianness, Object, ObjectSymbol, SymbolKind};
@@ -274,29 +275,13 @@ impl GlobalsReader {
     }
 }
 
-/// A NUL-terminated string of at most `max` bytes at `addr`, read page by page so an
-/// unmapped page after the string does not lose the part before it.
+/// A NUL-terminated string of at most `max` bytes at `addr` in a running process (empty if
+/// unreadable): [`Tracee::read_cstr`] over a racy reader.
 pub fn read_c_string(pid: i32, addr: u64, max: usize) -> Vec<u8> {
-    const PAGE: u64 = 4096;
-    let mut out = Vec::new();
-    let mut at = addr;
-    while out.len() < max {
-        let to_page_end = (PAGE - at % PAGE) as usize;
-        let want = to_page_end.min(max - out.len());
-        let mut buf = vec![0u8; want];
-        let n = read_mem(pid, at, &mut buf);
-        let got = buf.get(..n).unwrap_or_default();
-        if let Some(nul) = got.iter().position(|&b| b == 0) {
-            out.extend_from_slice(got.get(..nul).unwrap_or_default());
-            return out;
-        }
-        out.extend_from_slice(got);
-        if n < want {
-            break;
-        }
-        at = at.wrapping_add(n as u64);
-    }
-    out
+    crate::remote::ProcMem::racy(pid)
+        .read_cstr(addr, max)
+        .map(|(b, _)| b)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

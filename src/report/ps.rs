@@ -9,6 +9,7 @@
 use crate::postgres::cluster::{self, FsUsage, fs_usage};
 use crate::postgres::memory::GlobalsReader;
 use crate::postgres::{Cluster, PgProcess};
+use crate::util::{escape, human};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
@@ -149,41 +150,6 @@ fn terminal_width() -> usize {
         .and_then(|c| c.trim().parse().ok())
         .filter(|&c: &usize| c >= 20)
         .unwrap_or(80)
-}
-
-/// `s` with control characters, DEL and C1 controls escaped (`\n`, `\x1b`), so bytes from
-/// the server cannot drive the terminal; other characters kept.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Bytes as `64.0 MiB`.
-pub fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS.get(u).unwrap_or(&"B"))
-    }
 }
 
 /// Cuts `line` to `width` characters.

@@ -25,6 +25,41 @@ pub trait Tracee {
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize;
     /// The path behind file descriptor `fd`, as `readlink /proc/PID/fd/FD` says, if any.
     fn fd_path(&self, fd: i32) -> Option<String>;
+
+    /// Reads up to `max` bytes of a NUL-terminated string at `addr`: the bytes and whether
+    /// the string went on past `max` (no NUL within it). `None` if nothing at `addr` could be
+    /// read. Reads page by page, so a string that ends just before an unmapped page is read
+    /// whole. The one C-string reader: decoders and the backend-memory readers use it.
+    fn read_cstr(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+        let mut out = Vec::new();
+        let mut cur = addr;
+        loop {
+            let page_left = 4096 - (cur % 4096) as usize;
+            let want = page_left.min(max + 1 - out.len()).max(1);
+            let mut buf = vec![0u8; want];
+            let got = self.read_mem(cur, &mut buf);
+            if got == 0 {
+                // Unterminated before unreadable memory: what we have.
+                return (!out.is_empty()).then_some((out, false));
+            }
+            let got_bytes = buf.get(..got).unwrap_or_default();
+            if let Some(nul) = got_bytes.iter().position(|&b| b == 0) {
+                out.extend_from_slice(got_bytes.get(..nul).unwrap_or_default());
+                let truncated = out.len() > max;
+                out.truncate(max);
+                return Some((out, truncated));
+            }
+            out.extend_from_slice(got_bytes);
+            if out.len() > max {
+                out.truncate(max);
+                return Some((out, true));
+            }
+            if got < want {
+                return Some((out, false));
+            }
+            cur = cur.wrapping_add(got as u64);
+        }
+    }
 }
 
 /// Options that change what decoders produce.

@@ -446,38 +446,7 @@ pub fn work_mem_that_fits(inp: &EstimateInputs, room: u64) -> Option<u64> {
     Some(lo << 20)
 }
 
-/// `181,408 bytes` below 1 MiB, `32.0 MiB` above: exact where a DBA compares with the log,
-/// rounded where the size is what matters.
-pub fn human(bytes: u64) -> String {
-    const MIB: u64 = 1 << 20;
-    const GIB: u64 = 1 << 30;
-    if bytes < MIB {
-        return format!("{} bytes", group(bytes));
-    }
-    let (unit, div) = if bytes >= GIB {
-        ("GiB", GIB)
-    } else {
-        ("MiB", MIB)
-    };
-    if bytes.is_multiple_of(div) {
-        format!("{} {unit}", bytes / div)
-    } else {
-        format!("{:.1} {unit}", bytes as f64 / div as f64)
-    }
-}
-
-/// `181408` → `181,408`.
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::util::{group, human_exact as human};
 
 #[cfg(test)]
 mod tests {
@@ -753,16 +722,5 @@ mod tests {
             ..inp
         };
         assert!(workers_that_fit(&small, 64 << 20) >= 2);
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human(181_408), "181,408 bytes");
-        assert_eq!(human(102_400), "102,400 bytes");
-        assert_eq!(human(32 << 20), "32 MiB");
-        assert_eq!(human(33_554_432 + (1 << 19)), "32.5 MiB");
-        assert_eq!(human(5 << 30), "5 GiB");
-        assert_eq!(group(1_000), "1,000");
-        assert_eq!(group(999), "999");
     }
 }

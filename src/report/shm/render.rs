@@ -6,16 +6,10 @@ use super::probe::{Container, ShmFile};
 use super::{ShmFacts, estimate, role_label};
 use crate::postgres::Role;
 use crate::postgres::plan::PlanStep;
-use crate::syscalls::notation::push_escaped_text;
 use serde_json::json;
 use std::fmt::Write as _;
 
-/// Escapes bytes from the system (file names, paths, queries) for a terminal.
-fn esc(s: &str) -> String {
-    let mut out = String::new();
-    push_escaped_text(&mut out, s);
-    out
-}
+use crate::util::escape_strace as esc;
 
 fn pid_list(facts: &ShmFacts, pids: &[i32], max: usize) -> String {
     let mut out = String::new();

@@ -21,6 +21,7 @@ use crate::report::shm::{FailureContext, explain_failure, gather};
 use crate::session::Session;
 use crate::syscalls::{DecodeOpts, Ret, Value};
 use crate::trace::{self, Engine, PtraceSource, attach};
+use crate::util::{escape_strace as esc, human, now};
 use anyhow::{Context, Result, anyhow, bail};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -66,12 +67,6 @@ impl ShmCapture {
     }
 }
 
-fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-}
-
 /// What we know of one process from the PostgreSQL notes.
 #[derive(Clone, Debug, Default)]
 struct Proc {
@@ -107,17 +102,6 @@ fn has_flag(v: Option<&Value>, flag: &str) -> bool {
     matches!(v, Some(Value::Flags(f)) if f.iter().any(|s| s == flag))
 }
 
-/// `12.0 MiB` / `180.5 KiB` / `512 bytes`.
-fn human(n: u64) -> String {
-    if n >= 1 << 20 {
-        format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20))
-    } else if n >= 1 << 10 {
-        format!("{:.1} KiB", n as f64 / 1024.0)
-    } else {
-        format!("{n} bytes")
-    }
-}
-
 /// `HH:MM:SS.uuuuuu` in local time.
 fn clock(t: Timestamp) -> String {
     let secs = libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX);
@@ -131,13 +115,6 @@ fn clock(t: Timestamp) -> String {
         (s / 3600, s / 60 % 60, s % 60)
     };
     format!("{h:02}:{m:02}:{s:02}.{:06}", t.subsec_micros())
-}
-
-/// Escapes text from a tracee for the terminal.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    crate::syscalls::notation::push_escaped_text(&mut out, s);
-    out
 }
 
 impl WatchSink {

@@ -52,41 +52,9 @@ pub fn dirfd(c: &Ctx, raw: u64) -> Value {
     }
 }
 
-/// Reads up to `max` bytes of a NUL-terminated string at `addr`. Returns the bytes and
-/// whether the string went on past `max` (no NUL seen within it). `None` if nothing at `addr`
-/// could be read. Reads page by page so a string that ends just before an unmapped page works.
+/// A NUL-terminated string at `addr` in the tracee ([`Tracee::read_cstr`]).
 pub fn read_cstr(c: &Ctx, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
-    let mut cur = addr;
-    loop {
-        let page_left = 4096 - (cur % 4096) as usize;
-        let want = page_left.min(max + 1 - out.len()).max(1);
-        let mut buf = vec![0u8; want];
-        let got = c.t.read_mem(cur, &mut buf);
-        if got == 0 {
-            return if out.is_empty() {
-                None
-            } else {
-                // Unterminated before unreadable memory: print what we have.
-                Some((out, false))
-            };
-        }
-        if let Some(nul) = buf[..got].iter().position(|&b| b == 0) {
-            out.extend_from_slice(&buf[..nul]);
-            let truncated = out.len() > max;
-            out.truncate(max);
-            return Some((out, truncated));
-        }
-        out.extend_from_slice(&buf[..got]);
-        if out.len() > max {
-            out.truncate(max);
-            return Some((out, true));
-        }
-        if got < want {
-            return Some((out, false));
-        }
-        cur = cur.wrapping_add(got as u64);
-    }
+    c.t.read_cstr(addr, max)
 }
 
 /// A string argument limited by `-s`; `NULL` or the address if unreadable.
