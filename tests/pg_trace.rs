@@ -413,3 +413,48 @@ fn watch_follows_sessions_connected_before_it() {
         "the failure of a session connected before the watch was not seen:\n{text}"
     );
 }
+
+/// `-k` on the postmaster: when a backend exits, the postmaster's SIGCHLD handler returns
+/// through `rt_sigreturn`, whose stack must be the code the signal interrupted (the
+/// postmaster waiting in select() in ServerLoop), named only where symbols cover it, with no
+/// frame guessed by frame pointers in a module that has CFI.
+#[test]
+fn postmaster_sigreturn_stack_is_the_interrupted_server_loop() {
+    if pg::skip_unless_available("postmaster_sigreturn_stack_is_the_interrupted_server_loop") {
+        return;
+    }
+    let pg = cluster();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("trace");
+    let t = Tracer::trace(&["-k", "-e", "trace=rt_sigreturn"], &pg, &out);
+    // Each session's backend exits when psql does: a SIGCHLD for the postmaster.
+    for _ in 0..3 {
+        psql_ok(&pg, "SELECT 1");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let text = t.stop();
+    let stack: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("rt_sigreturn("))
+        .skip(1)
+        .take_while(|l| l.starts_with(" > "))
+        .collect();
+    assert!(!stack.is_empty(), "no rt_sigreturn stack in:\n{text}");
+    // The postmaster sleeps in select(2) in ServerLoop, a static function: in Debian's
+    // stripped binary it is a postgres frame without a name (no symbol covers it), between
+    // libc's __select and PostmasterMain.
+    let at = |i: usize| stack.get(i).copied().unwrap_or_default();
+    assert!(at(0).contains("libc.so.6(__select+0x"), "{stack:#?}");
+    assert!(
+        at(1).contains("/bin/postgres(") && !at(1).contains("PostmasterMain"),
+        "the interrupted ServerLoop is missing: {stack:#?}"
+    );
+    assert!(at(2).contains("(PostmasterMain+0x"), "{stack:#?}");
+    assert!(
+        stack
+            .iter()
+            .all(|f| !f.contains("no CFI") && !f.contains("[unknown]")),
+        "{stack:#?}"
+    );
+    pg.assert_untraced_and_healthy("pgstrace -k on the postmaster");
+}
