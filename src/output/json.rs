@@ -298,6 +298,10 @@ fn escape_c1(line: &mut Vec<u8>) {
 }
 
 impl Sink for JsonPrinter {
+    fn wants_fields(&self) -> bool {
+        true
+    }
+
     fn event(&mut self, ev: &Event) {
         match ev {
             Event::SyscallEntry {

@@ -12,6 +12,11 @@ pub trait Sink {
     fn event(&mut self, ev: &Event);
     /// Called once at the end (after detach or the last tracee's exit): flush, print tables.
     fn finish(&mut self);
+    /// Whether it prints the annotator's per-call fields (`Event::SyscallExit::fields`):
+    /// when no sink does, the session does not compute them.
+    fn wants_fields(&self) -> bool {
+        false
+    }
     /// Called within 100 ms of new output (by a timer, not per line): push buffered lines out
     /// so that `tail -f` on `-o FILE` shows them while tracees sleep.
     fn flush(&mut self) {}

@@ -412,4 +412,114 @@ mod tests {
             Some((Kind::Quiet, "postmaster".into(), None))
         );
     }
+
+    /// Everything written to a printer's output.
+    #[derive(Clone, Default)]
+    struct Captured(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn printed(sink: &mut dyn crate::output::Sink, out: &Captured, evs: &[Event]) -> String {
+        for e in evs {
+            sink.event(e);
+        }
+        sink.finish();
+        String::from_utf8_lossy(&out.0.borrow()).into_owned()
+    }
+
+    fn t(s: u64) -> Timestamp {
+        std::time::Duration::from_secs(s)
+    }
+
+    /// In text: a worker's role line and the query line cut other lines; a role without a
+    /// leader prints nothing (JSON carries it).
+    #[test]
+    fn notes_in_text() {
+        use crate::output::{TextOpts, strace::TextPrinter};
+        let evs = vec![
+            Event::Attached { pid: 1, time: t(0) },
+            Event::Attached { pid: 2, time: t(0) },
+            Event::SyscallEntry {
+                pid: 1,
+                time: t(1),
+                nr: 0,
+                name: "read".into(),
+                args: vec![Value::Int(0)],
+                more: true,
+                raw_args: [0; 6],
+            },
+            role_note(2, t(1), "backend".into(), None),
+            role_note(2, t(1), "parallel worker".into(), Some(1)),
+            query_note(2, t(1), "SELECT '\x1b'".into(), true),
+        ];
+        let out = Captured::default();
+        let mut p = TextPrinter::new(Box::new(out.clone()), TextOpts::default());
+        assert_eq!(
+            printed(&mut p, &out, &evs),
+            "[pid     1] read(0,  <unfinished ...>\n\
+             # pid 2 role: parallel worker for 1\n\
+             # pid 2 query: SELECT '\\33'...\n"
+        );
+    }
+
+    /// In JSON: a noted tracee's syscall objects carry role, leader_pid, query and the DSM
+    /// segment a call names; another tracee's carry none of them.
+    #[test]
+    fn notes_and_segments_in_json() {
+        use crate::output::json::JsonPrinter;
+        let mut a = PgAnnotator::new();
+        let mut pg = PgTracee::new();
+        pg.noted = true;
+        a.tracees.insert(9, pg);
+        let args = vec![
+            Value::Fd {
+                fd: 7,
+                path: Some("/dev/shm/PostgreSQL.42".into()),
+            },
+            Value::Int(4096),
+        ];
+        let exit = |pid: i32| Event::SyscallExit {
+            pid,
+            time: t(2),
+            nr: nr::FTRUNCATE,
+            name: "ftruncate".into(),
+            args: args.clone(),
+            raw_args: [7, 4096, 0, 0, 0, 0],
+            ret: Ret::Int(0),
+            duration: std::time::Duration::ZERO,
+            stack: Vec::new(),
+            fields: a.call_fields(pid, &args, &Ret::Int(0)),
+        };
+        let evs = vec![
+            role_note(9, t(1), "parallel worker".into(), Some(8)),
+            query_note(9, t(1), "SELECT 1".into(), true),
+            exit(9),
+            exit(10),
+        ];
+        let out = Captured::default();
+        let mut p = JsonPrinter::new(Box::new(out.clone()));
+        let text = printed(&mut p, &out, &evs);
+        let l: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+            .collect();
+        assert_eq!(l.len(), 2, "notes print no object of their own: {l:?}");
+        assert_eq!(l[0]["role"], "parallel worker");
+        assert_eq!(l[0]["leader_pid"], 8);
+        assert_eq!(l[0]["query"], "SELECT 1...");
+        assert_eq!(l[0]["dsm"], "PostgreSQL.42");
+        assert!(
+            l[1].get("role").is_none() && l[1].get("dsm").is_none(),
+            "{}",
+            l[1]
+        );
+    }
 }

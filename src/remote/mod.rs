@@ -107,6 +107,32 @@ pub fn vm_read(pid: i32, addr: u64, buf: &mut [u8]) -> std::io::Result<usize> {
     usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
 }
 
+/// One `process_vm_readv` of up to `len` bytes at `addr` into a new vector, which holds
+/// exactly the bytes copied (short where the range runs into unreadable memory). The
+/// buffer is not zeroed first: only what the kernel wrote is ever exposed.
+pub fn vm_read_vec(pid: i32, addr: u64, len: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = Vec::with_capacity(len);
+    if len == 0 {
+        return v;
+    }
+    let spare = v.spare_capacity_mut();
+    let local = libc::iovec {
+        iov_base: spare.as_mut_ptr().cast(),
+        iov_len: len,
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: `local` describes the vector's spare capacity (at least `len` bytes, owned
+    // here); the kernel writes at most `len` bytes into it and returns how many.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    let n = usize::try_from(n).unwrap_or(0).min(len);
+    // SAFETY: the first `n` bytes were written by the kernel just now.
+    unsafe { v.set_len(n) };
+    v
+}
+
 fn read_mem_procfs(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
     use std::os::unix::fs::FileExt;
     let Ok(f) = std::fs::File::open(format!("/proc/{pid}/mem")) else {
@@ -125,6 +151,16 @@ fn read_mem_procfs(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vec_reads_hold_exactly_what_was_copied() {
+        let data = b"hello, tracee".to_vec();
+        let me = std::process::id() as i32;
+        assert_eq!(vm_read_vec(me, data.as_ptr() as u64, data.len()), data);
+        assert_eq!(vm_read_vec(me, data.as_ptr() as u64, 5), b"hello");
+        assert!(vm_read_vec(me, 8, 64).is_empty());
+        assert!(vm_read_vec(me, data.as_ptr() as u64, 0).is_empty());
+    }
 
     #[test]
     fn reads_own_memory_and_stops_at_unmapped() {

@@ -59,6 +59,8 @@ pub struct Session {
     /// Decode arguments at all (not under plain `-c`).
     decoding: bool,
     sinks: Vec<Box<dyn Sink>>,
+    /// A sink prints the annotator's per-call fields (JSON).
+    want_fields: bool,
     queue: Vec<Event>,
     calls: HashMap<i32, CallState>,
     /// The output failed for real: the session asked the source to detach.
@@ -96,6 +98,7 @@ impl Session {
             filter,
             decode,
             decoding,
+            want_fields: sinks.iter().any(|s| s.wants_fields()),
             sinks,
             queue: Vec::new(),
             calls: HashMap::new(),
@@ -266,8 +269,8 @@ impl Session {
             a.before_line(pid, time, mem, &mut self.queue);
         }
         let fields = match &self.annotator {
-            Some(a) => a.call_fields(pid, &args, &ret),
-            None => Vec::new(),
+            Some(a) if self.want_fields => a.call_fields(pid, &args, &ret),
+            _ => Vec::new(),
         };
         self.queue.push(Event::SyscallExit {
             pid,

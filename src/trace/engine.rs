@@ -575,12 +575,16 @@ impl Engine {
             StopKind::Other => return,
             _ => {}
         }
-        if let std::collections::hash_map::Entry::Vacant(v) = self.core.tracees.entry(tid) {
-            // A child can report its first stop before its parent's fork event.
-            v.insert(TraceeState::default());
-            h.attached(tid, None);
-        }
-        let launching = self.core.tracees.get(&tid).is_some_and(|t| t.launching);
+        // One lookup per stop: a child can report its first stop before its parent's fork
+        // event, and is registered here then.
+        let launching = match self.core.tracees.entry(tid) {
+            std::collections::hash_map::Entry::Occupied(t) => t.get().launching,
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(TraceeState::default());
+                h.attached(tid, None);
+                false
+            }
+        };
         let mode = self.core.mode;
         let core = &mut self.core;
         match kind {
