@@ -23,6 +23,7 @@ pub mod event;
 pub mod filter;
 pub mod output;
 pub mod postgres;
+pub mod probe;
 pub mod remote;
 pub mod report;
 pub mod session;
