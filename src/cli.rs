@@ -150,7 +150,35 @@ pub struct ExplainShmArgs {
 }
 
 /// Subcommands, recognised only as the first word (`pgstrace -- ps` traces the ps command).
-const SUBCOMMANDS: [&str; 2] = ["ps", "explain-shm"];
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace probe",
+    version,
+    about = "Breakpoints that capture values, perf probe's syntax (in progress: listing and spec checks)."
+)]
+pub struct ProbeArgs {
+    /// The binary to list functions of.
+    #[arg(short = 'x', value_name = "BINARY")]
+    pub binary: Option<PathBuf>,
+
+    /// List the functions that can be probed (matching GLOB).
+    #[arg(long, value_name = "GLOB", num_args = 0..=1, default_missing_value = "*")]
+    pub funcs: Option<String>,
+
+    /// With --funcs: also the functions only .eh_frame knows (unnamed, by address).
+    #[arg(long)]
+    pub all: bool,
+
+    /// Process(es) to probe.
+    #[arg(short = 'p', value_name = "PID")]
+    pub pids: Vec<String>,
+
+    /// `[NAME=]FUNC[+OFFS|%return] [ARG ...]`, one argument each.
+    #[arg(value_name = "SPEC")]
+    pub specs: Vec<String>,
+}
+
+const SUBCOMMANDS: [&str; 3] = ["ps", "explain-shm", "probe"];
 
 /// Parses `-p` values: "123", "1,2", "1 2".
 pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
@@ -249,6 +277,7 @@ pub enum Command {
     Trace(crate::session::TraceConfig),
     Ps(crate::report::ps::PsConfig),
     ExplainShm(crate::report::shm::ShmConfig),
+    Probe(crate::probe::ProbeConfig),
 }
 
 /// Parses `argv`: the command to run, or the exit code when there is nothing to run (help,
@@ -271,6 +300,17 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             "ps" => {
                 let a = parse::<PsArgs>(argv, &name)?;
                 Ok(Command::Ps(crate::report::ps::PsConfig { json: a.json }))
+            }
+            "probe" => {
+                let a = parse::<ProbeArgs>(argv, &name)?;
+                let pids = parse_pids(&a.pids).map_err(bad)?;
+                Ok(Command::Probe(crate::probe::ProbeConfig {
+                    binary: a.binary,
+                    funcs: a.funcs.map(|g| Some(g).filter(|g| g != "*")),
+                    all: a.all,
+                    pids,
+                    specs: a.specs,
+                }))
             }
             _ => {
                 let a = parse::<ExplainShmArgs>(argv, &name)?;

@@ -81,6 +81,11 @@ impl FdeIndex {
         self.ranges.len()
     }
 
+    /// Every FDE's (start, end), by start.
+    pub(crate) fn ranges(&self) -> &[(u64, u64)] {
+        &self.ranges
+    }
+
     /// Bounds `(start, end)` of the function containing `svma`, if an FDE covers it.
     pub(crate) fn find(&self, svma: u64) -> Option<(u64, u64)> {
         let i = self.ranges.partition_point(|&(start, _)| start <= svma);

@@ -152,6 +152,16 @@ struct Segment {
     filesz: u64,
 }
 
+/// A function of an object file, as [`ObjectSymbols::functions`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// File address (SVMA) of its first byte.
+    pub start: u64,
+    pub size: u64,
+    /// `None`: known only from its FDE.
+    pub name: Option<String>,
+}
+
 /// Symbols of one object file. Cheap to share (`Arc`), immutable apart from the DWARF
 /// context loaded on first use.
 pub struct ObjectSymbols {
@@ -341,6 +351,36 @@ impl ObjectSymbols {
     #[cfg(test)]
     pub fn symbol_by_name(&self, name: &str) -> Option<(u64, u64)> {
         self.table.as_ref().and_then(|(t, _)| t.by_name(name))
+    }
+
+    /// Every function of the object: the named ones (symbols), then, with `unnamed`, the
+    /// functions only `.eh_frame` knows (an FDE whose start no symbol covers: the static
+    /// functions of a stripped binary), each by its file address (SVMA).
+    pub fn functions(&self, unnamed: bool) -> Vec<Function> {
+        let mut out: Vec<Function> = match &self.table {
+            Some((t, _)) => t
+                .iter()
+                .map(|(start, size, name)| Function {
+                    start,
+                    size,
+                    name: Some(name.into_owned()),
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        if unnamed {
+            for &(start, end) in self.fdes.ranges() {
+                let named = self.table.as_ref().and_then(|(t, _)| t.find(start));
+                if named.is_none() {
+                    out.push(Function {
+                        start,
+                        size: end.saturating_sub(start),
+                        name: None,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Names `svma` (a file-relative address). See the module doc for the order.

@@ -184,6 +184,11 @@ impl SymbolTable {
             .map(|s| (s.addr, s.size))
     }
 
+    /// Every function symbol: (start, size, name), by address.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64, Cow<'_, str>)> + '_ {
+        self.syms.iter().map(|s| (s.addr, s.size, self.name(s)))
+    }
+
     fn name(&self, s: &Sym) -> Cow<'_, str> {
         let start = s.name_off as usize;
         let bytes = start
