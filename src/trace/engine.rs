@@ -356,8 +356,20 @@ impl<'e> TrapStop<'e> {
     }
 }
 
+/// A tracee about to be detached (see [`Handler::release`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Release {
+    /// It stopped on a breakpoint trap: its rip is one byte past the `int3`.
+    pub breakpoint: bool,
+}
+
+pub type InterruptStop<'e> = Stopped<'e, ()>;
+pub type ReleaseStop<'e> = Stopped<'e, Release>;
+
 /// One stop, as the handler receives it.
 pub enum Stop<'e> {
+    /// An interrupt stop (`PTRACE_INTERRUPT`: the first stop after a seize).
+    Interrupt(InterruptStop<'e>),
     Syscall(SyscallStop<'e>),
     Signal(SignalStop<'e>),
     Breakpoint(TrapStop<'e>),
@@ -385,6 +397,10 @@ pub trait Handler {
     fn stop(&mut self, stop: Stop<'_>);
     /// The tracee exited, was killed, or was detached.
     fn gone(&mut self, tid: i32, how: Gone);
+    /// Just before a tracee is detached (on a detach signal, a request or the engine's
+    /// Drop), while it is held: undo what was written into it. The engine detaches it after,
+    /// with its signal; the guard cannot resume it.
+    fn release(&mut self, _stop: &mut ReleaseStop<'_>) {}
     /// Called after each stop's tracee was resumed: do the slow work here.
     fn after_resume(&mut self) {}
     /// Whether [`Handler::idle`] has work (buffered output).
@@ -681,6 +697,10 @@ impl Engine {
                     Signal { sig, siginfo },
                 )));
             }
+            StopKind::Interrupt if !launching => {
+                // The first stop after a seize: where a probe arms its breakpoints.
+                h.stop(Stop::Interrupt(Stopped::new(core, tid, 0, mode, ())));
+            }
             StopKind::Interrupt | StopKind::Event(_) => {
                 raw_resume(tid, mode, 0);
                 core.resumed();
@@ -751,6 +771,19 @@ impl Engine {
                 StopKind::Signal { sig } => sig,
                 _ => 0,
             };
+            // The handler's last look while the tracee is held: a probe puts its original
+            // bytes back (and rewinds a tracee stopped on one of its traps) here.
+            let known = self.core.tracees.contains_key(&tid);
+            if known {
+                let mode = self.core.mode;
+                let release = Release {
+                    breakpoint: kind == StopKind::Breakpoint,
+                };
+                let mut g = Stopped::new(&mut self.core, tid, pass, mode, release);
+                h.release(&mut g);
+                // Not resumed: detached below, with its signal.
+                g.core = None;
+            }
             raw_detach(tid, pass);
             if self.core.tracees.remove(&tid).is_some() {
                 h.gone(tid, Gone::Detached);

@@ -181,6 +181,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                 g.resume();
             }
             Stop::Forked(f) => f.resume(),
+            Stop::Interrupt(i) => i.resume(),
             Stop::Exec(e) => {
                 let ev = SourceEvent::Exec {
                     tid: e.tid(),
