@@ -154,7 +154,7 @@ pub struct ExplainShmArgs {
 #[command(
     name = "pgstrace probe",
     version,
-    about = "Breakpoints that capture values, perf probe's syntax (in progress: listing and spec checks)."
+    about = "Breakpoints that capture $argN/%REG values, perf probe's syntax (in progress)."
 )]
 pub struct ProbeArgs {
     /// The binary to list functions of.
@@ -172,6 +172,14 @@ pub struct ProbeArgs {
     /// Process(es) to probe.
     #[arg(short = 'p', value_name = "PID")]
     pub pids: Vec<String>,
+
+    /// Stop after N hits.
+    #[arg(long, value_name = "N")]
+    pub max_hits: Option<u64>,
+
+    /// Stop after SECONDS.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
 
     /// `[NAME=]FUNC[+OFFS|%return] [ARG ...]`, one argument each.
     #[arg(value_name = "SPEC")]
@@ -310,6 +318,8 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     all: a.all,
                     pids,
                     specs: a.specs,
+                    max_hits: a.max_hits,
+                    duration: a.duration,
                 }))
             }
             _ => {

@@ -21,10 +21,7 @@ fn main() {
             trace::signals::default_detach_signals();
             cli::exit_code(report::shm::run(config))
         }
-        Ok(Command::Probe(config)) => {
-            trace::signals::default_detach_signals();
-            cli::exit_code(pgstrace::probe::run(config))
-        }
+        Ok(Command::Probe(config)) => cli::exit_code(pgstrace::probe::run(config)),
         Ok(Command::Ps(config)) => {
             trace::signals::default_detach_signals();
             cli::exit_code(report::ps::run(config))

@@ -106,3 +106,194 @@ fn bad_input_is_one_line() {
     refused(&probe(&["-p", "1", "XLogInsertRecord"]), "WAL");
     refused(&probe(&["-p", "x", "f"]), "invalid process id");
 }
+
+// --- live: breakpoints on a fixture -----------------------------------------------------
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{Proc, fixture};
+use std::time::Duration;
+
+const SHORT: Duration = Duration::from_secs(60);
+
+/// The `bp N wait` fixture, started and past its pid line.
+fn bp(n: u32) -> (Proc, fixtures::LineReader, i32) {
+    let mut c = Command::new(fixture("bp"));
+    c.args([&n.to_string(), "wait"]);
+    let (p, lines) = Proc::spawn_lines(c);
+    let pid = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("bp did not print its pid"));
+    (p, lines, pid)
+}
+
+/// The bytes of function `sym` in the running process and in its file, for comparison.
+fn text_bytes(pid: i32, bin: &Path, sym: &str) -> (Vec<u8>, Vec<u8>) {
+    let nm = Command::new("nm")
+        .arg(bin)
+        .output()
+        .unwrap_or_else(|e| panic!("nm: {e}"));
+    let svma = String::from_utf8_lossy(&nm.stdout)
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(2) == Some(&sym))
+                .then(|| u64::from_str_radix(f[0], 16).ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no {sym}"));
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let canon = bin.canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    let base = maps
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(5) == canon.to_str().as_ref() && f.get(2) == Some(&"00000000"))
+                .then(|| u64::from_str_radix(f[0].split('-').next()?, 16).ok())
+                .flatten()
+        })
+        .unwrap_or_else(|| panic!("no mapping"));
+    use std::os::unix::fs::FileExt;
+    let mut live = vec![0u8; 16];
+    let mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap_or_else(|e| panic!("{e}"));
+    mem.read_exact_at(&mut live, base + svma)
+        .unwrap_or_else(|e| panic!("/proc/{pid}/mem: {e}"));
+    // A PIE's text: file offset = svma for the first segments of a gcc binary.
+    let file = std::fs::read(bin).unwrap_or_else(|e| panic!("{e}"));
+    let at = svma as usize;
+    (live, file[at..at + 16].to_vec())
+}
+
+#[test]
+fn probe_captures_args_and_leaves_the_text_as_it_was() {
+    let (mut p, lines, pid) = bp(5);
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args([
+            "probe",
+            "-p",
+            &pid_s,
+            "hit i=$arg1:s64",
+            "lab=labelled $arg1:u64 name=$arg2:string",
+        ]);
+        c
+    });
+    assert!(
+        fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+            .is_some_and(|s| s.1 == tracer.pid)),
+        "pgstrace did not attach"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let hits: Vec<&str> = out.stdout.lines().collect();
+    let values: Vec<&str> = hits
+        .iter()
+        .filter_map(|l| l.split_once(" hit: ").map(|(_, v)| v))
+        .collect();
+    assert_eq!(
+        values,
+        ["i=0", "i=1", "i=2", "i=3", "i=4"],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        hits.iter()
+            .any(|l| l.ends_with(" lab: $arg1=7 name=\"seven\"")),
+        "{}",
+        out.stdout
+    );
+    // Detached: untraced, its text byte for byte the file's, and it runs on without a trap.
+    assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+        .is_some_and(|s| s.1 == 0)));
+    for sym in ["hit", "labelled"] {
+        let (live, file) = text_bytes(pid, &fixture("bp"), sym);
+        assert_eq!(live, file, "{sym}: a byte was left changed");
+    }
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    p.close_stdin();
+    let out = p.wait(SHORT);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the fixture saw a SIGTRAP (4) or bad sums (3)"
+    );
+}
+
+/// A hot function and a detach in the middle of it (`--duration`), several times: the
+/// detach never lands between a trap and its handling (a SIGTRAP left pending would kill
+/// the program), and every call's work is right.
+#[test]
+fn detaching_from_a_hot_function_never_leaks_a_trap() {
+    for round in 0..4 {
+        let (mut p, lines, pid) = bp(20000);
+        let pid_s = pid.to_string();
+        let tracer = Proc::spawn({
+            let mut c = Command::new(PGSTRACE);
+            c.args(["probe", "-p", &pid_s, "hit $arg1", "--duration", "0.3"]);
+            c
+        });
+        assert!(fixtures::wait_until(SHORT, || {
+            fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+        }));
+        // Keep it busy in hit() across the detach.
+        for _ in 0..6 {
+            p.write_stdin(b"go\n");
+            assert_eq!(
+                lines.read_line(SHORT).as_deref(),
+                Some("ok"),
+                "round {round}"
+            );
+        }
+        let out = tracer.wait(SHORT);
+        assert!(out.status.success(), "round {round}: {}", out.stderr);
+        assert!(out.stderr.contains("--duration is over"), "{}", out.stderr);
+        p.close_stdin();
+        let fx = p.wait(SHORT);
+        assert_eq!(
+            fx.status.code(),
+            Some(0),
+            "round {round}: the fixture saw a SIGTRAP"
+        );
+    }
+}
+
+#[test]
+fn max_hits_stops_and_multithreaded_processes_are_refused() {
+    let (mut p, lines, pid) = bp(50);
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args(["probe", "-p", &pid_s, "hit $arg1", "--max-hits", "7"]);
+        c
+    });
+    assert!(fixtures::wait_until(SHORT, || {
+        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+    }));
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    let out = tracer.wait(SHORT);
+    assert_eq!(out.stdout.lines().count(), 7, "{}", out.stdout);
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+
+    let (churn, lines) = Proc::spawn_lines({
+        let mut c = Command::new(fixture("churn"));
+        c.args(["threads", "30"]);
+        c
+    });
+    let cpid = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").map(str::to_string))
+        .unwrap_or_default();
+    std::thread::sleep(Duration::from_millis(100));
+    refused(&probe(&["-p", &cpid, "worker $arg1"]), "multi-threaded");
+    drop(churn);
+}

@@ -8,6 +8,7 @@
 
 pub mod guard;
 pub mod list;
+pub mod run;
 pub mod spec;
 
 /// The most dereferences (`->`, `[i]`) one value may take.
@@ -24,12 +25,17 @@ pub struct ProbeConfig {
     pub all: bool,
     pub pids: Vec<i32>,
     pub specs: Vec<String>,
+    /// `--max-hits N`: stop after N hits.
+    pub max_hits: Option<u64>,
+    /// `--duration SECONDS`.
+    pub duration: Option<f64>,
 }
 
 /// Runs `pgstrace probe`.
 pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
     use std::io::Write as _;
     if let Some(glob) = &c.funcs {
+        crate::trace::signals::default_detach_signals();
         let Some(bin) = &c.binary else {
             anyhow::bail!("--funcs needs -x BINARY");
         };
@@ -45,14 +51,69 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
             "give SPEC [SPEC ...] with -p PID, or -x BINARY --funcs (try 'pgstrace probe --help')"
         );
     }
+    let mut specs = Vec::new();
     for s in &c.specs {
         let p = spec::parse(s)?;
         if let Some(why) = guard::refusal(&p.func) {
             anyhow::bail!("probe '{}': {} {why}", s.escape_default(), p.func);
         }
+        if let Some(why) = run::unsupported(&p) {
+            anyhow::bail!("probe '{}': {why}", s.escape_default());
+        }
+        specs.push(p);
     }
-    anyhow::bail!(
-        "the specs are valid, but setting breakpoints is not implemented yet (issue 8 in progress); \
-         -x BINARY --funcs lists what can be probed"
-    )
+    if c.pids.is_empty() {
+        anyhow::bail!("-p PID is needed: the process to probe");
+    }
+    for &pid in &c.pids {
+        crate::trace::attach::check(pid)?;
+        let threads = crate::remote::procfs::threads(pid).len();
+        if threads > 1 {
+            anyhow::bail!(
+                "pid {pid} has {threads} threads: probing a multi-threaded process is not \
+                 supported yet (every thread must be stoppable for the step-over)"
+            );
+        }
+    }
+    let mut placed = Vec::new();
+    for &pid in &c.pids {
+        for s in &specs {
+            placed.push(run::place(pid, s)?);
+        }
+    }
+    let deadline = c
+        .duration
+        .map(|d| std::time::Instant::now() + std::time::Duration::from_secs_f64(d.max(0.0)));
+    let out = Box::new(std::io::LineWriter::new(std::io::stdout()));
+    let mut prober = run::Prober::new(placed, out, c.max_hits, deadline);
+    // Follow forks so that a child forked while armed is cleaned before it runs untraced.
+    let mut engine = crate::trace::Engine::with_mode(true, crate::trace::Resume::Continue);
+    crate::trace::install_detach_signals(false);
+    crate::trace::attach::attach_all(&mut engine, &c.pids, &mut prober)?;
+    crate::errln!(
+        "pgstrace: {} probe(s) on pid {}; Ctrl-C to stop",
+        specs.len(),
+        c.pids
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let outcome = engine.run(&mut prober);
+    drop(engine);
+    if let Some(why) = &prober.stopped_why {
+        crate::errln!("pgstrace: stopped: {why}");
+    }
+    crate::errln!("pgstrace: {} hit(s); every breakpoint removed", prober.hits);
+    Ok(match outcome {
+        crate::trace::Outcome::Failed => 1,
+        _ if prober
+            .stopped_why
+            .as_deref()
+            .is_some_and(|w| w.starts_with("cannot")) =>
+        {
+            1
+        }
+        _ => 0,
+    })
 }

@@ -361,6 +361,8 @@ impl<'e> TrapStop<'e> {
 pub struct Release {
     /// It stopped on a breakpoint trap: its rip is one byte past the `int3`.
     pub breakpoint: bool,
+    /// It stopped on a single-step trap.
+    pub single_step: bool,
 }
 
 pub type InterruptStop<'e> = Stopped<'e, ()>;
@@ -399,8 +401,11 @@ pub trait Handler {
     fn gone(&mut self, tid: i32, how: Gone);
     /// Just before a tracee is detached (on a detach signal, a request or the engine's
     /// Drop), while it is held: undo what was written into it. The engine detaches it after,
-    /// with its signal; the guard cannot resume it.
-    fn release(&mut self, _stop: &mut ReleaseStop<'_>) {}
+    /// with its signal; the guard cannot resume it. Returns whether the trap it stopped on
+    /// (a breakpoint or a step) was the handler's: then it is not delivered as SIGTRAP.
+    fn release(&mut self, _stop: &mut ReleaseStop<'_>) -> bool {
+        false
+    }
     /// Called after each stop's tracee was resumed: do the slow work here.
     fn after_resume(&mut self) {}
     /// Whether [`Handler::idle`] has work (buffered output).
@@ -517,6 +522,8 @@ impl Engine {
             if take_flush_due() {
                 self.flush_armed = false;
                 h.idle();
+                // Idle work may have asked for a detach: look before blocking again.
+                continue;
             }
             if !self.flush_armed && h.has_idle_work() {
                 arm_flush_timer(FLUSH_MS);
@@ -738,6 +745,7 @@ impl Engine {
                 libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0);
             }
         }
+        let mut retried: Vec<i32> = Vec::new();
         while !self.core.tracees.is_empty() {
             let mut status: libc::c_int = 0;
             // SAFETY: plain waitpid(2) into a local.
@@ -767,22 +775,40 @@ impl Engine {
                 }
                 _ => {}
             }
-            let pass = match kind {
+            let trap = matches!(kind, StopKind::Breakpoint | StopKind::SingleStep);
+            // A trap of a breakpoint or a step can be pending behind the interrupt stop:
+            // detached now, the tracee would receive it as a SIGTRAP (and die of it). Let it
+            // run into that trap first (it is delivered before anything else), once.
+            if !trap
+                && !matches!(kind, StopKind::Signal { .. })
+                && !retried.contains(&tid)
+                && sigtrap_pending(tid)
+            {
+                retried.push(tid);
+                raw_resume(tid, Resume::Continue, 0);
+                continue;
+            }
+            let mut pass = match kind {
                 StopKind::Signal { sig } => sig,
+                // Nobody's trap (the program's own int3) is the program's SIGTRAP.
+                _ if trap => libc::SIGTRAP,
                 _ => 0,
             };
             // The handler's last look while the tracee is held: a probe puts its original
             // bytes back (and rewinds a tracee stopped on one of its traps) here.
-            let known = self.core.tracees.contains_key(&tid);
-            if known {
+            if self.core.tracees.contains_key(&tid) {
                 let mode = self.core.mode;
                 let release = Release {
                     breakpoint: kind == StopKind::Breakpoint,
+                    single_step: kind == StopKind::SingleStep,
                 };
                 let mut g = Stopped::new(&mut self.core, tid, pass, mode, release);
-                h.release(&mut g);
+                let mine = h.release(&mut g);
                 // Not resumed: detached below, with its signal.
                 g.core = None;
+                if trap && mine {
+                    pass = 0;
+                }
             }
             raw_detach(tid, pass);
             if self.core.tracees.remove(&tid).is_some() {
@@ -803,6 +829,19 @@ impl Drop for Engine {
             self.detach_all(&mut Discard);
         }
     }
+}
+
+/// Whether a SIGTRAP is pending for thread `tid` (its own pending set, where the kernel
+/// queues breakpoint and step traps).
+fn sigtrap_pending(tid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{tid}/status"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("SigPnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .is_some_and(|m| m & (1 << (libc::SIGTRAP - 1)) != 0)
 }
 
 /// The signal of a signal-delivery-stop, which a detach must hand back; 0 for any other.

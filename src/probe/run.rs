@@ -1,0 +1,426 @@
+//! Arming breakpoints and capturing `$argN` / `%REG` values at each hit.
+//!
+//! The engine runs with `Resume::Continue` and follows forks. At a tracee's first stop
+//! (the interrupt after the seize) each probe's first byte is saved and replaced by `int3`,
+//! and read back. A hit is a breakpoint stop: the registers are copied, the original byte
+//! put back, rip rewound, one single step taken, and the `int3` written again at the step
+//! stop; the values are formatted after the tracee runs again. A child forked while armed
+//! gets its copy of the text cleaned at its first stop, then is let go. Before any detach
+//! (Ctrl-C, `--max-hits`, `--duration`, an error) every original byte is put back and read
+//! back, and a tracee stopped on one of the traps is rewound.
+//!
+//! Not yet: DWARF variables, `->`/`.`/`[]`, `@SYMBOL`, `%return`, multi-threaded tracees,
+//! `-f` arming of children, the on-disk record and `--cleanup` (so a SIGKILLed pgstrace
+//! leaves its `int3`s behind: the tracee dies of SIGTRAP when it reaches one).
+
+use super::spec::{ArgSpec, At, Expr, ProbeSpec, Reg, Type};
+use crate::remote::maps;
+use crate::symbols::{LoadOptions, SymbolCache};
+use crate::syscalls::Tracee;
+use crate::trace::engine::{ReleaseStop, Stopped};
+use crate::trace::stop::ForkKind;
+use crate::trace::{Gone, Handler, Stop};
+use anyhow::{Result, anyhow, bail};
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Instant;
+
+const INT3: u8 = 0xcc;
+/// The longest string a `:string` value prints.
+const STRING_LIMIT: usize = 64;
+
+/// A probe resolved in one process.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub pid: i32,
+    /// The runtime address of the probed instruction.
+    pub addr: u64,
+    pub spec: ProbeSpec,
+}
+
+/// What a spec needs that is not there yet.
+pub fn unsupported(spec: &ProbeSpec) -> Option<String> {
+    if spec.at == At::Return {
+        return Some("%return is not implemented yet".into());
+    }
+    spec.args.iter().find_map(|a| match &a.expr {
+        Expr::Arg { path, .. } | Expr::Reg { path, .. } if !path.is_empty() => Some(format!(
+            "{}: -> . [] need DWARF types, not implemented yet",
+            a.name
+        )),
+        Expr::Arg { .. } | Expr::Reg { .. } => None,
+        Expr::Var { .. } | Expr::Params | Expr::Vars => Some(format!(
+            "{}: variables by name need DWARF, not implemented yet; use $arg1..$arg6 or %REG",
+            a.name
+        )),
+        Expr::Symbol { .. } => Some(format!("{}: @SYMBOL is not implemented yet", a.name)),
+        Expr::Retval => Some("$retval is not implemented yet".into()),
+    })
+}
+
+/// Finds `spec.func` in `pid`'s executable, checks the instruction boundary, and returns
+/// the runtime address.
+pub fn place(pid: i32, spec: &ProbeSpec) -> Result<Placed> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map_err(|e| anyhow!("pid {pid}: cannot read its executable: {e}"))?;
+    let mut cache = SymbolCache::new(LoadOptions::default());
+    let syms = cache.get(&exe).map_err(|e| anyhow!("pid {pid}: {e}"))?;
+    let f = syms
+        .functions(false)
+        .into_iter()
+        .find(|f| f.name.as_deref() == Some(spec.func.as_str()))
+        .ok_or_else(|| {
+            anyhow!(
+                "pid {pid}: {} has no function named {} (pgstrace probe -x {} --funcs lists them)",
+                exe.display(),
+                spec.func,
+                exe.display()
+            )
+        })?;
+    let offset = match spec.at {
+        At::Offset(o) => o,
+        _ => 0,
+    };
+    if offset >= f.size.max(1) {
+        bail!(
+            "{}+{offset:#x} is past the function's end ({} bytes)",
+            spec.func,
+            f.size
+        );
+    }
+    let data = std::fs::read(&exe).map_err(|e| anyhow!("reading {}: {e}", exe.display()))?;
+    let elf = object::read::elf::ElfFile64::<object::Endianness>::parse(&*data)
+        .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
+    let loads = maps::load_segments(&elf);
+    if offset != 0 {
+        let at = maps::svma_to_file_offset(&loads, f.start)
+            .and_then(|o| usize::try_from(o).ok())
+            .ok_or_else(|| anyhow!("{}: {} lies in no segment", exe.display(), spec.func))?;
+        let code = data
+            .get(at..at.saturating_add(f.size as usize))
+            .unwrap_or_default();
+        if !super::guard::is_boundary(code, offset) {
+            bail!(
+                "{}+{offset:#x} is not the start of an instruction: a breakpoint there would \
+                 change what the CPU executes (no --force for this)",
+                spec.func
+            );
+        }
+    }
+    let all = maps::read(pid).map_err(|e| anyhow!("pid {pid}: maps: {e}"))?;
+    let exe_str = exe.to_string_lossy();
+    let module = maps::modules(&all)
+        .into_iter()
+        .find(|m| m.name() == exe_str || m.name().strip_suffix(" (deleted)") == Some(&exe_str))
+        .ok_or_else(|| anyhow!("pid {pid}: {} is not mapped", exe.display()))?;
+    let bias = maps::load_bias(&module.mappings, &loads)
+        .ok_or_else(|| anyhow!("pid {pid}: {} does not match its mappings", exe.display()))?;
+    Ok(Placed {
+        pid,
+        addr: f.start.wrapping_add(offset).wrapping_add(bias),
+        spec: spec.clone(),
+    })
+}
+
+/// One value as the hit line prints it.
+fn value(arg: &ArgSpec, regs: &libc::user_regs_struct, mem: &dyn Tracee) -> String {
+    let raw = match &arg.expr {
+        Expr::Arg { n, .. } => Reg::arg(*n).map(|r| r.of(regs)),
+        Expr::Reg { reg, .. } => Some(reg.of(regs)),
+        _ => None,
+    };
+    let Some(v) = raw else {
+        return "(not available)".into();
+    };
+    let mask = |bits: u8| {
+        if bits >= 64 {
+            v
+        } else {
+            v & ((1u64 << bits) - 1)
+        }
+    };
+    match arg.ty {
+        None | Some(Type::X(64)) => format!("{v:#x}"),
+        Some(Type::X(b)) => format!("{:#x}", mask(b)),
+        Some(Type::U(b)) => mask(b).to_string(),
+        Some(Type::S(b)) => {
+            let shift = 64 - u32::from(b);
+            (((mask(b) << shift) as i64) >> shift).to_string()
+        }
+        Some(Type::String) => match mem.read_cstr(v, STRING_LIMIT) {
+            _ if v == 0 => "(null)".into(),
+            Some((bytes, cut)) => {
+                let mut s = String::from("\"");
+                crate::syscalls::notation::push_escaped_bytes(&mut s, &bytes, false);
+                s.push('"');
+                if cut {
+                    s.push_str("...");
+                }
+                s
+            }
+            None => "(fault)".into(),
+        },
+    }
+}
+
+/// The breakpoint engine's handler.
+pub struct Prober {
+    placed: Vec<Placed>,
+    /// Armed breakpoints per process: address → original byte.
+    armed: HashMap<i32, HashMap<u64, u8>>,
+    /// Threads single-stepping over a breakpoint: the address to re-arm.
+    stepping: HashMap<i32, u64>,
+    /// The processes given with -p (children are not probed).
+    targets: Vec<i32>,
+    /// A forked child's parent, from its fork event.
+    parents: HashMap<i32, i32>,
+    lines: Vec<String>,
+    out: Box<dyn Write>,
+    pub hits: u64,
+    max_hits: Option<u64>,
+    deadline: Option<Instant>,
+    /// Why probing stopped early (printed once).
+    pub stopped_why: Option<String>,
+}
+
+impl Prober {
+    pub fn new(
+        placed: Vec<Placed>,
+        out: Box<dyn Write>,
+        max_hits: Option<u64>,
+        deadline: Option<Instant>,
+    ) -> Prober {
+        let mut targets: Vec<i32> = placed.iter().map(|p| p.pid).collect();
+        targets.dedup();
+        Prober {
+            placed,
+            armed: HashMap::new(),
+            stepping: HashMap::new(),
+            targets,
+            parents: HashMap::new(),
+            lines: Vec::new(),
+            out,
+            hits: 0,
+            max_hits,
+            deadline,
+            stopped_why: None,
+        }
+    }
+
+    fn stop_probing(&mut self, why: String) {
+        if self.stopped_why.is_none() {
+            self.stopped_why = Some(why);
+        }
+        crate::trace::request_detach();
+    }
+
+    /// Writes `byte` at `addr` and reads it back.
+    fn put<K>(s: &mut Stopped<'_, K>, addr: u64, byte: u8) -> Result<()> {
+        s.write_mem(addr, &[byte])
+            .map_err(|e| anyhow!("writing {addr:#x}: {e}"))?;
+        let mut back = [0u8];
+        if s.mem().read_mem(addr, &mut back) != 1 || back[0] != byte {
+            bail!("{addr:#x} reads back {:#04x}, not {byte:#04x}", back[0]);
+        }
+        Ok(())
+    }
+
+    fn arm(&mut self, s: &mut Stopped<'_, ()>) -> Result<()> {
+        let pid = s.tid();
+        let addrs: Vec<u64> = self
+            .placed
+            .iter()
+            .filter(|p| p.pid == pid)
+            .map(|p| p.addr)
+            .collect();
+        for addr in addrs {
+            let mut orig = [0u8];
+            if s.mem().read_mem(addr, &mut orig) != 1 {
+                bail!("pid {pid}: cannot read {addr:#x}");
+            }
+            if orig[0] == INT3 {
+                bail!(
+                    "pid {pid}: {addr:#x} is an int3 already (another debugger's, or a pgstrace killed while armed)"
+                );
+            }
+            // Recorded before the byte is written: a failure after it still restores it.
+            self.armed.entry(pid).or_default().insert(addr, orig[0]);
+            Self::put(s, addr, INT3)?;
+        }
+        Ok(())
+    }
+
+    /// Puts every original byte of `pid`'s text back (the process's own, or a forked
+    /// child's copy of the parent's).
+    fn restore<K>(s: &mut Stopped<'_, K>, bytes: &HashMap<u64, u8>) -> Result<()> {
+        for (&addr, &orig) in bytes {
+            Self::put(s, addr, orig)?;
+        }
+        Ok(())
+    }
+
+    fn hit(&mut self, pid: i32, addr: u64, regs: &libc::user_regs_struct, mem: &dyn Tracee) {
+        self.hits += 1;
+        let time = crate::util::now();
+        for p in self
+            .placed
+            .iter()
+            .filter(|p| p.pid == pid && p.addr == addr)
+        {
+            let mut line = format!(
+                "{}.{:06} pid {pid} {}:",
+                time.as_secs(),
+                time.subsec_micros(),
+                crate::util::escape(&p.spec.name)
+            );
+            for a in &p.spec.args {
+                line.push_str(&format!(
+                    " {}={}",
+                    crate::util::escape(&a.name),
+                    value(a, regs, mem)
+                ));
+            }
+            self.lines.push(line);
+        }
+        if self.max_hits.is_some_and(|m| self.hits >= m) {
+            self.stop_probing(format!("{} hits (--max-hits)", self.hits));
+        }
+    }
+}
+
+impl Handler for Prober {
+    fn attached(&mut self, tid: i32, parent: Option<i32>) {
+        if let Some(p) = parent {
+            self.parents.insert(tid, p);
+        }
+    }
+
+    fn stop(&mut self, stop: Stop<'_>) {
+        match stop {
+            Stop::Interrupt(mut s) => {
+                let pid = s.tid();
+                if self.targets.contains(&pid) {
+                    if !self.armed.contains_key(&pid)
+                        && let Err(e) = self.arm(&mut s)
+                    {
+                        self.stop_probing(format!("cannot arm: {e:#}"));
+                    }
+                    s.cont();
+                } else {
+                    // A child forked while armed: clean its copy of the text, let it go.
+                    // Its parent (a child can stop before its parent's fork event is seen:
+                    // then it is the one armed process there is).
+                    let parent = match self.parents.remove(&pid) {
+                        Some(p) => self.armed.get(&p).cloned(),
+                        None if self.armed.len() == 1 => self.armed.values().next().cloned(),
+                        None => None,
+                    };
+                    if let Some(bytes) = parent
+                        && let Err(e) = Self::restore(&mut s, &bytes)
+                    {
+                        self.stop_probing(format!("cannot clean forked child {pid}: {e:#}"));
+                    }
+                    s.detach();
+                }
+            }
+            Stop::Breakpoint(mut b) => {
+                let tid = b.tid();
+                let Ok(mut regs) = b.regs() else {
+                    return b.cont();
+                };
+                let addr = regs.rip.wrapping_sub(1);
+                let Some(&orig) = self.armed.get(&tid).and_then(|m| m.get(&addr)) else {
+                    return b.not_mine().cont();
+                };
+                self.hit(tid, addr, &regs, &b.mem());
+                regs.rip = addr;
+                if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
+                    self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
+                    return b.cont();
+                }
+                self.stepping.insert(tid, addr);
+                b.single_step();
+            }
+            Stop::SingleStep(mut s) => {
+                let tid = s.tid();
+                match self.stepping.remove(&tid) {
+                    Some(addr) => {
+                        if self.stopped_why.is_none() && Self::put(&mut s, addr, INT3).is_err() {
+                            self.stop_probing(format!("pid {tid}: cannot re-arm {addr:#x}"));
+                        }
+                        s.cont();
+                    }
+                    None => s.not_mine().cont(),
+                }
+            }
+            Stop::Forked(f) => {
+                if matches!(f.kind.how, ForkKind::Clone | ForkKind::Vfork) {
+                    // A thread or a vfork child shares the text's memory: cleaning it would
+                    // disarm the parent too. Stop probing rather than guess.
+                    self.stop_probing(format!(
+                        "pid {} started a thread or vforked: not supported yet",
+                        f.tid()
+                    ));
+                }
+                f.cont();
+            }
+            Stop::Signal(s) => s.cont(),
+            Stop::Syscall(s) => s.cont(),
+            Stop::Group(g) => g.resume(),
+            Stop::Exec(e) => {
+                // The old text is gone with its breakpoints.
+                self.armed.remove(&e.tid());
+                self.stop_probing(format!("pid {} called execve", e.tid()));
+                e.cont();
+            }
+        }
+    }
+
+    fn gone(&mut self, tid: i32, how: Gone) {
+        self.armed.remove(&tid);
+        self.stepping.remove(&tid);
+        if self.targets.contains(&tid) && how != Gone::Detached {
+            self.lines.push(format!("pid {tid} ended: {how:?}"));
+        }
+    }
+
+    fn release(&mut self, s: &mut ReleaseStop<'_>) -> bool {
+        let tid = s.tid();
+        let stepping = self.stepping.remove(&tid).is_some();
+        let bytes = self.armed.remove(&tid).unwrap_or_default();
+        if let Err(e) = Self::restore(s, &bytes) {
+            crate::errln!("pgstrace: pid {tid}: RESTORING FAILED: {e:#}");
+        }
+        if s.kind.single_step {
+            return stepping;
+        }
+        if s.kind.breakpoint
+            && let Ok(mut regs) = s.regs()
+            && bytes.contains_key(&regs.rip.wrapping_sub(1))
+        {
+            // Stopped on our trap and not yet stepped: run the instruction for real.
+            regs.rip -= 1;
+            let _ = s.set_regs(regs);
+            return true;
+        }
+        false
+    }
+
+    fn after_resume(&mut self) {
+        for l in self.lines.drain(..) {
+            let _ = writeln!(self.out, "{l}");
+        }
+        let _ = self.out.flush();
+    }
+
+    fn has_idle_work(&self) -> bool {
+        self.deadline.is_some()
+    }
+
+    fn idle(&mut self) {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.deadline = None;
+            self.stop_probing("--duration is over".into());
+        }
+    }
+}
