@@ -458,3 +458,101 @@ fn postmaster_sigreturn_stack_is_the_interrupted_server_loop() {
     );
     pg.assert_untraced_and_healthy("pgstrace -k on the postmaster");
 }
+
+/// `pgstrace probe -p BACKEND 'dsm_create size=$arg1:u64'` during a parallel query: the
+/// sizes the backend asks dsm_create for (the 196,736-byte per-session segment first), then
+/// a clean detach: the backend answers the next query and the server log has no crash.
+#[test]
+fn probe_captures_dsm_create_sizes_in_a_backend() {
+    use std::io::Write as _;
+    if pg::skip_unless_available("probe_captures_dsm_create_sizes_in_a_backend") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "pa", "pb", 100_000);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.path().join("psql.out");
+    let out = fs::File::create(&out_path).unwrap_or_else(|e| panic!("{e}"));
+    let mut psql = pg
+        .psql_command()
+        .arg("-At")
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    let mut input = psql.stdin.take().unwrap_or_else(|| panic!("psql stdin"));
+    let read_out = || fs::read_to_string(&out_path).unwrap_or_default();
+    let wait_lines = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while read_out().lines().count() < n {
+            assert!(Instant::now() < deadline, "psql printed: {}", read_out());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let _ = writeln!(input, "SELECT pg_backend_pid();");
+    wait_lines(1);
+    let backend = read_out()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let hits_path = dir.path().join("hits");
+    let mut probe = Command::new(PGSTRACE)
+        .args(["probe", "-p", &backend, "dsm_create size=$arg1:u64"])
+        .stdout(fs::File::create(&hits_path).unwrap_or_else(|e| panic!("{e}")))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("pgstrace probe: {e}"));
+    let bpid: u32 = backend
+        .parse()
+        .unwrap_or_else(|_| panic!("backend pid {backend:?}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !pg::tracer_pid(bpid).is_some_and(|t| t != 0) {
+        assert!(Instant::now() < deadline, "probe did not attach");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = writeln!(
+        input,
+        "SET min_parallel_table_scan_size = 0; SELECT count(*) FROM pa JOIN pb USING (id);"
+    );
+    wait_lines(2);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(probe.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = pg::wait_timeout(&mut probe, Duration::from_secs(60))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("probe did not exit on SIGINT"));
+    assert!(status.success(), "probe exit {status}");
+    let hits = fs::read_to_string(&hits_path).unwrap_or_default();
+    let sizes: Vec<u64> = hits
+        .lines()
+        .filter_map(|l| {
+            l.split_once(" size=")
+                .and_then(|(_, v)| v.trim().parse().ok())
+        })
+        .collect();
+    assert_eq!(
+        sizes.first(),
+        Some(&196_736),
+        "the per-session segment first: {hits}"
+    );
+    assert!(sizes.len() >= 2, "the main parallel segment too: {hits}");
+    assert_eq!(pg::tracer_pid(bpid), Some(0), "the backend is still traced");
+    // The same session answers again, and nothing crashed.
+    let _ = writeln!(input, "SELECT 42;");
+    wait_lines(3);
+    assert_eq!(read_out().lines().nth(2).map(str::trim), Some("42"));
+    drop(input);
+    let _ = pg::wait_timeout(&mut psql, Duration::from_secs(30));
+    let log = pg.server_log();
+    assert!(
+        !log.contains("terminated by signal") && !log.contains("PANIC"),
+        "{log}"
+    );
+    pg.assert_untraced_and_healthy("pgstrace probe on a backend");
+}
