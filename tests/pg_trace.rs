@@ -509,7 +509,7 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
         .parse()
         .unwrap_or_else(|_| panic!("backend pid {backend:?}"));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !pg::tracer_pid(bpid).is_some_and(|t| t != 0) {
+    while pg::tracer_pid(bpid).is_none_or(|t| t == 0) {
         assert!(Instant::now() < deadline, "probe did not attach");
         std::thread::sleep(Duration::from_millis(20));
     }
