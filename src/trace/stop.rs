@@ -201,8 +201,10 @@ pub fn classify(status: i32, event_msg: Option<u64>, siginfo: Option<SigHead>) -
 mod tests {
     use super::*;
 
-    // Status words as waitpid(2) returns them on x86-64 Linux, recorded from real tracees
-    // (see the comments): `0x857f` is a syscall stop (SIGTRAP|0x80 << 8 | 0x7f), ...
+    // Status words as waitpid(2) encodes them on x86-64 Linux (`event << 16 | sig << 8 |
+    // 0x7f` for a stop, `code << 8` for an exit, `sig | 0x80 core` for a death): `0x857f` is
+    // a syscall stop (SIGTRAP|0x80). The live tests (robustness, engine, strace_compat) run
+    // the same classification on real tracees.
     const SYSCALL_STOP: i32 = 0x857f;
     const FORK_EVENT: i32 = 0x1_057f; // PTRACE_EVENT_FORK << 16 | SIGTRAP << 8 | 0x7f
     const VFORK_EVENT: i32 = 0x2_057f;
