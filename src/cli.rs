@@ -177,6 +177,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "N")]
     pub max_hits: Option<u64>,
 
+    /// Put back the bytes a killed pgstrace left in the -p processes.
+    #[arg(long)]
+    pub cleanup: bool,
+
     /// Stop after SECONDS.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
@@ -320,6 +324,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     specs: a.specs,
                     max_hits: a.max_hits,
                     duration: a.duration,
+                    cleanup: a.cleanup,
                 }))
             }
             _ => {

@@ -297,3 +297,55 @@ fn max_hits_stops_and_multithreaded_processes_are_refused() {
     refused(&probe(&["-p", &cpid, "worker $arg1"]), "multi-threaded");
     drop(churn);
 }
+
+/// SIGKILL of pgstrace while armed: its `int3` stays in the process (nothing can run on a
+/// SIGKILL), a new probe refuses to arm over it, and `--cleanup` puts the original byte back
+/// from the record written before arming; the process then runs on normally.
+#[test]
+fn cleanup_after_a_sigkill_restores_the_text() {
+    let state = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (mut p, lines, pid) = bp(3);
+    let pid_s = pid.to_string();
+    let with_state = |args: &[&str]| {
+        let mut c = Command::new(PGSTRACE);
+        c.arg("probe")
+            .args(args)
+            .env("PGSTRACE_STATE_DIR", state.path());
+        c
+    };
+    let tracer = Proc::spawn(with_state(&["-p", &pid_s, "hit $arg1"]));
+    let armed = fixtures::wait_until(SHORT, || {
+        let (live, file) = text_bytes(pid, &fixture("bp"), "hit");
+        live[0] == 0xcc && live[1..] == file[1..]
+    });
+    assert!(armed, "the breakpoint was never armed");
+    tracer.signal(libc::SIGKILL);
+    let _ = tracer.wait(SHORT);
+    assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+        .is_some_and(|s| s.1 == 0)));
+    let (live, _) = text_bytes(pid, &fixture("bp"), "hit");
+    assert_eq!(live[0], 0xcc, "the int3 is still there after the SIGKILL");
+    // Arming over it is refused.
+    let o = with_state(&["-p", &pid_s, "hit $arg1"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    refused(&o, "--cleanup");
+    // Cleaned: the text is the file's, the record gone, the fixture works.
+    let o = with_state(&["--cleanup", "-p", &pid_s])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (live, file) = text_bytes(pid, &fixture("bp"), "hit");
+    assert_eq!(live, file);
+    assert_eq!(
+        std::fs::read_dir(state.path())
+            .map(|d| d.count())
+            .unwrap_or(0),
+        0,
+        "the record is removed"
+    );
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}

@@ -8,6 +8,7 @@
 
 pub mod guard;
 pub mod list;
+pub mod record;
 pub mod run;
 pub mod spec;
 
@@ -29,6 +30,38 @@ pub struct ProbeConfig {
     pub max_hits: Option<u64>,
     /// `--duration SECONDS`.
     pub duration: Option<f64>,
+    /// `--cleanup`: put back the bytes a killed pgstrace left in the `-p` processes.
+    pub cleanup: bool,
+}
+
+/// `--cleanup -p PID...`.
+fn cleanup(pids: &[i32]) -> anyhow::Result<i32> {
+    if pids.is_empty() {
+        anyhow::bail!("--cleanup needs -p PID");
+    }
+    for &pid in pids {
+        crate::trace::attach::check(pid)?;
+        let Some(bytes) = record::left_behind(pid)? else {
+            crate::errln!("pgstrace: pid {pid}: no breakpoints recorded; nothing to clean");
+            continue;
+        };
+        let mut cleaner = run::Cleaner { bytes, done: None };
+        let mut engine = crate::trace::Engine::with_mode(false, crate::trace::Resume::Continue);
+        crate::trace::attach::attach_all(&mut engine, &[pid], &mut cleaner)?;
+        engine.detach_all(&mut cleaner);
+        match cleaner.done {
+            Some(Ok(())) => {
+                record::remove(pid);
+                crate::errln!(
+                    "pgstrace: pid {pid}: {} original byte(s) put back and verified",
+                    cleaner.bytes.len()
+                );
+            }
+            Some(Err(e)) => anyhow::bail!("pid {pid}: cleanup failed: {e:#}"),
+            None => anyhow::bail!("pid {pid}: the process went away during the cleanup"),
+        }
+    }
+    Ok(0)
 }
 
 /// Runs `pgstrace probe`.
@@ -45,6 +78,9 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
             _ => Ok(0),
         };
+    }
+    if c.cleanup {
+        return cleanup(&c.pids);
     }
     if c.specs.is_empty() {
         anyhow::bail!(
@@ -67,6 +103,12 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
     }
     for &pid in &c.pids {
         crate::trace::attach::check(pid)?;
+        if record::left_behind(pid)?.is_some() {
+            anyhow::bail!(
+                "pid {pid} still has breakpoints left by a pgstrace that was killed: run \
+                 'pgstrace probe --cleanup -p {pid}' first"
+            );
+        }
         let threads = crate::remote::procfs::threads(pid).len();
         if threads > 1 {
             anyhow::bail!(

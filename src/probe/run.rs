@@ -9,9 +9,11 @@
 //! (Ctrl-C, `--max-hits`, `--duration`, an error) every original byte is put back and read
 //! back, and a tracee stopped on one of the traps is rewound.
 //!
+//! Armed bytes are recorded on disk first ([`super::record`]): after a SIGKILL of pgstrace,
+//! `--cleanup` puts them back ([`Cleaner`]).
+//!
 //! Not yet: DWARF variables, `->`/`.`/`[]`, `@SYMBOL`, `%return`, multi-threaded tracees,
-//! `-f` arming of children, the on-disk record and `--cleanup` (so a SIGKILLed pgstrace
-//! leaves its `int3`s behind: the tracee dies of SIGTRAP when it reaches one).
+//! `-f` arming of children.
 
 use super::spec::{ArgSpec, At, Expr, ProbeSpec, Reg, Type};
 use crate::remote::maps;
@@ -233,7 +235,8 @@ impl Prober {
             .filter(|p| p.pid == pid)
             .map(|p| p.addr)
             .collect();
-        for addr in addrs {
+        let mut bytes = HashMap::new();
+        for &addr in &addrs {
             let mut orig = [0u8];
             if s.mem().read_mem(addr, &mut orig) != 1 {
                 bail!("pid {pid}: cannot read {addr:#x}");
@@ -243,8 +246,13 @@ impl Prober {
                     "pid {pid}: {addr:#x} is an int3 already (another debugger's, or a pgstrace killed while armed)"
                 );
             }
-            // Recorded before the byte is written: a failure after it still restores it.
-            self.armed.entry(pid).or_default().insert(addr, orig[0]);
+            bytes.insert(addr, orig[0]);
+        }
+        // On disk before the first byte is written, for --cleanup after a SIGKILL; in memory
+        // too, so that a failure half way still restores what was written.
+        super::record::save(pid, &bytes)?;
+        self.armed.insert(pid, bytes);
+        for addr in addrs {
             Self::put(s, addr, INT3)?;
         }
         Ok(())
@@ -388,8 +396,12 @@ impl Handler for Prober {
         let tid = s.tid();
         let stepping = self.stepping.remove(&tid).is_some();
         let bytes = self.armed.remove(&tid).unwrap_or_default();
-        if let Err(e) = Self::restore(s, &bytes) {
-            crate::errln!("pgstrace: pid {tid}: RESTORING FAILED: {e:#}");
+        match Self::restore(s, &bytes) {
+            Ok(()) if !bytes.is_empty() => super::record::remove(tid),
+            Ok(()) => {}
+            Err(e) => crate::errln!(
+                "pgstrace: pid {tid}: RESTORING FAILED: {e:#}; run pgstrace probe --cleanup -p {tid}"
+            ),
         }
         if s.kind.single_step {
             return stepping;
@@ -422,5 +434,35 @@ impl Handler for Prober {
             self.deadline = None;
             self.stop_probing("--duration is over".into());
         }
+    }
+}
+
+/// `--cleanup`: attaches, and at the release before the detach puts back the bytes a killed
+/// pgstrace left (rewinding the process if it stopped on one of those traps).
+pub struct Cleaner {
+    pub bytes: HashMap<u64, u8>,
+    pub done: Option<Result<()>>,
+}
+
+impl Handler for Cleaner {
+    fn attached(&mut self, _tid: i32, _parent: Option<i32>) {}
+
+    fn stop(&mut self, stop: Stop<'_>) {
+        drop(stop);
+    }
+
+    fn gone(&mut self, _tid: i32, _how: Gone) {}
+
+    fn release(&mut self, s: &mut ReleaseStop<'_>) -> bool {
+        self.done = Some(Prober::restore(s, &self.bytes));
+        if s.kind.breakpoint
+            && let Ok(mut regs) = s.regs()
+            && self.bytes.contains_key(&regs.rip.wrapping_sub(1))
+        {
+            regs.rip -= 1;
+            let _ = s.set_regs(regs);
+            return true;
+        }
+        false
     }
 }
