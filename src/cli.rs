@@ -177,6 +177,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "N")]
     pub max_hits: Option<u64>,
 
+    /// Stop probing when hits hold the tracees more than PERCENT of the time (default 1).
+    #[arg(long, value_name = "PERCENT")]
+    pub stall_budget: Option<f64>,
+
     /// Put back the bytes a killed pgstrace left in the -p processes.
     #[arg(long)]
     pub cleanup: bool,
@@ -325,6 +329,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     max_hits: a.max_hits,
                     duration: a.duration,
                     cleanup: a.cleanup,
+                    stall_budget: a.stall_budget,
                 }))
             }
             _ => {

@@ -237,7 +237,16 @@ fn detaching_from_a_hot_function_never_leaks_a_trap() {
         let pid_s = pid.to_string();
         let tracer = Proc::spawn({
             let mut c = Command::new(PGSTRACE);
-            c.args(["probe", "-p", &pid_s, "hit $arg1", "--duration", "0.3"]);
+            c.args([
+                "probe",
+                "-p",
+                &pid_s,
+                "hit $arg1",
+                "--duration",
+                "0.3",
+                "--stall-budget",
+                "100",
+            ]);
             c
         });
         assert!(fixtures::wait_until(SHORT, || {
@@ -346,6 +355,35 @@ fn cleanup_after_a_sigkill_restores_the_text() {
     );
     p.write_stdin(b"go\n");
     assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}
+
+/// A probe on a hot function disarms itself when its hits hold the process for more than
+/// the stall budget (1% by default) of the time, and the process runs on unharmed.
+#[test]
+fn a_hot_function_spends_the_stall_budget() {
+    let (mut p, lines, pid) = bp(20000);
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args(["probe", "-p", &pid_s, "hit $arg1"]);
+        c
+    });
+    assert!(fixtures::wait_until(SHORT, || {
+        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+    }));
+    for _ in 0..3 {
+        p.write_stdin(b"go\n");
+        assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    }
+    let out = tracer.wait(SHORT);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(out.stderr.contains("stall budget"), "{}", out.stderr);
+    assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+        .is_some_and(|s| s.1 == 0)));
+    let (live, file) = text_bytes(pid, &fixture("bp"), "hit");
+    assert_eq!(live, file);
     p.close_stdin();
     assert_eq!(p.wait(SHORT).status.code(), Some(0));
 }

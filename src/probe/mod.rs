@@ -32,6 +32,8 @@ pub struct ProbeConfig {
     pub duration: Option<f64>,
     /// `--cleanup`: put back the bytes a killed pgstrace left in the `-p` processes.
     pub cleanup: bool,
+    /// `--stall-budget PERCENT` (default 1).
+    pub stall_budget: Option<f64>,
 }
 
 /// `--cleanup -p PID...`.
@@ -127,7 +129,8 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
         .duration
         .map(|d| std::time::Instant::now() + std::time::Duration::from_secs_f64(d.max(0.0)));
     let out = Box::new(std::io::LineWriter::new(std::io::stdout()));
-    let mut prober = run::Prober::new(placed, out, c.max_hits, deadline);
+    let budget = c.stall_budget.unwrap_or(1.0).clamp(0.0, 100.0) / 100.0;
+    let mut prober = run::Prober::new(placed, out, c.max_hits, deadline, budget);
     // Follow forks so that a child forked while armed is cleaned before it runs untraced.
     let mut engine = crate::trace::Engine::with_mode(true, crate::trace::Resume::Continue);
     crate::trace::install_detach_signals(false);

@@ -181,6 +181,11 @@ pub struct Prober {
     pub hits: u64,
     max_hits: Option<u64>,
     deadline: Option<Instant>,
+    /// The stall budget: the most of the wall time the tracees may be held, as a fraction.
+    budget: f64,
+    /// Time the tracees were held at hits, and since when.
+    held: std::time::Duration,
+    since: Instant,
     /// Why probing stopped early (printed once).
     pub stopped_why: Option<String>,
 }
@@ -191,6 +196,7 @@ impl Prober {
         out: Box<dyn Write>,
         max_hits: Option<u64>,
         deadline: Option<Instant>,
+        budget: f64,
     ) -> Prober {
         let mut targets: Vec<i32> = placed.iter().map(|p| p.pid).collect();
         targets.dedup();
@@ -205,7 +211,30 @@ impl Prober {
             hits: 0,
             max_hits,
             deadline,
+            budget,
+            held: std::time::Duration::ZERO,
+            since: Instant::now(),
             stopped_why: None,
+        }
+    }
+
+    /// A probe on a hot function disarms itself before it turns into an outage: past a
+    /// short warm-up, holding the tracees for more than the budget's share of the wall time
+    /// ends the probing.
+    fn check_budget(&mut self) {
+        let wall = self.since.elapsed();
+        if self.hits < 50 && wall < std::time::Duration::from_millis(500) {
+            return;
+        }
+        let share = self.held.as_secs_f64() / wall.as_secs_f64().max(1e-9);
+        if share > self.budget {
+            self.stop_probing(format!(
+                "stall budget: the probes held the tracees {:.1}% of the time (budget {:.1}%, \
+                 --stall-budget); {} hits",
+                share * 100.0,
+                self.budget * 100.0,
+                self.hits
+            ));
         }
     }
 
@@ -347,6 +376,7 @@ impl Handler for Prober {
                     return b.cont();
                 }
                 self.stepping.insert(tid, addr);
+                self.held += b.held_for().unwrap_or_default();
                 b.single_step();
             }
             Stop::SingleStep(mut s) => {
@@ -356,6 +386,8 @@ impl Handler for Prober {
                         if self.stopped_why.is_none() && Self::put(&mut s, addr, INT3).is_err() {
                             self.stop_probing(format!("pid {tid}: cannot re-arm {addr:#x}"));
                         }
+                        self.held += s.held_for().unwrap_or_default();
+                        self.check_budget();
                         s.cont();
                     }
                     None => s.not_mine().cont(),

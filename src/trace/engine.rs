@@ -163,6 +163,12 @@ impl<'e, K> Stopped<'e, K> {
         self.tid
     }
 
+    /// How long the tracee has been held at this stop, when the engine times stops
+    /// (`Resume::Continue` engines and `measure_hold`).
+    pub fn held_for(&self) -> Option<std::time::Duration> {
+        self.core.as_ref()?.stop_seen.map(|t| t.elapsed())
+    }
+
     /// The signal a resume will deliver (0: none).
     pub fn signal(&self) -> i32 {
         self.deliver
@@ -542,7 +548,9 @@ impl Engine {
                     }
                 }
             }
-            if self.core.hold.is_some() {
+            // Timed when asked (--hold-stats) and for breakpoints, whose handler keeps a
+            // stall budget; syscall tracing does not pay for a clock read per stop.
+            if self.core.hold.is_some() || self.core.mode == Resume::Continue {
                 self.core.stop_seen = Some(Instant::now());
             }
             // A bug of ours must not cost a tracee its signal or leave it stopped: a guard
