@@ -181,6 +181,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "PERCENT")]
     pub stall_budget: Option<f64>,
 
+    /// One JSON object per hit: {"probe", "pid", "time", "values", "query"}.
+    #[arg(long)]
+    pub json: bool,
+
     /// Put back the bytes a killed pgstrace left in the -p processes.
     #[arg(long)]
     pub cleanup: bool,
@@ -330,6 +334,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     duration: a.duration,
                     cleanup: a.cleanup,
                     stall_budget: a.stall_budget,
+                    json: a.json,
                 }))
             }
             _ => {

@@ -532,10 +532,16 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
     let sizes: Vec<u64> = hits
         .lines()
         .filter_map(|l| {
-            l.split_once(" size=")
-                .and_then(|(_, v)| v.trim().parse().ok())
+            let v = l.split_once(" size=")?.1;
+            v.split_whitespace().next()?.parse().ok()
         })
         .collect();
+    // Each hit names the statement the backend was running.
+    assert!(
+        hits.lines()
+            .all(|l| l.contains("# query: ") && l.contains("JOIN pb")),
+        "{hits}"
+    );
     assert_eq!(
         sizes.first(),
         Some(&196_736),

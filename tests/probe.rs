@@ -387,3 +387,50 @@ fn a_hot_function_spends_the_stall_budget() {
     p.close_stdin();
     assert_eq!(p.wait(SHORT).status.code(), Some(0));
 }
+
+#[test]
+fn json_hits_carry_probe_pid_time_and_values() {
+    let (mut p, lines, pid) = bp(2);
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args([
+            "probe",
+            "--json",
+            "-p",
+            &pid_s,
+            "hit i=$arg1:u32",
+            "labelled $arg1:s8 $arg2:string %rdi",
+        ]);
+        c
+    });
+    assert!(fixtures::wait_until(SHORT, || {
+        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+    }));
+    std::thread::sleep(Duration::from_millis(100));
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    let objs: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(objs.len(), 3, "{}", out.stdout);
+    assert_eq!(objs[0]["probe"], "hit");
+    assert_eq!(objs[0]["pid"], pid);
+    assert!(objs[0]["time"].as_f64().is_some_and(|t| t > 1e9));
+    assert_eq!(objs[0]["values"]["i"], 0);
+    assert_eq!(objs[1]["values"]["i"], 1);
+    assert_eq!(objs[2]["probe"], "labelled");
+    assert_eq!(objs[2]["values"]["$arg1"], 7);
+    assert_eq!(objs[2]["values"]["$arg2"], "seven");
+    assert!(
+        objs[2]["values"]["%rdi"]
+            .as_str()
+            .is_some_and(|s| s == "0x7")
+    );
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}

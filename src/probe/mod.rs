@@ -34,6 +34,8 @@ pub struct ProbeConfig {
     pub cleanup: bool,
     /// `--stall-budget PERCENT` (default 1).
     pub stall_budget: Option<f64>,
+    /// `--json`: one object per hit.
+    pub json: bool,
 }
 
 /// `--cleanup -p PID...`.
@@ -131,6 +133,9 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
     let out = Box::new(std::io::LineWriter::new(std::io::stdout()));
     let budget = c.stall_budget.unwrap_or(1.0).clamp(0.0, 100.0) / 100.0;
     let mut prober = run::Prober::new(placed, out, c.max_hits, deadline, budget);
+    if c.json {
+        prober = prober.json();
+    }
     // Follow forks so that a child forked while armed is cleaned before it runs untraced.
     let mut engine = crate::trace::Engine::with_mode(true, crate::trace::Resume::Continue);
     crate::trace::install_detach_signals(false);

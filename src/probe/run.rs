@@ -124,15 +124,71 @@ pub fn place(pid: i32, spec: &ProbeSpec) -> Result<Placed> {
     })
 }
 
-/// One value as the hit line prints it.
-fn value(arg: &ArgSpec, regs: &libc::user_regs_struct, mem: &dyn Tracee) -> String {
+/// One captured value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Captured {
+    UInt(u64),
+    Int(i64),
+    Hex(u64),
+    /// A C string (bytes, cut at the limit).
+    Str(Vec<u8>, bool),
+    /// A NULL pointer where a string was asked for.
+    Null,
+    /// The address could not be read: a value, never a signal in the tracee.
+    Fault,
+    NotAvailable,
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        match self {
+            Captured::UInt(v) => v.to_string(),
+            Captured::Int(v) => v.to_string(),
+            Captured::Hex(v) => format!("{v:#x}"),
+            Captured::Str(b, cut) => {
+                let mut s = String::from("\"");
+                crate::syscalls::notation::push_escaped_bytes(&mut s, b, false);
+                s.push('"');
+                if *cut {
+                    s.push_str("...");
+                }
+                s
+            }
+            Captured::Null => "(null)".into(),
+            Captured::Fault => "(fault)".into(),
+            Captured::NotAvailable => "(not available)".into(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Captured::UInt(v) => json!(v),
+            Captured::Int(v) => json!(v),
+            Captured::Hex(v) => json!(format!("{v:#x}")),
+            Captured::Str(b, cut) => {
+                let mut s = String::from_utf8_lossy(b).into_owned();
+                if *cut {
+                    s.push_str("...");
+                }
+                json!(s)
+            }
+            Captured::Null => serde_json::Value::Null,
+            Captured::Fault => json!({"fault": true}),
+            Captured::NotAvailable => json!({"not_available": true}),
+        }
+    }
+}
+
+/// One value at a hit, from the registers and (for `:string`) the held tracee's memory.
+fn value(arg: &ArgSpec, regs: &libc::user_regs_struct, mem: &dyn Tracee) -> Captured {
     let raw = match &arg.expr {
         Expr::Arg { n, .. } => Reg::arg(*n).map(|r| r.of(regs)),
         Expr::Reg { reg, .. } => Some(reg.of(regs)),
         _ => None,
     };
     let Some(v) = raw else {
-        return "(not available)".into();
+        return Captured::NotAvailable;
     };
     let mask = |bits: u8| {
         if bits >= 64 {
@@ -142,27 +198,27 @@ fn value(arg: &ArgSpec, regs: &libc::user_regs_struct, mem: &dyn Tracee) -> Stri
         }
     };
     match arg.ty {
-        None | Some(Type::X(64)) => format!("{v:#x}"),
-        Some(Type::X(b)) => format!("{:#x}", mask(b)),
-        Some(Type::U(b)) => mask(b).to_string(),
+        None => Captured::Hex(v),
+        Some(Type::X(b)) => Captured::Hex(mask(b)),
+        Some(Type::U(b)) => Captured::UInt(mask(b)),
         Some(Type::S(b)) => {
             let shift = 64 - u32::from(b);
-            (((mask(b) << shift) as i64) >> shift).to_string()
+            Captured::Int(((mask(b) << shift) as i64) >> shift)
         }
+        Some(Type::String) if v == 0 => Captured::Null,
         Some(Type::String) => match mem.read_cstr(v, STRING_LIMIT) {
-            _ if v == 0 => "(null)".into(),
-            Some((bytes, cut)) => {
-                let mut s = String::from("\"");
-                crate::syscalls::notation::push_escaped_bytes(&mut s, &bytes, false);
-                s.push('"');
-                if cut {
-                    s.push_str("...");
-                }
-                s
-            }
-            None => "(fault)".into(),
+            Some((bytes, cut)) => Captured::Str(bytes, cut),
+            None => Captured::Fault,
         },
     }
+}
+
+/// One hit, formatted after the tracee runs on.
+struct Hit {
+    time: std::time::Duration,
+    pid: i32,
+    probe: String,
+    values: Vec<(String, Captured)>,
 }
 
 /// The breakpoint engine's handler.
@@ -177,6 +233,12 @@ pub struct Prober {
     /// A forked child's parent, from its fork event.
     parents: HashMap<i32, i32>,
     lines: Vec<String>,
+    pending: Vec<Hit>,
+    /// `--json`: one object per hit.
+    json: bool,
+    /// Each PostgreSQL tracee's globals reader (for the statement it runs), `None` when it
+    /// is not a backend.
+    queries: HashMap<i32, Option<crate::postgres::memory::GlobalsReader>>,
     out: Box<dyn Write>,
     pub hits: u64,
     max_hits: Option<u64>,
@@ -207,6 +269,9 @@ impl Prober {
             targets,
             parents: HashMap::new(),
             lines: Vec::new(),
+            pending: Vec::new(),
+            json: false,
+            queries: HashMap::new(),
             out,
             hits: 0,
             max_hits,
@@ -236,6 +301,12 @@ impl Prober {
                 self.hits
             ));
         }
+    }
+
+    /// Hits as JSON objects, one a line.
+    pub fn json(mut self) -> Self {
+        self.json = true;
+        self
     }
 
     fn stop_probing(&mut self, why: String) {
@@ -304,20 +375,17 @@ impl Prober {
             .iter()
             .filter(|p| p.pid == pid && p.addr == addr)
         {
-            let mut line = format!(
-                "{}.{:06} pid {pid} {}:",
-                time.as_secs(),
-                time.subsec_micros(),
-                crate::util::escape(&p.spec.name)
-            );
-            for a in &p.spec.args {
-                line.push_str(&format!(
-                    " {}={}",
-                    crate::util::escape(&a.name),
-                    value(a, regs, mem)
-                ));
-            }
-            self.lines.push(line);
+            self.pending.push(Hit {
+                time,
+                pid,
+                probe: p.spec.name.clone(),
+                values: p
+                    .spec
+                    .args
+                    .iter()
+                    .map(|a| (a.name.clone(), value(a, regs, mem)))
+                    .collect(),
+            });
         }
         if self.max_hits.is_some_and(|m| self.hits >= m) {
             self.stop_probing(format!("{} hits (--max-hits)", self.hits));
@@ -451,6 +519,49 @@ impl Handler for Prober {
     }
 
     fn after_resume(&mut self) {
+        // The statement is read now, while the backend runs (a racy read of a string that
+        // changes only between statements).
+        for h in std::mem::take(&mut self.pending) {
+            let query = self
+                .queries
+                .entry(h.pid)
+                .or_insert_with(|| crate::postgres::memory::GlobalsReader::for_process(h.pid).ok())
+                .as_ref()
+                .and_then(|r| r.query());
+            let line = if self.json {
+                let values: serde_json::Map<String, serde_json::Value> = h
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.json()))
+                    .collect();
+                let mut j = serde_json::json!({
+                    "probe": h.probe,
+                    "pid": h.pid,
+                    "time": h.time.as_secs_f64(),
+                    "values": values,
+                });
+                if let Some(q) = &query {
+                    j["query"] = serde_json::json!(q);
+                }
+                j.to_string()
+            } else {
+                let mut line = format!(
+                    "{}.{:06} pid {} {}:",
+                    h.time.as_secs(),
+                    h.time.subsec_micros(),
+                    h.pid,
+                    crate::util::escape(&h.probe)
+                );
+                for (k, v) in &h.values {
+                    line.push_str(&format!(" {}={}", crate::util::escape(k), v.text()));
+                }
+                if let Some(q) = &query {
+                    line.push_str(&format!("  # query: {}", crate::util::escape(q)));
+                }
+                line
+            };
+            self.lines.push(line);
+        }
         for l in self.lines.drain(..) {
             let _ = writeln!(self.out, "{l}");
         }
