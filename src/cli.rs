@@ -185,6 +185,10 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// The stack of each hit (as pgstrace -k).
+    #[arg(short = 'k')]
+    pub stacks: bool,
+
     /// Put back the bytes a killed pgstrace left in the -p processes.
     #[arg(long)]
     pub cleanup: bool,
@@ -335,6 +339,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     cleanup: a.cleanup,
                     stall_budget: a.stall_budget,
                     json: a.json,
+                    stacks: a.stacks,
                 }))
             }
             _ => {

@@ -434,3 +434,41 @@ fn json_hits_carry_probe_pid_time_and_values() {
     p.close_stdin();
     assert_eq!(p.wait(SHORT).status.code(), Some(0));
 }
+
+/// `-k`: each hit with its stack, the probed function first (at its first instruction),
+/// then its caller.
+#[test]
+fn k_prints_the_stack_of_each_hit() {
+    let (mut p, lines, pid) = bp(1);
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args(["probe", "-k", "-p", &pid_s, "hit $arg1"]);
+        c
+    });
+    assert!(fixtures::wait_until(SHORT, || {
+        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+    }));
+    std::thread::sleep(Duration::from_millis(100));
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    let frames: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(" > "))
+        .collect();
+    assert!(
+        frames.first().is_some_and(|f| f.contains("(hit+0x0)")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        frames.get(1).is_some_and(|f| f.contains("(main+0x")),
+        "{}",
+        out.stdout
+    );
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}

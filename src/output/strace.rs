@@ -17,6 +17,46 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
 
+/// The ` > object(symbol+0xoff) [0xfileoff]` lines of a stack, as strace -k prints them.
+pub fn push_frame_lines(buf: &mut String, frames: &[StackFrame]) {
+    for f in frames {
+        buf.push_str(" > ");
+        match &f.object {
+            Some(o) => push_escaped_text(buf, o),
+            None => buf.push_str("[unknown]"),
+        }
+        if f.object.is_some() {
+            buf.push('(');
+            if let Some(s) = &f.symbol {
+                push_escaped_text(buf, s);
+            }
+            if let (Some(off), false) = (f.offset, f.inlined) {
+                let _ = write!(buf, "+{off:#x}");
+            }
+            buf.push(')');
+        }
+        let _ = write!(buf, " [{:#x}]", f.file_offset.unwrap_or(f.address));
+        if let Some(file) = &f.file {
+            buf.push(' ');
+            push_escaped_text(buf, file);
+            if let Some(line) = f.line {
+                let _ = write!(buf, ":{line}");
+            }
+        }
+        if f.inlined {
+            buf.push_str(" (inlined)");
+        }
+        // Said of the frame found by the frame-pointer fallback, naming why the CFI of
+        // the frame below could not be used.
+        match f.how {
+            "frame-pointer" => buf.push_str(" (frame pointer: no CFI)"),
+            "frame-pointer-no-fde" => buf.push_str(" (frame pointer: no FDE)"),
+            _ => {}
+        }
+        buf.push('\n');
+    }
+}
+
 /// The strace-format printer.
 pub struct TextPrinter {
     out: Box<dyn Write>,
@@ -348,42 +388,7 @@ impl TextPrinter {
             return;
         }
         self.buf.clear();
-        for f in frames {
-            self.buf.push_str(" > ");
-            match &f.object {
-                Some(o) => push_escaped_text(&mut self.buf, o),
-                None => self.buf.push_str("[unknown]"),
-            }
-            if f.object.is_some() {
-                self.buf.push('(');
-                if let Some(s) = &f.symbol {
-                    push_escaped_text(&mut self.buf, s);
-                }
-                if let (Some(off), false) = (f.offset, f.inlined) {
-                    let _ = write!(self.buf, "+{off:#x}");
-                }
-                self.buf.push(')');
-            }
-            let _ = write!(self.buf, " [{:#x}]", f.file_offset.unwrap_or(f.address));
-            if let Some(file) = &f.file {
-                self.buf.push(' ');
-                push_escaped_text(&mut self.buf, file);
-                if let Some(line) = f.line {
-                    let _ = write!(self.buf, ":{line}");
-                }
-            }
-            if f.inlined {
-                self.buf.push_str(" (inlined)");
-            }
-            // Said of the frame found by the frame-pointer fallback, naming why the CFI of
-            // the frame below could not be used.
-            match f.how {
-                "frame-pointer" => self.buf.push_str(" (frame pointer: no CFI)"),
-                "frame-pointer-no-fde" => self.buf.push_str(" (frame pointer: no FDE)"),
-                _ => {}
-            }
-            self.buf.push('\n');
-        }
+        push_frame_lines(&mut self.buf, frames);
         self.emit();
     }
 

@@ -36,6 +36,8 @@ pub struct ProbeConfig {
     pub stall_budget: Option<f64>,
     /// `--json`: one object per hit.
     pub json: bool,
+    /// `-k`: the stack of each hit.
+    pub stacks: bool,
 }
 
 /// `--cleanup -p PID...`.
@@ -135,6 +137,9 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
     let mut prober = run::Prober::new(placed, out, c.max_hits, deadline, budget);
     if c.json {
         prober = prober.json();
+    }
+    if c.stacks {
+        prober = prober.with_stacks();
     }
     // Follow forks so that a child forked while armed is cleaned before it runs untraced.
     let mut engine = crate::trace::Engine::with_mode(true, crate::trace::Resume::Continue);

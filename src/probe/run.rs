@@ -219,6 +219,8 @@ struct Hit {
     pid: i32,
     probe: String,
     values: Vec<(String, Captured)>,
+    /// `-k`: registers and stack copied at the hit, unwound after the resume.
+    snap: Option<crate::remote::regs::Snapshot>,
 }
 
 /// The breakpoint engine's handler.
@@ -236,6 +238,8 @@ pub struct Prober {
     pending: Vec<Hit>,
     /// `--json`: one object per hit.
     json: bool,
+    /// `-k`.
+    backtracer: Option<crate::session::stacks::Backtracer>,
     /// Each PostgreSQL tracee's globals reader (for the statement it runs), `None` when it
     /// is not a backend.
     queries: HashMap<i32, Option<crate::postgres::memory::GlobalsReader>>,
@@ -271,6 +275,7 @@ impl Prober {
             lines: Vec::new(),
             pending: Vec::new(),
             json: false,
+            backtracer: None,
             queries: HashMap::new(),
             out,
             hits: 0,
@@ -301,6 +306,12 @@ impl Prober {
                 self.hits
             ));
         }
+    }
+
+    /// `-k`: each hit with the stack where it happened.
+    pub fn with_stacks(mut self) -> Self {
+        self.backtracer = Some(crate::session::stacks::Backtracer::new(false));
+        self
     }
 
     /// Hits as JSON objects, one a line.
@@ -367,7 +378,14 @@ impl Prober {
         Ok(())
     }
 
-    fn hit(&mut self, pid: i32, addr: u64, regs: &libc::user_regs_struct, mem: &dyn Tracee) {
+    fn hit(
+        &mut self,
+        pid: i32,
+        addr: u64,
+        regs: &libc::user_regs_struct,
+        mem: &dyn Tracee,
+        snap: Option<crate::remote::regs::Snapshot>,
+    ) {
         self.hits += 1;
         let time = crate::util::now();
         for p in self
@@ -385,6 +403,7 @@ impl Prober {
                     .iter()
                     .map(|a| (a.name.clone(), value(a, regs, mem)))
                     .collect(),
+                snap: snap.clone(),
             });
         }
         if self.max_hits.is_some_and(|m| self.hits >= m) {
@@ -437,7 +456,13 @@ impl Handler for Prober {
                 let Some(&orig) = self.armed.get(&tid).and_then(|m| m.get(&addr)) else {
                     return b.not_mine().cont();
                 };
-                self.hit(tid, addr, &regs, &b.mem());
+                // -k: the stack at the probed instruction (rip back on it, not past the int3).
+                let snap = self.backtracer.as_ref().and_then(|_| {
+                    let mut snap = b.snapshot(crate::trace::source::MAX_STACK)?;
+                    snap.rip = addr;
+                    Some(snap)
+                });
+                self.hit(tid, addr, &regs, &b.mem(), snap);
                 regs.rip = addr;
                 if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
                     self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
@@ -528,6 +553,10 @@ impl Handler for Prober {
                 .or_insert_with(|| crate::postgres::memory::GlobalsReader::for_process(h.pid).ok())
                 .as_ref()
                 .and_then(|r| r.query());
+            let frames = match (&mut self.backtracer, &h.snap) {
+                (Some(bt), Some(snap)) => bt.resolve(snap, None),
+                _ => Vec::new(),
+            };
             let line = if self.json {
                 let values: serde_json::Map<String, serde_json::Value> = h
                     .values
@@ -543,6 +572,9 @@ impl Handler for Prober {
                 if let Some(q) = &query {
                     j["query"] = serde_json::json!(q);
                 }
+                if self.backtracer.is_some() {
+                    j["stack"] = crate::output::json::stack_json(&frames);
+                }
                 j.to_string()
             } else {
                 let mut line = format!(
@@ -557,6 +589,11 @@ impl Handler for Prober {
                 }
                 if let Some(q) = &query {
                     line.push_str(&format!("  # query: {}", crate::util::escape(q)));
+                }
+                if !frames.is_empty() {
+                    line.push('\n');
+                    crate::output::strace::push_frame_lines(&mut line, &frames);
+                    line.pop();
                 }
                 line
             };
