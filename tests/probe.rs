@@ -472,3 +472,47 @@ fn k_prints_the_stack_of_each_hit() {
     p.close_stdin();
     assert_eq!(p.wait(SHORT).status.code(), Some(0));
 }
+
+/// A child forked while the breakpoints are armed inherits them in its copy of the text: it
+/// is cleaned at its first stop, before it runs, and let go; it makes the probed calls
+/// untraced and exits normally (an inherited int3 would kill it with SIGTRAP).
+#[test]
+fn a_child_forked_while_armed_is_cleaned_before_it_runs() {
+    let mut c = Command::new(fixture("bp"));
+    c.args(["4", "wait", "fork"]);
+    let (mut p, lines) = Proc::spawn_lines(c);
+    let pid: i32 = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("bp did not print its pid"));
+    let pid_s = pid.to_string();
+    let tracer = Proc::spawn({
+        let mut c = Command::new(PGSTRACE);
+        c.args(["probe", "-p", &pid_s, "hit i=$arg1:u64"]);
+        c
+    });
+    assert!(fixtures::wait_until(SHORT, || {
+        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
+    }));
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..3 {
+        p.write_stdin(b"go\n");
+        assert_eq!(
+            lines.read_line(SHORT).as_deref(),
+            Some("ok"),
+            "the child died"
+        );
+    }
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert!(out.status.success(), "{}", out.stderr);
+    // Only the parent's calls are hits: 3 rounds of 4.
+    let hits = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains(&format!("pid {pid} hit:")))
+        .count();
+    assert_eq!(hits, 12, "{}", out.stdout);
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}
