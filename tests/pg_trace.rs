@@ -562,3 +562,97 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
     );
     pg.assert_untraced_and_healthy("pgstrace probe on a backend");
 }
+
+/// Probes in a critical section: XLogInsert runs inside START_CRIT_SECTION in heap_insert,
+/// so each hit says it was taken from the registers only and resumed at once; the heap
+/// insert's record is there (rmid 10, RM_HEAP_ID), and the INSERT commits.
+#[test]
+fn probe_hits_in_a_critical_section_are_registers_only() {
+    use std::io::Write as _;
+    if pg::skip_unless_available("probe_hits_in_a_critical_section_are_registers_only") {
+        return;
+    }
+    let pg = cluster();
+    psql_ok(&pg, "CREATE TABLE ct (id int)");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.path().join("psql.out");
+    let out = fs::File::create(&out_path).unwrap_or_else(|e| panic!("{e}"));
+    let mut psql = pg
+        .psql_command()
+        .arg("-At")
+        .stdin(Stdio::piped())
+        .stdout(out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    let mut input = psql.stdin.take().unwrap_or_else(|| panic!("psql stdin"));
+    let read_out = || fs::read_to_string(&out_path).unwrap_or_default();
+    let wait_lines = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while read_out().lines().count() < n {
+            assert!(Instant::now() < deadline, "psql printed: {}", read_out());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let _ = writeln!(input, "SELECT pg_backend_pid();");
+    wait_lines(1);
+    let backend = read_out()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let bpid: u32 = backend
+        .parse()
+        .unwrap_or_else(|_| panic!("backend pid {backend:?}"));
+    let hits_path = dir.path().join("hits");
+    let mut probe = Command::new(PGSTRACE)
+        .args([
+            "probe",
+            "-p",
+            &backend,
+            "XLogInsert rmid=$arg1:u8 info=$arg2:x8",
+        ])
+        .stdout(fs::File::create(&hits_path).unwrap_or_else(|e| panic!("{e}")))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("pgstrace probe: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pg::tracer_pid(bpid).is_none_or(|t| t == 0) {
+        assert!(Instant::now() < deadline, "probe did not attach");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = writeln!(input, "INSERT INTO ct VALUES (1); SELECT 'inserted';");
+    wait_lines(2);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(probe.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = pg::wait_timeout(&mut probe, Duration::from_secs(60))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("probe did not exit on SIGINT"));
+    assert!(status.success(), "probe exit {status}");
+    let hits = fs::read_to_string(&hits_path).unwrap_or_default();
+    assert!(
+        hits.lines().any(|l| l.contains(" rmid=10 ")),
+        "no heap insert record: {hits}"
+    );
+    assert!(
+        hits.lines()
+            .all(|l| l.contains("(in a critical section: registers only")),
+        "{hits}"
+    );
+    let _ = writeln!(input, "SELECT count(*) FROM ct;");
+    wait_lines(3);
+    assert_eq!(read_out().lines().nth(2).map(str::trim), Some("1"));
+    drop(input);
+    let _ = pg::wait_timeout(&mut psql, Duration::from_secs(30));
+    let log = pg.server_log();
+    assert!(
+        !log.contains("terminated by signal") && !log.contains("PANIC"),
+        "{log}"
+    );
+    pg.assert_untraced_and_healthy("pgstrace probe XLogInsert");
+}

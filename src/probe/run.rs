@@ -221,6 +221,8 @@ struct Hit {
     values: Vec<(String, Captured)>,
     /// `-k`: registers and stack copied at the hit, unwound after the resume.
     snap: Option<crate::remote::regs::Snapshot>,
+    /// The backend was in a critical section or held interrupts off.
+    critical: bool,
 }
 
 /// The breakpoint engine's handler.
@@ -308,6 +310,20 @@ impl Prober {
         }
     }
 
+    /// Whether backend `pid` holds `CritSectionCount > 0` or `InterruptHoldoffCount > 0`.
+    fn in_critical_section(&self, pid: i32, mem: &dyn Tracee) -> bool {
+        let Some(Some(r)) = self.queries.get(&pid) else {
+            return false;
+        };
+        ["CritSectionCount", "InterruptHoldoffCount"]
+            .iter()
+            .any(|name| {
+                let mut b = [0u8; 4];
+                r.address(name)
+                    .is_some_and(|a| mem.read_mem(a, &mut b) == 4 && u32::from_le_bytes(b) > 0)
+            })
+    }
+
     /// `-k`: each hit with the stack where it happened.
     pub fn with_stacks(mut self) -> Self {
         self.backtracer = Some(crate::session::stacks::Backtracer::new(false));
@@ -385,6 +401,7 @@ impl Prober {
         regs: &libc::user_regs_struct,
         mem: &dyn Tracee,
         snap: Option<crate::remote::regs::Snapshot>,
+        critical: bool,
     ) {
         self.hits += 1;
         let time = crate::util::now();
@@ -401,9 +418,17 @@ impl Prober {
                     .spec
                     .args
                     .iter()
-                    .map(|a| (a.name.clone(), value(a, regs, mem)))
+                    .map(|a| {
+                        let v = if critical && a.ty == Some(Type::String) {
+                            Captured::NotAvailable
+                        } else {
+                            value(a, regs, mem)
+                        };
+                        (a.name.clone(), v)
+                    })
                     .collect(),
                 snap: snap.clone(),
+                critical,
             });
         }
         if self.max_hits.is_some_and(|m| self.hits >= m) {
@@ -430,6 +455,11 @@ impl Handler for Prober {
                         self.stop_probing(format!("cannot arm: {e:#}"));
                     }
                     s.cont();
+                    // A PostgreSQL backend's globals, read at hits (critical sections) and
+                    // after them (the statement); loaded while it runs.
+                    self.queries.entry(pid).or_insert_with(|| {
+                        crate::postgres::memory::GlobalsReader::for_process(pid).ok()
+                    });
                 } else {
                     // A child forked while armed: clean its copy of the text, let it go.
                     // Its parent (a child can stop before its parent's fork event is seen:
@@ -462,7 +492,10 @@ impl Handler for Prober {
                     snap.rip = addr;
                     Some(snap)
                 });
-                self.hit(tid, addr, &regs, &b.mem(), snap);
+                // In a critical section (or with interrupts held off) the backend must not
+                // wait: only the registers (and -k's copy) are taken, no memory is read.
+                let critical = self.in_critical_section(tid, &b.mem());
+                self.hit(tid, addr, &regs, &b.mem(), snap, critical);
                 regs.rip = addr;
                 if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
                     self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
@@ -572,6 +605,9 @@ impl Handler for Prober {
                 if let Some(q) = &query {
                     j["query"] = serde_json::json!(q);
                 }
+                if h.critical {
+                    j["critical_section"] = serde_json::json!(true);
+                }
                 if self.backtracer.is_some() {
                     j["stack"] = crate::output::json::stack_json(&frames);
                 }
@@ -586,6 +622,9 @@ impl Handler for Prober {
                 );
                 for (k, v) in &h.values {
                     line.push_str(&format!(" {}={}", crate::util::escape(k), v.text()));
+                }
+                if h.critical {
+                    line.push_str("  (in a critical section: registers only, resumed at once)");
                 }
                 if let Some(q) = &query {
                     line.push_str(&format!("  # query: {}", crate::util::escape(q)));
