@@ -160,6 +160,9 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
         crate::errln!("pgstrace: stopped: {why}");
     }
     crate::errln!("pgstrace: {} hit(s); every breakpoint removed", prober.hits);
+    if let Some(h) = prober.hold_summary() {
+        crate::errln!("pgstrace: {h}");
+    }
     Ok(match outcome {
         crate::trace::Outcome::Failed => 1,
         _ if prober

@@ -254,6 +254,10 @@ pub struct Prober {
     /// Time the tracees were held at hits, and since when.
     held: std::time::Duration,
     since: Instant,
+    /// Per hit: how long it held its tracee (the breakpoint stop plus the step stop), ns.
+    pub hold_ns: Vec<u64>,
+    /// The breakpoint stop's part of the hit being stepped, per thread.
+    hold_start: HashMap<i32, std::time::Duration>,
     /// Why probing stopped early (printed once).
     pub stopped_why: Option<String>,
 }
@@ -286,6 +290,8 @@ impl Prober {
             budget,
             held: std::time::Duration::ZERO,
             since: Instant::now(),
+            hold_ns: Vec::new(),
+            hold_start: HashMap::new(),
             stopped_why: None,
         }
     }
@@ -322,6 +328,22 @@ impl Prober {
                 r.address(name)
                     .is_some_and(|a| mem.read_mem(a, &mut b) == 4 && u32::from_le_bytes(b) > 0)
             })
+    }
+
+    /// `median X us, p99 Y us` of the time hits held their tracee.
+    pub fn hold_summary(&self) -> Option<String> {
+        if self.hold_ns.is_empty() {
+            return None;
+        }
+        let mut t = self.hold_ns.clone();
+        t.sort_unstable();
+        let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
+        Some(format!(
+            "a hit held its tracee: median {:.1} us, p99 {:.1} us, max {:.1} us",
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        ))
     }
 
     /// `-k`: each hit with the stack where it happened.
@@ -502,7 +524,9 @@ impl Handler for Prober {
                     return b.cont();
                 }
                 self.stepping.insert(tid, addr);
-                self.held += b.held_for().unwrap_or_default();
+                let held = b.held_for().unwrap_or_default();
+                self.held += held;
+                self.hold_start.insert(tid, held);
                 b.single_step();
             }
             Stop::SingleStep(mut s) => {
@@ -512,7 +536,11 @@ impl Handler for Prober {
                         if self.stopped_why.is_none() && Self::put(&mut s, addr, INT3).is_err() {
                             self.stop_probing(format!("pid {tid}: cannot re-arm {addr:#x}"));
                         }
-                        self.held += s.held_for().unwrap_or_default();
+                        let held = s.held_for().unwrap_or_default();
+                        self.held += held;
+                        let first = self.hold_start.remove(&tid).unwrap_or_default();
+                        self.hold_ns
+                            .push(u64::try_from((first + held).as_nanos()).unwrap_or(u64::MAX));
                         self.check_budget();
                         s.cont();
                     }
