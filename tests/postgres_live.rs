@@ -131,7 +131,18 @@ fn parallel_hash_join_fails_in_a_worker_on_32mib_shm() {
 /// Leaves about 100 KiB of the cluster's /dev/shm free: less than the leader needs for its
 /// per-session (196,736 bytes) or main parallel segment (~180 KiB).
 fn nearly_fill_shm(pg: &PgCluster) {
-    let free = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
+    // The previous query's segments are unlinked by its backends as they finish: wait until
+    // the free space stops growing, or the fill leaves more room than intended and the
+    // session segment fits (seen under load: the main segment failed instead).
+    let mut free = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
+        if now == free {
+            break;
+        }
+        free = now;
+    }
     let keep = 100 * 1024;
     assert!(
         free > keep,
