@@ -459,66 +459,80 @@ fn postmaster_sigreturn_stack_is_the_interrupted_server_loop() {
     pg.assert_untraced_and_healthy("pgstrace -k on the postmaster");
 }
 
-/// `pgstrace probe -p BACKEND 'dsm_create size=$arg1:u64'` during a parallel query: the
-/// sizes the backend asks dsm_create for (the 196,736-byte per-session segment first), then
-/// a clean detach: the backend answers the next query and the server log has no crash.
-#[test]
-fn probe_captures_dsm_create_sizes_in_a_backend() {
-    use std::io::Write as _;
-    if pg::skip_unless_available("probe_captures_dsm_create_sizes_in_a_backend") {
-        return;
+/// One psql session kept open (one backend), its statements sent one at a time.
+struct Session {
+    psql: Child,
+    input: Option<std::process::ChildStdin>,
+    out: PathBuf,
+}
+
+impl Session {
+    fn open(pg: &PgCluster, dir: &Path) -> Session {
+        let out = dir.join("psql.out");
+        let file = fs::File::create(&out).unwrap_or_else(|e| panic!("{e}"));
+        let mut psql = pg
+            .psql_command()
+            .arg("-At")
+            .stdin(Stdio::piped())
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("psql: {e}"));
+        let input = psql.stdin.take();
+        Session { psql, input, out }
     }
-    let pg = cluster();
-    load_pair(&pg, "pa", "pb", 100_000);
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out_path = dir.path().join("psql.out");
-    let out = fs::File::create(&out_path).unwrap_or_else(|e| panic!("{e}"));
-    let mut psql = pg
-        .psql_command()
-        .arg("-At")
-        .stdin(Stdio::piped())
-        .stdout(out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("psql: {e}"));
-    let mut input = psql.stdin.take().unwrap_or_else(|| panic!("psql stdin"));
-    let read_out = || fs::read_to_string(&out_path).unwrap_or_default();
-    let wait_lines = |n: usize| {
+
+    fn output(&self) -> String {
+        fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// Sends `sql` and waits until psql has printed `lines` lines in all.
+    fn send(&mut self, sql: &str, lines: usize) {
+        use std::io::Write as _;
+        if let Some(i) = self.input.as_mut() {
+            let _ = writeln!(i, "{sql}");
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
-        while read_out().lines().count() < n {
-            assert!(Instant::now() < deadline, "psql printed: {}", read_out());
+        while self.output().lines().count() < lines {
+            assert!(Instant::now() < deadline, "psql printed: {}", self.output());
             std::thread::sleep(Duration::from_millis(20));
         }
-    };
-    let _ = writeln!(input, "SELECT pg_backend_pid();");
-    wait_lines(1);
-    let backend = read_out()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let hits_path = dir.path().join("hits");
-    let mut probe = Command::new(PGSTRACE)
-        .args(["probe", "-p", &backend, "dsm_create size=$arg1:u64"])
-        .stdout(fs::File::create(&hits_path).unwrap_or_else(|e| panic!("{e}")))
-        .stderr(Stdio::piped())
+    }
+
+    fn line(&self, n: usize) -> String {
+        self.output()
+            .lines()
+            .nth(n)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    fn close(mut self) {
+        self.input = None;
+        let _ = pg::wait_timeout(&mut self.psql, Duration::from_secs(30));
+    }
+}
+
+/// `pgstrace probe -p BACKEND SPEC` with its hits written to `hits`, once it has attached.
+fn probe_backend(backend: u32, spec: &str, hits: &Path) -> Child {
+    let probe = Command::new(PGSTRACE)
+        .args(["probe", "-p", &backend.to_string(), spec])
+        .stdout(fs::File::create(hits).unwrap_or_else(|e| panic!("{e}")))
+        .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("pgstrace probe: {e}"));
-    let bpid: u32 = backend
-        .parse()
-        .unwrap_or_else(|_| panic!("backend pid {backend:?}"));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while pg::tracer_pid(bpid).is_none_or(|t| t == 0) {
+    while pg::tracer_pid(backend).is_none_or(|t| t == 0) {
         assert!(Instant::now() < deadline, "probe did not attach");
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
-    let _ = writeln!(
-        input,
-        "SET min_parallel_table_scan_size = 0; SELECT count(*) FROM pa JOIN pb USING (id);"
-    );
-    wait_lines(2);
+    probe
+}
+
+/// Ctrl-C to the probe; it must exit cleanly.
+fn stop_probe(mut probe: Child) {
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(probe.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -528,6 +542,41 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
         .flatten()
         .unwrap_or_else(|| panic!("probe did not exit on SIGINT"));
     assert!(status.success(), "probe exit {status}");
+}
+
+/// The server log shows no crashed process.
+fn assert_no_crash(pg: &PgCluster) {
+    let log = pg.server_log();
+    assert!(
+        !log.contains("terminated by signal") && !log.contains("PANIC"),
+        "{log}"
+    );
+}
+
+/// `pgstrace probe -p BACKEND 'dsm_create size=$arg1:u64'` during a parallel query: the
+/// sizes the backend asks dsm_create for (the 196,736-byte per-session segment first), then
+/// a clean detach: the backend answers the next query and the server log has no crash.
+#[test]
+fn probe_captures_dsm_create_sizes_in_a_backend() {
+    if pg::skip_unless_available("probe_captures_dsm_create_sizes_in_a_backend") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "pa", "pb", 100_000);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut session = Session::open(&pg, dir.path());
+    session.send("SELECT pg_backend_pid();", 1);
+    let bpid: u32 = session
+        .line(0)
+        .parse()
+        .unwrap_or_else(|_| panic!("backend pid {:?}", session.line(0)));
+    let hits_path = dir.path().join("hits");
+    let probe = probe_backend(bpid, "dsm_create size=$arg1:u64", &hits_path);
+    session.send(
+        "SET min_parallel_table_scan_size = 0; SELECT count(*) FROM pa JOIN pb USING (id);",
+        2,
+    );
+    stop_probe(probe);
     let hits = fs::read_to_string(&hits_path).unwrap_or_default();
     let sizes: Vec<u64> = hits
         .lines()
@@ -550,16 +599,10 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
     assert!(sizes.len() >= 2, "the main parallel segment too: {hits}");
     assert_eq!(pg::tracer_pid(bpid), Some(0), "the backend is still traced");
     // The same session answers again, and nothing crashed.
-    let _ = writeln!(input, "SELECT 42;");
-    wait_lines(3);
-    assert_eq!(read_out().lines().nth(2).map(str::trim), Some("42"));
-    drop(input);
-    let _ = pg::wait_timeout(&mut psql, Duration::from_secs(30));
-    let log = pg.server_log();
-    assert!(
-        !log.contains("terminated by signal") && !log.contains("PANIC"),
-        "{log}"
-    );
+    session.send("SELECT 42;", 3);
+    assert_eq!(session.line(2), "42");
+    session.close();
+    assert_no_crash(&pg);
     pg.assert_untraced_and_healthy("pgstrace probe on a backend");
 }
 
@@ -568,72 +611,22 @@ fn probe_captures_dsm_create_sizes_in_a_backend() {
 /// insert's record is there (rmid 10, RM_HEAP_ID), and the INSERT commits.
 #[test]
 fn probe_hits_in_a_critical_section_are_registers_only() {
-    use std::io::Write as _;
     if pg::skip_unless_available("probe_hits_in_a_critical_section_are_registers_only") {
         return;
     }
     let pg = cluster();
     psql_ok(&pg, "CREATE TABLE ct (id int)");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let out_path = dir.path().join("psql.out");
-    let out = fs::File::create(&out_path).unwrap_or_else(|e| panic!("{e}"));
-    let mut psql = pg
-        .psql_command()
-        .arg("-At")
-        .stdin(Stdio::piped())
-        .stdout(out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("psql: {e}"));
-    let mut input = psql.stdin.take().unwrap_or_else(|| panic!("psql stdin"));
-    let read_out = || fs::read_to_string(&out_path).unwrap_or_default();
-    let wait_lines = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while read_out().lines().count() < n {
-            assert!(Instant::now() < deadline, "psql printed: {}", read_out());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    let _ = writeln!(input, "SELECT pg_backend_pid();");
-    wait_lines(1);
-    let backend = read_out()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let bpid: u32 = backend
+    let mut session = Session::open(&pg, dir.path());
+    session.send("SELECT pg_backend_pid();", 1);
+    let bpid: u32 = session
+        .line(0)
         .parse()
-        .unwrap_or_else(|_| panic!("backend pid {backend:?}"));
+        .unwrap_or_else(|_| panic!("backend pid {:?}", session.line(0)));
     let hits_path = dir.path().join("hits");
-    let mut probe = Command::new(PGSTRACE)
-        .args([
-            "probe",
-            "-p",
-            &backend,
-            "XLogInsert rmid=$arg1:u8 info=$arg2:x8",
-        ])
-        .stdout(fs::File::create(&hits_path).unwrap_or_else(|e| panic!("{e}")))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("pgstrace probe: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while pg::tracer_pid(bpid).is_none_or(|t| t == 0) {
-        assert!(Instant::now() < deadline, "probe did not attach");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = writeln!(input, "INSERT INTO ct VALUES (1); SELECT 'inserted';");
-    wait_lines(2);
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(probe.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let status = pg::wait_timeout(&mut probe, Duration::from_secs(60))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("probe did not exit on SIGINT"));
-    assert!(status.success(), "probe exit {status}");
+    let probe = probe_backend(bpid, "XLogInsert rmid=$arg1:u8 info=$arg2:x8", &hits_path);
+    session.send("INSERT INTO ct VALUES (1); SELECT 'inserted';", 2);
+    stop_probe(probe);
     let hits = fs::read_to_string(&hits_path).unwrap_or_default();
     assert!(
         hits.lines().any(|l| l.contains(" rmid=10 ")),
@@ -644,15 +637,9 @@ fn probe_hits_in_a_critical_section_are_registers_only() {
             .all(|l| l.contains("(in a critical section: registers only")),
         "{hits}"
     );
-    let _ = writeln!(input, "SELECT count(*) FROM ct;");
-    wait_lines(3);
-    assert_eq!(read_out().lines().nth(2).map(str::trim), Some("1"));
-    drop(input);
-    let _ = pg::wait_timeout(&mut psql, Duration::from_secs(30));
-    let log = pg.server_log();
-    assert!(
-        !log.contains("terminated by signal") && !log.contains("PANIC"),
-        "{log}"
-    );
+    session.send("SELECT count(*) FROM ct;", 3);
+    assert_eq!(session.line(2), "1");
+    session.close();
+    assert_no_crash(&pg);
     pg.assert_untraced_and_healthy("pgstrace probe XLogInsert");
 }

@@ -117,6 +117,19 @@ use std::time::Duration;
 
 const SHORT: Duration = Duration::from_secs(60);
 
+/// `pgstrace ARGS` (a probe of `pid`), once it has attached.
+fn attached_probe(pid: i32, args: &[&str]) -> Proc {
+    let mut c = Command::new(PGSTRACE);
+    c.args(args);
+    let tracer = Proc::spawn(c);
+    assert!(
+        fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+            .is_some_and(|s| s.1 == tracer.pid)),
+        "pgstrace did not attach"
+    );
+    tracer
+}
+
 /// The `bp N wait` fixture, started and past its pid line.
 fn bp(n: u32) -> (Proc, fixtures::LineReader, i32) {
     let mut c = Command::new(fixture("bp"));
@@ -235,9 +248,9 @@ fn detaching_from_a_hot_function_never_leaks_a_trap() {
     for round in 0..4 {
         let (mut p, lines, pid) = bp(20000);
         let pid_s = pid.to_string();
-        let tracer = Proc::spawn({
-            let mut c = Command::new(PGSTRACE);
-            c.args([
+        let tracer = attached_probe(
+            pid,
+            &[
                 "probe",
                 "-p",
                 &pid_s,
@@ -246,12 +259,8 @@ fn detaching_from_a_hot_function_never_leaks_a_trap() {
                 "0.3",
                 "--stall-budget",
                 "100",
-            ]);
-            c
-        });
-        assert!(fixtures::wait_until(SHORT, || {
-            fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-        }));
+            ],
+        );
         // Keep it busy in hit() across the detach.
         for _ in 0..6 {
             p.write_stdin(b"go\n");
@@ -278,14 +287,10 @@ fn detaching_from_a_hot_function_never_leaks_a_trap() {
 fn max_hits_stops_and_multithreaded_processes_are_refused() {
     let (mut p, lines, pid) = bp(50);
     let pid_s = pid.to_string();
-    let tracer = Proc::spawn({
-        let mut c = Command::new(PGSTRACE);
-        c.args(["probe", "-p", &pid_s, "hit $arg1", "--max-hits", "7"]);
-        c
-    });
-    assert!(fixtures::wait_until(SHORT, || {
-        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-    }));
+    let tracer = attached_probe(
+        pid,
+        &["probe", "-p", &pid_s, "hit $arg1", "--max-hits", "7"],
+    );
     p.write_stdin(b"go\n");
     assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
     let out = tracer.wait(SHORT);
@@ -365,14 +370,7 @@ fn cleanup_after_a_sigkill_restores_the_text() {
 fn a_hot_function_spends_the_stall_budget() {
     let (mut p, lines, pid) = bp(20000);
     let pid_s = pid.to_string();
-    let tracer = Proc::spawn({
-        let mut c = Command::new(PGSTRACE);
-        c.args(["probe", "-p", &pid_s, "hit $arg1"]);
-        c
-    });
-    assert!(fixtures::wait_until(SHORT, || {
-        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-    }));
+    let tracer = attached_probe(pid, &["probe", "-p", &pid_s, "hit $arg1"]);
     for _ in 0..3 {
         p.write_stdin(b"go\n");
         assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
@@ -392,21 +390,17 @@ fn a_hot_function_spends_the_stall_budget() {
 fn json_hits_carry_probe_pid_time_and_values() {
     let (mut p, lines, pid) = bp(2);
     let pid_s = pid.to_string();
-    let tracer = Proc::spawn({
-        let mut c = Command::new(PGSTRACE);
-        c.args([
+    let tracer = attached_probe(
+        pid,
+        &[
             "probe",
             "--json",
             "-p",
             &pid_s,
             "hit i=$arg1:u32",
             "labelled $arg1:s8 $arg2:string %rdi",
-        ]);
-        c
-    });
-    assert!(fixtures::wait_until(SHORT, || {
-        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-    }));
+        ],
+    );
     std::thread::sleep(Duration::from_millis(100));
     p.write_stdin(b"go\n");
     assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
@@ -441,14 +435,7 @@ fn json_hits_carry_probe_pid_time_and_values() {
 fn k_prints_the_stack_of_each_hit() {
     let (mut p, lines, pid) = bp(1);
     let pid_s = pid.to_string();
-    let tracer = Proc::spawn({
-        let mut c = Command::new(PGSTRACE);
-        c.args(["probe", "-k", "-p", &pid_s, "hit $arg1"]);
-        c
-    });
-    assert!(fixtures::wait_until(SHORT, || {
-        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-    }));
+    let tracer = attached_probe(pid, &["probe", "-k", "-p", &pid_s, "hit $arg1"]);
     std::thread::sleep(Duration::from_millis(100));
     p.write_stdin(b"go\n");
     assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
@@ -486,14 +473,7 @@ fn a_child_forked_while_armed_is_cleaned_before_it_runs() {
         .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
         .unwrap_or_else(|| panic!("bp did not print its pid"));
     let pid_s = pid.to_string();
-    let tracer = Proc::spawn({
-        let mut c = Command::new(PGSTRACE);
-        c.args(["probe", "-p", &pid_s, "hit i=$arg1:u64"]);
-        c
-    });
-    assert!(fixtures::wait_until(SHORT, || {
-        fixtures::proc_state(pid).is_some_and(|s| s.1 == tracer.pid)
-    }));
+    let tracer = attached_probe(pid, &["probe", "-p", &pid_s, "hit i=$arg1:u64"]);
     std::thread::sleep(Duration::from_millis(100));
     for _ in 0..3 {
         p.write_stdin(b"go\n");

@@ -592,16 +592,7 @@ impl Handler for Prober {
         if s.kind.single_step {
             return stepping;
         }
-        if s.kind.breakpoint
-            && let Ok(mut regs) = s.regs()
-            && bytes.contains_key(&regs.rip.wrapping_sub(1))
-        {
-            // Stopped on our trap and not yet stepped: run the instruction for real.
-            regs.rip -= 1;
-            let _ = s.set_regs(regs);
-            return true;
-        }
-        false
+        rewind_if_ours(s, &bytes)
     }
 
     fn after_resume(&mut self) {
@@ -684,6 +675,24 @@ impl Handler for Prober {
     }
 }
 
+/// A tracee released while stopped on one of `bytes`' traps (rip just past the int3, the
+/// original byte back by now): rewind it so that the instruction runs for real. Whether the
+/// trap was ours.
+fn rewind_if_ours(s: &mut ReleaseStop<'_>, bytes: &HashMap<u64, u8>) -> bool {
+    if !s.kind.breakpoint {
+        return false;
+    }
+    let Ok(mut regs) = s.regs() else {
+        return false;
+    };
+    if !bytes.contains_key(&regs.rip.wrapping_sub(1)) {
+        return false;
+    }
+    regs.rip -= 1;
+    let _ = s.set_regs(regs);
+    true
+}
+
 /// `--cleanup`: attaches, and at the release before the detach puts back the bytes a killed
 /// pgstrace left (rewinding the process if it stopped on one of those traps).
 pub struct Cleaner {
@@ -702,14 +711,6 @@ impl Handler for Cleaner {
 
     fn release(&mut self, s: &mut ReleaseStop<'_>) -> bool {
         self.done = Some(Prober::restore(s, &self.bytes));
-        if s.kind.breakpoint
-            && let Ok(mut regs) = s.regs()
-            && self.bytes.contains_key(&regs.rip.wrapping_sub(1))
-        {
-            regs.rip -= 1;
-            let _ = s.set_regs(regs);
-            return true;
-        }
-        false
+        rewind_if_ours(s, &self.bytes)
     }
 }
