@@ -11,6 +11,13 @@ use pgstrace::syscalls::Tracee;
 use pgstrace::trace::{Engine, Gone, Handler, Outcome, Resume, Stop, attach};
 use std::process::Command;
 
+/// An engine waits for any child (`waitpid(-1)`): two in one test process would take each
+/// other's stops, so the tests here run one at a time.
+fn one_engine_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The file address of `sym` in `bin`, from nm.
 fn symbol_value(bin: &std::path::Path, sym: &str) -> u64 {
     let out = Command::new("nm")
@@ -101,6 +108,7 @@ impl Handler for Breakpointer {
 
 #[test]
 fn breakpoints_are_stops_of_their_own_and_never_reach_the_program() {
+    let _one = one_engine_at_a_time();
     let bin = fixtures::fixture("bp");
     let mut h = Breakpointer {
         bin: bin.clone(),
@@ -138,6 +146,7 @@ impl Handler for Quiet {
 /// Dropping the engine detaches every tracee, whatever path dropped it.
 #[test]
 fn dropping_the_engine_detaches_every_tracee() {
+    let _one = one_engine_at_a_time();
     let mut sleeper = std::process::Command::new(fixtures::fixture("sleeper"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
