@@ -154,7 +154,7 @@ pub struct ExplainShmArgs {
 #[command(
     name = "pgstrace probe",
     version,
-    about = "Breakpoints that capture $argN/%REG values, perf probe's syntax (in progress)."
+    about = "Breakpoints that capture values (DWARF variables, $argN, %REG, @SYMBOL, $retval), perf probe's syntax, guarded so that a probe cannot hurt the server."
 )]
 pub struct ProbeArgs {
     /// The binary to list functions of.
@@ -196,6 +196,22 @@ pub struct ProbeArgs {
     /// Stop after SECONDS.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+
+    /// Probe a function on the refused list (WAL, LWLock, spinlock code, signal handlers).
+    #[arg(long)]
+    pub force: bool,
+
+    /// Arm the children the probed processes fork (a postmaster's backends and workers).
+    #[arg(short = 'f')]
+    pub follow: bool,
+
+    /// The longest string a value prints (default 64).
+    #[arg(short = 's', value_name = "STRSIZE")]
+    pub string_limit: Option<usize>,
+
+    /// List what can be captured at FUNC (or FUNC+OFFS), with types (-x BINARY or -p PID).
+    #[arg(long, value_name = "FUNC")]
+    pub vars: Option<String>,
 
     /// `[NAME=]FUNC[+OFFS|%return] [ARG ...]`, one argument each.
     #[arg(value_name = "SPEC")]
@@ -340,6 +356,10 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     stall_budget: a.stall_budget,
                     json: a.json,
                     stacks: a.stacks,
+                    force: a.force,
+                    follow: a.follow,
+                    string_limit: a.string_limit,
+                    vars: a.vars,
                 }))
             }
             _ => {

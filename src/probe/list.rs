@@ -96,3 +96,95 @@ mod tests {
         assert!(!glob_match("", "x"));
     }
 }
+
+/// A short account of where a location expression puts a value.
+fn describe_loc(loc: &super::dwarf::VarLoc) -> String {
+    use super::dwarf::VarLoc;
+    const REGS: [&str; 17] = [
+        "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+        "r13", "r14", "r15", "rip",
+    ];
+    let bytes = match loc {
+        VarLoc::OptimizedOut => return "optimized out here".into(),
+        VarLoc::Const(_) => return "a constant".into(),
+        VarLoc::Expr(b) => b,
+    };
+    let reg = |n: u8| REGS.get(usize::from(n)).copied().unwrap_or("?");
+    match bytes.as_slice() {
+        [op @ 0x50..=0x6f] => format!("in %{}", reg(op - 0x50)),
+        [0x91, ..] => "on the stack (frame base + offset)".into(),
+        [op @ 0x70..=0x8f, ..] => format!("in memory at %{} + offset", reg(op - 0x70)),
+        [0x03, ..] => "at a fixed address".into(),
+        [0xa3 | 0xf3, ..] => "the value it had at entry (entry value)".into(),
+        _ => "computed (DWARF expression)".into(),
+    }
+}
+
+/// `--vars FUNC[+OFFS]`: the parameters and locals DWARF describes there, with types and
+/// where each value is.
+pub fn vars(bin: &Path, func: &str) -> Result<String> {
+    let spec = super::spec::parse(func)?;
+    let mut cache = SymbolCache::new(LoadOptions::default());
+    let syms = cache
+        .get(bin)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", bin.display()))?;
+    let f = syms
+        .functions(false)
+        .into_iter()
+        .find(|f| f.name.as_deref() == Some(spec.func.as_str()))
+        .ok_or_else(|| anyhow::anyhow!("{} has no function named {}", bin.display(), spec.func))?;
+    let off = match spec.at {
+        super::spec::At::Offset(o) => o,
+        _ => 0,
+    };
+    let Some(data) = syms.dwarf_data() else {
+        anyhow::bail!(
+            "{}: no debug info ({}); only $arg1..$arg6, %REG and @SYMBOL can be captured",
+            bin.display(),
+            syms.debug_search()
+        );
+    };
+    let dw = super::dwarf::DwarfFile::parse(data)
+        .map_err(|e| anyhow::anyhow!("{}: DWARF: {e}", bin.display()))?
+        .ok_or_else(|| anyhow::anyhow!("{}: no .debug_info", bin.display()))?;
+    let scope = dw
+        .scope(f.start, f.start + off)
+        .map_err(|e| anyhow::anyhow!("{}: DWARF: {e}", bin.display()))?
+        .ok_or_else(|| {
+            anyhow::anyhow!("{}: DWARF does not describe {}", bin.display(), spec.func)
+        })?;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}{} ({:#x}), returns {}:",
+        escape(&spec.func),
+        if off == 0 {
+            " at entry".to_string()
+        } else {
+            format!("+{off:#x}")
+        },
+        f.start + off,
+        scope.types.name(scope.ret)
+    );
+    let w = scope.vars.iter().map(|v| v.name.len()).max().unwrap_or(0);
+    let tw = scope
+        .vars
+        .iter()
+        .map(|v| scope.types.name(v.ty).len())
+        .max()
+        .unwrap_or(0);
+    for v in &scope.vars {
+        let _ = writeln!(
+            out,
+            "  {:<5} {:<w$}  {:<tw$}  {}",
+            if v.param { "param" } else { "local" },
+            escape(&v.name),
+            scope.types.name(v.ty),
+            describe_loc(&v.loc),
+        );
+    }
+    if scope.vars.is_empty() {
+        out.push_str("  (no parameters or locals described here)\n");
+    }
+    Ok(out)
+}

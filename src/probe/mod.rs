@@ -6,8 +6,11 @@
 //! `TrapStop` (see `tests/engine.rs` for the loop they will use). The command so far lists
 //! what a binary offers (`probe -x BINARY --funcs`, [`list`]) and checks specs.
 
+pub mod capture;
+pub mod dwarf;
 pub mod guard;
 pub mod list;
+pub mod place;
 pub mod record;
 pub mod run;
 pub mod spec;
@@ -38,6 +41,14 @@ pub struct ProbeConfig {
     pub json: bool,
     /// `-k`: the stack of each hit.
     pub stacks: bool,
+    /// `--force`: probe a function on the refused list.
+    pub force: bool,
+    /// `-f`: arm the children the probed processes fork (a postmaster's backends).
+    pub follow: bool,
+    /// `-s`: the longest string a value prints (default 64).
+    pub string_limit: Option<usize>,
+    /// `--vars FUNC[+OFFS]`: what can be captured there (with -x BINARY or -p PID).
+    pub vars: Option<String>,
 }
 
 /// `--cleanup -p PID...`.
@@ -85,6 +96,21 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
             _ => Ok(0),
         };
     }
+    if let Some(func) = &c.vars {
+        crate::trace::signals::default_detach_signals();
+        let bin = match (&c.binary, c.pids.first()) {
+            (Some(b), _) => b.clone(),
+            (None, Some(pid)) => std::fs::read_link(format!("/proc/{pid}/exe"))
+                .map_err(|e| anyhow::anyhow!("pid {pid}: cannot read its executable: {e}"))?,
+            (None, None) => anyhow::bail!("--vars needs -x BINARY or -p PID"),
+        };
+        let text = list::vars(&bin, func)?;
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(0),
+        };
+    }
     if c.cleanup {
         return cleanup(&c.pids);
     }
@@ -97,10 +123,14 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
     for s in &c.specs {
         let p = spec::parse(s)?;
         if let Some(why) = guard::refusal(&p.func) {
-            anyhow::bail!("probe '{}': {} {why}", s.escape_default(), p.func);
-        }
-        if let Some(why) = run::unsupported(&p) {
-            anyhow::bail!("probe '{}': {why}", s.escape_default());
+            if !c.force {
+                anyhow::bail!(
+                    "probe '{}': {} {why} (--force to probe it anyway)",
+                    s.escape_default(),
+                    p.func
+                );
+            }
+            crate::errln!("pgstrace: warning: --force: {} {why}", p.func);
         }
         specs.push(p);
     }
@@ -134,7 +164,11 @@ pub fn run(c: ProbeConfig) -> anyhow::Result<i32> {
         .map(|d| std::time::Instant::now() + std::time::Duration::from_secs_f64(d.max(0.0)));
     let out = Box::new(std::io::LineWriter::new(std::io::stdout()));
     let budget = c.stall_budget.unwrap_or(1.0).clamp(0.0, 100.0) / 100.0;
-    let mut prober = run::Prober::new(placed, out, c.max_hits, deadline, budget);
+    let mut prober = run::Prober::new(placed, out, c.max_hits, deadline, budget)
+        .string_limit(c.string_limit.unwrap_or(64));
+    if c.follow {
+        prober = prober.follow_children();
+    }
     if c.json {
         prober = prober.json();
     }

@@ -67,7 +67,7 @@ pub fn parse(text: &str) -> Result<(i32, u64, HashMap<u64, u8>)> {
     Ok((pid, start, bytes))
 }
 
-/// Writes (and syncs) the record of `pid`'s armed bytes.
+/// Writes the record of `pid`'s armed bytes.
 pub fn save(pid: i32, bytes: &HashMap<u64, u8>) -> Result<()> {
     let start = start_time(pid).ok_or_else(|| anyhow!("pid {pid}: no start time"))?;
     let d = dir();
@@ -75,8 +75,9 @@ pub fn save(pid: i32, bytes: &HashMap<u64, u8>) -> Result<()> {
     let tmp = d.join(format!(".probe-{pid}.rec.tmp"));
     let mut f =
         std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    // Not synced: the record must outlive a SIGKILL of pgstrace, which the page cache
+    // survives; a crash of the machine takes the tracee with it.
     f.write_all(render(pid, start, bytes).as_bytes())?;
-    f.sync_all()?;
     std::fs::rename(&tmp, path(pid)).with_context(|| format!("writing {}", path(pid).display()))
 }
 

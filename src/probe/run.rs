@@ -1,217 +1,35 @@
-//! Arming breakpoints and capturing `$argN` / `%REG` values at each hit.
+//! Arming breakpoints and capturing values at each hit.
 //!
 //! The engine runs with `Resume::Continue` and follows forks. At a tracee's first stop
 //! (the interrupt after the seize) each probe's first byte is saved and replaced by `int3`,
-//! and read back. A hit is a breakpoint stop: the registers are copied, the original byte
-//! put back, rip rewound, one single step taken, and the `int3` written again at the step
-//! stop; the values are formatted after the tracee runs again. A child forked while armed
-//! gets its copy of the text cleaned at its first stop, then is let go. Before any detach
+//! and read back. A hit is a breakpoint stop: the values are read (registers, and memory
+//! through bounded reads while the tracee is held), the original byte put back, rip rewound,
+//! one single step taken, and the `int3` written again at the step stop; the values are
+//! formatted after the tracee runs again. A `%return` probe's entry hit puts a temporary
+//! `int3` on the return address (kept while a call is pending there) and the return is
+//! recognised by its stack pointer, so recursion and `longjmp` (PostgreSQL's `ERROR`) are
+//! told apart. A child forked while armed gets its copy of the text cleaned at its first
+//! stop, then is let go (or, with `-f`, armed as a target of its own). Before any detach
 //! (Ctrl-C, `--max-hits`, `--duration`, an error) every original byte is put back and read
 //! back, and a tracee stopped on one of the traps is rewound.
 //!
 //! Armed bytes are recorded on disk first ([`super::record`]): after a SIGKILL of pgstrace,
 //! `--cleanup` puts them back ([`Cleaner`]).
-//!
-//! Not yet: DWARF variables, `->`/`.`/`[]`, `@SYMBOL`, `%return`, multi-threaded tracees,
-//! `-f` arming of children.
 
-use super::spec::{ArgSpec, At, Expr, ProbeSpec, Reg, Type};
-use crate::remote::maps;
-use crate::symbols::{LoadOptions, SymbolCache};
+use super::capture::{self, Captured, StackCopy};
+pub use super::place::{Placed, place};
 use crate::syscalls::Tracee;
 use crate::trace::engine::{ReleaseStop, Stopped};
 use crate::trace::stop::ForkKind;
 use crate::trace::{Gone, Handler, Stop};
 use anyhow::{Result, anyhow, bail};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::time::Instant;
 
 const INT3: u8 = 0xcc;
-/// The longest string a `:string` value prints.
-const STRING_LIMIT: usize = 64;
-
-/// A probe resolved in one process.
-#[derive(Clone, Debug)]
-pub struct Placed {
-    pub pid: i32,
-    /// The runtime address of the probed instruction.
-    pub addr: u64,
-    pub spec: ProbeSpec,
-}
-
-/// What a spec needs that is not there yet.
-pub fn unsupported(spec: &ProbeSpec) -> Option<String> {
-    if spec.at == At::Return {
-        return Some("%return is not implemented yet".into());
-    }
-    spec.args.iter().find_map(|a| match &a.expr {
-        Expr::Arg { path, .. } | Expr::Reg { path, .. } if !path.is_empty() => Some(format!(
-            "{}: -> . [] need DWARF types, not implemented yet",
-            a.name
-        )),
-        Expr::Arg { .. } | Expr::Reg { .. } => None,
-        Expr::Var { .. } | Expr::Params | Expr::Vars => Some(format!(
-            "{}: variables by name need DWARF, not implemented yet; use $arg1..$arg6 or %REG",
-            a.name
-        )),
-        Expr::Symbol { .. } => Some(format!("{}: @SYMBOL is not implemented yet", a.name)),
-        Expr::Retval => Some("$retval is not implemented yet".into()),
-    })
-}
-
-/// Finds `spec.func` in `pid`'s executable, checks the instruction boundary, and returns
-/// the runtime address.
-pub fn place(pid: i32, spec: &ProbeSpec) -> Result<Placed> {
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
-        .map_err(|e| anyhow!("pid {pid}: cannot read its executable: {e}"))?;
-    let mut cache = SymbolCache::new(LoadOptions::default());
-    let syms = cache.get(&exe).map_err(|e| anyhow!("pid {pid}: {e}"))?;
-    let f = syms
-        .functions(false)
-        .into_iter()
-        .find(|f| f.name.as_deref() == Some(spec.func.as_str()))
-        .ok_or_else(|| {
-            anyhow!(
-                "pid {pid}: {} has no function named {} (pgstrace probe -x {} --funcs lists them)",
-                exe.display(),
-                spec.func,
-                exe.display()
-            )
-        })?;
-    let offset = match spec.at {
-        At::Offset(o) => o,
-        _ => 0,
-    };
-    if offset >= f.size.max(1) {
-        bail!(
-            "{}+{offset:#x} is past the function's end ({} bytes)",
-            spec.func,
-            f.size
-        );
-    }
-    let data = std::fs::read(&exe).map_err(|e| anyhow!("reading {}: {e}", exe.display()))?;
-    let elf = object::read::elf::ElfFile64::<object::Endianness>::parse(&*data)
-        .map_err(|e| anyhow!("{}: {e}", exe.display()))?;
-    let loads = maps::load_segments(&elf);
-    if offset != 0 {
-        let at = maps::svma_to_file_offset(&loads, f.start)
-            .and_then(|o| usize::try_from(o).ok())
-            .ok_or_else(|| anyhow!("{}: {} lies in no segment", exe.display(), spec.func))?;
-        let code = data
-            .get(at..at.saturating_add(f.size as usize))
-            .unwrap_or_default();
-        if !super::guard::is_boundary(code, offset) {
-            bail!(
-                "{}+{offset:#x} is not the start of an instruction: a breakpoint there would \
-                 change what the CPU executes (no --force for this)",
-                spec.func
-            );
-        }
-    }
-    let all = maps::read(pid).map_err(|e| anyhow!("pid {pid}: maps: {e}"))?;
-    let exe_str = exe.to_string_lossy();
-    let module = maps::modules(&all)
-        .into_iter()
-        .find(|m| m.name() == exe_str || m.name().strip_suffix(" (deleted)") == Some(&exe_str))
-        .ok_or_else(|| anyhow!("pid {pid}: {} is not mapped", exe.display()))?;
-    let bias = maps::load_bias(&module.mappings, &loads)
-        .ok_or_else(|| anyhow!("pid {pid}: {} does not match its mappings", exe.display()))?;
-    Ok(Placed {
-        pid,
-        addr: f.start.wrapping_add(offset).wrapping_add(bias),
-        spec: spec.clone(),
-    })
-}
-
-/// One captured value.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Captured {
-    UInt(u64),
-    Int(i64),
-    Hex(u64),
-    /// A C string (bytes, cut at the limit).
-    Str(Vec<u8>, bool),
-    /// A NULL pointer where a string was asked for.
-    Null,
-    /// The address could not be read: a value, never a signal in the tracee.
-    Fault,
-    NotAvailable,
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        match self {
-            Captured::UInt(v) => v.to_string(),
-            Captured::Int(v) => v.to_string(),
-            Captured::Hex(v) => format!("{v:#x}"),
-            Captured::Str(b, cut) => {
-                let mut s = String::from("\"");
-                crate::syscalls::notation::push_escaped_bytes(&mut s, b, false);
-                s.push('"');
-                if *cut {
-                    s.push_str("...");
-                }
-                s
-            }
-            Captured::Null => "(null)".into(),
-            Captured::Fault => "(fault)".into(),
-            Captured::NotAvailable => "(not available)".into(),
-        }
-    }
-
-    fn json(&self) -> serde_json::Value {
-        use serde_json::json;
-        match self {
-            Captured::UInt(v) => json!(v),
-            Captured::Int(v) => json!(v),
-            Captured::Hex(v) => json!(format!("{v:#x}")),
-            Captured::Str(b, cut) => {
-                let mut s = String::from_utf8_lossy(b).into_owned();
-                if *cut {
-                    s.push_str("...");
-                }
-                json!(s)
-            }
-            Captured::Null => serde_json::Value::Null,
-            Captured::Fault => json!({"fault": true}),
-            Captured::NotAvailable => json!({"not_available": true}),
-        }
-    }
-}
-
-/// One value at a hit, from the registers and (for `:string`) the held tracee's memory.
-fn value(arg: &ArgSpec, regs: &libc::user_regs_struct, mem: &dyn Tracee) -> Captured {
-    let raw = match &arg.expr {
-        Expr::Arg { n, .. } => Reg::arg(*n).map(|r| r.of(regs)),
-        Expr::Reg { reg, .. } => Some(reg.of(regs)),
-        _ => None,
-    };
-    let Some(v) = raw else {
-        return Captured::NotAvailable;
-    };
-    let mask = |bits: u8| {
-        if bits >= 64 {
-            v
-        } else {
-            v & ((1u64 << bits) - 1)
-        }
-    };
-    match arg.ty {
-        None => Captured::Hex(v),
-        Some(Type::X(b)) => Captured::Hex(mask(b)),
-        Some(Type::U(b)) => Captured::UInt(mask(b)),
-        Some(Type::S(b)) => {
-            let shift = 64 - u32::from(b);
-            Captured::Int(((mask(b) << shift) as i64) >> shift)
-        }
-        Some(Type::String) if v == 0 => Captured::Null,
-        Some(Type::String) => match mem.read_cstr(v, STRING_LIMIT) {
-            Some((bytes, cut)) => Captured::Str(bytes, cut),
-            None => Captured::Fault,
-        },
-    }
-}
+/// How much stack a hit in a critical section copies for its values (when not `-k`).
+const CRITICAL_STACK: usize = 16 * 1024;
 
 /// One hit, formatted after the tracee runs on.
 struct Hit {
@@ -219,27 +37,65 @@ struct Hit {
     pid: i32,
     probe: String,
     values: Vec<(String, Captured)>,
+    /// In a critical section: the values are read after the resume, from this copy of the
+    /// registers and the stack (index of the placed probe).
+    deferred: Option<(usize, libc::user_regs_struct, u64, Vec<u8>)>,
     /// `-k`: registers and stack copied at the hit, unwound after the resume.
     snap: Option<crate::remote::regs::Snapshot>,
     /// The backend was in a critical section or held interrupts off.
     critical: bool,
 }
 
+/// A `%return` probe's call in progress.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    /// The return address (a temporary breakpoint).
+    ret: u64,
+    /// The stack pointer once returned there.
+    rsp: u64,
+    /// The probe (an index into `placed`).
+    probe: usize,
+}
+
+/// Breakpoints in one process.
+#[derive(Clone, Debug, Default)]
+struct Armed {
+    /// Every address ever armed here, with its original byte (what the on-disk record
+    /// holds, and what a forked child's copy of the text is cleaned of).
+    known: HashMap<u64, u8>,
+    /// The addresses holding an `int3` now.
+    live: HashSet<u64>,
+    /// `%return` calls in progress, innermost last.
+    pending: Vec<Pending>,
+}
+
+impl Armed {
+    /// Whether `addr` must stay armed: a probe is there, or a pending return.
+    fn needed(&self, addr: u64, placed: &[Placed], pid: i32) -> bool {
+        placed.iter().any(|p| p.pid == pid && p.addr == addr)
+            || self.pending.iter().any(|p| p.ret == addr)
+    }
+}
+
 /// The breakpoint engine's handler.
 pub struct Prober {
     placed: Vec<Placed>,
-    /// Armed breakpoints per process: address → original byte.
-    armed: HashMap<i32, HashMap<u64, u8>>,
+    /// Per process.
+    armed: HashMap<i32, Armed>,
     /// Threads single-stepping over a breakpoint: the address to re-arm.
     stepping: HashMap<i32, u64>,
-    /// The processes given with -p (children are not probed).
+    /// The processes being probed (the -p ones, and with `-f` the children they fork).
     targets: Vec<i32>,
+    /// `-f`: a target's forked children are armed too.
+    follow: bool,
     /// A forked child's parent, from its fork event.
     parents: HashMap<i32, i32>,
     lines: Vec<String>,
     pending: Vec<Hit>,
     /// `--json`: one object per hit.
     json: bool,
+    /// `-s`: the longest string a value prints.
+    string_limit: usize,
     /// `-k`.
     backtracer: Option<crate::session::stacks::Backtracer>,
     /// Each PostgreSQL tracee's globals reader (for the statement it runs), `None` when it
@@ -277,10 +133,12 @@ impl Prober {
             armed: HashMap::new(),
             stepping: HashMap::new(),
             targets,
+            follow: false,
             parents: HashMap::new(),
             lines: Vec::new(),
             pending: Vec::new(),
             json: false,
+            string_limit: 64,
             backtracer: None,
             queries: HashMap::new(),
             out,
@@ -358,6 +216,18 @@ impl Prober {
         self
     }
 
+    /// `-f`: arm the children the targets fork.
+    pub fn follow_children(mut self) -> Self {
+        self.follow = true;
+        self
+    }
+
+    /// `-s`: the longest string a value prints.
+    pub fn string_limit(mut self, n: usize) -> Self {
+        self.string_limit = n.max(1);
+        self
+    }
+
     fn stop_probing(&mut self, why: String) {
         if self.stopped_why.is_none() {
             self.stopped_why = Some(why);
@@ -376,16 +246,17 @@ impl Prober {
         Ok(())
     }
 
-    fn arm(&mut self, s: &mut Stopped<'_, ()>) -> Result<()> {
+    /// Reads the original bytes at `addrs` (not armed yet) into `pid`'s record, on disk
+    /// before the first of them is written, for --cleanup after a SIGKILL; in memory too, so
+    /// that a failure half way still restores what was written.
+    fn learn<K>(&mut self, s: &mut Stopped<'_, K>, addrs: &[u64]) -> Result<()> {
         let pid = s.tid();
-        let addrs: Vec<u64> = self
-            .placed
-            .iter()
-            .filter(|p| p.pid == pid)
-            .map(|p| p.addr)
-            .collect();
-        let mut bytes = HashMap::new();
-        for &addr in &addrs {
+        let a = self.armed.entry(pid).or_default();
+        let mut new = false;
+        for &addr in addrs {
+            if a.known.contains_key(&addr) {
+                continue;
+            }
             let mut orig = [0u8];
             if s.mem().read_mem(addr, &mut orig) != 1 {
                 bail!("pid {pid}: cannot read {addr:#x}");
@@ -395,20 +266,33 @@ impl Prober {
                     "pid {pid}: {addr:#x} is an int3 already (another debugger's, or a pgstrace killed while armed)"
                 );
             }
-            bytes.insert(addr, orig[0]);
+            a.known.insert(addr, orig[0]);
+            new = true;
         }
-        // On disk before the first byte is written, for --cleanup after a SIGKILL; in memory
-        // too, so that a failure half way still restores what was written.
-        super::record::save(pid, &bytes)?;
-        self.armed.insert(pid, bytes);
-        for addr in addrs {
-            Self::put(s, addr, INT3)?;
+        if new {
+            super::record::save(pid, &a.known)?;
         }
         Ok(())
     }
 
-    /// Puts every original byte of `pid`'s text back (the process's own, or a forked
-    /// child's copy of the parent's).
+    fn arm(&mut self, s: &mut Stopped<'_, ()>) -> Result<()> {
+        let pid = s.tid();
+        let addrs: Vec<u64> = self
+            .placed
+            .iter()
+            .filter(|p| p.pid == pid)
+            .map(|p| p.addr)
+            .collect();
+        self.learn(s, &addrs)?;
+        for addr in addrs {
+            Self::put(s, addr, INT3)?;
+            self.armed.entry(pid).or_default().live.insert(addr);
+        }
+        Ok(())
+    }
+
+    /// Puts every original byte of `bytes` back (the process's own, or a forked child's
+    /// copy of the parent's).
     fn restore<K>(s: &mut Stopped<'_, K>, bytes: &HashMap<u64, u8>) -> Result<()> {
         for (&addr, &orig) in bytes {
             Self::put(s, addr, orig)?;
@@ -416,39 +300,127 @@ impl Prober {
         Ok(())
     }
 
-    fn hit(
-        &mut self,
-        pid: i32,
-        addr: u64,
-        regs: &libc::user_regs_struct,
-        mem: &dyn Tracee,
-        snap: Option<crate::remote::regs::Snapshot>,
-        critical: bool,
-    ) {
-        self.hits += 1;
-        let time = crate::util::now();
-        for p in self
+    /// A child forked by a target: its copy of the text is cleaned of every byte its parent
+    /// ever armed; with `-f` it becomes a target and is armed as its parent was.
+    fn forked_child(&mut self, mut s: Stopped<'_, ()>) {
+        let pid = s.tid();
+        // Its parent: from the fork event, else (a child can stop before its parent's fork
+        // event is seen) from /proc.
+        let parent = self.parents.remove(&pid).or_else(|| {
+            crate::remote::procfs::status(pid)
+                .ok()
+                .map(|st| st.ppid)
+                .filter(|p| self.armed.contains_key(p))
+        });
+        let bytes = parent.and_then(|p| self.armed.get(&p)).map(|a| a.known.clone());
+        if let Some(bytes) = &bytes
+            && let Err(e) = Self::restore(&mut s, bytes)
+        {
+            self.stop_probing(format!("cannot clean forked child {pid}: {e:#}"));
+            return s.detach();
+        }
+        let Some(parent) = parent.filter(|p| self.follow && self.targets.contains(p)) else {
+            return s.detach();
+        };
+        if self.stopped_why.is_some() {
+            return s.detach();
+        }
+        // -f: the same probes at the same addresses (a fork keeps the layout).
+        let mine: Vec<Placed> = self
             .placed
             .iter()
-            .filter(|p| p.pid == pid && p.addr == addr)
-        {
+            .filter(|p| p.pid == parent)
+            .map(|p| Placed { pid, ..p.clone() })
+            .collect();
+        self.placed.extend(mine);
+        self.targets.push(pid);
+        if let Err(e) = self.arm(&mut s) {
+            self.stop_probing(format!("cannot arm forked child {pid}: {e:#}"));
+        }
+        s.cont();
+        self.queries
+            .entry(pid)
+            .or_insert_with(|| crate::postgres::memory::GlobalsReader::for_process(pid).ok());
+    }
+
+    /// A breakpoint stop at `addr`, one of ours: the hits there (entries, and the return of
+    /// a pending `%return` call), then the step over it, or, for a return breakpoint no call
+    /// waits on any more, its removal.
+    fn breakpoint(&mut self, mut b: Stopped<'_, crate::trace::engine::Trap>, mut regs: libc::user_regs_struct, addr: u64) {
+        let tid = b.tid();
+        let snap = self.backtracer.as_ref().and_then(|_| {
+            let mut snap = b.snapshot(crate::trace::source::MAX_STACK)?;
+            snap.rip = addr;
+            Some(snap)
+        });
+        // In a critical section (or with interrupts held off) the backend must not wait:
+        // the registers and the stack are copied and the values read from the copy after
+        // the resume.
+        let critical = self.in_critical_section(tid, &b.mem());
+        let stack = critical.then(|| {
+            snap.as_ref()
+                .map(|s| s.stack.clone())
+                .unwrap_or_else(|| crate::remote::vm_read_vec(tid, regs.rsp, CRITICAL_STACK))
+        });
+        let time = crate::util::now();
+        let mut fired = Vec::new();
+        // Returns: calls longjmp'ed over are dropped (their frames are below this one).
+        if let Some(a) = self.armed.get_mut(&tid) {
+            while let Some(top) = a.pending.last().copied() {
+                if top.rsp < regs.rsp {
+                    a.pending.pop();
+                    continue;
+                }
+                if top.ret == addr && top.rsp == regs.rsp {
+                    a.pending.pop();
+                    fired.push(top.probe);
+                }
+                break;
+            }
+        }
+        let mut returns = Vec::new();
+        for (i, p) in self.placed.iter().enumerate() {
+            if p.pid != tid || p.addr != addr {
+                continue;
+            }
+            if p.at_return {
+                let mut ret = [0u8; 8];
+                if b.mem().read_mem(regs.rsp, &mut ret) == 8 {
+                    returns.push(Pending {
+                        ret: u64::from_le_bytes(ret),
+                        rsp: regs.rsp + 8,
+                        probe: i,
+                    });
+                }
+            } else {
+                fired.push(i);
+            }
+        }
+        let mem = b.mem();
+        for i in fired {
+            self.hits += 1;
+            let p = &self.placed[i];
+            let (values, deferred) = match &stack {
+                Some(st) => (Vec::new(), Some((i, regs, regs.rsp, st.clone()))),
+                None => {
+                    let m: &dyn Tracee = &mem;
+                    (
+                        p.values
+                            .iter()
+                            .map(|(k, plan)| {
+                                (k.clone(), capture::capture(plan, &regs, &m, self.string_limit))
+                            })
+                            .collect(),
+                        None,
+                    )
+                }
+            };
             self.pending.push(Hit {
                 time,
-                pid,
-                probe: p.spec.name.clone(),
-                values: p
-                    .spec
-                    .args
-                    .iter()
-                    .map(|a| {
-                        let v = if critical && a.ty == Some(Type::String) {
-                            Captured::NotAvailable
-                        } else {
-                            value(a, regs, mem)
-                        };
-                        (a.name.clone(), v)
-                    })
-                    .collect(),
+                pid: tid,
+                probe: p.name.clone(),
+                values,
+                deferred,
                 snap: snap.clone(),
                 critical,
             });
@@ -456,6 +428,55 @@ impl Prober {
         if self.max_hits.is_some_and(|m| self.hits >= m) {
             self.stop_probing(format!("{} hits (--max-hits)", self.hits));
         }
+        // New pending returns: their return addresses armed (recorded first).
+        if !returns.is_empty() && self.stopped_why.is_none() {
+            let rets: Vec<u64> = returns.iter().map(|r| r.ret).collect();
+            match self.learn(&mut b, &rets) {
+                Ok(()) => {
+                    for r in returns {
+                        let live = self
+                            .armed
+                            .get(&tid)
+                            .is_some_and(|a| a.live.contains(&r.ret));
+                        if !live && r.ret != addr {
+                            if Self::put(&mut b, r.ret, INT3).is_err() {
+                                self.stop_probing(format!("pid {tid}: cannot arm the return at {:#x}", r.ret));
+                                break;
+                            }
+                            self.armed.entry(tid).or_default().live.insert(r.ret);
+                        }
+                        self.armed.entry(tid).or_default().pending.push(r);
+                    }
+                }
+                Err(e) => self.stop_probing(format!("pid {tid}: cannot arm a return: {e:#}")),
+            }
+        }
+        let Some(orig) = self.armed.get(&tid).and_then(|a| a.known.get(&addr).copied()) else {
+            return b.cont();
+        };
+        regs.rip = addr;
+        if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
+            self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
+            return b.cont();
+        }
+        let held = b.held_for().unwrap_or_default();
+        self.held += held;
+        let needed = self
+            .armed
+            .get(&tid)
+            .is_some_and(|a| a.needed(addr, &self.placed, tid));
+        if !needed {
+            // A return breakpoint no call waits on: gone, no step.
+            if let Some(a) = self.armed.get_mut(&tid) {
+                a.live.remove(&addr);
+            }
+            self.hold_ns
+                .push(u64::try_from(held.as_nanos()).unwrap_or(u64::MAX));
+            return b.cont();
+        }
+        self.stepping.insert(tid, addr);
+        self.hold_start.insert(tid, held);
+        b.single_step();
     }
 }
 
@@ -483,51 +504,23 @@ impl Handler for Prober {
                         crate::postgres::memory::GlobalsReader::for_process(pid).ok()
                     });
                 } else {
-                    // A child forked while armed: clean its copy of the text, let it go.
-                    // Its parent (a child can stop before its parent's fork event is seen:
-                    // then it is the one armed process there is).
-                    let parent = match self.parents.remove(&pid) {
-                        Some(p) => self.armed.get(&p).cloned(),
-                        None if self.armed.len() == 1 => self.armed.values().next().cloned(),
-                        None => None,
-                    };
-                    if let Some(bytes) = parent
-                        && let Err(e) = Self::restore(&mut s, &bytes)
-                    {
-                        self.stop_probing(format!("cannot clean forked child {pid}: {e:#}"));
-                    }
-                    s.detach();
+                    self.forked_child(s);
                 }
             }
-            Stop::Breakpoint(mut b) => {
+            Stop::Breakpoint(b) => {
                 let tid = b.tid();
-                let Ok(mut regs) = b.regs() else {
+                let Ok(regs) = b.regs() else {
                     return b.cont();
                 };
                 let addr = regs.rip.wrapping_sub(1);
-                let Some(&orig) = self.armed.get(&tid).and_then(|m| m.get(&addr)) else {
+                if !self
+                    .armed
+                    .get(&tid)
+                    .is_some_and(|a| a.live.contains(&addr))
+                {
                     return b.not_mine().cont();
-                };
-                // -k: the stack at the probed instruction (rip back on it, not past the int3).
-                let snap = self.backtracer.as_ref().and_then(|_| {
-                    let mut snap = b.snapshot(crate::trace::source::MAX_STACK)?;
-                    snap.rip = addr;
-                    Some(snap)
-                });
-                // In a critical section (or with interrupts held off) the backend must not
-                // wait: only the registers (and -k's copy) are taken, no memory is read.
-                let critical = self.in_critical_section(tid, &b.mem());
-                self.hit(tid, addr, &regs, &b.mem(), snap, critical);
-                regs.rip = addr;
-                if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
-                    self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
-                    return b.cont();
                 }
-                self.stepping.insert(tid, addr);
-                let held = b.held_for().unwrap_or_default();
-                self.held += held;
-                self.hold_start.insert(tid, held);
-                b.single_step();
+                self.breakpoint(b, regs, addr);
             }
             Stop::SingleStep(mut s) => {
                 let tid = s.tid();
@@ -563,25 +556,41 @@ impl Handler for Prober {
             Stop::Group(g) => g.resume(),
             Stop::Exec(e) => {
                 // The old text is gone with its breakpoints.
-                self.armed.remove(&e.tid());
-                self.stop_probing(format!("pid {} called execve", e.tid()));
-                e.cont();
+                let pid = e.tid();
+                self.armed.remove(&pid);
+                super::record::remove(pid);
+                if self.follow && self.targets.len() > 1 {
+                    // -f: a child that execs something else is no longer probed.
+                    self.targets.retain(|&t| t != pid);
+                    self.placed.retain(|p| p.pid != pid);
+                    e.detach();
+                } else {
+                    self.stop_probing(format!("pid {pid} called execve"));
+                    e.cont();
+                }
             }
         }
     }
 
     fn gone(&mut self, tid: i32, how: Gone) {
-        self.armed.remove(&tid);
+        if self.armed.remove(&tid).is_some() {
+            super::record::remove(tid);
+        }
         self.stepping.remove(&tid);
+        let original = self.placed.first().map(|p| p.pid);
         if self.targets.contains(&tid) && how != Gone::Detached {
-            self.lines.push(format!("pid {tid} ended: {how:?}"));
+            if !self.follow || original == Some(tid) {
+                self.lines.push(format!("pid {tid} ended: {how:?}"));
+            }
+            self.placed.retain(|p| p.pid != tid || original == Some(tid));
+            self.targets.retain(|&t| t != tid || original == Some(tid));
         }
     }
 
     fn release(&mut self, s: &mut ReleaseStop<'_>) -> bool {
         let tid = s.tid();
         let stepping = self.stepping.remove(&tid).is_some();
-        let bytes = self.armed.remove(&tid).unwrap_or_default();
+        let bytes = self.armed.remove(&tid).map(|a| a.known).unwrap_or_default();
         match Self::restore(s, &bytes) {
             Ok(()) if !bytes.is_empty() => super::record::remove(tid),
             Ok(()) => {}
@@ -598,7 +607,17 @@ impl Handler for Prober {
     fn after_resume(&mut self) {
         // The statement is read now, while the backend runs (a racy read of a string that
         // changes only between statements).
-        for h in std::mem::take(&mut self.pending) {
+        for mut h in std::mem::take(&mut self.pending) {
+            if let Some((i, regs, rsp, stack)) = h.deferred.take()
+                && let Some(p) = self.placed.get(i)
+            {
+                let copy = StackCopy { rsp, bytes: &stack };
+                h.values = p
+                    .values
+                    .iter()
+                    .map(|(k, plan)| (k.clone(), capture::capture(plan, &regs, &copy, self.string_limit)))
+                    .collect();
+            }
             let query = self
                 .queries
                 .entry(h.pid)
@@ -643,7 +662,7 @@ impl Handler for Prober {
                     line.push_str(&format!(" {}={}", crate::util::escape(k), v.text()));
                 }
                 if h.critical {
-                    line.push_str("  (in a critical section: registers only, resumed at once)");
+                    line.push_str("  (in a critical section: registers and stack copied, resumed at once)");
                 }
                 if let Some(q) = &query {
                     line.push_str(&format!("  # query: {}", crate::util::escape(q)));

@@ -321,6 +321,18 @@ impl ObjectSymbols {
         self.dwarf_file.is_some()
     }
 
+    /// The bytes of the file whose DWARF describes this object (itself or its debug file),
+    /// for readers of DWARF beyond lines (probe variables).
+    pub fn dwarf_data(&self) -> Option<&[u8]> {
+        self.dwarf_file.as_deref().map(Backing::bytes)
+    }
+
+    /// Where debug info was looked for and why none was used: for a message that tells how
+    /// to get it.
+    pub fn debug_search(&self) -> String {
+        self.debug.to_string()
+    }
+
     /// An error met while loading DWARF on first use, if any.
     #[cfg(test)]
     pub fn dwarf_error(&self) -> Option<&str> {
