@@ -308,7 +308,12 @@ fn max_hits_stops_and_multithreaded_processes_are_refused() {
         .and_then(|l| l.strip_prefix("pid ").map(str::to_string))
         .unwrap_or_default();
     std::thread::sleep(Duration::from_millis(100));
-    refused(&probe(&["-p", &cpid, "worker $arg1"]), "multi-threaded");
+    // Refused before arming (threads counted), or as soon as a thread starts.
+    let o = probe(&["-p", &cpid, "worker $arg1", "--duration", "5"]);
+    let (_, err) = text(&o);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains("multi-threaded"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
     drop(churn);
 }
 
@@ -495,4 +500,242 @@ fn a_child_forked_while_armed_is_cleaned_before_it_runs() {
     assert_eq!(hits, 12, "{}", out.stdout);
     p.close_stdin();
     assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}
+
+/// `-f`: a child forked while armed is armed as its parent is (the same probes at the same
+/// addresses), so its calls are hits too, under its own pid; it still exits normally.
+#[test]
+fn f_arms_the_children_a_process_forks() {
+    let mut c = Command::new(fixture("bp"));
+    c.args(["4", "wait", "fork"]);
+    let (mut p, lines) = Proc::spawn_lines(c);
+    let pid: i32 = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("bp did not print its pid"));
+    let pid_s = pid.to_string();
+    let tracer = attached_probe(pid, &["probe", "-f", "-p", &pid_s, "hit i=$arg1:u64"]);
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..3 {
+        p.write_stdin(b"go\n");
+        assert_eq!(
+            lines.read_line(SHORT).as_deref(),
+            Some("ok"),
+            "a child died"
+        );
+    }
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let mut per_pid: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for l in out.stdout.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() >= 5 && f[1] == "pid" && f[3] == "hit:" {
+            per_pid.entry(f[2].into()).or_default().push(f[4].into());
+        }
+    }
+    let want: Vec<String> = (0..4).map(|i| format!("i={i}")).collect();
+    assert_eq!(
+        per_pid.len(),
+        4,
+        "the parent and three children: {}",
+        out.stdout
+    );
+    for (who, values) in &per_pid {
+        let rounds = if *who == pid_s { 3 } else { 1 };
+        assert_eq!(values.len(), 4 * rounds, "pid {who}: {}", out.stdout);
+        assert_eq!(values[..4], want[..], "pid {who}");
+    }
+    p.close_stdin();
+    assert_eq!(p.wait(SHORT).status.code(), Some(0));
+}
+
+/// The `vars wait` fixture (built -O2 -g), started and past its pid line.
+fn vars_fixture() -> (Proc, fixtures::LineReader, i32) {
+    let (p, lines) = Proc::spawn_lines({
+        let mut c = Command::new(fixture("vars"));
+        c.arg("wait");
+        c
+    });
+    let pid = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").and_then(|p| p.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("vars did not print its pid"));
+    (p, lines, pid)
+}
+
+/// The executable text of `bin` in process `pid` equals the file's, byte for byte (return
+/// breakpoints land anywhere in it, not only at function starts).
+fn text_is_the_files(pid: i32, bin: &Path) -> bool {
+    use std::os::unix::fs::FileExt;
+    let canon = bin.canonicalize().unwrap_or_else(|e| panic!("{e}"));
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let file = std::fs::read(bin).unwrap_or_else(|e| panic!("{e}"));
+    let mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = false;
+    for l in maps.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.len() < 6 || f[5] != canon.to_string_lossy() || !f[1].contains('x') {
+            continue;
+        }
+        let (a, b) = f[0].split_once('-').unwrap_or_default();
+        let (a, b) = (
+            u64::from_str_radix(a, 16).unwrap_or(0),
+            u64::from_str_radix(b, 16).unwrap_or(0),
+        );
+        let off = usize::from_str_radix(f[2], 16).unwrap_or(0);
+        let mut live = vec![0u8; (b - a) as usize];
+        mem.read_exact_at(&mut live, a)
+            .unwrap_or_else(|e| panic!("/proc/{pid}/mem: {e}"));
+        let end = (off + live.len()).min(file.len());
+        if live[..end - off] != file[off..end] {
+            return false;
+        }
+        seen = true;
+    }
+    seen
+}
+
+/// DWARF values on a `-O2 -g` fixture: parameters in registers and location lists, pointer
+/// chains, a string, an enum by name, an array member, a NULL pointer (a `(fault)` value,
+/// the fixture lives on), a struct passed by value (frame base), a global by its DWARF type,
+/// `%return` of a recursive function ($retval at each level, innermost first), and an
+/// offset inside a loop; afterwards the whole text is the file's again.
+#[test]
+fn dwarf_values_returns_and_faults_on_a_fixture() {
+    let (mut p, lines, pid) = vars_fixture();
+    let pid_s = pid.to_string();
+    let tracer = attached_probe(
+        pid,
+        &[
+            "probe",
+            "-p",
+            &pid_s,
+            "visit t->id t->name t->next->id t->kind t->vals[1] weight",
+            "depth%return $retval",
+            "weigh t.name t.vals[2] t.next->name",
+            "g=visit @rounds",
+            "loop=visit+0x10 p->id",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..2 {
+        p.write_stdin(b"go\n");
+        assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    }
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert!(out.status.success(), "{}", out.stderr);
+    let hits: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_once(&format!("pid {pid} ")).map(|(_, h)| h))
+        .collect();
+    let round: Vec<&str> = hits.iter().take(hits.len() / 2).copied().collect();
+    let visits: Vec<&&str> = round.iter().filter(|h| h.starts_with("visit:")).collect();
+    assert_eq!(
+        visits,
+        [
+            &"visit: t->id=1 t->name=\"alpha\" t->next->id=2 t->kind=KIND_B t->vals[1]=11 weight=3",
+            &"visit: t->id=2 t->name=\"beta\" t->next->id=(fault) t->kind=KIND_C t->vals[1]=21 weight=4",
+            &"visit: t->id=(fault) t->name=(fault) t->next->id=(fault) t->kind=(fault) t->vals[1]=(fault) weight=5",
+        ],
+        "{}",
+        out.stdout
+    );
+    let returns: Vec<&&str> = round
+        .iter()
+        .filter(|h| h.starts_with("depth%return:"))
+        .collect();
+    let want: Vec<String> = [0, 1, 3, 6, 10]
+        .iter()
+        .map(|v| format!("depth%return: $retval={v}"))
+        .collect();
+    assert_eq!(
+        returns.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        want,
+        "{}",
+        out.stdout
+    );
+    assert!(
+        round.contains(&"weigh: t.name=\"alpha\" t.vals[2]=12 t.next->name=\"beta\""),
+        "{}",
+        out.stdout
+    );
+    assert!(round.contains(&"g: @rounds=0"), "{}", out.stdout);
+    assert!(hits.contains(&"g: @rounds=1"), "{}", out.stdout);
+    let loops: Vec<&&str> = round.iter().filter(|h| h.starts_with("loop:")).collect();
+    assert_eq!(
+        loops,
+        [&"loop: p->id=1", &"loop: p->id=2", &"loop: p->id=2"],
+        "{}",
+        out.stdout
+    );
+    assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+        .is_some_and(|s| s.1 == 0)));
+    assert!(
+        text_is_the_files(pid, &fixture("vars")),
+        "a byte of the text was left changed"
+    );
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    p.close_stdin();
+    assert_eq!(
+        p.wait(SHORT).status.code(),
+        Some(0),
+        "the fixture saw a SIGTRAP"
+    );
+}
+
+/// `--vars` lists what DWARF describes, with types; a variable by name on a binary without
+/// debug info is one line that says how to get it; a wrong member is refused before arming.
+#[test]
+fn vars_listing_and_what_needs_debug_info() {
+    let bin = fixture("vars");
+    let b = bin.to_string_lossy();
+    let o = probe(&["-x", &b, "--vars", "visit"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        out.contains("param t") && out.contains("struct thing *"),
+        "{out}"
+    );
+    assert!(out.contains("param weight") && out.contains("int"), "{out}");
+    refused(
+        &probe(&["-x", &b, "--vars", "no_such_function"]),
+        "no function named",
+    );
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let stripped = dir.path().join("vars-stripped");
+    let ok = Command::new("strip")
+        .args(["--strip-debug", "-o"])
+        .arg(&stripped)
+        .arg(&bin)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "strip");
+    let (_p, lines) = Proc::spawn_lines({
+        let mut c = Command::new(&stripped);
+        c.arg("wait");
+        c
+    });
+    let pid = lines
+        .read_line(SHORT)
+        .and_then(|l| l.strip_prefix("pid ").map(|s| s.trim().to_string()))
+        .unwrap_or_default();
+    let o = probe(&["-p", &pid, "visit t->id"]);
+    refused(&o, "needs debug info");
+    let (_, err) = text(&o);
+    assert!(err.contains("/usr/lib/debug/.build-id/"), "{err}");
+    // $argN works without it.
+    let o = probe(&["-p", &pid, "visit $arg2:s32", "--duration", "0.2"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+
+    refused(&probe(&["-p", &pid, "visit $arg1->id"]), "need a type");
+    let (_q, _lines, full) = vars_fixture();
+    refused(
+        &probe(&["-p", &full.to_string(), "visit t->nope"]),
+        "no member nope",
+    );
 }

@@ -200,9 +200,9 @@ impl Captured {
                 json!(s)
             }
             Captured::Null => serde_json::Value::Null,
-            Captured::Struct(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.clone(), v.json())).collect(),
-            ),
+            Captured::Struct(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.json())).collect())
+            }
             Captured::Elided(what) => json!({ "elided": what }),
             Captured::Fault => json!({"fault": true}),
             Captured::OptimizedOut => json!({"optimized_out": true}),
@@ -316,9 +316,9 @@ pub fn compile_path(
         let s = types.strip(t);
         match (a, s.map(|s| types.get(s))) {
             (Access::Arrow(f), Some(Ty::Pointer(to))) => {
-                let (off, mt) = types.member(*to, f).ok_or_else(|| {
-                    format!("{shown} has type {}: no member {f}", types.name(t))
-                })?;
+                let (off, mt) = types
+                    .member(*to, f)
+                    .ok_or_else(|| format!("{shown} has type {}: no member {f}", types.name(t)))?;
                 steps.extend([Step::Deref, Step::Offset(off)]);
                 t = mt;
                 shown = format!("{shown}->{f}");
@@ -330,9 +330,9 @@ pub fn compile_path(
                 ));
             }
             (Access::Dot(f), Some(Ty::Struct { .. })) => {
-                let (off, mt) = types.member(s, f).ok_or_else(|| {
-                    format!("{shown} has type {}: no member {f}", types.name(t))
-                })?;
+                let (off, mt) = types
+                    .member(s, f)
+                    .ok_or_else(|| format!("{shown} has type {}: no member {f}", types.name(t)))?;
                 steps.push(Step::Offset(off));
                 t = mt;
                 shown = format!("{shown}.{f}");
@@ -355,7 +355,7 @@ pub fn compile_path(
                 if count.is_some_and(|c| *i >= c) {
                     return Err(format!(
                         "{shown}[{i}] is past the end of {} (type {})",
-                    shown,
+                        shown,
                         types.name(t)
                     ));
                 }
@@ -750,7 +750,10 @@ fn format(fmt: &Fmt, loc: &Loc, mem: &dyn Mem, string_limit: usize) -> Captured 
                 } else {
                     raw as i64
                 };
-                Captured::Enum(v, values.iter().find(|(x, _)| *x == v).map(|(_, n)| n.clone()))
+                Captured::Enum(
+                    v,
+                    values.iter().find(|(x, _)| *x == v).map(|(_, n)| n.clone()),
+                )
             }
             Fmt::CStr => {
                 let p = sized(8)?;
@@ -787,7 +790,14 @@ fn format(fmt: &Fmt, loc: &Loc, mem: &dyn Mem, string_limit: usize) -> Captured 
                         Fmt::Struct { .. } => Captured::Elided("..."),
                         _ => format(f, &inner, mem, string_limit),
                     };
-                    out.push((if name.is_empty() { "(anon)".into() } else { name.clone() }, v));
+                    out.push((
+                        if name.is_empty() {
+                            "(anon)".into()
+                        } else {
+                            name.clone()
+                        },
+                        v,
+                    ));
                 }
                 Captured::Struct(out)
             }
@@ -804,7 +814,13 @@ fn read_cstr(mem: &dyn Mem, addr: u64, limit: usize) -> Result<Captured, Capture
         // Chunks that do not cross a page, so a string ending before an unmapped page reads.
         let room = 4096 - (cur % 4096) as usize;
         let mut b = vec![0u8; room.min(64).min(limit - out.len())];
-        if let Err(m) = mem.read(cur, &mut b) {
+        let mut got = mem.read(cur, &mut b);
+        if got.is_err() && b.len() > 1 {
+            // The string may end just before what cannot be read: a byte at a time.
+            b.truncate(1);
+            got = mem.read(cur, &mut b);
+        }
+        if let Err(m) = got {
             if out.is_empty() {
                 return Err(miss(m));
             }
@@ -847,4 +863,292 @@ pub fn capture(
         };
     }
     format(&plan.fmt, &loc, mem, string_limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::dwarf::{Member, Types};
+    use super::*;
+
+    /// Memory of a fake process: (address, bytes) regions.
+    struct Fake(Vec<(u64, Vec<u8>)>);
+
+    impl Mem for Fake {
+        fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Miss> {
+            for (base, bytes) in &self.0 {
+                if let Some(off) = addr.checked_sub(*base)
+                    && let Some(src) = bytes.get(off as usize..off as usize + buf.len())
+                {
+                    buf.copy_from_slice(src);
+                    return Ok(());
+                }
+            }
+            Err(Miss::Fault)
+        }
+    }
+
+    fn regs() -> libc::user_regs_struct {
+        // SAFETY: a plain C struct of integers; all zeroes is a valid value.
+        let mut r: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+        r.rdi = 0x1000;
+        r.rsi = (-3i64) as u64;
+        r.rsp = 0x7000;
+        r
+    }
+
+    fn encoding() -> gimli::Encoding {
+        gimli::Encoding {
+            address_size: 8,
+            format: gimli::Format::Dwarf32,
+            version: 5,
+        }
+    }
+
+    fn expr(bytes: &[u8], at_entry: bool) -> Root {
+        Root::Expr {
+            expr: bytes.to_vec(),
+            encoding: encoding(),
+            frame_base: Some(vec![0x9c]),
+            cfa: Some((7, 8)),
+            at_entry,
+            bias: 0,
+        }
+    }
+
+    /// struct thing { int id; const char *name (at 8); struct thing *next (at 16); }
+    fn types() -> (Types, usize, usize) {
+        let mut t = Types::default();
+        let int = 1;
+        let ch = 2;
+        let cch = 3;
+        let pcch = 4;
+        let thing = 5;
+        let pthing = 6;
+        t.insert(
+            int,
+            Ty::Base {
+                name: "int".into(),
+                size: 4,
+                enc: Enc::Signed,
+            },
+        );
+        t.insert(
+            ch,
+            Ty::Base {
+                name: "char".into(),
+                size: 1,
+                enc: Enc::SignedChar,
+            },
+        );
+        t.insert(
+            cch,
+            Ty::Qualified {
+                what: "const",
+                to: Some(ch),
+            },
+        );
+        t.insert(pcch, Ty::Pointer(Some(cch)));
+        t.insert(
+            thing,
+            Ty::Struct {
+                kind: "struct",
+                name: Some("thing".into()),
+                size: 24,
+                members: vec![
+                    Member {
+                        name: "id".into(),
+                        offset: 0,
+                        ty: Some(int),
+                    },
+                    Member {
+                        name: "name".into(),
+                        offset: 8,
+                        ty: Some(pcch),
+                    },
+                    Member {
+                        name: "next".into(),
+                        offset: 16,
+                        ty: Some(pthing),
+                    },
+                ],
+            },
+        );
+        t.insert(pthing, Ty::Pointer(Some(thing)));
+        (t, thing, pthing)
+    }
+
+    fn memory() -> Fake {
+        let mut a = Vec::new();
+        a.extend(7i32.to_le_bytes());
+        a.extend([0; 4]);
+        a.extend(0x3000u64.to_le_bytes());
+        a.extend(0x2000u64.to_le_bytes());
+        let mut b = Vec::new();
+        b.extend(8i32.to_le_bytes());
+        b.extend([0; 4]);
+        b.extend(0u64.to_le_bytes());
+        b.extend(0u64.to_le_bytes());
+        // The stack: a return address at rsp, then a struct passed by value at CFA.
+        let mut stack = 0xdeadu64.to_le_bytes().to_vec();
+        stack.extend(&a);
+        Fake(vec![
+            (0x1000, a),
+            (0x2000, b),
+            (0x3000, b"alpha\0".to_vec()),
+            (0x7000, stack),
+        ])
+    }
+
+    fn plan(types: &Types, root: Root, ty: usize, path: &[Access]) -> Plan {
+        let (steps, t) = compile_path(types, Some(ty), path, "t").unwrap_or_else(|e| panic!("{e}"));
+        Plan {
+            root,
+            steps,
+            fmt: fmt_of(types, t, 0),
+        }
+    }
+
+    #[test]
+    fn registers_pointer_chains_and_strings() {
+        let (t, _, pthing) = types();
+        let m = memory();
+        let r = regs();
+        let at =
+            |path: &[Access]| capture(&plan(&t, expr(&[0x55], true), pthing, path), &r, &m, 64);
+        use Access::{Arrow, Dot};
+        assert_eq!(at(&[]), Captured::Hex(0x1000));
+        assert_eq!(at(&[Arrow("id".into())]), Captured::Int(7));
+        assert_eq!(
+            at(&[Arrow("name".into())]),
+            Captured::Str(b"alpha".to_vec(), false)
+        );
+        assert_eq!(
+            at(&[Arrow("next".into()), Arrow("id".into())]),
+            Captured::Int(8)
+        );
+        // b's name is NULL: a string value of (null); b's next is NULL: through it, a fault.
+        assert_eq!(
+            at(&[Arrow("next".into()), Arrow("name".into())]),
+            Captured::Null
+        );
+        assert_eq!(
+            at(&[
+                Arrow("next".into()),
+                Arrow("next".into()),
+                Arrow("id".into())
+            ]),
+            Captured::Fault
+        );
+        // A pointer where a struct member was meant: refused when planned, not at the hit.
+        assert!(compile_path(&t, Some(pthing), &[Dot("id".into())], "t").is_err());
+        assert!(compile_path(&t, Some(pthing), &[Arrow("nope".into())], "t").is_err());
+        // -s: strings cut, and said so.
+        let p = plan(&t, expr(&[0x55], true), pthing, &[Arrow("name".into())]);
+        assert_eq!(capture(&p, &r, &m, 3), Captured::Str(b"alp".to_vec(), true));
+    }
+
+    #[test]
+    fn frame_base_struct_by_value_and_entry_values() {
+        let (t, thing, _) = types();
+        let m = memory();
+        let r = regs();
+        // DW_OP_fbreg 0 with frame base DW_OP_call_frame_cfa: the struct at rsp + 8.
+        let p = plan(
+            &t,
+            expr(&[0x91, 0x00], true),
+            thing,
+            &[Access::Dot("id".into())],
+        );
+        assert_eq!(capture(&p, &r, &m, 64), Captured::Int(7));
+        let whole = plan(&t, expr(&[0x91, 0x00], true), thing, &[]);
+        match capture(&whole, &r, &m, 64) {
+            Captured::Struct(members) => {
+                assert_eq!(members[0], ("id".into(), Captured::Int(7)));
+                assert_eq!(
+                    members[1],
+                    ("name".into(), Captured::Str(b"alpha".to_vec(), false))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // DW_OP_entry_value(DW_OP_reg4); DW_OP_stack_value: the register at entry, and
+        // "optimized out" anywhere else.
+        let ev = [0xa3, 0x01, 0x54, 0x9f];
+        let int = |root| Plan {
+            root,
+            steps: Vec::new(),
+            fmt: Fmt::S(4),
+        };
+        assert_eq!(
+            capture(&int(expr(&ev, true)), &r, &m, 64),
+            Captured::Int(-3)
+        );
+        assert_eq!(
+            capture(&int(expr(&ev, false)), &r, &m, 64),
+            Captured::OptimizedOut
+        );
+        assert_eq!(
+            capture(&int(Root::OptimizedOut), &r, &m, 64),
+            Captured::OptimizedOut
+        );
+        // DW_OP_lit5; DW_OP_stack_value.
+        assert_eq!(
+            capture(&int(expr(&[0x35, 0x9f], false)), &r, &m, 64),
+            Captured::Int(5)
+        );
+        // Garbage never panics.
+        for junk in [&[0xffu8][..], &[0x91], &[0x06], &[0x96, 0x96]] {
+            let _ = capture(&int(expr(junk, false)), &r, &m, 64);
+        }
+    }
+
+    #[test]
+    fn critical_sections_read_only_the_stack_copy() {
+        let (t, thing, pthing) = types();
+        let m = memory();
+        let r = regs();
+        let stack = m.0[3].1.clone();
+        let copy = StackCopy {
+            rsp: 0x7000,
+            bytes: &stack,
+        };
+        let id = plan(
+            &t,
+            expr(&[0x91, 0x00], true),
+            thing,
+            &[Access::Dot("id".into())],
+        );
+        assert_eq!(capture(&id, &r, &copy, 64), Captured::Int(7));
+        let heap = plan(
+            &t,
+            expr(&[0x55], true),
+            pthing,
+            &[Access::Arrow("id".into())],
+        );
+        assert_eq!(capture(&heap, &r, &copy, 64), Captured::Withheld);
+        assert_eq!(Captured::Withheld.text(), "(not read: critical section)");
+    }
+
+    #[test]
+    fn raw_values_and_user_types() {
+        let m = memory();
+        let r = regs();
+        let arg = |text: &str| {
+            let spec =
+                super::super::spec::parse(&format!("f {text}")).unwrap_or_else(|e| panic!("{e}"));
+            capture(
+                &plan_raw(&spec.args[0], Some((0x1000, 4))).unwrap_or_else(|e| panic!("{e}")),
+                &r,
+                &m,
+                64,
+            )
+        };
+        assert_eq!(arg("$arg1"), Captured::Hex(0x1000));
+        assert_eq!(arg("$arg2:s32"), Captured::Int(-3));
+        assert_eq!(arg("$arg2:u8"), Captured::UInt(0xfd));
+        assert_eq!(arg("%sp:x16"), Captured::Hex(0x7000));
+        assert_eq!(arg("@g"), Captured::Hex(7));
+        assert_eq!(arg("@g:s32"), Captured::Int(7));
+        assert_eq!(arg("$arg1:u64"), Captured::UInt(0x1000));
+    }
 }

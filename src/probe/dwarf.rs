@@ -84,6 +84,11 @@ pub struct Types {
 }
 
 impl Types {
+    /// Adds a type (for tests and hand-made tables).
+    pub fn insert(&mut self, at: TyRef, ty: Ty) {
+        self.map.insert(at, ty);
+    }
+
     pub fn get(&self, t: TyRef) -> &Ty {
         self.map.get(&t).unwrap_or(&Ty::Unknown)
     }
@@ -151,7 +156,12 @@ impl Types {
         self.member_depth(t, name, 0)
     }
 
-    fn member_depth(&self, t: Option<TyRef>, name: &str, depth: usize) -> Option<(u64, Option<TyRef>)> {
+    fn member_depth(
+        &self,
+        t: Option<TyRef>,
+        name: &str,
+        depth: usize,
+    ) -> Option<(u64, Option<TyRef>)> {
         if depth > 8 {
             return None;
         }
@@ -263,8 +273,7 @@ impl<'d> DwarfFile<'d> {
             if !covers(&dwarf, &unit, func) {
                 continue;
             }
-            let Some(sub) = find_subprogram(&dwarf, &unit, func).map_err(|e| e.to_string())?
-            else {
+            let Some(sub) = find_subprogram(&dwarf, &unit, func).map_err(|e| e.to_string())? else {
                 continue;
             };
             return collect(&dwarf, &unit, sub, pc)
@@ -282,7 +291,9 @@ impl<'d> DwarfFile<'d> {
             let unit = dwarf.unit(h).map_err(|e| e.to_string())?;
             let mut cursor = unit.entries();
             while let Some(e) = cursor.next_dfs().map_err(|e| e.to_string())? {
-                if e.tag() != constants::DW_TAG_variable || e.attr(constants::DW_AT_location).is_none() {
+                if e.tag() != constants::DW_TAG_variable
+                    || e.attr(constants::DW_AT_location).is_none()
+                {
                     continue;
                 }
                 let die_name = die_name(&dwarf, &unit, e.offset(), 0);
@@ -325,7 +336,11 @@ fn die_ranges_contain<'d>(
         return false;
     };
     while let Ok(Some(r)) = ranges.next() {
-        if if starts { r.begin == pc } else { r.begin <= pc && pc < r.end } {
+        if if starts {
+            r.begin == pc
+        } else {
+            r.begin <= pc && pc < r.end
+        } {
             return true;
         }
     }
@@ -339,7 +354,8 @@ fn find_subprogram<'d>(
 ) -> gimli::Result<Option<UnitOffset>> {
     let mut cursor = unit.entries();
     while let Some(e) = cursor.next_dfs()? {
-        if e.tag() == constants::DW_TAG_subprogram && die_ranges_contain(dwarf, unit, e, func, true) {
+        if e.tag() == constants::DW_TAG_subprogram && die_ranges_contain(dwarf, unit, e, func, true)
+        {
             return Ok(Some(e.offset()));
         }
     }
@@ -361,7 +377,10 @@ fn die_name<'d>(
             .map(|s| s.to_string_lossy().into_owned());
     }
     if depth < 4 {
-        for at in [constants::DW_AT_abstract_origin, constants::DW_AT_specification] {
+        for at in [
+            constants::DW_AT_abstract_origin,
+            constants::DW_AT_specification,
+        ] {
             if let Some(AttributeValue::UnitRef(o)) = e.attr_value(at) {
                 return die_name(dwarf, unit, o, depth + 1);
             }
@@ -377,7 +396,10 @@ fn die_type<'d>(unit: &gimli::Unit<R<'d>>, off: UnitOffset, depth: usize) -> Opt
         return Some(o.0);
     }
     if depth < 4 {
-        for at in [constants::DW_AT_abstract_origin, constants::DW_AT_specification] {
+        for at in [
+            constants::DW_AT_abstract_origin,
+            constants::DW_AT_specification,
+        ] {
             if let Some(AttributeValue::UnitRef(o)) = e.attr_value(at) {
                 return die_type(unit, o, depth + 1);
             }
@@ -550,11 +572,22 @@ fn read_type<'d>(
             to,
         },
         constants::DW_TAG_const_type => Ty::Qualified { what: "const", to },
-        constants::DW_TAG_volatile_type => Ty::Qualified { what: "volatile", to },
-        constants::DW_TAG_restrict_type => Ty::Qualified { what: "restrict", to },
-        constants::DW_TAG_atomic_type => Ty::Qualified { what: "_Atomic", to },
+        constants::DW_TAG_volatile_type => Ty::Qualified {
+            what: "volatile",
+            to,
+        },
+        constants::DW_TAG_restrict_type => Ty::Qualified {
+            what: "restrict",
+            to,
+        },
+        constants::DW_TAG_atomic_type => Ty::Qualified {
+            what: "_Atomic",
+            to,
+        },
         constants::DW_TAG_subroutine_type => Ty::Function,
-        constants::DW_TAG_structure_type | constants::DW_TAG_union_type | constants::DW_TAG_class_type => {
+        constants::DW_TAG_structure_type
+        | constants::DW_TAG_union_type
+        | constants::DW_TAG_class_type => {
             let mut members = Vec::new();
             if let Ok(mut tree) = unit.entries_tree(Some(UnitOffset(t)))
                 && let Ok(root) = tree.root()
@@ -679,5 +712,105 @@ pub fn cfa_rule(data: &[u8], svma: u64) -> Option<(u16, i64)> {
     match row.cfa() {
         gimli::CfaRule::RegisterAndOffset { register, offset } => Some((register.0, *offset)),
         gimli::CfaRule::Expression(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::ObjectSymbol;
+
+    /// fixtures/vars.c built `-O2 -g`, and its symbols' addresses.
+    fn fixture() -> (Vec<u8>, HashMap<String, u64>) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("vars");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/vars.c");
+        let ok = std::process::Command::new("gcc")
+            .args(["-O2", "-g", "-o"])
+            .arg(&out)
+            .arg(src)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "gcc on {src} (run bash .ci/setup)");
+        let data = std::fs::read(&out).unwrap_or_else(|e| panic!("{e}"));
+        let elf = object::File::parse(&*data).unwrap_or_else(|e| panic!("{e}"));
+        let syms = elf
+            .symbols()
+            .filter_map(|s| Some((s.name().ok()?.to_string(), s.address())))
+            .collect();
+        (data, syms)
+    }
+
+    #[test]
+    fn scopes_types_and_locations_of_the_fixture() {
+        let (data, syms) = fixture();
+        let dw = DwarfFile::parse(&data)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no DWARF"));
+        let visit = syms["visit"];
+        let s = dw
+            .scope(visit, visit)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no scope for visit"));
+        let names: Vec<(&str, bool)> = s.vars.iter().map(|v| (v.name.as_str(), v.param)).collect();
+        assert_eq!(&names[..3], [("t", true), ("weight", true), ("sum", false)]);
+        let t = &s.vars[0];
+        assert_eq!(s.types.name(t.ty), "struct thing *");
+        assert_eq!(s.types.name(s.vars[1].ty), "int");
+        assert_eq!(s.types.name(s.ret), "long int");
+        // At entry t is in rdi (DW_OP_reg5), whatever the location list says later.
+        assert_eq!(t.loc, VarLoc::Expr(vec![0x55]));
+        let Some(Ty::Pointer(thing)) = t.ty.map(|t| s.types.get(t)) else {
+            panic!("t is no pointer");
+        };
+        let member = |n: &str| {
+            s.types
+                .member(*thing, n)
+                .map(|(o, ty)| (o, s.types.name(ty)))
+        };
+        assert_eq!(member("id"), Some((0, "int".into())));
+        assert_eq!(member("kind"), Some((4, "enum kind".into())));
+        assert_eq!(member("name"), Some((8, "const char *".into())));
+        assert_eq!(member("vals"), Some((16, "long int[3]".into())));
+        assert_eq!(member("next"), Some((40, "struct thing *".into())));
+        assert_eq!(member("nope"), None);
+        let kind = s
+            .types
+            .member(*thing, "kind")
+            .and_then(|(_, t)| s.types.strip(t));
+        let Some(Ty::Enum { values, .. }) = kind.map(|k| s.types.get(k)) else {
+            panic!("kind is no enum");
+        };
+        assert!(values.contains(&(7, "KIND_C".into())), "{values:?}");
+
+        // A struct passed by value lives in the caller's frame: DW_OP_fbreg from the CFA.
+        let weigh = syms["weigh"];
+        let w = dw
+            .scope(weigh, weigh)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no scope for weigh"));
+        assert_eq!(w.frame_base, Some(vec![0x9c]));
+        assert!(matches!(&w.vars[0].loc, VarLoc::Expr(e) if e.first() == Some(&0x91)));
+        // Past the entry the CFA rule comes from .eh_frame.
+        assert_eq!(cfa_rule(&data, visit + 3), Some((7, 8)));
+        assert_eq!(
+            dw.scope(visit + 1, visit + 1).ok().flatten().map(|_| ()),
+            None
+        );
+
+        let g = dw
+            .global("rounds")
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no global rounds"));
+        assert_eq!(g.types.name(g.ty), "long int");
+        assert!(dw.global("no_such_global").ok().flatten().is_none());
+    }
+
+    #[test]
+    fn no_dwarf_is_none_and_garbage_is_an_error() {
+        assert!(DwarfFile::parse(b"not an elf").is_err());
+        let me = std::fs::read("/proc/self/exe").unwrap_or_default();
+        // The test binary has DWARF of its own (debug build) or none (release): either way no panic.
+        let _ = DwarfFile::parse(&me).map(|d| d.map(|d| d.scope(0, 0)));
     }
 }

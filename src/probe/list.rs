@@ -77,26 +77,6 @@ pub fn list(binary: &Path, glob: Option<&str>, all: bool) -> Result<String> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        assert!(glob_match("*", "anything"));
-        assert!(glob_match("dsm_*", "dsm_create"));
-        assert!(!glob_match("dsm_*", "xdsm_create"));
-        assert!(glob_match("*Parallel*", "ExecInitParallelPlan"));
-        assert!(glob_match("s_lock", "s_lock"));
-        assert!(!glob_match("s_lock", "s_lock2"));
-        assert!(glob_match("?_lock", "s_lock"));
-        assert!(glob_match("a*b*c", "aXXbYYc"));
-        assert!(!glob_match("a*b*c", "aXXbYY"));
-        assert!(glob_match("", ""));
-        assert!(!glob_match("", "x"));
-    }
-}
-
 /// A short account of where a location expression puts a value.
 fn describe_loc(loc: &super::dwarf::VarLoc) -> String {
     use super::dwarf::VarLoc;
@@ -187,4 +167,24 @@ pub fn vars(bin: &Path, func: &str) -> Result<String> {
         out.push_str("  (no parameters or locals described here)\n");
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("dsm_*", "dsm_create"));
+        assert!(!glob_match("dsm_*", "xdsm_create"));
+        assert!(glob_match("*Parallel*", "ExecInitParallelPlan"));
+        assert!(glob_match("s_lock", "s_lock"));
+        assert!(!glob_match("s_lock", "s_lock2"));
+        assert!(glob_match("?_lock", "s_lock"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+        assert!(glob_match("", ""));
+        assert!(!glob_match("", "x"));
+    }
 }

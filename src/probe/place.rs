@@ -184,7 +184,17 @@ pub fn place(pid: i32, spec: &ProbeSpec) -> Result<Placed> {
     };
     let mut values = Vec::new();
     for a in &spec.args {
-        plan_arg(a, spec, &exe, &syms, dwarf_file.as_ref(), scope.as_ref(), cfa, offset == 0, &mut values)?;
+        plan_arg(
+            a,
+            spec,
+            &exe,
+            &syms,
+            dwarf_file.as_ref(),
+            scope.as_ref(),
+            cfa,
+            offset == 0,
+            &mut values,
+        )?;
     }
     Ok(Placed {
         pid,

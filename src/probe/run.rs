@@ -312,7 +312,9 @@ impl Prober {
                 .map(|st| st.ppid)
                 .filter(|p| self.armed.contains_key(p))
         });
-        let bytes = parent.and_then(|p| self.armed.get(&p)).map(|a| a.known.clone());
+        let bytes = parent
+            .and_then(|p| self.armed.get(&p))
+            .map(|a| a.known.clone());
         if let Some(bytes) = &bytes
             && let Err(e) = Self::restore(&mut s, bytes)
         {
@@ -346,7 +348,12 @@ impl Prober {
     /// A breakpoint stop at `addr`, one of ours: the hits there (entries, and the return of
     /// a pending `%return` call), then the step over it, or, for a return breakpoint no call
     /// waits on any more, its removal.
-    fn breakpoint(&mut self, mut b: Stopped<'_, crate::trace::engine::Trap>, mut regs: libc::user_regs_struct, addr: u64) {
+    fn breakpoint(
+        &mut self,
+        mut b: Stopped<'_, crate::trace::engine::Trap>,
+        mut regs: libc::user_regs_struct,
+        addr: u64,
+    ) {
         let tid = b.tid();
         let snap = self.backtracer.as_ref().and_then(|_| {
             let mut snap = b.snapshot(crate::trace::source::MAX_STACK)?;
@@ -408,7 +415,10 @@ impl Prober {
                         p.values
                             .iter()
                             .map(|(k, plan)| {
-                                (k.clone(), capture::capture(plan, &regs, &m, self.string_limit))
+                                (
+                                    k.clone(),
+                                    capture::capture(plan, &regs, &m, self.string_limit),
+                                )
                             })
                             .collect(),
                         None,
@@ -440,7 +450,10 @@ impl Prober {
                             .is_some_and(|a| a.live.contains(&r.ret));
                         if !live && r.ret != addr {
                             if Self::put(&mut b, r.ret, INT3).is_err() {
-                                self.stop_probing(format!("pid {tid}: cannot arm the return at {:#x}", r.ret));
+                                self.stop_probing(format!(
+                                    "pid {tid}: cannot arm the return at {:#x}",
+                                    r.ret
+                                ));
                                 break;
                             }
                             self.armed.entry(tid).or_default().live.insert(r.ret);
@@ -451,7 +464,11 @@ impl Prober {
                 Err(e) => self.stop_probing(format!("pid {tid}: cannot arm a return: {e:#}")),
             }
         }
-        let Some(orig) = self.armed.get(&tid).and_then(|a| a.known.get(&addr).copied()) else {
+        let Some(orig) = self
+            .armed
+            .get(&tid)
+            .and_then(|a| a.known.get(&addr).copied())
+        else {
             return b.cont();
         };
         regs.rip = addr;
@@ -513,11 +530,7 @@ impl Handler for Prober {
                     return b.cont();
                 };
                 let addr = regs.rip.wrapping_sub(1);
-                if !self
-                    .armed
-                    .get(&tid)
-                    .is_some_and(|a| a.live.contains(&addr))
-                {
+                if !self.armed.get(&tid).is_some_and(|a| a.live.contains(&addr)) {
                     return b.not_mine().cont();
                 }
                 self.breakpoint(b, regs, addr);
@@ -545,7 +558,9 @@ impl Handler for Prober {
                     // A thread or a vfork child shares the text's memory: cleaning it would
                     // disarm the parent too. Stop probing rather than guess.
                     self.stop_probing(format!(
-                        "pid {} started a thread or vforked: not supported yet",
+                        "cannot probe on: pid {} started a thread or vforked (a multi-threaded \
+                         process is not supported: every thread must be stoppable for the \
+                         step-over)",
                         f.tid()
                     ));
                 }
@@ -582,7 +597,8 @@ impl Handler for Prober {
             if !self.follow || original == Some(tid) {
                 self.lines.push(format!("pid {tid} ended: {how:?}"));
             }
-            self.placed.retain(|p| p.pid != tid || original == Some(tid));
+            self.placed
+                .retain(|p| p.pid != tid || original == Some(tid));
             self.targets.retain(|&t| t != tid || original == Some(tid));
         }
     }
@@ -615,7 +631,12 @@ impl Handler for Prober {
                 h.values = p
                     .values
                     .iter()
-                    .map(|(k, plan)| (k.clone(), capture::capture(plan, &regs, &copy, self.string_limit)))
+                    .map(|(k, plan)| {
+                        (
+                            k.clone(),
+                            capture::capture(plan, &regs, &copy, self.string_limit),
+                        )
+                    })
                     .collect();
             }
             let query = self
@@ -662,7 +683,9 @@ impl Handler for Prober {
                     line.push_str(&format!(" {}={}", crate::util::escape(k), v.text()));
                 }
                 if h.critical {
-                    line.push_str("  (in a critical section: registers and stack copied, resumed at once)");
+                    line.push_str(
+                        "  (in a critical section: registers and stack copied, resumed at once)",
+                    );
                 }
                 if let Some(q) = &query {
                     line.push_str(&format!("  # query: {}", crate::util::escape(q)));
