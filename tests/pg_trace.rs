@@ -516,8 +516,14 @@ impl Session {
 
 /// `pgstrace probe -p BACKEND SPEC` with its hits written to `hits`, once it has attached.
 fn probe_backend(backend: u32, spec: &str, hits: &Path) -> Child {
+    probe_with(backend, &[spec], hits)
+}
+
+/// `pgstrace probe -p PID ARGS...`, once it has attached.
+fn probe_with(backend: u32, args: &[&str], hits: &Path) -> Child {
     let probe = Command::new(PGSTRACE)
-        .args(["probe", "-p", &backend.to_string(), spec])
+        .args(["probe", "-p", &backend.to_string()])
+        .args(args)
         .stdout(fs::File::create(hits).unwrap_or_else(|e| panic!("{e}")))
         .stderr(Stdio::null())
         .spawn()
@@ -634,7 +640,7 @@ fn probe_hits_in_a_critical_section_are_registers_only() {
     );
     assert!(
         hits.lines()
-            .all(|l| l.contains("(in a critical section: registers only")),
+            .all(|l| l.contains("(in a critical section: registers and stack copied")),
         "{hits}"
     );
     session.send("SELECT count(*) FROM ct;", 3);
@@ -642,4 +648,91 @@ fn probe_hits_in_a_critical_section_are_registers_only() {
     session.close();
     assert_no_crash(&pg);
     pg.assert_untraced_and_healthy("pgstrace probe XLogInsert");
+}
+
+/// The pid of a probe hit line (`TIME pid N PROBE: ...`).
+fn hit_pid(line: &str) -> Option<u32> {
+    let mut w = line.split_whitespace();
+    w.next()?;
+    (w.next()? == "pid").then_some(())?;
+    w.next()?.parse().ok()
+}
+
+/// `probe -f -p POSTMASTER`: every backend and parallel worker the postmaster forks is armed
+/// before it runs; a session opened afterwards is caught (its 196,736-byte session segment
+/// first, then the parallel query's segments), and so are the query's parallel workers
+/// (their own pids, the leader's statement). A refused function is refused before anything
+/// is attached. Afterwards the cluster is untraced, answers, and no process died.
+#[test]
+fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
+    if pg::skip_unless_available("probe_f_on_the_postmaster_arms_new_backends_and_workers") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "fa", "fb", 200_000);
+    let pm = pg.postmaster_pid();
+    let refused = Command::new(PGSTRACE)
+        .args(["probe", "-f", "-p", &pm.to_string(), "XLogInsertRecord"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(err.contains("WAL") && err.contains("--force"), "{err}");
+    assert_eq!(pg::tracer_pid(pm), Some(0));
+
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let hits_path = dir.path().join("hits");
+    let probe = probe_with(pm, &["-f", "dsm_create size=$arg1:u64"], &hits_path);
+    let mut session = Session::open(&pg, dir.path());
+    session.send("SELECT pg_backend_pid();", 1);
+    let bpid: u32 = session
+        .line(0)
+        .parse()
+        .unwrap_or_else(|_| panic!("backend pid {:?}", session.line(0)));
+    session.send(
+        "SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off; \
+         SELECT count(*) FROM fa JOIN fb USING (id);",
+        2,
+    );
+    assert_eq!(session.line(1), "200000");
+    stop_probe(probe);
+    let hits = fs::read_to_string(&hits_path).unwrap_or_default();
+    let mut per_pid: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+    for l in hits.lines() {
+        let (Some(pid), Some(size)) = (
+            hit_pid(l),
+            l.split_once(" size=")
+                .and_then(|(_, v)| v.split_whitespace().next()?.parse().ok()),
+        ) else {
+            continue;
+        };
+        per_pid.entry(pid).or_default().push(size);
+    }
+    let leader = per_pid.get(&bpid).cloned().unwrap_or_default();
+    assert_eq!(
+        leader.first(),
+        Some(&196_736),
+        "the session segment first: {hits}"
+    );
+    assert!(leader.len() >= 2, "the main parallel segment too: {hits}");
+    assert!(
+        !per_pid.contains_key(&pm),
+        "the postmaster makes no segment: {hits}"
+    );
+    let workers: Vec<&u32> = per_pid.keys().filter(|&&p| p != bpid).collect();
+    assert!(!workers.is_empty(), "no parallel worker was caught: {hits}");
+    assert!(
+        hits.lines()
+            .filter(|l| hit_pid(l) != Some(bpid))
+            .all(|l| l.contains("JOIN fb")),
+        "workers run the leader's statement: {hits}"
+    );
+    session.send("SELECT 42;", 3);
+    assert_eq!(session.line(2), "42");
+    session.close();
+    assert_no_crash(&pg);
+    pg.assert_untraced_and_healthy("pgstrace probe -f on the postmaster");
 }
