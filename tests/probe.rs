@@ -222,6 +222,13 @@ fn probe_captures_args_and_leaves_the_text_as_it_was() {
         "{}",
         out.stdout
     );
+    // `labelled` opens with `push %rbx`: done by hand at the trap (its sums still right);
+    // `hit` opens with a rip-relative load: stepped.
+    assert!(
+        out.stderr.contains("; 1 of 6 without a single step"),
+        "{}",
+        out.stderr
+    );
     // Detached: untraced, its text byte for byte the file's, and it runs on without a trap.
     assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
         .is_some_and(|s| s.1 == 0)));

@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod dwarf;
+pub mod emulate;
 pub mod guard;
 pub mod list;
 pub mod place;

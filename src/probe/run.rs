@@ -67,6 +67,8 @@ struct Armed {
     live: HashSet<u64>,
     /// `%return` calls in progress, innermost last.
     pending: Vec<Pending>,
+    /// The probed instructions done by hand at a hit (no single step).
+    emul: HashMap<u64, super::emulate::Emul>,
 }
 
 impl Armed {
@@ -112,6 +114,8 @@ pub struct Prober {
     since: Instant,
     /// Per hit: how long it held its tracee (the breakpoint stop plus the step stop), ns.
     pub hold_ns: Vec<u64>,
+    /// Breakpoint stops whose instruction was done by hand (no step).
+    pub emulated: u64,
     /// The breakpoint stop's part of the hit being stepped, per thread.
     hold_start: HashMap<i32, std::time::Duration>,
     /// Why probing stopped early (printed once).
@@ -149,6 +153,7 @@ impl Prober {
             held: std::time::Duration::ZERO,
             since: Instant::now(),
             hold_ns: Vec::new(),
+            emulated: 0,
             hold_start: HashMap::new(),
             stopped_why: None,
         }
@@ -197,10 +202,13 @@ impl Prober {
         t.sort_unstable();
         let at = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize] as f64 / 1000.0;
         Some(format!(
-            "a hit held its tracee: median {:.1} us, p99 {:.1} us, max {:.1} us",
+            "a hit held its tracee: median {:.1} us, p99 {:.1} us, max {:.1} us; {} of {} \
+             without a single step",
             at(0.5),
             at(0.99),
-            at(1.0)
+            at(1.0),
+            self.emulated,
+            self.hold_ns.len()
         ))
     }
 
@@ -267,6 +275,11 @@ impl Prober {
                 );
             }
             a.known.insert(addr, orig[0]);
+            let mut code = [0u8; 16];
+            let n = s.mem().read_mem(addr, &mut code);
+            if let Some(e) = super::emulate::plan(&code[..n], addr) {
+                a.emul.insert(addr, e);
+            }
             new = true;
         }
         if new {
@@ -472,6 +485,32 @@ impl Prober {
             return b.cont();
         };
         regs.rip = addr;
+        // The instruction done by hand where it can be: the int3 stays, no step.
+        let emul = self
+            .armed
+            .get(&tid)
+            .and_then(|a| a.emul.get(&addr).copied());
+        if let Some(e) = emul
+            && self.stopped_why.is_none()
+            && self
+                .armed
+                .get(&tid)
+                .is_some_and(|a| a.needed(addr, &self.placed, tid))
+        {
+            let mut after = regs;
+            if let Some(write) = super::emulate::apply(e, &mut after)
+                && write.is_none_or(|(at, bytes)| b.write_mem(at, &bytes).is_ok())
+                && b.set_regs(after).is_ok()
+            {
+                let held = b.held_for().unwrap_or_default();
+                self.held += held;
+                self.hold_ns
+                    .push(u64::try_from(held.as_nanos()).unwrap_or(u64::MAX));
+                self.emulated += 1;
+                self.check_budget();
+                return b.cont();
+            }
+        }
         if Self::put(&mut b, addr, orig).is_err() || b.set_regs(regs).is_err() {
             self.stop_probing(format!("pid {tid}: cannot step over {addr:#x}"));
             return b.cont();
