@@ -746,3 +746,36 @@ fn vars_listing_and_what_needs_debug_info() {
         "no member nope",
     );
 }
+
+/// Nobody reads the hits any more (`| head -1`): probing stops at the first failed write,
+/// every byte goes back, and the program runs on untraced without a trap.
+#[test]
+fn a_closed_output_pipe_ends_probing_and_restores() {
+    let (mut p, lines, pid) = bp(5000);
+    let cmd = format!("'{PGSTRACE}' probe -p {pid} 'hit $arg1' --stall-budget 100 | head -1");
+    let mut c = Command::new("sh");
+    c.args(["-c", &cmd]);
+    let sh = Proc::spawn(c);
+    assert!(
+        fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+            .is_some_and(|s| s.1 != 0)),
+        "pgstrace did not attach"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    let out = sh.wait(SHORT);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    assert!(fixtures::wait_until(SHORT, || fixtures::proc_state(pid)
+        .is_some_and(|s| s.1 == 0)));
+    let (live, file) = text_bytes(pid, &fixture("bp"), "hit");
+    assert_eq!(live, file, "a byte was left changed");
+    p.write_stdin(b"go\n");
+    assert_eq!(lines.read_line(SHORT).as_deref(), Some("ok"));
+    p.close_stdin();
+    assert_eq!(
+        p.wait(SHORT).status.code(),
+        Some(0),
+        "the fixture saw a SIGTRAP"
+    );
+}

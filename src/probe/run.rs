@@ -184,13 +184,30 @@ impl Prober {
         let Some(Some(r)) = self.queries.get(&pid) else {
             return false;
         };
-        ["CritSectionCount", "InterruptHoldoffCount"]
-            .iter()
-            .any(|name| {
-                let mut b = [0u8; 4];
-                r.address(name)
-                    .is_some_and(|a| mem.read_mem(a, &mut b) == 4 && u32::from_le_bytes(b) > 0)
-            })
+        let (Some(crit), Some(holdoff)) = (
+            r.address("CritSectionCount"),
+            r.address("InterruptHoldoffCount"),
+        ) else {
+            return false;
+        };
+        // Neighbours in .bss (8 bytes apart in Debian's build): one read for both.
+        let (lo, hi) = (crit.min(holdoff), crit.max(holdoff));
+        let mut b = [0u8; 64];
+        if hi - lo <= 60 {
+            let n = (hi - lo + 4) as usize;
+            if mem.read_mem(lo, &mut b[..n]) != n {
+                return false;
+            }
+            let at = |a: u64| {
+                let o = (a - lo) as usize;
+                u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]])
+            };
+            return at(crit) > 0 || at(holdoff) > 0;
+        }
+        [crit, holdoff].iter().any(|&a| {
+            let mut w = [0u8; 4];
+            mem.read_mem(a, &mut w) == 4 && u32::from_le_bytes(w) > 0
+        })
     }
 
     /// `median X us, p99 Y us` of the time hits held their tracee.
@@ -499,7 +516,7 @@ impl Prober {
         {
             let mut after = regs;
             if let Some(write) = super::emulate::apply(e, &mut after)
-                && write.is_none_or(|(at, bytes)| b.write_mem(at, &bytes).is_ok())
+                && write.is_none_or(|(at, bytes)| b.write_data(at, &bytes).is_ok())
                 && b.set_regs(after).is_ok()
             {
                 let held = b.held_for().unwrap_or_default();
@@ -738,10 +755,17 @@ impl Handler for Prober {
             };
             self.lines.push(line);
         }
-        for l in self.lines.drain(..) {
-            let _ = writeln!(self.out, "{l}");
+        let mut failed = None;
+        for l in std::mem::take(&mut self.lines) {
+            if let Err(e) = writeln!(self.out, "{l}") {
+                failed = Some(e);
+                break;
+            }
         }
-        let _ = self.out.flush();
+        if let Some(e) = failed.or_else(|| self.out.flush().err()) {
+            // Nobody reads the hits any more (a closed pipe, a full disk): stop, restore.
+            self.stop_probing(format!("cannot write the hits: {e}"));
+        }
     }
 
     fn has_idle_work(&self) -> bool {

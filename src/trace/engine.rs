@@ -203,8 +203,13 @@ impl<'e, K> Stopped<'e, K> {
         let mut at = addr & !7;
         let end = addr + data.len() as u64;
         while at < end {
-            let word = ptrace::read(pid, at as ptrace::AddressType)
-                .map_err(|e| io::Error::from_raw_os_error(e as i32))?;
+            // A word wholly overwritten needs no read first.
+            let word = if at >= addr && at + 8 <= end {
+                0
+            } else {
+                ptrace::read(pid, at as ptrace::AddressType)
+                    .map_err(|e| io::Error::from_raw_os_error(e as i32))?
+            };
             let mut bytes = word.to_ne_bytes();
             for (i, b) in bytes.iter_mut().enumerate() {
                 let a = at + i as u64;
@@ -221,6 +226,20 @@ impl<'e, K> Stopped<'e, K> {
             at += 8;
         }
         Ok(())
+    }
+
+    /// Writes `data` at `addr` in writable memory (the stack): one `process_vm_writev`,
+    /// falling back to [`Self::write_mem`] where that cannot write.
+    pub fn write_data(&mut self, addr: u64, data: &[u8]) -> io::Result<()> {
+        let local = [std::io::IoSlice::new(data)];
+        let remote = [nix::sys::uio::RemoteIoVec {
+            base: addr as usize,
+            len: data.len(),
+        }];
+        match nix::sys::uio::process_vm_writev(Pid::from_raw(self.tid), &local, &remote) {
+            Ok(n) if n == data.len() => Ok(()),
+            _ => self.write_mem(addr, data),
+        }
     }
 
     fn finish(mut self, how: Resume) {
