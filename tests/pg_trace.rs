@@ -684,6 +684,25 @@ fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
     assert_eq!(pg::tracer_pid(pm), Some(0));
 
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let query = "SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off; \
+                 SELECT count(*) FROM fa JOIN fb USING (id);";
+    // The sizes the same query's fallocate calls show (a first session, traced).
+    let traced = dir.path().join("fallocate.trace");
+    let tracer = Tracer::trace(&["-f", "-e", "trace=fallocate"], &pg, &traced);
+    let s1 = dir.path().join("s1");
+    fs::create_dir_all(&s1).unwrap_or_else(|e| panic!("{e}"));
+    let mut first = Session::open(&pg, &s1);
+    first.send(query, 1);
+    first.close();
+    let trace = tracer.stop();
+    let fallocated: std::collections::BTreeSet<u64> = trace
+        .lines()
+        .filter_map(|l| {
+            let args = l.split_once("fallocate(")?.1;
+            args.split(')').next()?.rsplit(", ").next()?.parse().ok()
+        })
+        .collect();
+    assert!(fallocated.contains(&196_736), "{trace}");
     let hits_path = dir.path().join("hits");
     let probe = probe_with(pm, &["-f", "dsm_create size=$arg1:u64"], &hits_path);
     let mut session = Session::open(&pg, dir.path());
@@ -692,11 +711,7 @@ fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
         .line(0)
         .parse()
         .unwrap_or_else(|_| panic!("backend pid {:?}", session.line(0)));
-    session.send(
-        "SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off; \
-         SELECT count(*) FROM fa JOIN fb USING (id);",
-        2,
-    );
+    session.send(query, 2);
     assert_eq!(session.line(1), "200000");
     stop_probe(probe);
     let hits = fs::read_to_string(&hits_path).unwrap_or_default();
@@ -722,6 +737,9 @@ fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
         !per_pid.contains_key(&pm),
         "the postmaster makes no segment: {hits}"
     );
+    // The sizes asked for are the sizes the fallocate trace showed.
+    let probed: std::collections::BTreeSet<u64> = per_pid.values().flatten().copied().collect();
+    assert_eq!(probed, fallocated, "probe: {hits}\ntrace: {trace}");
     let workers: Vec<&u32> = per_pid.keys().filter(|&&p| p != bpid).collect();
     assert!(!workers.is_empty(), "no parallel worker was caught: {hits}");
     assert!(

@@ -104,6 +104,8 @@ pub enum Root {
     /// Known bytes (`DW_AT_const_value`).
     Const(Vec<u8>),
     OptimizedOut,
+    /// Cannot be had at all, and why (`$params` without debug info).
+    Missing(&'static str),
 }
 
 /// One step of `->f`, `.f`, `[i]`.
@@ -178,6 +180,9 @@ impl Captured {
             Captured::Fault => "(fault)".into(),
             Captured::OptimizedOut => "(optimized out)".into(),
             Captured::Withheld => "(not read: critical section)".into(),
+            Captured::NotAvailable(why) if why.starts_with("without") => {
+                format!("(not available {why})")
+            }
             Captured::NotAvailable(why) => format!("(not available: {why})"),
         }
     }
@@ -614,6 +619,7 @@ fn root_loc(root: &Root, regs: &libc::user_regs_struct, mem: &dyn Mem) -> Result
         Root::Addr(a) => Ok(Loc::Mem(*a)),
         Root::Const(b) => Ok(Loc::Bytes(b.clone())),
         Root::OptimizedOut => Err(Captured::OptimizedOut),
+        Root::Missing(why) => Err(Captured::NotAvailable(why)),
         Root::Expr {
             expr,
             encoding,

@@ -158,7 +158,7 @@ pub fn place(pid: i32, spec: &ProbeSpec) -> Result<Placed> {
         None => None,
     };
     let wants_dwarf = spec.args.iter().any(|a| {
-        matches!(a.expr, Expr::Var { .. } | Expr::Params | Expr::Vars)
+        matches!(a.expr, Expr::Var { .. })
             || matches!(&a.expr, Expr::Symbol { path, .. } if !path.is_empty())
     });
     let scope = match &dwarf_file {
@@ -291,6 +291,21 @@ fn plan_arg(
                 None => capture::plan_raw(a, Some((addr, sym.1))).map_err(err)?,
             };
             out.push((a.name.clone(), plan));
+        }
+        Expr::Params | Expr::Vars if dwarf_file.is_none() => {
+            // Asked for everything, given what there is: the hit says what is missing.
+            crate::errln!(
+                "pgstrace: warning: {}",
+                needs_debug_info(&a.name, exe, syms)
+            );
+            out.push((
+                a.name.clone(),
+                Plan {
+                    root: Root::Missing("without debug info"),
+                    steps: Vec::new(),
+                    fmt: Fmt::X(8),
+                },
+            ));
         }
         Expr::Var { .. } | Expr::Params | Expr::Vars => {
             let Some(scope) = scope else {

@@ -307,6 +307,13 @@ impl Prober {
 
     fn arm(&mut self, s: &mut Stopped<'_, ()>) -> Result<()> {
         let pid = s.tid();
+        let threads = crate::remote::procfs::threads(pid).len();
+        if threads > 1 {
+            bail!(
+                "pid {pid} has {threads} threads: a multi-threaded process is not supported \
+                 (every thread must be stoppable for the step-over)"
+            );
+        }
         let addrs: Vec<u64> = self
             .placed
             .iter()
@@ -328,6 +335,12 @@ impl Prober {
             Self::put(s, addr, orig)?;
         }
         Ok(())
+    }
+
+    /// The probed process `tid` is a thread of (not its main thread), if any.
+    fn thread_of_target(&self, tid: i32) -> Option<i32> {
+        let tgid = crate::remote::procfs::status(tid).ok()?.tgid;
+        (tgid > 0 && tgid != tid && self.targets.contains(&tgid)).then_some(tgid)
     }
 
     /// A child forked by a target: its copy of the text is cleaned of every byte its parent
@@ -373,6 +386,52 @@ impl Prober {
         self.queries
             .entry(pid)
             .or_insert_with(|| crate::postgres::memory::GlobalsReader::for_process(pid).ok());
+    }
+
+    /// A trap that is not a live breakpoint of this thread: one of ours all the same when
+    /// its address is one its process armed (a thread that raced the cleaning, a return
+    /// breakpoint just removed): the original byte is put back if needed and rip rewound,
+    /// so the instruction runs for real. Otherwise it is the program's own SIGTRAP.
+    fn stray(
+        &mut self,
+        mut b: Stopped<'_, crate::trace::engine::Trap>,
+        mut regs: libc::user_regs_struct,
+        addr: u64,
+    ) {
+        let tid = b.tid();
+        let tgid = crate::remote::procfs::status(tid)
+            .ok()
+            .map(|s| s.tgid)
+            .filter(|&g| g > 0)
+            .unwrap_or(tid);
+        let Some(orig) = self
+            .armed
+            .get(&tgid)
+            .and_then(|a| a.known.get(&addr).copied())
+        else {
+            return b.not_mine().cont();
+        };
+        if self
+            .armed
+            .get(&tgid)
+            .is_some_and(|a| a.live.contains(&addr))
+        {
+            // Still armed for the process: this thread cannot step over it safely.
+            self.stop_probing(format!(
+                "cannot probe on: thread {tid} of pid {tgid} reached a breakpoint (a \
+                 multi-threaded process is not supported)"
+            ));
+        }
+        let mut now = [0u8];
+        if b.mem().read_mem(addr, &mut now) == 1 && now[0] == INT3 {
+            let _ = Self::put(&mut b, addr, orig);
+            if let Some(a) = self.armed.get_mut(&tgid) {
+                a.live.remove(&addr);
+            }
+        }
+        regs.rip = addr;
+        let _ = b.set_regs(regs);
+        b.cont();
     }
 
     /// A breakpoint stop at `addr`, one of ours: the hits there (entries, and the return of
@@ -576,6 +635,24 @@ impl Handler for Prober {
                     self.queries.entry(pid).or_insert_with(|| {
                         crate::postgres::memory::GlobalsReader::for_process(pid).ok()
                     });
+                } else if let Some(tgid) = self.thread_of_target(pid) {
+                    // A thread of a probed process (it shares the text): clean the text
+                    // through it, now, and stop.
+                    if let Some(a) = self.armed.get_mut(&tgid) {
+                        let live: HashMap<u64, u8> = a
+                            .live
+                            .iter()
+                            .filter_map(|addr| a.known.get(addr).map(|&b| (*addr, b)))
+                            .collect();
+                        if Self::restore(&mut s, &live).is_ok() {
+                            a.live.clear();
+                        }
+                    }
+                    self.stop_probing(format!(
+                        "cannot probe: pid {tgid} has threads (a multi-threaded process is not \
+                         supported: every thread must be stoppable for the step-over)"
+                    ));
+                    s.cont();
                 } else {
                     self.forked_child(s);
                 }
@@ -587,7 +664,7 @@ impl Handler for Prober {
                 };
                 let addr = regs.rip.wrapping_sub(1);
                 if !self.armed.get(&tid).is_some_and(|a| a.live.contains(&addr)) {
-                    return b.not_mine().cont();
+                    return self.stray(b, regs, addr);
                 }
                 self.breakpoint(b, regs, addr);
             }
@@ -609,10 +686,23 @@ impl Handler for Prober {
                     None => s.not_mine().cont(),
                 }
             }
-            Stop::Forked(f) => {
+            Stop::Forked(mut f) => {
                 if matches!(f.kind.how, ForkKind::Clone | ForkKind::Vfork) {
-                    // A thread or a vfork child shares the text's memory: cleaning it would
-                    // disarm the parent too. Stop probing rather than guess.
+                    // A thread or a vfork child shares the text's memory and has not run
+                    // yet: the text is cleaned now, through the parent, before it can reach
+                    // a breakpoint, and probing stops (a step-over cannot be made safe for
+                    // threads that are not stopped).
+                    let pid = f.tid();
+                    if let Some(a) = self.armed.get_mut(&pid) {
+                        let live: HashMap<u64, u8> = a
+                            .live
+                            .iter()
+                            .filter_map(|addr| a.known.get(addr).map(|&b| (*addr, b)))
+                            .collect();
+                        if Self::restore(&mut f, &live).is_ok() {
+                            a.live.clear();
+                        }
+                    }
                     self.stop_probing(format!(
                         "cannot probe on: pid {} started a thread or vforked (a multi-threaded \
                          process is not supported: every thread must be stoppable for the \

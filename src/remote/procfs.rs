@@ -7,6 +7,8 @@ use std::fs;
 pub struct Status {
     pub name: String,
     pub state: String,
+    /// The thread group (the process) a thread belongs to.
+    pub tgid: i32,
     pub ppid: i32,
     pub tracer_pid: i32,
     pub uid: u32,
@@ -94,6 +96,7 @@ pub fn parse_status(text: &str) -> Status {
             "Name" => st.name = val.to_string(),
             "State" => st.state = val.to_string(),
             "PPid" => st.ppid = val.parse().unwrap_or(0),
+            "Tgid" => st.tgid = val.parse().unwrap_or(0),
             "TracerPid" => st.tracer_pid = val.parse().unwrap_or(0),
             "CapPrm" => st.cap_permitted = u64::from_str_radix(val, 16).unwrap_or(0),
             "CapEff" => st.cap_effective = u64::from_str_radix(val, 16).unwrap_or(0),
