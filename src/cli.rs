@@ -218,7 +218,44 @@ pub struct ProbeArgs {
     pub specs: Vec<String>,
 }
 
-const SUBCOMMANDS: [&str; 3] = ["ps", "explain-shm", "probe"];
+/// `pgstrace postmortem`: DSM failures explained from server logs.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace postmortem",
+    version,
+    about = "Explain past 'could not resize shared memory segment' errors from server logs."
+)]
+pub struct PostmortemArgs {
+    /// Server logs: files (plain, gzip, zstd, xz), a data directory or log folder, '-' for stdin.
+    #[arg(value_name = "LOG", required = true)]
+    pub logs: Vec<PathBuf>,
+
+    /// The /dev/shm size to compare with (64m, 1g); default: the running cluster's.
+    #[arg(long, value_name = "SIZE")]
+    pub shm_size: Option<String>,
+
+    /// Only entries at or after TIME (2026-01-01, '2026-01-01 10:00').
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only entries at or before TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// The server's log_line_prefix (else recognised from the lines).
+    #[arg(long, value_name = "LOG_LINE_PREFIX")]
+    pub prefix: Option<String>,
+
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// A server setting, where postmortem does not run on the server (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub settings: Vec<String>,
+}
+
+const SUBCOMMANDS: [&str; 4] = ["ps", "explain-shm", "probe", "postmortem"];
 
 /// Parses `-p` values: "123", "1,2", "1 2".
 pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
@@ -318,6 +355,7 @@ pub enum Command {
     Ps(crate::report::ps::PsConfig),
     ExplainShm(crate::report::shm::ShmConfig),
     Probe(crate::probe::ProbeConfig),
+    Postmortem(crate::report::postmortem::PostmortemConfig),
 }
 
 /// Parses `argv`: the command to run, or the exit code when there is nothing to run (help,
@@ -340,6 +378,43 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             "ps" => {
                 let a = parse::<PsArgs>(argv, &name)?;
                 Ok(Command::Ps(crate::report::ps::PsConfig { json: a.json }))
+            }
+            "postmortem" => {
+                let a = parse::<PostmortemArgs>(argv, &name)?;
+                use crate::report::postmortem::{parse_size, parse_when};
+                let shm_size = match &a.shm_size {
+                    Some(s) => Some(parse_size(s).ok_or_else(|| {
+                        bad(format!("--shm-size: not a size: {s:?} (try 64m, 1g)"))
+                    })?),
+                    None => None,
+                };
+                let when = |v: &Option<String>, flag: &str| match v {
+                    Some(t) => parse_when(t).map(Some).ok_or_else(|| {
+                        bad(format!(
+                            "{flag}: not a time: {t:?} (try 2026-01-01 or '2026-01-01 10:00')"
+                        ))
+                    }),
+                    None => Ok(None),
+                };
+                Ok(Command::Postmortem(
+                    crate::report::postmortem::PostmortemConfig {
+                        logs: a.logs,
+                        shm_size,
+                        since: when(&a.since, "--since")?,
+                        until: when(&a.until, "--until")?,
+                        prefix: a.prefix,
+                        json: a.json,
+                        settings: a
+                            .settings
+                            .iter()
+                            .map(|kv| {
+                                kv.split_once('=')
+                                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                                    .ok_or_else(|| bad(format!("--set: {kv:?} is not NAME=VALUE")))
+                            })
+                            .collect::<Result<_, _>>()?,
+                    },
+                ))
             }
             "probe" => {
                 let a = parse::<ProbeArgs>(argv, &name)?;

@@ -22,6 +22,10 @@ fn main() {
             cli::exit_code(report::shm::run(config))
         }
         Ok(Command::Probe(config)) => cli::exit_code(pgstrace::probe::run(config)),
+        Ok(Command::Postmortem(config)) => {
+            trace::signals::default_detach_signals();
+            cli::exit_code(report::postmortem::run(config))
+        }
         Ok(Command::Ps(config)) => {
             trace::signals::default_detach_signals();
             cli::exit_code(report::ps::run(config))

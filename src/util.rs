@@ -89,6 +89,12 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// Whether stderr is a terminal (progress output goes only there).
+pub fn stderr_is_tty() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 pub mod annotate;
 pub mod cluster;
 pub mod dsm;
+pub mod log;
 pub mod memory;
 pub mod plan;
 pub mod process;

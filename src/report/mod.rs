@@ -1,4 +1,5 @@
 //! Reports: facts in, text or JSON out (`ps`, `explain-shm`).
 
+pub mod postmortem;
 pub mod ps;
 pub mod shm;
