@@ -121,7 +121,10 @@ impl Prefix {
                 continue;
             }
             // `%-10p`-style padding: the width is skipped, the field trimmed when read.
-            while chars.peek().is_some_and(|c| c.is_ascii_digit() || *c == '-') {
+            while chars
+                .peek()
+                .is_some_and(|c| c.is_ascii_digit() || *c == '-')
+            {
                 chars.next();
             }
             let Some(e) = chars.next() else {
@@ -137,7 +140,11 @@ impl Prefix {
             if !lit.is_empty() {
                 pieces.push(Piece::Lit(std::mem::take(&mut lit)));
             }
-            pieces.push(if e == 'q' { Piece::Quiet } else { Piece::Esc(e) });
+            pieces.push(if e == 'q' {
+                Piece::Quiet
+            } else {
+                Piece::Esc(e)
+            });
         }
         if !lit.is_empty() {
             pieces.push(Piece::Lit(lit));
@@ -305,7 +312,10 @@ fn guess_prefix(prefix: &str) -> PrefixFields {
     let mut i = 0;
     while i < bytes.len() && pid.is_none() {
         if bytes[i] == b'[' {
-            let digits = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = bytes[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             if digits > 0 && bytes.get(i + 1 + digits) == Some(&b']') {
                 pid = rest[i + 1..i + 1 + digits].parse().ok();
             }
@@ -315,7 +325,10 @@ fn guess_prefix(prefix: &str) -> PrefixFields {
     if pid.is_none()
         && let Some(at) = rest.find("pid=")
     {
-        let d: String = rest[at + 4..].chars().take_while(char::is_ascii_digit).collect();
+        let d: String = rest[at + 4..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         pid = d.parse().ok();
     }
     if pid.is_none() {
@@ -331,7 +344,8 @@ fn guess_prefix(prefix: &str) -> PrefixFields {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .find(|t| {
             t.len() == 5
-                && t.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                && t.chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
                 && t.chars().filter(char::is_ascii_digit).count() >= 2
                 && Some(*t) != f.pid.map(|p| p.to_string()).as_deref()
         })
@@ -340,7 +354,10 @@ fn guess_prefix(prefix: &str) -> PrefixFields {
 }
 
 fn epoch_len(s: &str) -> Option<usize> {
-    let n = s.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+    let n = s
+        .bytes()
+        .take_while(|c| c.is_ascii_digit() || *c == b'.')
+        .count();
     (n >= 10 && s[..n].contains('.') && s[..n].parse::<f64>().is_ok()).then_some(n)
 }
 
@@ -486,7 +503,11 @@ pub fn csv_entry(f: &[String]) -> Option<Entry> {
 pub fn json_entry(line: &str) -> Option<Entry> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
     let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
-    let n = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).map(|p| p as u32);
+    let n = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_u64)
+            .map(|p| p as u32)
+    };
     let time = s("timestamp");
     Some(Entry {
         epoch: time.as_deref().and_then(parse_time),
@@ -605,7 +626,11 @@ mod tests {
         let e = csv_entry(&f).unwrap_or_else(|| panic!("no entry"));
         assert_eq!(e.pid, Some(28615));
         assert_eq!(e.sqlstate.as_deref(), Some("53100"));
-        assert!(e.message.contains("\"/PostgreSQL.34\" to 33624064"), "{}", e.message);
+        assert!(
+            e.message.contains("\"/PostgreSQL.34\" to 33624064"),
+            "{}",
+            e.message
+        );
         assert_eq!(
             e.statement.as_deref(),
             Some("SET work_mem = '512MB';\n         SELECT 1;")

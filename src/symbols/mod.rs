@@ -37,7 +37,7 @@
 //! the first in the table (`write`, not `__libc_write`); the tests'
 //! `ObjectSymbols::symbol_by_name` finds every alias.
 
-mod backing;
+pub(crate) mod backing;
 mod cache;
 mod debugfile;
 mod dwarf;

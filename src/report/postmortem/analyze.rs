@@ -157,9 +157,9 @@ fn dsm_error(msg: &str) -> Option<(Op, Option<String>, Option<u64>, Option<Strin
         ("remove", Op::Remove),
     ] {
         if msg.starts_with(&format!("could not {word} shared memory segment")) {
-            let size = msg.split_once("\" to ").and_then(|(_, r)| {
-                r.split_whitespace().next()?.parse().ok()
-            });
+            let size = msg
+                .split_once("\" to ")
+                .and_then(|(_, r)| r.split_whitespace().next()?.parse().ok());
             return Some((op, quoted(), size, reason()));
         }
     }
@@ -223,7 +223,13 @@ fn needed(kind: Kind, size: u64) -> u64 {
     }
 }
 
-fn same_request(f: &Failure, op: Op, segment: &Option<String>, size: Option<u64>, epoch: Option<f64>) -> bool {
+fn same_request(
+    f: &Failure,
+    op: Op,
+    segment: &Option<String>,
+    size: Option<u64>,
+    epoch: Option<f64>,
+) -> bool {
     f.op == op
         && segment.is_some()
         && f.segment == *segment
@@ -287,7 +293,9 @@ pub fn analyze(entries: &[Entry]) -> Report {
             });
             continue;
         }
-        if msg.contains("reinitializing") || msg.contains("terminating any other active server processes") {
+        if msg.contains("reinitializing")
+            || msg.contains("terminating any other active server processes")
+        {
             if let Some(f) = failures.iter_mut().rev().find(|f| f.op == Op::Sigbus) {
                 f.restarted = true;
             }
@@ -318,7 +326,10 @@ pub fn analyze(entries: &[Entry]) -> Report {
         {
             continue;
         }
-        let relayed = e.context.as_deref().is_some_and(|c| c.contains("parallel worker"));
+        let relayed = e
+            .context
+            .as_deref()
+            .is_some_and(|c| c.contains("parallel worker"));
         let worker = e.backend_type.as_deref() == Some("parallel worker");
         if let Some(f) = failures
             .iter_mut()
@@ -392,7 +403,10 @@ pub fn analyze(entries: &[Entry]) -> Report {
     }
     let mut by: Vec<ByStatement> = Vec::new();
     for f in &failures {
-        let st = f.statement.clone().unwrap_or_else(|| "(statement not logged)".into());
+        let st = f
+            .statement
+            .clone()
+            .unwrap_or_else(|| "(statement not logged)".into());
         let need = f.size.map(|s| needed(f.kind, s)).unwrap_or(0);
         match by.iter_mut().find(|b| b.statement == st) {
             Some(b) => {
@@ -440,7 +454,10 @@ mod tests {
             classify(Some(38_649_216), Some("VACUUM (PARALLEL 2) v;")),
             Kind::ParallelVacuum
         );
-        assert_eq!(classify(Some(29_120_768), Some("vacuum verbose t")), Kind::ParallelVacuum);
+        assert_eq!(
+            classify(Some(29_120_768), Some("vacuum verbose t")),
+            Kind::ParallelVacuum
+        );
         assert_eq!(classify(Some(100 << 20), None), Kind::Unknown);
         assert_eq!(classify(None, None), Kind::Unknown);
     }
@@ -451,11 +468,16 @@ mod tests {
             "could not resize shared memory segment \"/PostgreSQL.1\" to 196736 bytes: No space left on device",
         )
         .unwrap_or_else(|| panic!("not recognised"));
-        assert_eq!((op, seg.as_deref(), size), (Op::Resize, Some("/PostgreSQL.1"), Some(196_736)));
+        assert_eq!(
+            (op, seg.as_deref(), size),
+            (Op::Resize, Some("/PostgreSQL.1"), Some(196_736))
+        );
         assert_eq!(reason.as_deref(), Some("No space left on device"));
         assert_eq!(
-            dsm_error("could not open shared memory segment \"/PostgreSQL.2\": No such file or directory")
-                .map(|d| d.0),
+            dsm_error(
+                "could not open shared memory segment \"/PostgreSQL.2\": No such file or directory"
+            )
+            .map(|d| d.0),
             Some(Op::Open)
         );
         assert_eq!(

@@ -107,17 +107,16 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>> {
 fn open(src: &Source) -> Result<(Box<dyn Read>, &'static str)> {
     let raw: Box<dyn Read + Send> = match src {
         Source::Stdin => Box::new(std::io::stdin()),
-        Source::File(p) => Box::new(
-            std::fs::File::open(p).with_context(|| p.display().to_string())?,
-        ),
+        Source::File(p) => {
+            Box::new(std::fs::File::open(p).with_context(|| p.display().to_string())?)
+        }
     };
     let mut r = std::io::BufReader::with_capacity(1 << 20, raw);
     let head = std::io::BufRead::fill_buf(&mut r)?.to_vec();
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
         (Box::new(flate2::read::MultiGzDecoder::new(r)), "gzip")
     } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        let d = ruzstd::decoding::StreamingDecoder::new(r)
-            .map_err(|e| anyhow!("zstd: {e}"))?;
+        let d = ruzstd::decoding::StreamingDecoder::new(r).map_err(|e| anyhow!("zstd: {e}"))?;
         (Box::new(d), "zstd")
     } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
         (Box::new(XzReader::new(r)), "xz")
@@ -274,7 +273,18 @@ fn read_all(c: &PostmortemConfig, prefix: Option<&Prefix>) -> Result<(Vec<Entry>
         let mut buf = vec![0u8; 1 << 20];
         let mut failed = None;
         let mut last_shown = 0u64;
-        loop {
+        // A plain file is scanned in place (mapped, never copied): the fast path.
+        let mapped = match (src, codec) {
+            (Source::File(p), "") => std::fs::File::open(p)
+                .and_then(|f| crate::symbols::backing::Backing::map(&f))
+                .ok(),
+            _ => None,
+        };
+        if let Some(m) = &mapped {
+            s.scan_all(m.bytes());
+            entries.extend(s.take());
+        }
+        while mapped.is_none() {
             match r.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
@@ -293,21 +303,23 @@ fn read_all(c: &PostmortemConfig, prefix: Option<&Prefix>) -> Result<(Vec<Entry>
                 }
             }
         }
-        s.finish();
-        entries.extend(s.take());
+        if mapped.is_none() {
+            s.finish();
+            entries.extend(s.take());
+        }
         done += s.bytes;
         inputs.bytes += s.bytes;
         inputs.skipped.unparsed += s.skipped.unparsed;
         inputs.skipped.not_utf8 += s.skipped.not_utf8;
         if let Some(e) = failed {
             // What was read still counts; the rest of this file is lost and said so.
-            inputs.unreadable.push(format!("{name}: {e} (read {} bytes)", s.bytes));
+            inputs
+                .unreadable
+                .push(format!("{name}: {e} (read {} bytes)", s.bytes));
         }
-        inputs.files.push((
-            name,
-            s.format().unwrap_or(Format::Stderr).as_str(),
-            codec,
-        ));
+        inputs
+            .files
+            .push((name, s.format().unwrap_or(Format::Stderr).as_str(), codec));
     }
     if progress && total > 64 << 20 {
         eprintln!("\rpgstrace postmortem: reading 100%");

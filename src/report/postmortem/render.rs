@@ -59,7 +59,11 @@ pub fn facts(
             .any(|f| f.kind == k && f.reason.as_deref() != Some("No such file or directory"))
     };
     let mut add = |kind: FindingKind, text: String| {
-        if !v.findings.iter().any(|f| f.kind == kind && f.level == Level::WillFail) {
+        if !v
+            .findings
+            .iter()
+            .any(|f| f.kind == kind && f.level == Level::WillFail)
+        {
             v.findings.push(Finding {
                 kind,
                 level: Level::WillFail,
@@ -172,7 +176,11 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
             Some(l) => format!("pid {l}"),
             None => format!(
                 "pid {}",
-                f.pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                f.pids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         let _ = writeln!(
@@ -212,7 +220,10 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
             );
         }
         if f.restarted {
-            let _ = writeln!(o, "      then: the server restarted every backend (crash-restart)");
+            let _ = writeln!(
+                o,
+                "      then: the server restarted every backend (crash-restart)"
+            );
         }
     }
     let _ = writeln!(o, "\nby statement:");
@@ -225,7 +236,11 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
             human(b.needed),
             esc(b.first.as_deref().unwrap_or("?")),
             esc(b.last.as_deref().unwrap_or("?")),
-            b.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            b.kinds
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let _ = writeln!(o, "      {}", one_line(&b.statement));
     }
@@ -261,7 +276,15 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
         .map(|f| format!("{}={}", f.name, esc(&f.value)))
         .collect();
     if facts.postmaster_pid > 0 {
-        let _ = writeln!(o, "settings: the running cluster's{}", if given.is_empty() { String::new() } else { format!(", and --set {}", given.join(" ")) });
+        let _ = writeln!(
+            o,
+            "settings: the running cluster's{}",
+            if given.is_empty() {
+                String::new()
+            } else {
+                format!(", and --set {}", given.join(" "))
+            }
+        );
     } else {
         let _ = writeln!(
             o,

@@ -2,13 +2,13 @@
 //!
 //! Bytes are pushed in ([`Scanner::feed`], then [`Scanner::finish`]), from any reader or
 //! decompressor. Only lines that hold one of a few needles (`shared memory segment`,
-//! `53100`, `signal 7`, `"parallel worker"`, `reinitializing`), found with memchr's SIMD
-//! search, are parsed: a stderr line with the lines of the same pid that follow it
+//! `53100`, `signal 7`, `"parallel worker"`, `reinitializing`), found in one pass with
+//! aho-corasick's SIMD searcher, are parsed: a stderr line with the lines of the same pid that follow it
 //! (STATEMENT, CONTEXT, DETAIL, continuation lines), a csvlog record (backtracking to its
 //! first line: records span lines), or a jsonlog line. Everything else is skipped unread.
 
 use crate::postgres::log::{self, Entry, Format, Prefix};
-use memchr::memmem;
+use aho_corasick::AhoCorasick;
 
 /// Needles: a line without any of them is never parsed.
 const NEEDLES: [&str; 5] = [
@@ -40,7 +40,8 @@ pub struct Skipped {
 pub struct Scanner<'a> {
     format: Option<Format>,
     prefix: Option<&'a Prefix>,
-    finders: Vec<memmem::Finder<'static>>,
+    /// `None` only if the searcher could not be built (it always can for these needles).
+    needles: Option<AhoCorasick>,
     buf: Vec<u8>,
     /// Bytes of `buf` before this were searched already.
     searched: usize,
@@ -57,7 +58,11 @@ impl<'a> Scanner<'a> {
         Scanner {
             format,
             prefix,
-            finders: NEEDLES.iter().map(|n| memmem::Finder::new(n.as_bytes())).collect(),
+            // Leftmost-first: the semantics whose SIMD (Teddy) searcher aho-corasick uses.
+            needles: AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(NEEDLES)
+                .ok(),
             buf: Vec::with_capacity(CHUNK + LOOKBACK),
             searched: 0,
             handled: 0,
@@ -92,56 +97,85 @@ impl<'a> Scanner<'a> {
         self.handled = 0;
     }
 
-    fn process(&mut self, eof: bool) {
-        if self.format.is_none() {
-            let first = self
-                .buf
-                .split(|&b| b == b'\n')
-                .find(|l| !l.iter().all(u8::is_ascii_whitespace));
-            match first {
-                Some(l) if eof || self.buf.contains(&b'\n') => {
-                    self.format = Some(Format::detect(l));
-                }
-                None if eof => self.format = Some(Format::Stderr),
-                _ => return,
-            }
+    /// Scans a whole file in place (a read-only mapping): no copy.
+    pub fn scan_all(&mut self, data: &[u8]) {
+        self.bytes += data.len() as u64;
+        if self.detect(data, true) {
+            self.process_slice(data, true);
         }
+        self.searched = 0;
+        self.handled = 0;
+    }
+
+    /// Tells the format from the first line; `false` while it is not complete yet.
+    fn detect(&mut self, data: &[u8], eof: bool) -> bool {
+        if self.format.is_some() {
+            return true;
+        }
+        let first = data
+            .split(|&b| b == b'\n')
+            .find(|l| !l.iter().all(u8::is_ascii_whitespace));
+        match first {
+            Some(l) if eof || data.contains(&b'\n') => {
+                self.format = Some(Format::detect(l));
+                true
+            }
+            None if eof => {
+                self.format = Some(Format::Stderr);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn process(&mut self, eof: bool) {
         let data = std::mem::take(&mut self.buf);
+        if !self.detect(&data, eof) {
+            self.buf = data;
+            return;
+        }
+        let keep_from = self.process_slice(&data, eof);
+        let mut data = data;
+        data.drain(..keep_from);
+        self.buf = data;
+    }
+
+    /// Searches `data` (from `searched`) and handles its candidates; returns how much of its
+    /// start is no longer needed.
+    fn process_slice(&mut self, data: &[u8], eof: bool) -> usize {
         // Complete lines only, and (before EOF) room after each candidate for what follows.
         let complete = if eof {
             data.len()
         } else {
-            memchr::memrchr(b'\n', &data).map_or(0, |i| i + 1)
+            memchr::memrchr(b'\n', data).map_or(0, |i| i + 1)
         };
         let limit = if eof {
             complete
         } else {
             complete.saturating_sub(LOOKAHEAD)
         };
-        let mut starts: Vec<usize> = Vec::new();
         let from = self.searched.min(limit);
-        for f in &self.finders {
-            for hit in f.find_iter(&data[from..limit]) {
-                let p = from + hit;
-                let s = memchr::memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
-                starts.push(s);
-            }
-        }
-        starts.sort_unstable();
-        starts.dedup();
-        for s in starts {
-            if s < self.handled {
+        let mut last_start = usize::MAX;
+        let Some(needles) = self.needles.clone() else {
+            return limit.saturating_sub(LOOKBACK);
+        };
+        for m in needles.find_iter(&data[from..limit]) {
+            let p = from + m.start();
+            if last_start != usize::MAX && p < self.handled.max(last_start) {
                 continue;
             }
-            self.candidate(&data, s, complete);
+            let s = memchr::memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
+            if s == last_start || s < self.handled {
+                continue;
+            }
+            last_start = s;
+            self.candidate(data, s, complete);
         }
         // Keep what a later record may need to look back at, and what is not searched yet.
         let keep_from = limit.saturating_sub(LOOKBACK);
         self.searched = limit - keep_from;
         self.handled = self.handled.saturating_sub(keep_from);
-        let mut data = data;
-        data.drain(..keep_from);
-        self.buf = data;
+        keep_from
     }
 
     fn text<'b>(&mut self, bytes: &'b [u8]) -> std::borrow::Cow<'b, str> {
@@ -274,8 +308,18 @@ impl<'a> Scanner<'a> {
 fn is_secondary(sev: &str) -> bool {
     !matches!(
         sev,
-        "ERROR" | "LOG" | "FATAL" | "PANIC" | "WARNING" | "NOTICE" | "INFO" | "DEBUG1"
-            | "DEBUG2" | "DEBUG3" | "DEBUG4" | "DEBUG5"
+        "ERROR"
+            | "LOG"
+            | "FATAL"
+            | "PANIC"
+            | "WARNING"
+            | "NOTICE"
+            | "INFO"
+            | "DEBUG1"
+            | "DEBUG2"
+            | "DEBUG3"
+            | "DEBUG4"
+            | "DEBUG5"
     ) && (matches!(
         sev,
         "STATEMENT" | "CONTEXT" | "DETAIL" | "HINT" | "QUERY" | "LOCATION"
@@ -340,7 +384,9 @@ mod tests {
         assert_eq!(e[0].pid, Some(28088));
         assert_eq!(
             e[0].statement.as_deref(),
-            Some("SET parallel_leader_participation = off;\n SELECT count(*) FROM a JOIN b USING (id);")
+            Some(
+                "SET parallel_leader_participation = off;\n SELECT count(*) FROM a JOIN b USING (id);"
+            )
         );
         assert_eq!(e[1].pid, Some(28086));
         assert_eq!(e[1].context.as_deref(), Some("parallel worker"));
@@ -358,15 +404,22 @@ mod tests {
 
     #[test]
     fn garbage_is_counted_never_a_panic() {
-        let mut junk: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-        junk.extend_from_slice(b"\nshared memory segment 53100 \xff\xfe\n\"parallel worker\" signal 7\n");
+        let mut junk: Vec<u8> = (0..20_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        junk.extend_from_slice(
+            b"\nshared memory segment 53100 \xff\xfe\n\"parallel worker\" signal 7\n",
+        );
         let (e, skipped) = scan(&junk, 333);
         assert!(e.is_empty(), "{e:?}");
         assert!(skipped.unparsed >= 2, "{skipped:?}");
         let (e, _) = scan(b"", 10);
         assert!(e.is_empty());
         // Truncated csv: a record without its end.
-        let (e, s) = scan(b"2026-12-02 05:56:53.159 UTC,\"postgres\",\"postgres\",1,\"shared memory segment", 5);
+        let (e, s) = scan(
+            b"2026-12-02 05:56:53.159 UTC,\"postgres\",\"postgres\",1,\"shared memory segment",
+            5,
+        );
         assert!(e.is_empty());
         assert_eq!(s.unparsed, 1);
     }
