@@ -138,7 +138,10 @@ pub struct Report {
 
 /// `could not resize shared memory segment "/PostgreSQL.N" to SIZE bytes: REASON` and the
 /// other texts: (op, segment, size, reason).
-fn dsm_error(msg: &str) -> Option<(Op, Option<String>, Option<u64>, Option<String>)> {
+/// A recognised DSM error: (op, segment, size, reason).
+type DsmError = (Op, Option<String>, Option<u64>, Option<String>);
+
+fn dsm_error(msg: &str) -> Option<DsmError> {
     let quoted = || {
         let a = msg.find('"')?;
         let b = msg[a + 1..].find('"')?;
@@ -303,17 +306,20 @@ pub fn analyze(entries: &[Entry]) -> Report {
         }
         let parsed = dsm_error(msg).or_else(|| {
             (e.sqlstate.as_deref() == Some("53100")).then(|| {
-                // A translated message: the quoted name and the first number of bytes.
-                let seg = msg
-                    .split('"')
-                    .nth(1)
-                    .filter(|s| s.contains("PostgreSQL."))
-                    .map(str::to_string);
+                // A translated message: the segment's name (whatever quotes a language
+                // uses) and the first other number of at least four digits.
+                let seg = msg.find("/PostgreSQL.").map(|at| {
+                    let digits: String = msg[at + 12..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    format!("/PostgreSQL.{digits}")
+                });
+                let handle = seg.as_deref().map(|s| s[12..].to_string());
                 let size = msg
                     .split(|c: char| !c.is_ascii_digit())
-                    .filter(|t| t.len() >= 4)
-                    .filter_map(|t| t.parse::<u64>().ok())
-                    .find(|n| seg.as_deref().is_none_or(|s| !s.ends_with(&n.to_string())));
+                    .filter(|t| t.len() >= 4 && Some(*t) != handle.as_deref())
+                    .find_map(|t| t.parse::<u64>().ok());
                 (Op::OutOfMemory, seg, size, None)
             })
         });

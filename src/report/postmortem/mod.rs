@@ -45,7 +45,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
         "t" | "tb" | "tib" => 1 << 40,
         _ => return None,
     };
-    (n >= 0.0).then(|| (n * mult as f64) as u64)
+    (n >= 0.0).then_some((n * mult as f64) as u64)
 }
 
 /// `2026-01-01`, `2026-01-01 10:00`, `2026-01-01T10:00:00`: seconds since the epoch.
@@ -133,10 +133,7 @@ struct XzReader {
 }
 
 impl XzReader {
-    fn new<R: std::io::BufRead + Send + 'static>(mut r: R) -> XzReader
-    where
-        R: Send,
-    {
+    fn new<R: std::io::BufRead + Send + 'static>(mut r: R) -> XzReader {
         let (tx, rx) = std::sync::mpsc::sync_channel(4);
         std::thread::spawn(move || {
             struct Chunks(std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>);

@@ -243,7 +243,7 @@ impl<'a> Scanner<'a> {
             self.handled = e + 1;
             return;
         };
-        if is_secondary(&entry.severity) {
+        if is_secondary(&entry.severity, &entry.message) {
             // A STATEMENT or CONTEXT line that happens to hold a needle: its own entry is
             // found with the line it belongs to.
             self.handled = e + 1;
@@ -282,7 +282,7 @@ impl<'a> Scanner<'a> {
             if let Some(next) = log::parse_stderr_line(&text, self.prefix)
                 && next.pid == entry.pid
             {
-                if !is_secondary(&next.severity) {
+                if !is_secondary(&next.severity, &next.message) {
                     break;
                 }
                 let field = secondary_field(&next.severity, &next.message);
@@ -304,26 +304,16 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Severity words of lines that belong to the message before them.
-fn is_secondary(sev: &str) -> bool {
-    !matches!(
-        sev,
-        "ERROR"
-            | "LOG"
-            | "FATAL"
-            | "PANIC"
-            | "WARNING"
-            | "NOTICE"
-            | "INFO"
-            | "DEBUG1"
-            | "DEBUG2"
-            | "DEBUG3"
-            | "DEBUG4"
-            | "DEBUG5"
-    ) && (matches!(
-        sev,
-        "STATEMENT" | "CONTEXT" | "DETAIL" | "HINT" | "QUERY" | "LOCATION"
-    ) || !sev.is_ascii())
+/// Whether a line belongs to the message before it (STATEMENT, CONTEXT, ...). A word this
+/// does not know (a translated server's) belongs when its text is a statement or the
+/// `parallel worker` context.
+fn is_secondary(sev: &str, text: &str) -> bool {
+    match sev {
+        "ERROR" | "LOG" | "FATAL" | "PANIC" | "WARNING" | "NOTICE" | "INFO" | "DEBUG1"
+        | "DEBUG2" | "DEBUG3" | "DEBUG4" | "DEBUG5" => false,
+        "STATEMENT" | "CONTEXT" | "DETAIL" | "HINT" | "QUERY" | "LOCATION" => true,
+        _ => matches!(secondary_field(sev, text), "statement" | "context"),
+    }
 }
 
 /// Which field a secondary line fills (translated words are told by their text).
