@@ -253,6 +253,12 @@ pub struct PostmortemArgs {
     /// A server setting, where postmortem does not run on the server (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub settings: Vec<String>,
+
+    /// The running cluster these logs are from: any of its processes (its /dev/shm and
+    /// settings are compared; default: the cluster whose data directory holds the logs, or
+    /// the only one running).
+    #[arg(short = 'p', value_name = "PID")]
+    pub pid: Option<String>,
 }
 
 const SUBCOMMANDS: [&str; 4] = ["ps", "explain-shm", "probe", "postmortem"];
@@ -404,6 +410,10 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                         until: when(&a.until, "--until")?,
                         prefix: a.prefix,
                         json: a.json,
+                        pid: match &a.pid {
+                            Some(p) => Some(parse_pid(p).map_err(bad)?),
+                            None => None,
+                        },
                         settings: a
                             .settings
                             .iter()

@@ -372,7 +372,12 @@ impl PgCluster {
 
     /// The server's stderr so far (for failure messages).
     pub fn server_log(&self) -> String {
-        fs::read_to_string(self.socket_dir().join("server.log")).unwrap_or_default()
+        fs::read_to_string(self.server_log_path()).unwrap_or_default()
+    }
+
+    /// Where the postmaster's stderr goes.
+    pub fn server_log_path(&self) -> PathBuf {
+        self.socket_dir().join("server.log")
     }
 
     /// A psql command (as postgres, via the socket, no psqlrc, unaligned tuples-only output,

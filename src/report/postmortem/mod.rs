@@ -27,6 +27,8 @@ pub struct PostmortemConfig {
     pub json: bool,
     /// `--set NAME=VALUE`: the server's settings, where it does not run here.
     pub settings: Vec<(String, String)>,
+    /// `-p PID`: the running cluster of PID is the logs' (its /dev/shm and settings).
+    pub pid: Option<i32>,
 }
 
 /// `64m`, `64MB`, `1g`, `1GiB`, `67108864`.
@@ -362,10 +364,10 @@ pub fn run(c: PostmortemConfig) -> Result<i32> {
         bail!("nothing could be read: {}", inputs.unreadable.join("; "));
     }
     let report = analyze::analyze(&entries);
-    let cluster = if c.shm_size.is_none() {
-        local_cluster(&c.logs)
-    } else {
-        None
+    let cluster = match c.pid {
+        Some(pid) => Some(crate::postgres::cluster_of(pid)?),
+        None if c.shm_size.is_none() => local_cluster(&c.logs),
+        None => None,
     };
     let facts = render::facts(&report, c.shm_size, cluster.as_ref(), &c.settings);
     let text = if c.json {
