@@ -353,17 +353,20 @@ pub fn remedies(facts: &ShmFacts) -> Vec<String> {
             .size_bytes
             .saturating_add(inp.min_dynamic_shared_memory);
         let w = model::workers_that_fit(inp, room);
-        out.push(format!(
-            "fewer workers: max_parallel_workers_per_gather = {w} (now {}){}",
-            inp.max_parallel_workers_per_gather,
-            if w == 0 {
-                ": with this work_mem not even one worker fits"
-            } else {
-                ""
-            }
-        ));
+        // Only what changes something: not "2 (now 2)".
+        if w < inp.max_parallel_workers_per_gather {
+            out.push(format!(
+                "fewer workers: max_parallel_workers_per_gather = {w} (now {}){}",
+                inp.max_parallel_workers_per_gather,
+                if w == 0 {
+                    ": with this work_mem not even one worker fits"
+                } else {
+                    ""
+                }
+            ));
+        }
         if has(FindingKind::ParallelHash) {
-            match model::work_mem_that_fits(inp, room) {
+            match model::work_mem_that_fits(inp, room).filter(|wm| *wm < inp.work_mem) {
                 Some(wm) => out.push(format!(
                     "lower work_mem to {} (or hash_mem_multiplier below {}): the Parallel Hash \
                      budget is work_mem x hash_mem_multiplier x (workers + 1)",
