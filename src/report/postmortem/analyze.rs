@@ -531,6 +531,26 @@ mod tests {
     }
 
     #[test]
+    fn siblings_terminated_and_a_window_of_time() {
+        let msg = "could not resize shared memory segment \"/PostgreSQL.5\" to 2097152 bytes: No space left on device";
+        let f = entry(20, 10.0, msg);
+        let mut sib = entry(
+            21,
+            10.2,
+            "terminating background worker \"parallel worker\" due to administrator command",
+        );
+        sib.severity = "FATAL".into();
+        // The same segment and size an hour later is another failure.
+        let later = entry(22, 3610.0, msg);
+        let r = analyze(&[f, sib, later]);
+        assert_eq!(r.failures.len(), 2, "{r:#?}");
+        assert_eq!(r.failures[0].siblings_terminated, 1);
+        assert_eq!(r.failures[1].siblings_terminated, 0);
+        assert_eq!(r.by_statement[0].statement, "(statement not logged)");
+        assert_eq!(r.by_statement[0].count, 2);
+    }
+
+    #[test]
     fn translated_messages_are_known_by_their_sqlstate() {
         let mut e = entry(
             5,
