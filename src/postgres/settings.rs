@@ -17,8 +17,11 @@ pub struct Setting {
     /// As written, unquoted: `256MB`, `on`, `posix`.
     pub value: String,
     /// `/etc/postgresql/15/main/postgresql.conf:120`, `postgresql.auto.conf:3`,
-    /// `command line`, `default`, `backend 1234 memory`.
+    /// `command line`, `default`, `backend 1234 memory`, `in effect (postmaster memory)`.
     pub source: String,
+    /// When the server runs with another value than its files say: the files' value, its
+    /// source, and what makes it take effect (`3 (postgresql.auto.conf:3), after a reload`).
+    pub pending: Option<String>,
 }
 
 /// Settings by lower-case name.
@@ -96,8 +99,60 @@ impl Settings {
             Setting {
                 value: value.to_string(),
                 source: source.to_string(),
+                pending: None,
             },
         );
+    }
+
+    /// Whether a setting needs a restart to change (postmaster context), else a reload.
+    pub fn needs_restart(name: &str) -> bool {
+        matches!(
+            name,
+            "max_worker_processes"
+                | "min_dynamic_shared_memory"
+                | "dynamic_shared_memory_type"
+                | "shared_buffers"
+                | "huge_pages"
+                | "shared_memory_type"
+        )
+    }
+
+    /// Overlays the values the server runs with, read from the postmaster's memory: where
+    /// they differ from the files (an `ALTER SYSTEM` or an edit not reloaded yet, a
+    /// restart-only setting changed), the value in effect wins and the files' value is kept
+    /// as `pending`.
+    pub fn overlay_postmaster(&mut self, g: &BackendGlobals) {
+        let before = self.clone();
+        self.overlay_backend_as(g, "in effect (postmaster memory)");
+        for (name, now) in self.map.iter_mut() {
+            if before.map.get(name) == Some(now) {
+                continue;
+            }
+            let file = before
+                .map
+                .get(name)
+                .map(|s| (s.value.clone(), s.source.clone()))
+                .unwrap_or_else(|| {
+                    (
+                        DEFAULTS
+                            .iter()
+                            .find(|(n, _)| n == name)
+                            .map(|(_, v)| v.to_string())
+                            .unwrap_or_default(),
+                        "default".into(),
+                    )
+                });
+            now.pending = Some(format!(
+                "{} ({}), after a {}",
+                file.0,
+                file.1,
+                if Settings::needs_restart(name) {
+                    "restart"
+                } else {
+                    "reload"
+                }
+            ));
+        }
     }
 
     /// The value as written, or PostgreSQL 15's default.
@@ -145,10 +200,13 @@ impl Settings {
     /// Overlays the live values of a backend, where they differ from what is loaded (a
     /// session's `SET work_mem`), with source `backend PID memory`.
     pub fn overlay_backend(&mut self, pid: i32, g: &BackendGlobals) {
-        let source = format!("backend {pid} memory");
+        self.overlay_backend_as(g, &format!("backend {pid} memory"));
+    }
+
+    fn overlay_backend_as(&mut self, g: &BackendGlobals, source: &str) {
         let put = |s: &mut Settings, name: &str, value: String, same: bool| {
             if !same {
-                s.set(name, &value, &source);
+                s.set(name, &value, source);
             }
         };
         if let Some(kb) = g.work_mem_kb {

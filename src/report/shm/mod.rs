@@ -57,6 +57,8 @@ pub struct SettingFact {
     pub name: String,
     pub value: String,
     pub source: String,
+    /// The files' value when the server runs with another (see `Setting::pending`).
+    pub pending: Option<String>,
 }
 
 /// A process of the cluster, for naming the pids that map a segment.
@@ -172,11 +174,13 @@ pub fn setting_facts(settings: &Settings) -> Vec<SettingFact> {
                 name: n.into(),
                 value: s.value.clone(),
                 source: s.source.clone(),
+                pending: s.pending.clone(),
             },
             None => SettingFact {
                 name: n.into(),
                 value: default_text(n).into(),
                 source: "default".into(),
+                pending: None,
             },
         })
         .collect()
@@ -216,6 +220,11 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
         .into_iter()
         .partition(|f| crate::postgres::dsm::is_segment_name(&f.name));
     let mut settings = crate::postgres::settings::load(cluster)?;
+    // What the server runs with: the postmaster's own variables (a reload it has not had
+    // yet leaves the files ahead of it).
+    if let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(pm) {
+        settings.overlay_postmaster(&reader.read());
+    }
     if let Some(b) = backend.and_then(|b| cluster.process(b))
         && b.role.runs_queries()
         && let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(b.pid)

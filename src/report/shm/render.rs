@@ -3,7 +3,7 @@
 
 use super::model::{self, Estimate, EstimateInputs, FindingKind, Level, group, human};
 use super::probe::{Container, ShmFile};
-use super::{ShmFacts, estimate, role_label};
+use super::{SettingFact, ShmFacts, estimate, role_label};
 use crate::postgres::Role;
 use crate::postgres::plan::PlanStep;
 use serde_json::json;
@@ -72,10 +72,32 @@ pub fn render_text(facts: &ShmFacts) -> String {
     for st in &facts.settings {
         let _ = writeln!(
             o,
-            "  {:<33} {:<10} ({})",
+            "  {:<33} {:<10} ({}){}",
             st.name,
             esc(&st.value),
-            esc(&st.source)
+            esc(&st.source),
+            st.pending
+                .as_ref()
+                .map(|p| format!("; the files say {}", esc(p)))
+                .unwrap_or_default()
+        );
+    }
+    let pending: Vec<&SettingFact> = facts
+        .settings
+        .iter()
+        .filter(|s| s.pending.is_some())
+        .collect();
+    if !pending.is_empty() {
+        let _ = writeln!(
+            o,
+            "  the verdict below is for the values in effect; {} setting(s) change only after \
+             a reload (SELECT pg_reload_conf()) or a restart: {}",
+            pending.len(),
+            pending
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if let Some(e) = &facts.estimate {
@@ -410,7 +432,7 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
         .map(|s| {
             (
                 s.name.clone(),
-                json!({"value": s.value, "source": s.source}),
+                json!({"value": s.value, "source": s.source, "pending": s.pending}),
             )
         })
         .collect();

@@ -5,6 +5,7 @@ use crate::postgres::settings::Setting;
 
 fn setting(v: &str) -> Setting {
     Setting {
+        pending: None,
         value: v.into(),
         source: "command line".into(),
     }
