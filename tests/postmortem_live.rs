@@ -143,10 +143,10 @@ fn on_the_server_it_compares_with_the_clusters_shm_and_settings() {
     let live = json_of(&["explain-shm", "--json", "-p", &pm]);
     let ours: Vec<&str> = v["remedies"]
         .as_array()
-        .map(|r| r.iter().filter_map(|x| x.as_str()).collect())
+        .map(|r| r.iter().filter_map(|x| x["text"].as_str()).collect())
         .unwrap_or_default();
     for r in live["remedies"].as_array().into_iter().flatten() {
-        let r = r.as_str().unwrap_or_default();
+        let r = r["text"].as_str().unwrap_or_default();
         assert!(
             ours.contains(&r),
             "explain-shm's remedy {r:?} missing from {ours:#?}"

@@ -4,8 +4,9 @@
 
 use super::Inputs;
 use super::analyze::{Kind, Report};
+use crate::report::shm::ShmFacts;
 use crate::report::shm::model::{self, Finding, FindingKind, Level, Space};
-use crate::report::shm::{ShmFacts, remedies};
+use crate::report::shm::remedy::{self, Remedy};
 use crate::util::{escape, human, human_exact};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -302,7 +303,10 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
         for f in &v.findings {
             let _ = writeln!(o, "  - [{}] {}", f.level.as_str(), f.text);
         }
-        let r = remedies(facts);
+        let r: Vec<String> = remedy::ranked(facts, report.needed)
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
         if !r.is_empty() {
             let _ = writeln!(o, "remedies:");
             for (i, line) in r.iter().enumerate() {
@@ -375,6 +379,6 @@ pub fn json(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> serde_json::V
         "shm_size": (facts.shm.size_bytes > 0).then_some(facts.shm.size_bytes),
         "settings": facts.settings.iter().map(|f| json!({"name": f.name, "value": f.value, "source": f.source})).collect::<Vec<_>>(),
         "verdict": verdict,
-        "remedies": remedies(facts),
+        "remedies": remedy::ranked(facts, report.needed).iter().map(Remedy::json).collect::<Vec<_>>(),
     })
 }

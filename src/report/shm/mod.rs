@@ -11,6 +11,7 @@
 
 pub mod model;
 pub mod probe;
+pub mod remedy;
 mod render;
 pub mod watch;
 

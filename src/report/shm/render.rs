@@ -1,7 +1,7 @@
 //! explain-shm's text and JSON: the report, the remedies, and the explanation of one
 //! failure (`--watch`). Facts in, strings out.
 
-use super::model::{self, Estimate, EstimateInputs, FindingKind, Level, group, human};
+use super::model::{Estimate, EstimateInputs, group, human};
 use super::probe::{Container, ShmFile};
 use super::{SettingFact, ShmFacts, estimate, role_label};
 use crate::postgres::Role;
@@ -297,120 +297,12 @@ fn render_estimate(o: &mut String, e: &Estimate, inp: &EstimateInputs) {
     );
 }
 
-/// `512MB` style value for a setting, rounded up to whole MiB.
-fn mb(bytes: u64) -> String {
-    format!("{}MB", bytes.div_ceil(1 << 20).max(1))
-}
-
-/// A /dev/shm size to suggest: the peak of one query (or parallel VACUUM's segment) and some
-/// headroom, rounded up to a power of two MiB, at least 256 MiB.
-fn suggested_size(e: &Estimate) -> u64 {
-    let need = e
-        .peak_one_query
-        .max(e.vacuum_segment)
-        .saturating_add(16 << 20);
-    need.checked_next_power_of_two()
-        .unwrap_or(need)
-        .max(256 << 20)
-}
-
-/// Remedies, ordered by what fits the context (orphans first, then the container's own knob).
+/// The remedies as lines, ranked (see [`super::remedy::ranked`]).
 pub fn remedies(facts: &ShmFacts) -> Vec<String> {
-    let (Some(e), Some(v)) = (&facts.estimate, &facts.verdict) else {
-        return Vec::new();
-    };
-    if v.level == Level::Ok {
-        return Vec::new();
-    }
-    let has = |k: FindingKind| v.findings.iter().any(|f| f.kind == k);
-    let inp = &facts.inputs;
-    let mut out = Vec::new();
-    let orphans: Vec<&ShmFile> = facts.orphans().collect();
-    if !orphans.is_empty() {
-        out.push(format!(
-            "remove the {} orphaned segment(s) ({}): rm {}/{}  (check first that no process of \
-             the cluster maps it)",
-            orphans.len(),
-            human(facts.orphaned_bytes()),
-            esc(&facts.shm.path),
-            esc(&orphans.first().map(|s| s.name.clone()).unwrap_or_default())
-        ));
-    }
-    let size = suggested_size(e);
-    let sz = format!("{}m", size >> 20);
-    let c = &facts.container;
-    let k8s = format!(
-        "Kubernetes: mount an emptyDir with medium: Memory (sizeLimit: {}Mi) on /dev/shm \
-         (postgres-operator: enableShmVolume: true); it counts against the pod's memory limit",
-        size >> 20
-    );
-    let docker = format!(
-        "Docker: docker run --shm-size={sz} (compose: shm_size: {sz}); it counts against the \
-         container's memory limit"
-    );
-    let host = format!(
-        "grow /dev/shm: mount -o remount,size={sz} /dev/shm (and in /etc/fstab); tmpfs pages \
-         count against memory"
-    );
-    if c.kubernetes {
-        out.push(k8s);
-    } else if c.docker {
-        out.push(docker);
-    } else {
-        out.push(host);
-        out.push(docker);
-        out.push(k8s);
-    }
-    if has(FindingKind::LeaderSegments) || has(FindingKind::Concurrency) {
-        out.push(format!(
-            "min_dynamic_shared_memory = {} (PostgreSQL 14+, restart): segments are carved \
-             from the main shared memory region first, not from /dev/shm",
-            mb(e.leader_segments
-                .saturating_mul(u64::from(e.concurrent_queries)))
-        ));
-    }
-    if has(FindingKind::ParallelHash) || has(FindingKind::LeaderSegments) {
-        let room = facts
-            .shm
-            .size_bytes
-            .saturating_add(inp.min_dynamic_shared_memory);
-        let w = model::workers_that_fit(inp, room);
-        // Only what changes something: not "2 (now 2)".
-        if w < inp.max_parallel_workers_per_gather {
-            out.push(format!(
-                "fewer workers: max_parallel_workers_per_gather = {w} (now {}){}",
-                inp.max_parallel_workers_per_gather,
-                if w == 0 {
-                    ": with this work_mem not even one worker fits"
-                } else {
-                    ""
-                }
-            ));
-        }
-        if has(FindingKind::ParallelHash) {
-            match model::work_mem_that_fits(inp, room).filter(|wm| *wm < inp.work_mem) {
-                Some(wm) => out.push(format!(
-                    "lower work_mem to {} (or hash_mem_multiplier below {}): the Parallel Hash \
-                     budget is work_mem x hash_mem_multiplier x (workers + 1)",
-                    mb(wm),
-                    inp.hash_mem_multiplier
-                )),
-                None => out.push(
-                    "lower work_mem or hash_mem_multiplier: the Parallel Hash budget is \
-                     work_mem x hash_mem_multiplier x (workers + 1)"
-                        .into(),
-                ),
-            }
-        }
-    }
-    if has(FindingKind::ParallelVacuum) {
-        out.push(format!(
-            "parallel VACUUM: lower maintenance_work_mem (now {}) or set \
-             max_parallel_maintenance_workers = 0",
-            human(inp.maintenance_work_mem)
-        ));
-    }
-    out
+    super::remedy::ranked(facts, 0)
+        .into_iter()
+        .map(|r| r.text)
+        .collect()
 }
 
 /// The report as JSON.
@@ -463,7 +355,6 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
                 "level": f.level.as_str(),
                 "text": f.text,
             })).collect::<Vec<_>>(),
-            "remedies": remedies(facts),
         })
     });
     json!({
@@ -498,6 +389,7 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
         "settings": settings,
         "estimate": estimate,
         "verdict": verdict,
+        "remedies": super::remedy::ranked(facts, 0).iter().map(super::remedy::Remedy::json).collect::<Vec<_>>(),
     })
 }
 

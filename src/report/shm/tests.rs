@@ -118,6 +118,11 @@ fn inputs_from_settings() {
 #[test]
 fn text_snapshot() {
     let text = render_text(&facts());
+    if std::env::var_os("PGSTRACE_BLESS").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/report/shm/snapshot.txt");
+        std::fs::write(path, &text).unwrap_or_else(|e| panic!("{e}"));
+        return;
+    }
     let expected = include_str!("snapshot.txt");
     assert_eq!(text, expected, "\n--- got ---\n{text}");
     // Every line fits a terminal of 200 columns and no raw escape reaches it.
@@ -148,25 +153,54 @@ fn json_shape() {
         .unwrap_or_default();
     assert!(kinds.contains(&"leader_segments"), "{kinds:?}");
     assert!(kinds.contains(&"parallel_hash"), "{kinds:?}");
-    let remedies = v["verdict"]["remedies"].to_string();
+    let remedies = v["remedies"].to_string();
     assert!(remedies.contains("--shm-size"), "{remedies}");
+    assert_eq!(v["remedies"][0]["action"], "remove", "{remedies}");
 }
 
 #[test]
 fn remedies_follow_the_context() {
     let mut f = facts();
     let r = remedies(&f);
-    assert!(r[0].starts_with("remove the 1 orphaned"), "{r:?}");
-    assert!(r[1].starts_with("Docker: docker run --shm-size="), "{r:?}");
-    assert!(r.iter().any(|x| x.starts_with("min_dynamic_shared_memory")));
-    assert!(r.iter().any(|x| x.starts_with("fewer workers")));
-    assert!(r.iter().any(|x| x.starts_with("lower work_mem")));
+    // The foreign file first, then the orphan, then /dev/shm in Docker's terms.
+    assert!(
+        r[0].starts_with("rm ") && r[0].contains("not PostgreSQL's"),
+        "{r:?}"
+    );
+    assert!(
+        !r[0].contains('\x1b'),
+        "a file name's bytes are escaped: {r:?}"
+    );
+    assert!(
+        r[1].starts_with("rm ") && r[1].contains("PostgreSQL.4"),
+        "{r:?}"
+    );
+    assert!(r[2].contains("docker run --shm-size="), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|x| x.starts_with("max_parallel_workers_per_gather = ")),
+        "{r:?}"
+    );
     f.container.docker = false;
     f.container.kubernetes = true;
     let r = remedies(&f);
-    assert!(r[1].contains("emptyDir with medium: Memory"), "{r:?}");
-    assert!(r[1].contains("enableShmVolume"), "{r:?}");
+    assert!(
+        r[2].contains("emptyDir volume with medium: Memory"),
+        "{r:?}"
+    );
     assert!(!r.iter().any(|x| x.contains("--shm-size")));
+    let rich = super::remedy::ranked(&f, 0);
+    let Some(super::remedy::Action::ResizeShm { how, .. }) = rich.get(2).map(|x| &x.action) else {
+        panic!("{rich:#?}");
+    };
+    assert!(
+        how.iter()
+            .any(|(k, v)| k == "zalando-postgres-operator" && v.contains("enableShmVolume"))
+    );
+    assert!(
+        how.iter()
+            .any(|(k, v)| k == "cloudnative-pg" && v.contains("ephemeralVolumesSizeLimit.shm"))
+    );
 }
 
 #[test]
