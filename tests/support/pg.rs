@@ -431,8 +431,14 @@ impl PgCluster {
     /// Creates (or replaces) a file of `bytes` bytes in the cluster's private /dev/shm, to
     /// leave the server little room. Errors if the tmpfs is too small.
     pub fn fill_shm(&self, bytes: u64) -> Result<()> {
+        self.fill_shm_named(FILL_NAME, bytes)
+    }
+
+    /// [`fill_shm`](Self::fill_shm) with a file name of one's own (`PostgreSQL.1234`: a
+    /// segment no process maps, an orphan).
+    pub fn fill_shm_named(&self, name: &str, bytes: u64) -> Result<()> {
         self.require_private_shm()?;
-        let path = self.shm_dir().join(FILL_NAME);
+        let path = self.shm_dir().join(name);
         let _ = fs::remove_file(&path);
         let mut f =
             fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;

@@ -155,6 +155,7 @@ pub fn inputs_from(settings: &Settings) -> EstimateInputs {
         ),
         enable_parallel_hash: flag("enable_parallel_hash", d.enable_parallel_hash),
         concurrent_queries: None,
+        session_segment_held: false,
     }
 }
 
@@ -217,7 +218,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
         pids.push(pm);
     }
     let files = probe::shm_files(&shm.path, &pids)?;
-    let (segments, other_files) = files
+    let (segments, other_files): (Vec<ShmFile>, Vec<ShmFile>) = files
         .into_iter()
         .partition(|f| crate::postgres::dsm::is_segment_name(&f.name));
     let mut settings = crate::postgres::settings::load(cluster)?;
@@ -246,6 +247,13 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
             label: "postmaster".into(),
         });
     }
+    let mut inputs = inputs_from(&settings);
+    // Asked about one backend: a session segment it maps is one it will not make again.
+    inputs.session_segment_held = backend.is_some_and(|b| {
+        segments
+            .iter()
+            .any(|s: &ShmFile| s.size_bytes == model::SESSION_SEGMENT && s.pids.contains(&b))
+    });
     let mut facts = ShmFacts {
         postmaster_pid: pm,
         data_dir: cluster.data_dir.display().to_string(),
@@ -256,7 +264,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
         other_files,
         processes,
         settings: setting_facts(&settings),
-        inputs: inputs_from(&settings),
+        inputs,
         estimate: None,
         verdict: None,
     };

@@ -52,6 +52,9 @@ pub struct EstimateInputs {
     /// How many parallel queries run at once; `None`: assume as many as can get their full
     /// set of workers (max_parallel_workers / workers per Gather).
     pub concurrent_queries: Option<u32>,
+    /// The backend asked about holds its per-session segment already (made by an earlier
+    /// parallel query of the session): it is not needed again.
+    pub session_segment_held: bool,
 }
 
 impl Default for EstimateInputs {
@@ -70,6 +73,7 @@ impl Default for EstimateInputs {
             max_parallel_maintenance_workers: 2,
             enable_parallel_hash: true,
             concurrent_queries: None,
+            session_segment_held: false,
         }
     }
 }
@@ -154,7 +158,14 @@ pub fn estimate(inp: &EstimateInputs) -> Estimate {
         .min(inp.max_worker_processes);
     let parallel = workers > 0;
     let (session_segment, main_segment) = if parallel {
-        (SESSION_SEGMENT, main_segment(workers))
+        (
+            if inp.session_segment_held {
+                0
+            } else {
+                SESSION_SEGMENT
+            },
+            main_segment(workers),
+        )
     } else {
         (0, 0)
     };

@@ -107,12 +107,18 @@ pub fn mount_of(mountinfo: &str, point: &str) -> Option<(String, String)> {
         }
         let r: Vec<&str> = right.split(' ').collect();
         let Some(fstype) = r.first() else { continue };
-        let opts = match (l.get(5), r.get(2)) {
-            (Some(a), Some(b)) => format!("{a},{b}"),
-            (Some(a), None) => a.to_string(),
-            (None, Some(b)) => b.to_string(),
-            (None, None) => String::new(),
-        };
+        // The mount's options, then the superblock's, each once (`rw` is in both).
+        let mut seen: Vec<&str> = Vec::new();
+        for o in [l.get(5), r.get(2)]
+            .into_iter()
+            .flatten()
+            .flat_map(|x| x.split(','))
+        {
+            if !o.is_empty() && !seen.contains(&o) {
+                seen.push(o);
+            }
+        }
+        let opts = seen.join(",");
         found = Some((fstype.to_string(), opts));
     }
     found
@@ -302,7 +308,7 @@ mod tests {
                  90 22 0:45 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=32768k\n";
         assert_eq!(
             mount_of(t, "/dev/shm"),
-            Some(("tmpfs".into(), "rw,relatime,rw,size=32768k".into()))
+            Some(("tmpfs".into(), "rw,relatime,size=32768k".into()))
         );
         assert_eq!(mount_of(t, "/nope"), None);
         assert_eq!(mount_of("garbage\n\n - \n", "/dev/shm"), None);

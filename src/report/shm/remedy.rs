@@ -38,6 +38,8 @@ pub struct Remedy {
     pub text: String,
     pub why: String,
     pub cost: String,
+    /// The findings at hand it clears (by the model).
+    pub fixes: Vec<FindingKind>,
 }
 
 impl Remedy {
@@ -56,6 +58,7 @@ impl Remedy {
             }),
             Action::Remove { paths } => json!({"action": "remove", "paths": paths}),
         };
+        j["fixes"] = json!(self.fixes.iter().map(|k| k.as_str()).collect::<Vec<_>>());
         j["why"] = json!(self.why);
         j["cost"] = json!(self.cost);
         j["text"] = json!(self.text);
@@ -98,6 +101,16 @@ impl Check {
     fn fixed(&self, inp: &EstimateInputs, space: Space) -> bool {
         let after = failing(inp, space, self.floor, Level::AtRisk);
         self.now.iter().all(|k| !after.contains(k))
+    }
+
+    /// The failures at hand a change clears.
+    fn cleared(&self, inp: &EstimateInputs, space: Space) -> Vec<FindingKind> {
+        let after = failing(inp, space, self.floor, self.level);
+        self.now
+            .iter()
+            .copied()
+            .filter(|k| !after.contains(k))
+            .collect()
     }
 
     /// At least one of the failures at hand is gone and none is added at that level: a
@@ -237,6 +250,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
             .map(|p| crate::util::escape_strace(p))
             .collect();
         out.push(Remedy {
+            fixes: check.cleared(inp, freed),
             text: format!("rm {}  ({} in files {what})", shown.join(" "), human(bytes)),
             why: format!(
                 "{} of /dev/shm's {} is held by them",
@@ -270,6 +284,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
         if check.fixed(inp, grown) {
             let how = resize_how(facts, bytes);
             out.push(Remedy {
+                fixes: check.cleared(inp, grown),
                 text: format!(
                     "/dev/shm of {}: {}",
                     human(bytes),
@@ -302,7 +317,13 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
     }
 
     // 3. Settings, each only if it alone fixes what fails.
-    let set = |name: &str, value: String, why: String, cost: &str, restart: bool| Remedy {
+    let set = |name: &str,
+               value: String,
+               why: String,
+               cost: &str,
+               restart: bool,
+               fixes: Vec<FindingKind>| Remedy {
+        fixes,
         text: format!(
             "{name} = {value} ({}): {why}",
             if restart { "restart" } else { "reload" }
@@ -324,8 +345,9 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
             ..inp.clone()
         };
         if check.helps(&fewer, space) {
-            let leader_only = now.contains(&FindingKind::LeaderSegments)
-                && !now.contains(&FindingKind::ParallelHash);
+            // A leader that cannot make its own segments is the failure at hand when it is
+            // among them: work_mem has nothing to do with it.
+            let leader_only = now.contains(&FindingKind::LeaderSegments);
             let why = if w == 0 {
                 if leader_only {
                     "not even one worker's share of the leader's segments fits: parallel \
@@ -354,6 +376,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
                 why,
                 "fewer workers per query: slower parallel plans",
                 false,
+                check.cleared(&fewer, space),
             ));
         }
     }
@@ -377,6 +400,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
                 ),
                 "hash joins and sorts spill to disk sooner: slower queries",
                 false,
+                check.cleared(&smaller, space),
             ));
         }
     }
@@ -394,6 +418,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
                     .into(),
                 "VACUUM of a table with several indexes processes them one at a time",
                 false,
+                check.cleared(&serial, space),
             ));
         }
         let fit = avail.saturating_sub(8 << 20) & !((1 << 20) - 1);
@@ -412,6 +437,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
                     ),
                     "VACUUM of big tables makes more passes over their indexes",
                     false,
+                    check.cleared(&smaller, space),
                 ));
             }
         }
@@ -433,6 +459,7 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
                     .into(),
                 "that much memory is reserved at server start, whether queries use it or not",
                 true,
+                check.cleared(&with, space),
             ));
         }
     }

@@ -284,7 +284,15 @@ fn render_estimate(o: &mut String, e: &Estimate, inp: &EstimateInputs) {
     line(o, "peak, one query", human(e.peak_one_query));
     line(
         o,
-        &format!("peak, {} queries at once", e.concurrent_queries),
+        &format!(
+            "peak, {} {} at once",
+            e.concurrent_queries,
+            if e.concurrent_queries == 1 {
+                "query"
+            } else {
+                "queries"
+            }
+        ),
         format!(
             "{}{}",
             human(e.peak_concurrent),
@@ -469,8 +477,8 @@ pub fn explain_failure(facts: &ShmFacts, failure: &FailureContext) -> String {
     let plan = match failure.stack {
         PlanStep::LeaderGather => format!(
             "Gather was starting its workers (ExecInitParallelPlan → InitializeParallelDSM): \
-             the main parallel segment, {} for {} workers; no worker ever ran",
-            human(e.main_segment),
+             the main parallel segment ({} bytes asked, for up to {} workers); no worker ever ran",
+            group(failure.requested_bytes),
             e.workers
         ),
         PlanStep::SessionSegment => format!(
