@@ -112,7 +112,7 @@ fn fill_leaving_100k(pg: &PgCluster, names: &[&str]) {
         || nix::sys::statvfs::statvfs(&pg.shm_dir()).unwrap_or_else(|e| panic!("statvfs: {e}"));
     let used = || {
         let s = st();
-        (s.blocks() - s.blocks_available()) as u64 * s.fragment_size() as u64
+        (s.blocks() - s.blocks_available()) * s.fragment_size()
     };
     // The previous query's segments are unlinked as its backends finish: wait until steady.
     let mut u = used();
