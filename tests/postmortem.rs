@@ -250,6 +250,22 @@ fn translated_servers_sigbus_and_garbage() {
     assert_eq!(v["failures"][0]["pids"][0], 4242);
     assert_eq!(v["failures"][0]["restarted"], true);
 
+    // Segments that vanished under a running server: systemd-logind's RemoveIPC.
+    let gone = tmp.path().join("gone.log");
+    std::fs::write(
+        &gone,
+        "2026-12-02 05:56:56.000 UTC [300] ERROR:  could not open shared memory segment \"/PostgreSQL.1\": No such file or directory\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let v = json(&[gone.to_str().unwrap_or_default()]);
+    assert_eq!(v["failures"][0]["op"], "open", "{v:#}");
+    assert!(
+        v["remedies"][0]["setting"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("RemoveIPC")),
+        "{v:#}"
+    );
+
     // Binary garbage and truncated lines: counted, never a panic, exit 0 (it was read).
     let junk = tmp.path().join("junk.log");
     let mut bytes: Vec<u8> = (0..200_000u32)

@@ -106,6 +106,40 @@ pub fn facts(
     facts
 }
 
+/// explain-shm's remedies, and one the logs alone can ask for: segments that vanished under
+/// a running server (`could not open shared memory segment ...: No such file or
+/// directory`) are what systemd-logind's `RemoveIPC=yes` does when the server's user logs
+/// out (for users that are not system users).
+fn ranked(report: &Report, facts: &ShmFacts) -> Vec<Remedy> {
+    let mut out = Vec::new();
+    let vanished = report.failures.iter().any(|f| {
+        matches!(f.op, super::analyze::Op::Open | super::analyze::Op::Stat)
+            && f.reason.as_deref() == Some("No such file or directory")
+    });
+    if vanished {
+        out.push(Remedy {
+            action: remedy::Action::Set {
+                setting: "RemoveIPC (systemd-logind, /etc/systemd/logind.conf)".into(),
+                value: "no".into(),
+                restart: false,
+            },
+            text: "RemoveIPC=no in /etc/systemd/logind.conf (then systemctl restart \
+                   systemd-logind), or run the server as a system user: logind removes a \
+                   user's /dev/shm files when its last session ends"
+                .into(),
+            why: "segments disappeared under the running server (could not open shared \
+                  memory segment: No such file or directory)"
+                .into(),
+            cost: "none for PostgreSQL; other programs of that user keep their IPC objects \
+                   after logout"
+                .into(),
+            fixes: Vec::new(),
+        });
+    }
+    out.extend(remedy::ranked(facts, report.needed));
+    out
+}
+
 fn esc(s: &str) -> String {
     escape(s)
 }
@@ -303,10 +337,7 @@ pub fn text(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> String {
         for f in &v.findings {
             let _ = writeln!(o, "  - [{}] {}", f.level.as_str(), f.text);
         }
-        let r: Vec<String> = remedy::ranked(facts, report.needed)
-            .into_iter()
-            .map(|r| r.text)
-            .collect();
+        let r: Vec<String> = ranked(report, facts).into_iter().map(|r| r.text).collect();
         if !r.is_empty() {
             let _ = writeln!(o, "remedies:");
             for (i, line) in r.iter().enumerate() {
@@ -379,6 +410,6 @@ pub fn json(report: &Report, facts: &ShmFacts, inputs: &Inputs) -> serde_json::V
         "shm_size": (facts.shm.size_bytes > 0).then_some(facts.shm.size_bytes),
         "settings": facts.settings.iter().map(|f| json!({"name": f.name, "value": f.value, "source": f.source})).collect::<Vec<_>>(),
         "verdict": verdict,
-        "remedies": remedy::ranked(facts, report.needed).iter().map(Remedy::json).collect::<Vec<_>>(),
+        "remedies": ranked(report, facts).iter().map(Remedy::json).collect::<Vec<_>>(),
     })
 }

@@ -124,6 +124,28 @@ pub fn mount_of(mountinfo: &str, point: &str) -> Option<(String, String)> {
     found
 }
 
+/// What a postmaster's environment (`/proc/PID/environ`) says of where it runs: Kubernetes,
+/// and the operators that run PostgreSQL there (their /dev/shm is set in their own
+/// resources).
+pub fn environment_hints(environ: &[u8]) -> (bool, Vec<String>) {
+    let vars: Vec<&[u8]> = environ.split(|&b| b == 0).collect();
+    let has = |prefix: &[u8]| vars.iter().any(|v| v.starts_with(prefix));
+    let mut hints = Vec::new();
+    let k8s = has(b"KUBERNETES_SERVICE_HOST=");
+    if k8s {
+        hints.push("KUBERNETES_SERVICE_HOST is set".into());
+    }
+    if has(b"CNPG_") || (has(b"CLUSTER_NAME=") && has(b"PGDATA=/var/lib/postgresql/data/pgdata")) {
+        hints.push("CloudNativePG (cnpg) instance: CNPG_* in the postmaster's environment".into());
+    }
+    if has(b"SPILO_") || (has(b"PATRONI_") && has(b"PGROOT=/home/postgres/pgdata")) {
+        hints.push(
+            "Spilo (Zalando postgres-operator): SPILO_* in the postmaster's environment".into(),
+        );
+    }
+    (k8s, hints)
+}
+
 /// The cgroup and the container hints of process `pm`.
 pub fn container(pm: i32) -> Container {
     let mut c = Container::default();
@@ -153,13 +175,10 @@ pub fn container(pm: i32) -> Container {
             c.hints.push("cgroup path contains \"kubepods\"".into());
         }
     }
-    if let Ok(env) = fs::read(format!("/proc/{pm}/environ"))
-        && env
-            .split(|&b| b == 0)
-            .any(|v| v.starts_with(b"KUBERNETES_SERVICE_HOST="))
-    {
-        c.kubernetes = true;
-        c.hints.push("KUBERNETES_SERVICE_HOST is set".into());
+    if let Ok(env) = fs::read(format!("/proc/{pm}/environ")) {
+        let (k8s, hints) = environment_hints(&env);
+        c.kubernetes |= k8s;
+        c.hints.extend(hints);
     }
     c
 }
@@ -300,6 +319,16 @@ pub fn pid_exists(pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operators_are_told_by_their_environment() {
+        let (k, h) = environment_hints(b"KUBERNETES_SERVICE_HOST=10.0.0.1\0CNPG_SECRETS=x\0");
+        assert!(k);
+        assert!(h.iter().any(|x| x.contains("cnpg")), "{h:?}");
+        let (_, h) = environment_hints(b"SPILO_CONFIGURATION=x\0PGROOT=/home/postgres/pgdata\0");
+        assert!(h.iter().any(|x| x.contains("Spilo")), "{h:?}");
+        assert_eq!(environment_hints(b"PATH=/bin\0"), (false, Vec::new()));
+    }
 
     #[test]
     fn mountinfo_dev_shm() {

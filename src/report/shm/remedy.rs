@@ -587,6 +587,29 @@ mod tests {
     }
 
     #[test]
+    fn the_operator_s_own_knob_comes_first() {
+        let mut f = facts(64 << 20, 64 << 20, section7());
+        f.container.kubernetes = true;
+        f.container.hints =
+            vec!["CloudNativePG (cnpg) instance: CNPG_* in the postmaster's environment".into()];
+        let r = ranked(&f, 0);
+        let Some(Action::ResizeShm { how, .. }) = r.first().map(|x| &x.action) else {
+            panic!("{r:#?}");
+        };
+        assert_eq!(how[0].0, "cloudnative-pg");
+        assert!(
+            r[0].text.contains("ephemeralVolumesSizeLimit.shm"),
+            "{}",
+            r[0].text
+        );
+        f.container.hints = vec![
+            "Spilo (Zalando postgres-operator): SPILO_* in the postmaster's environment".into(),
+        ];
+        let r = ranked(&f, 0);
+        assert!(r[0].text.contains("enableShmVolume"), "{}", r[0].text);
+    }
+
+    #[test]
     fn a_leaders_failure_is_not_blamed_on_work_mem() {
         // /dev/shm nearly full: the leader's own segments do not fit.
         let f = facts(32 << 20, 100 << 10, EstimateInputs::default());
