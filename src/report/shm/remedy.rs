@@ -87,38 +87,46 @@ fn verdict_of(e: &Estimate, inp: &EstimateInputs, space: Space) -> Verdict {
     model::verdict(e, inp, space)
 }
 
-/// Whether a change fixes what fails now: the findings at the worst level present (the
-/// failure at hand: "will fail", or "at risk" when nothing will fail yet).
+/// Whether a change fixes what fails now.
 struct Check {
     /// What the logs or a failure proved one query needs at least (postmortem); 0 live.
     floor: u64,
-    level: Level,
-    now: Vec<FindingKind>,
+    /// The findings at risk or worse now, and those that will fail.
+    all: Vec<FindingKind>,
+    fail: Vec<FindingKind>,
 }
 
 impl Check {
+    fn new(inp: &EstimateInputs, space: Space, floor: u64) -> Check {
+        Check {
+            floor,
+            all: failing(inp, space, floor, Level::AtRisk),
+            fail: failing(inp, space, floor, Level::WillFail),
+        }
+    }
+
     /// Nothing is left at risk or worse.
     fn fixed(&self, inp: &EstimateInputs, space: Space) -> bool {
         let after = failing(inp, space, self.floor, Level::AtRisk);
-        self.now.iter().all(|k| !after.contains(k))
+        self.all.iter().all(|k| !after.contains(k))
     }
 
-    /// The failures at hand a change clears.
+    /// The findings a change clears.
     fn cleared(&self, inp: &EstimateInputs, space: Space) -> Vec<FindingKind> {
-        let after = failing(inp, space, self.floor, self.level);
-        self.now
+        let after = failing(inp, space, self.floor, Level::AtRisk);
+        self.all
             .iter()
             .copied()
             .filter(|k| !after.contains(k))
             .collect()
     }
 
-    /// At least one of the failures at hand is gone and none is added at that level: a
+    /// At least one finding is cleared and nothing that did not fail before will fail: a
     /// remedy for one of several causes (what is merely at risk afterwards, such as several
-    /// queries at once, is said by the report, not held against the remedy).
+    /// queries at once after a smaller work_mem, is said by the report, not held against it).
     fn helps(&self, inp: &EstimateInputs, space: Space) -> bool {
-        let after = failing(inp, space, self.floor, self.level);
-        after.iter().all(|k| self.now.contains(k)) && self.now.iter().any(|k| !after.contains(k))
+        let after_fail = failing(inp, space, self.floor, Level::WillFail);
+        !self.cleared(inp, space).is_empty() && after_fail.iter().all(|k| self.fail.contains(k))
     }
 }
 
@@ -196,20 +204,8 @@ pub fn ranked(facts: &ShmFacts, floor: u64) -> Vec<Remedy> {
         free: s.free_bytes,
         orphaned,
     };
-    let level = v
-        .findings
-        .iter()
-        .filter(|f| f.kind != FindingKind::Orphans)
-        .map(|f| f.level)
-        .max()
-        .unwrap_or(Level::Ok)
-        .max(Level::AtRisk);
-    let now = failing(inp, space, floor, level);
-    let check = Check {
-        floor,
-        level,
-        now: now.clone(),
-    };
+    let check = Check::new(inp, space, floor);
+    let now = check.all.clone();
     let mut out = Vec::new();
     let path = |f: &ShmFile| format!("{}/{}", s.path.trim_end_matches('/'), f.name);
 
