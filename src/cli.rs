@@ -136,7 +136,7 @@ pub struct ExplainShmArgs {
     #[arg(short = 'p', value_name = "PID")]
     pub pid: String,
 
-    /// One JSON document instead of text.
+    /// One JSON document instead of text (with --watch: one object per event).
     #[arg(long)]
     pub json: bool,
 

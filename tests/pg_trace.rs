@@ -319,6 +319,52 @@ fn watch_explains_a_parallel_hash_growth_failure() {
     );
 }
 
+/// `--watch --json`: one object per event; the failure's has the size psql reports, the
+/// worker, the query, the /dev/shm at the failing call, and ranked machine-applicable
+/// remedies (the same as explain-shm's).
+#[test]
+fn watch_json_has_one_object_per_event_and_the_remedies() {
+    if pg::skip_unless_available("watch_json_has_one_object_per_event_and_the_remedies") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
+    let out = pg.socket_dir().join("watch-json.out");
+    let o = out.to_str().unwrap_or_default();
+    let tracer = Tracer::start(&["explain-shm", "--watch", "--json", "-o", o], &pg, &out);
+    let failed = psql_session(&pg, &["SET parallel_leader_participation = off", BIG_JOIN]);
+    assert!(!failed.success, "the join succeeded: {}", failed.stdout);
+    let size = enospc_size(&failed.stderr);
+    let text = tracer.stop();
+    pg.assert_untraced_and_healthy("pgstrace");
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(events.iter().any(|e| e["event"] == "create"), "{text}");
+    assert!(events.iter().any(|e| e["event"] == "destroy"), "{text}");
+    let f = events
+        .iter()
+        .find(|e| e["event"] == "enospc" && e["size"] == size)
+        .unwrap_or_else(|| panic!("no enospc event of {size} bytes: {text}"));
+    assert_eq!(f["query"], BIG_JOIN, "{f:#}");
+    assert!(f["leader_pid"].is_u64(), "a worker's failure: {f:#}");
+    assert!(f["shm"]["size"].as_u64() == Some(32 << 20), "{f:#}");
+    let remedies = f["remedies"].as_array().cloned().unwrap_or_default();
+    assert!(
+        remedies
+            .iter()
+            .any(|r| r["action"] == "resize_shm" && r["bytes"].is_u64()),
+        "{f:#}"
+    );
+    assert!(
+        remedies
+            .iter()
+            .all(|r| r["why"].is_string() && r["cost"].is_string()),
+        "{f:#}"
+    );
+}
+
 #[test]
 fn watch_explains_a_leader_failure_and_detaches_on_sigint() {
     if pg::skip_unless_available("watch_explains_a_leader_failure_and_detaches_on_sigint") {

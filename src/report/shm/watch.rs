@@ -95,6 +95,8 @@ pub struct WatchSink {
     /// The cluster, for the full report's settings, estimate and remedies at a failure.
     cluster: Option<Cluster>,
     pub failures: usize,
+    /// `--json`: one object per event instead of text.
+    json: bool,
 }
 
 /// `PostgreSQL.N` when `path` is a DSM segment's file.
@@ -132,6 +134,23 @@ impl WatchSink {
             captures,
             cluster,
             failures: 0,
+            json: false,
+        }
+    }
+
+    /// One JSON object per event (`--watch --json`).
+    pub fn json(mut self) -> Self {
+        self.json = true;
+        self
+    }
+
+    /// An event: its text line, or its JSON object.
+    fn emit(&mut self, text: &str, obj: serde_json::Value) {
+        if self.json {
+            let line = obj.to_string();
+            self.line(&line);
+        } else {
+            self.line(text);
         }
     }
 
@@ -229,16 +248,26 @@ impl WatchSink {
                     entry.size = Some(size);
                 }
                 let t = clock(start);
-                let text = match (before, ok) {
-                    (None, true) => {
-                        format!("{t} create  {seg} size {size} ({}) by {who}", human(size))
-                    }
-                    (Some(b), true) => {
-                        format!("{t} resize  {seg} from {b} to {size} bytes by {who}")
-                    }
-                    (_, false) => format!("{t} resize  {seg} to {size} bytes FAILED by {who}"),
+                let (text, event) = match (before, ok) {
+                    (None, true) => (
+                        format!("{t} create  {seg} size {size} ({}) by {who}", human(size)),
+                        "create",
+                    ),
+                    (Some(b), true) => (
+                        format!("{t} resize  {seg} from {b} to {size} bytes by {who}"),
+                        "resize",
+                    ),
+                    (_, false) => (
+                        format!("{t} resize  {seg} to {size} bytes FAILED by {who}"),
+                        "resize_failed",
+                    ),
                 };
-                self.line(&text);
+                let obj = serde_json::json!({
+                    "event": event, "time": start.as_secs_f64(), "segment": seg,
+                    "size": size, "previous_size": before, "pid": pid,
+                    "query": self.query_of(pid),
+                });
+                self.emit(&text, obj);
             }
             "fallocate" => {
                 if let Ret::Error { errno } = ret
@@ -259,6 +288,12 @@ impl WatchSink {
                 let s = self.segments.remove(&seg);
                 let t = clock(start);
                 let who = self.who(pid);
+                let obj = serde_json::json!({
+                    "event": "destroy", "time": start.as_secs_f64(), "segment": seg, "pid": pid,
+                    "size": s.as_ref().and_then(|s| s.size),
+                    "creator": s.as_ref().map(|s| s.creator),
+                    "lived_s": s.as_ref().map(|s| start.saturating_sub(s.created).as_secs_f64()),
+                });
                 let text = match s {
                     Some(s) => format!(
                         "{t} destroy {seg} size {} by {who}, created by pid {} {:.3} s before",
@@ -268,7 +303,7 @@ impl WatchSink {
                     ),
                     None => format!("{t} destroy {seg} by {who}"),
                 };
-                self.line(&text);
+                self.emit(&text, obj);
             }
             _ => {}
         }
@@ -299,6 +334,7 @@ impl WatchSink {
             human(used),
             human(capture.free)
         );
+        let mut held = Vec::new();
         let _ = writeln!(s, "  held by:");
         if capture.files.is_empty() {
             let _ = writeln!(s, "    (nothing listed)");
@@ -324,6 +360,7 @@ impl WatchSink {
                 esc(name),
                 human(*alloc)
             );
+            held.push(serde_json::json!({"name": name, "size": len, "allocated": alloc, "holder": holder}));
         }
         match self.query_of(pid) {
             Some(q) => {
@@ -342,6 +379,7 @@ impl WatchSink {
             .as_ref()
             .map(|c| crate::postgres::cluster_of(c.postmaster_pid).unwrap_or_else(|_| c.clone()));
         let facts = cluster.as_ref().and_then(|c| gather(c).ok());
+        let mut remedies = Vec::new();
         match facts {
             Some(mut facts) => {
                 // The failing segment is about to be unlinked: not an orphan to remove.
@@ -366,12 +404,23 @@ impl WatchSink {
                 for l in explain_failure(&facts, &failure).lines() {
                     let _ = writeln!(s, "  | {l}");
                 }
+                remedies = super::remedy::ranked(&facts, 0)
+                    .iter()
+                    .map(super::remedy::Remedy::json)
+                    .collect();
             }
             None => {
                 let _ = writeln!(s, "  remedy:   {}", plan.remedy());
             }
         }
-        self.line(s.trim_end());
+        let obj = serde_json::json!({
+            "event": "enospc", "time": time.as_secs_f64(), "segment": seg, "size": size,
+            "pid": pid, "who": self.who(pid), "query": self.query_of(pid),
+            "leader_pid": self.procs.get(&pid).and_then(|p| p.leader),
+            "shm": {"size": capture.size, "used": used, "free": capture.free},
+            "held_by": held, "plan": plan.describe(), "remedies": remedies,
+        });
+        self.emit(s.trim_end(), obj);
     }
 }
 
@@ -454,9 +503,6 @@ impl Target {
 
 pub fn run(args: ShmConfig) -> Result<i32> {
     let pid = args.pid;
-    if args.json {
-        bail!("--watch prints text as things happen; use --json without --watch");
-    }
     let target = Target::of(pid).context("--watch")?;
     let shm_dir = PathBuf::from(format!("/proc/{}/root/dev/shm", target.shm_of));
     let out: Box<dyn Write> = match &args.output {
@@ -477,7 +523,10 @@ pub fn run(args: ShmConfig) -> Result<i32> {
     };
     let captures = Rc::new(RefCell::new(HashMap::new()));
     let running = target.running();
-    let sink = WatchSink::new(out, shm_dir.clone(), captures.clone(), target.cluster);
+    let mut sink = WatchSink::new(out, shm_dir.clone(), captures.clone(), target.cluster);
+    if args.json {
+        sink = sink.json();
+    }
     let mut session = Session::new(filter, decode, true, vec![Box::new(sink)]);
     session.with_stacks(false);
     session.annotate(Box::new(PgAnnotator::new()));
@@ -500,10 +549,15 @@ pub fn run(args: ShmConfig) -> Result<i32> {
         .count();
     if target.follow {
         crate::errln!(
-            "pgstrace: watching the DSM segments of postmaster {}, the {attached} processes \
+            "pgstrace: watching the DSM segments of postmaster {}, the {attached} {} \
              already running queries, and every process it forks (backends, parallel \
              workers); Ctrl-C to stop",
-            target.pid
+            target.pid,
+            if attached == 1 {
+                "process"
+            } else {
+                "processes"
+            }
         );
     } else {
         crate::errln!(
