@@ -236,12 +236,39 @@ fn failure_explanations() {
             role: None,
             leader_pid: None,
             query: None,
-            requested_bytes: 345_088,
+            requested_bytes: 345_248,
             segment: None,
             stack: PlanStep::LeaderGather,
         },
     );
+    // The size the server asked for, not the model's 345,088 beside it.
+    assert!(leader.contains("345,248 bytes asked"), "{leader}");
+    assert!(!leader.contains("345,088"), "{leader}");
     assert!(leader.contains("pid 200 (backend)"), "{leader}");
     assert!(leader.contains("ExecInitParallelPlan"), "{leader}");
     assert!(!leader.contains('\x07'));
+}
+
+#[test]
+fn wording_one_query_a_held_session_segment_and_no_multiplier_below_its_minimum() {
+    // One parallel query at a time is "1 query".
+    let mut f = facts();
+    f.inputs.concurrent_queries = Some(1);
+    f.evaluate();
+    let text = render_text(&f);
+    assert!(text.contains("peak, 1 query at once"), "{text}");
+    assert!(!text.contains("1 queries"), "{text}");
+    // A session segment the backend holds is not counted again.
+    let mut held = f.inputs.clone();
+    held.session_segment_held = true;
+    let e = model::estimate(&held);
+    assert_eq!(e.session_segment, 0);
+    assert_eq!(e.leader_segments, e.main_segment);
+    // hash_mem_multiplier at its minimum (1) is never offered lower.
+    let mut f = facts();
+    f.inputs.hash_mem_multiplier = 1.0;
+    f.evaluate();
+    for r in remedies(&f) {
+        assert!(!r.contains("hash_mem_multiplier below"), "{r}");
+    }
 }
