@@ -147,6 +147,11 @@ pub struct ExplainShmArgs {
     /// With --watch: write to FILE instead of stdout.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// With --watch: tamper as strace does, to reproduce a failure on a healthy server
+    /// (`-e inject=fallocate:error=ENOSPC:when=3`; inject= and fault= only).
+    #[arg(short = 'e', value_name = "inject=...")]
+    pub inject: Vec<String>,
 }
 
 /// Subcommands, recognised only as the first word (`pgstrace -- ps` traces the ps command).
@@ -455,6 +460,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     json: a.json,
                     watch: a.watch,
                     output: a.output,
+                    inject: a.inject,
                 }))
             }
         };

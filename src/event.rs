@@ -46,6 +46,8 @@ pub enum Event {
         stack: Vec<StackFrame>,
         /// Fields the annotator adds to this call's JSON object (a segment it names).
         fields: Vec<(&'static str, FieldValue)>,
+        /// The return value was made up by `-e inject=`: the kernel ran nothing.
+        injected: bool,
     },
     /// A signal delivered to the tracee: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---`.
     Signal {

@@ -21,6 +21,8 @@ pub struct Filter {
     trace: Vec<bool>,
     pub status: u8,
     signals: Vec<bool>,
+    /// `-e inject=` / `-e fault=` rules, in order.
+    pub injections: Vec<crate::trace::inject::Rule>,
 }
 
 impl Default for Filter {
@@ -29,6 +31,7 @@ impl Default for Filter {
             trace: vec![true; MAX_NR],
             status: status::ALL,
             signals: vec![true; 65],
+            injections: Vec::new(),
         }
     }
 }
@@ -41,8 +44,10 @@ pub enum FilterError {
     Signal(String),
     #[error("invalid status '{0}'")]
     Status(String),
-    #[error("unsupported -e qualifier '{0}' (supported: trace, signal, status)")]
+    #[error("unsupported -e qualifier '{0}' (supported: trace, signal, status, inject, fault)")]
     Qualifier(String),
+    #[error("invalid {0} '{1}'")]
+    Inject(&'static str, String),
     #[error("empty -e expression")]
     Empty,
 }
@@ -76,11 +81,57 @@ impl Filter {
             "trace" | "t" => self.apply_trace(set),
             "signal" | "signals" | "s" => self.apply_signal(set),
             "status" => self.apply_status(set),
+            "inject" => self.apply_inject(set, false),
+            "fault" => self.apply_inject(set, true),
             q => Err(FilterError::Qualifier(q.to_string())),
         }
     }
 
+    /// `inject=SET:error=ERRNO|retval=N[:when=EXPR]`, `fault=SET[:error=ERRNO][:when=EXPR]`
+    /// (fault's default error is ENOSYS).
+    fn apply_inject(&mut self, spec: &str, fault: bool) -> Result<(), FilterError> {
+        let what = if fault { "fault" } else { "inject" };
+        let mut parts = spec.split(':');
+        let set = parts.next().unwrap_or_default();
+        let syscalls = syscall_set(set)?;
+        let mut action = fault.then_some(crate::trace::inject::Action::Error(38));
+        let mut when = crate::trace::inject::When::default();
+        let bad = |p: &str| FilterError::Inject(what, p.to_string());
+        for p in parts {
+            let (k, v) = p.split_once('=').ok_or_else(|| bad(p))?;
+            match k {
+                "error" => {
+                    let e = crate::syscalls::errno::by_name(v)
+                        .or_else(|| v.parse().ok().filter(|n: &i64| (1..4096).contains(n)))
+                        .ok_or_else(|| bad(p))?;
+                    action = Some(crate::trace::inject::Action::Error(e));
+                }
+                "retval" if !fault => {
+                    let n: i64 = v.parse().map_err(|_| bad(p))?;
+                    action = Some(crate::trace::inject::Action::Retval(n));
+                }
+                "when" => when = crate::trace::inject::When::parse(v).ok_or_else(|| bad(p))?,
+                _ => return Err(bad(p)),
+            }
+        }
+        let action = action.ok_or_else(|| bad("(no error= or retval=)"))?;
+        self.injections.push(crate::trace::inject::Rule {
+            syscalls,
+            action,
+            when,
+        });
+        Ok(())
+    }
+
     fn apply_trace(&mut self, set: &str) -> Result<(), FilterError> {
+        self.trace = syscall_set(set)?;
+        Ok(())
+    }
+}
+
+/// A syscall set as `-e trace=` spells it: names, `%class`, `all`, `none`, `?name`, `!`.
+fn syscall_set(set: &str) -> Result<Vec<bool>, FilterError> {
+    {
         let (neg, body) = split_neg(set);
         if body.is_empty() {
             return Err(FilterError::Empty);
@@ -115,10 +166,11 @@ impl Filter {
         if neg {
             chosen.iter_mut().for_each(|c| *c = !*c);
         }
-        self.trace = chosen;
-        Ok(())
+        Ok(chosen)
     }
+}
 
+impl Filter {
     fn apply_signal(&mut self, set: &str) -> Result<(), FilterError> {
         let (neg, body) = split_neg(set);
         let mut chosen = vec![false; 65];
@@ -175,6 +227,44 @@ fn class_bits(name: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn inject_and_fault_rules() {
+        let mut f = Filter::default();
+        f.apply("inject=fallocate:error=ENOSPC:when=2+")
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.apply("fault=%desc").unwrap_or_else(|e| panic!("{e}"));
+        f.apply("inject=write:retval=7")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.injections.len(), 3);
+        assert_eq!(
+            f.injections[0].action,
+            crate::trace::inject::Action::Error(28)
+        );
+        assert!(f.injections[0].syscalls[285]);
+        assert_eq!(
+            f.injections[1].action,
+            crate::trace::inject::Action::Error(38)
+        );
+        assert_eq!(
+            f.injections[2].action,
+            crate::trace::inject::Action::Retval(7)
+        );
+        // Tracing is untouched by tampering.
+        assert!(f.traces(0));
+        for bad in [
+            "inject=fallocate",
+            "inject=fallocate:error=ENOTANERRNO",
+            "inject=nosuchcall:error=EIO",
+            "inject=write:when=0:error=EIO",
+            "inject=write:retval=x",
+            "fault=write:retval=1",
+            "inject=write:colour=red",
+        ] {
+            assert!(Filter::default().apply(bad).is_err(), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

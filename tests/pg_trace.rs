@@ -800,3 +800,74 @@ fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
     assert_no_crash(&pg);
     pg.assert_untraced_and_healthy("pgstrace probe -f on the postmaster");
 }
+
+/// `-e inject=fallocate:error=ENOSPC` reproduces the failure on a server whose /dev/shm is
+/// big enough: PostgreSQL reports `could not resize shared memory segment ... No space left
+/// on device`, the trace marks the call `(INJECTED)`, and `explain-shm --watch` with the same
+/// `-e` explains the failure and says it was injected. Afterwards the server answers.
+#[test]
+fn injected_enospc_reproduces_the_failure_and_is_explained_as_injected() {
+    if pg::skip_unless_available(
+        "injected_enospc_reproduces_the_failure_and_is_explained_as_injected",
+    ) {
+        return;
+    }
+    let pg = PgCluster::start(
+        PgOpts::default()
+            .shm_mib(256)
+            .set("max_parallel_workers_per_gather", "2")
+            .set("parallel_setup_cost", "0")
+            .set("parallel_tuple_cost", "0")
+            .set("min_parallel_table_scan_size", "0"),
+    )
+    .unwrap_or_else(|e| panic!("starting the cluster: {e:#}"));
+    load_pair(&pg, "ia", "ib", 40_000);
+    let join = "SELECT count(*) FROM ia JOIN ib USING (id)";
+    assert_eq!(psql_ok(&pg, join).trim(), "40000");
+
+    let traced = pg.socket_dir().join("inject.trace");
+    let tracer = Tracer::trace(
+        &[
+            "-f",
+            "-e",
+            "trace=fallocate",
+            "-e",
+            "inject=fallocate:error=ENOSPC:when=1",
+        ],
+        &pg,
+        &traced,
+    );
+    let failed = psql_session(&pg, &[join]);
+    let trace = tracer.stop();
+    assert!(!failed.success, "the query succeeded: {}", failed.stdout);
+    enospc_size(&failed.stderr);
+    assert!(
+        trace.lines().any(|l| l.contains("fallocate(")
+            && l.ends_with("= -1 ENOSPC (No space left on device) (INJECTED)")),
+        "{trace}"
+    );
+    pg.assert_untraced_and_healthy("pgstrace -e inject");
+
+    let out = pg.socket_dir().join("inject-watch.out");
+    let o = out.to_str().unwrap_or_default();
+    let watch = Tracer::start(
+        &[
+            "explain-shm",
+            "--watch",
+            "-e",
+            "inject=fallocate:error=ENOSPC:when=1",
+            "-o",
+            o,
+        ],
+        &pg,
+        &out,
+    );
+    let failed = psql_session(&pg, &[join]);
+    let text = watch.stop();
+    assert!(!failed.success, "the query succeeded: {}", failed.stdout);
+    let size = enospc_size(&failed.stderr);
+    assert!(text.contains("INJECTED by -e inject"), "{text}");
+    assert!(text.contains(&format!(" of {size} bytes")), "{text}");
+    pg.assert_untraced_and_healthy("explain-shm --watch -e inject");
+    assert_eq!(psql_ok(&pg, join).trim(), "40000");
+}

@@ -490,3 +490,37 @@ fn programs_own_int3_is_delivered() {
     compat("churn", &[], &["int3"]);
     compat("churn", &["-e", "trace=none"], &["int3"]);
 }
+
+// --- tampering (-e inject=, -e fault=) ------------------------------------------------
+
+#[test]
+fn inject_an_errno_on_chosen_calls() {
+    compat(
+        "inject",
+        &[
+            "-e",
+            "trace=fallocate,write",
+            "-e",
+            "inject=fallocate:error=ENOSPC:when=2+2",
+        ],
+        &["{dir}"],
+    );
+}
+
+#[test]
+fn inject_a_return_value() {
+    compat(
+        "inject",
+        &["-e", "trace=write", "-e", "inject=write:retval=1:when=3"],
+        &["{dir}"],
+    );
+}
+
+#[test]
+fn fault_defaults_to_enosys_and_sets_take_classes() {
+    compat(
+        "inject",
+        &["-e", "trace=%desc", "-e", "fault=fallocate:when=1"],
+        &["{dir}"],
+    );
+}

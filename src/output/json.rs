@@ -203,6 +203,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
             ret,
             duration,
             stack,
+            injected,
             ..
         } => {
             let (ret, errno) = ret_json(ret);
@@ -219,6 +220,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
             });
             if !stack.is_empty() {
                 obj["stack"] = stack_json(stack);
+            }
+            if *injected {
+                obj["injected"] = json!(true);
             }
             obj
         }
@@ -469,6 +473,7 @@ mod tests {
                 duration: Duration::from_micros(250),
                 stack: Vec::new(),
                 fields: Vec::new(),
+                injected: false,
             },
         ];
         let l = lines(&evs);
@@ -497,6 +502,7 @@ mod tests {
             duration: Duration::ZERO,
             stack: Vec::new(),
             fields,
+            injected: false,
         };
         let note = |fields: Vec<NoteField>| Event::Note {
             pid: 9,

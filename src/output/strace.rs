@@ -225,10 +225,13 @@ impl TextPrinter {
     }
 
     /// Writes the return value, ` <duration>` and the newline.
-    fn finish_ret(&mut self, base: usize, ret: &Ret, duration: Option<Duration>) {
+    fn finish_ret(&mut self, base: usize, ret: &Ret, duration: Option<Duration>, injected: bool) {
         self.align(base);
         let start = self.buf.len();
         write_ret(&mut self.buf, ret);
+        if injected {
+            self.buf.push_str(" (INJECTED)");
+        }
         if self.o.colour && matches!(ret, Ret::Error { .. }) {
             let text = self.buf.split_off(start);
             let _ = write!(self.buf, "{}", text.red());
@@ -280,6 +283,7 @@ impl TextPrinter {
         args: &[Value],
         ret: &Ret,
         duration: Duration,
+        injected: bool,
     ) {
         let (printed, sep, open) = match self.calls.get_mut(&pid) {
             Some(c) if c.active => {
@@ -312,7 +316,7 @@ impl TextPrinter {
             write_list(&mut self.buf, rest);
         }
         self.buf.push(')');
-        self.finish_ret(base, ret, Some(duration));
+        self.finish_ret(base, ret, Some(duration), injected);
         self.emit();
     }
 
@@ -356,7 +360,7 @@ impl TextPrinter {
                 self.dim("<unfinished ...>");
             }
             self.buf.push(')');
-            self.finish_ret(base, &Ret::Unknown, None);
+            self.finish_ret(base, &Ret::Unknown, None, false);
         }
         self.emit();
     }
@@ -467,9 +471,10 @@ impl Sink for TextPrinter {
                 ret,
                 duration,
                 stack,
+                injected,
                 ..
             } => {
-                self.exit(*pid, *time, name, args, ret, *duration);
+                self.exit(*pid, *time, name, args, ret, *duration, *injected);
                 self.stack_lines(stack);
             }
             Event::Signal {
@@ -671,6 +676,7 @@ mod tests {
             duration: Duration::from_micros(19),
             stack: Vec::new(),
             fields: Vec::new(),
+            injected: false,
         }
     }
 
@@ -1204,6 +1210,7 @@ mod bench {
             duration: Duration::from_micros(3),
             stack: Vec::new(),
             fields: Vec::new(),
+            injected: false,
         };
         let o = TextOpts {
             to_file: true,

@@ -205,6 +205,7 @@ mod tests {
             duration: Duration::from_nanos(ns),
             stack: Vec::new(),
             fields: Vec::new(),
+            injected: false,
         });
     }
 

@@ -497,6 +497,7 @@ mod tests {
             duration: std::time::Duration::ZERO,
             stack: Vec::new(),
             fields: a.call_fields(pid, &args, &Ret::Int(0)),
+            injected: false,
         };
         let evs = vec![
             role_note(9, t(1), "parallel worker".into(), Some(8)),

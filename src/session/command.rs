@@ -122,6 +122,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
     }
     let decoding = !args.summary_only;
+    let injections = filter.injections.clone();
     let mut session = Session::new(filter, decode, decoding, sinks);
     session.watch_output(output.failed);
     if args.stack > 0 {
@@ -141,7 +142,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
 
     let launched = !args.command.is_empty();
     trace::install_detach_signals(launched);
-    let mut source = PtraceSource::new(&mut session);
+    let mut source = PtraceSource::new(&mut session).with_injections(injections);
     if launched {
         attach::launch(&mut engine, &args.command, &mut source)?;
     } else {

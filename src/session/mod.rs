@@ -230,7 +230,15 @@ impl Session {
         });
     }
 
-    fn exit(&mut self, pid: i32, time: Timestamp, rval: i64, is_error: bool, mem: &dyn Tracee) {
+    fn exit(
+        &mut self,
+        pid: i32,
+        time: Timestamp,
+        rval: i64,
+        is_error: bool,
+        injected: bool,
+        mem: &dyn Tracee,
+    ) {
         let st = self.calls.entry(pid).or_default();
         let Some(p) = st.pending.take() else {
             // An exit without its entry (we attached mid-syscall): nothing to show.
@@ -283,6 +291,7 @@ impl Session {
             duration: time.saturating_sub(p.time),
             stack: p.stack,
             fields,
+            injected,
         });
     }
 
@@ -412,8 +421,9 @@ impl Consumer for Session {
                 tid,
                 rval,
                 is_error,
+                injected,
                 ..
-            } => self.exit(tid, time, rval, is_error, mem),
+            } => self.exit(tid, time, rval, is_error, injected, mem),
             SourceEvent::Signal {
                 tid: pid,
                 sig,

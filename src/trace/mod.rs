@@ -5,6 +5,7 @@
 
 pub mod attach;
 pub mod engine;
+pub mod inject;
 pub mod signals;
 pub mod source;
 pub mod stop;

@@ -43,6 +43,8 @@ pub enum SourceEvent {
         nr: Option<u64>,
         rval: i64,
         is_error: bool,
+        /// The call was tampered with (`-e inject=`): `rval` is what was made to return.
+        injected: bool,
     },
     /// A signal about to be delivered.
     Signal {
@@ -107,11 +109,22 @@ pub trait Consumer {
 /// set through this source), so they are delivered as the SIGTRAP they are.
 pub struct PtraceSource<'c, C: Consumer + ?Sized> {
     consumer: &'c mut C,
+    /// `-e inject=` / `-e fault=`.
+    injector: super::inject::Injector,
 }
 
 impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
     pub fn new(consumer: &'c mut C) -> Self {
-        PtraceSource { consumer }
+        PtraceSource {
+            consumer,
+            injector: super::inject::Injector::default(),
+        }
+    }
+
+    /// Tampers with the calls these rules pick (see [`super::inject`]).
+    pub fn with_injections(mut self, rules: Vec<super::inject::Rule>) -> Self {
+        self.injector = super::inject::Injector::new(rules);
+        self
     }
 
     fn signal(&mut self, s: super::engine::SignalStop<'_>) {
@@ -142,11 +155,21 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
 
     fn stop(&mut self, stop: Stop<'_>) {
         match stop {
-            Stop::Syscall(s) => {
+            Stop::Syscall(mut s) => {
                 let time = crate::util::now();
                 let tid = s.tid();
                 let ev = match s.kind {
                     super::engine::Syscall::Entry { nr, args, sp } => {
+                        // Tampering: the number -1 makes the kernel run nothing.
+                        if !self.injector.is_empty()
+                            && self.injector.at_entry(tid, nr).is_some()
+                            && let Ok(mut regs) = s.regs()
+                        {
+                            regs.orig_rax = u64::MAX;
+                            if s.set_regs(regs).is_err() {
+                                self.injector.at_exit(tid);
+                            }
+                        }
                         let stack = if self.consumer.wants_stack(StackFor::Syscall(nr)) {
                             s.snapshot(MAX_STACK)
                         } else {
@@ -160,12 +183,35 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                             stack,
                         }
                     }
-                    super::engine::Syscall::Exit { rval, is_error } => SourceEvent::SyscallExit {
-                        tid,
-                        nr: None,
-                        rval,
-                        is_error,
-                    },
+                    super::engine::Syscall::Exit { rval, is_error } => {
+                        match self.injector.at_exit(tid) {
+                            Some(action) => {
+                                let rax = super::inject::Injector::rax(action);
+                                let done = s.regs().and_then(|mut r| {
+                                    r.rax = rax;
+                                    s.set_regs(r)
+                                });
+                                let (rval, is_error) = match action {
+                                    super::inject::Action::Error(e) => (-e, true),
+                                    super::inject::Action::Retval(v) => (v, false),
+                                };
+                                SourceEvent::SyscallExit {
+                                    tid,
+                                    nr: None,
+                                    rval,
+                                    is_error,
+                                    injected: done.is_ok(),
+                                }
+                            }
+                            None => SourceEvent::SyscallExit {
+                                tid,
+                                nr: None,
+                                rval,
+                                is_error,
+                                injected: false,
+                            },
+                        }
+                    }
                 };
                 self.consumer.event(time, ev, &s.mem());
                 s.resume();
@@ -194,6 +240,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
     }
 
     fn gone(&mut self, tid: i32, how: Gone) {
+        self.injector.forget(tid);
         let ev = match how {
             Gone::Exited { code } => SourceEvent::Exited { tid, code },
             Gone::Killed { sig, core } => SourceEvent::Killed { tid, sig, core },

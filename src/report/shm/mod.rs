@@ -291,6 +291,8 @@ pub struct ShmConfig {
     pub watch: bool,
     /// `-o FILE` (`--watch` only).
     pub output: Option<std::path::PathBuf>,
+    /// `-e inject=...` / `-e fault=...` (`--watch` only).
+    pub inject: Vec<String>,
 }
 
 /// The one-shot report (`--watch` is [`watch::run`]).

@@ -97,6 +97,8 @@ pub struct WatchSink {
     pub failures: usize,
     /// `--json`: one object per event instead of text.
     json: bool,
+    /// The call being handled was tampered with by `-e inject=`.
+    injected: bool,
 }
 
 /// `PostgreSQL.N` when `path` is a DSM segment's file.
@@ -135,6 +137,7 @@ impl WatchSink {
             cluster,
             failures: 0,
             json: false,
+            injected: false,
         }
     }
 
@@ -317,7 +320,15 @@ impl WatchSink {
         let plan = PlanStep::of(stack);
         let mut s = String::new();
         let t = clock(time);
-        let _ = writeln!(s, "{t} ENOSPC  {seg}: /dev/shm ran out");
+        if self.injected {
+            let _ = writeln!(
+                s,
+                "{t} ENOSPC  {seg}: INJECTED by -e inject (the call never ran; /dev/shm did \
+                 not run out)"
+            );
+        } else {
+            let _ = writeln!(s, "{t} ENOSPC  {seg}: /dev/shm ran out");
+        }
         let _ = writeln!(
             s,
             "  request:  {} could not allocate {seg} of {size} bytes ({})",
@@ -419,6 +430,7 @@ impl WatchSink {
             "leader_pid": self.procs.get(&pid).and_then(|p| p.leader),
             "shm": {"size": capture.size, "used": used, "free": capture.free},
             "held_by": held, "plan": plan.describe(), "remedies": remedies,
+            "injected": self.injected,
         });
         self.emit(s.trim_end(), obj);
     }
@@ -454,8 +466,12 @@ impl Sink for WatchSink {
                 ret,
                 duration,
                 stack,
+                injected,
                 ..
-            } => self.syscall(*pid, *time, name, args, raw_args, ret, *duration, stack),
+            } => {
+                self.injected = *injected;
+                self.syscall(*pid, *time, name, args, raw_args, ret, *duration, stack)
+            }
             _ => {}
         }
     }
@@ -517,6 +533,13 @@ pub fn run(args: ShmConfig) -> Result<i32> {
     for e in ["trace=openat,ftruncate,fallocate,unlink", "signal=none"] {
         filter.apply(e).map_err(|err| anyhow!("-e {e}: {err}"))?;
     }
+    for e in &args.inject {
+        if !(e.starts_with("inject=") || e.starts_with("fault=")) {
+            bail!("-e {e}: with --watch only inject= and fault= are taken");
+        }
+        filter.apply(e).map_err(|err| anyhow!("-e {e}: {err}"))?;
+    }
+    let injections = filter.injections.clone();
     let decode = DecodeOpts {
         decode_fds: true,
         ..DecodeOpts::default()
@@ -540,7 +563,7 @@ pub fn run(args: ShmConfig) -> Result<i32> {
 
     let mut engine = Engine::new(target.follow);
     trace::install_detach_signals(false);
-    let mut source = PtraceSource::new(&mut session);
+    let mut source = PtraceSource::new(&mut session).with_injections(injections);
     attach::attach_all(&mut engine, &[target.pid], &mut source)?;
     // Best effort: a backend may have exited since, or be forked (and so followed) already.
     let attached = running

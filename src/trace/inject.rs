@@ -1,0 +1,168 @@
+//! Syscall tampering, as strace's `-e inject=` and `-e fault=` do it: at a matching entry the
+//! syscall number is replaced by -1 (the kernel then runs nothing), and at its exit the
+//! return register is set to `-ERRNO` or the given value. `when=` picks which calls, counted
+//! per tracee and per rule as strace counts them.
+//!
+//! The matching is pure; the register changes are made by the trace source at the stops.
+
+use std::collections::HashMap;
+
+/// What a tampered call returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// `error=ERRNO`: `-1` with that errno.
+    Error(i64),
+    /// `retval=N`.
+    Retval(i64),
+}
+
+/// `when=FIRST[+[STEP]]`: the FIRST-th call (1-based), and with `+` every STEP-th after it
+/// (STEP 1 when omitted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct When {
+    pub first: u64,
+    /// `None`: only the FIRST-th call.
+    pub step: Option<u64>,
+}
+
+impl Default for When {
+    /// Every call.
+    fn default() -> Self {
+        When {
+            first: 1,
+            step: Some(1),
+        }
+    }
+}
+
+impl When {
+    /// `2`, `2+`, `2+3`.
+    pub fn parse(s: &str) -> Option<When> {
+        let (first, rest) = match s.split_once('+') {
+            Some((f, r)) => (f, Some(r)),
+            None => (s, None),
+        };
+        let first: u64 = first.parse().ok().filter(|&f| f >= 1)?;
+        let step = match rest {
+            None => None,
+            Some("") => Some(1),
+            Some(r) => Some(r.parse().ok().filter(|&s| s >= 1)?),
+        };
+        Some(When { first, step })
+    }
+
+    /// Whether the `n`-th call (1-based) is tampered with.
+    pub fn matches(&self, n: u64) -> bool {
+        match self.step {
+            None => n == self.first,
+            Some(step) => n >= self.first && (n - self.first) % step == 0,
+        }
+    }
+}
+
+/// One `-e inject=` (or `fault=`) rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Syscall numbers it applies to (indexed by number).
+    pub syscalls: Vec<bool>,
+    pub action: Action,
+    pub when: When,
+}
+
+/// The rules and their per-tracee counters.
+#[derive(Clone, Debug, Default)]
+pub struct Injector {
+    rules: Vec<Rule>,
+    counts: HashMap<(i32, usize), u64>,
+    /// Calls tampered with at their entry, waiting for their exit: tid → action.
+    pending: HashMap<i32, Action>,
+}
+
+impl Injector {
+    pub fn new(rules: Vec<Rule>) -> Injector {
+        Injector {
+            rules,
+            ..Injector::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// At a syscall entry of `tid`: the action to take, if this call is one to tamper with
+    /// (the first rule that applies to the syscall counts it; strace's order).
+    pub fn at_entry(&mut self, tid: i32, nr: u64) -> Option<Action> {
+        let i = self
+            .rules
+            .iter()
+            .position(|r| r.syscalls.get(nr as usize).copied().unwrap_or(false))?;
+        let n = self.counts.entry((tid, i)).or_insert(0);
+        *n += 1;
+        let rule = &self.rules[i];
+        if !rule.when.matches(*n) {
+            return None;
+        }
+        self.pending.insert(tid, rule.action);
+        Some(rule.action)
+    }
+
+    /// At the exit of `tid`'s call: the action taken at its entry, if any.
+    pub fn at_exit(&mut self, tid: i32) -> Option<Action> {
+        self.pending.remove(&tid)
+    }
+
+    /// A tracee is gone: its counters and pending call with it.
+    pub fn forget(&mut self, tid: i32) {
+        self.pending.remove(&tid);
+        self.counts.retain(|(t, _), _| *t != tid);
+    }
+
+    /// The return register for an action (`-errno`, or the value).
+    pub fn rax(action: Action) -> u64 {
+        match action {
+            Action::Error(e) => (-e) as u64,
+            Action::Retval(v) => v as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_picks_calls_as_strace_does() {
+        let w = |s: &str| When::parse(s).unwrap_or_else(|| panic!("{s}"));
+        let picked = |w: When| (1..=10).filter(|&n| w.matches(n)).collect::<Vec<_>>();
+        assert_eq!(picked(When::default()), (1..=10).collect::<Vec<_>>());
+        assert_eq!(picked(w("3")), [3]);
+        assert_eq!(picked(w("3+")), [3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(picked(w("2+3")), [2, 5, 8]);
+        for bad in ["0", "x", "1+0", "-1", "", "+"] {
+            assert_eq!(When::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn counted_per_tracee_and_paired_with_the_exit() {
+        let mut set = vec![false; 512];
+        set[285] = true; // fallocate
+        let mut inj = Injector::new(vec![Rule {
+            syscalls: set,
+            action: Action::Error(28),
+            when: When::parse("2").unwrap_or_default(),
+        }]);
+        assert_eq!(inj.at_entry(10, 285), None);
+        assert_eq!(inj.at_entry(11, 285), None);
+        assert_eq!(inj.at_entry(10, 0), None);
+        assert_eq!(inj.at_entry(10, 285), Some(Action::Error(28)));
+        assert_eq!(inj.at_exit(11), None);
+        assert_eq!(inj.at_exit(10), Some(Action::Error(28)));
+        assert_eq!(inj.at_exit(10), None);
+        assert_eq!(inj.at_entry(11, 285), Some(Action::Error(28)));
+        assert_eq!(Injector::rax(Action::Error(28)), (-28i64) as u64);
+        inj.forget(11);
+        assert_eq!(inj.at_exit(11), None);
+    }
+}
