@@ -55,7 +55,7 @@ impl When {
     pub fn matches(&self, n: u64) -> bool {
         match self.step {
             None => n == self.first,
-            Some(step) => n >= self.first && (n - self.first) % step == 0,
+            Some(step) => n >= self.first && (n - self.first).is_multiple_of(step),
         }
     }
 }
