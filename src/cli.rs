@@ -10,6 +10,7 @@ use std::path::PathBuf;
 #[command(
     name = "pgstrace",
     version,
+    args_override_self = true,
     about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
     after_help = "Examples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
 )]
@@ -295,6 +296,62 @@ const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 /// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
+/// Short flags (no value) pgstrace knows.
+const FLAG_SHORTS: &str = "fkyTtrcwCqhV";
+/// strace 6.1's short options pgstrace does not have yet.
+const STRACE_ONLY_SHORTS: &str = "bdinuvxzADEFIOPSUXYZ";
+/// Long options pgstrace knows (their `=value` forms too).
+const KNOWN_LONGS: [&str; 9] = [
+    "--trace",
+    "--signal",
+    "--status",
+    "--json",
+    "--histogram",
+    "--hold-stats",
+    "--no-pg",
+    "--help",
+    "--version",
+];
+
+/// An option before the command that pgstrace does not know: strace's words for it, or the
+/// name of the strace option that is not supported yet. `None`: fine.
+pub fn unknown_option(argv: &[String]) -> Option<String> {
+    let mut it = argv.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == "--" || !a.starts_with('-') || a == "-" {
+            return None;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let name = format!("--{}", long.split('=').next().unwrap_or_default());
+            if !KNOWN_LONGS.contains(&name.as_str()) {
+                return Some(format!("unrecognized option '{name}'"));
+            }
+            if VALUE_LONGS.contains(&a.as_str()) {
+                it.next();
+            }
+            continue;
+        }
+        for (i, c) in a[1..].char_indices() {
+            if VALUE_SHORTS.contains(c) {
+                if a.len() == 2 + i {
+                    it.next();
+                }
+                break;
+            }
+            if FLAG_SHORTS.contains(c) {
+                continue;
+            }
+            if STRACE_ONLY_SHORTS.contains(c) {
+                return Some(format!(
+                    "strace's option -{c} is not supported yet (docs/trace.md lists what is)"
+                ));
+            }
+            return Some(format!("invalid option -- '{c}'"));
+        }
+    }
+    None
+}
+
 pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(argv.len());
     let mut it = argv.into_iter();
@@ -464,6 +521,10 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                 }))
             }
         };
+    }
+    if let Some(why) = unknown_option(&argv) {
+        crate::errln!("pgstrace: {why} (try 'pgstrace --help')");
+        return Err(1);
     }
     let a = parse::<TraceArgs>(normalise_args(argv), "pgstrace")?;
     let pids = parse_pids(&a.pids).map_err(bad)?;

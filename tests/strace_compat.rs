@@ -9,6 +9,7 @@ mod compare;
 mod fixtures;
 
 use fixtures::{Case, Pair, Tracer};
+use std::path::Path;
 use std::process::Command;
 
 /// Runs `fixture` under both tracers and compares traces, fixture stdout and exit status.
@@ -523,4 +524,66 @@ fn fault_defaults_to_enosys_and_sets_take_classes() {
         &["-e", "trace=%desc", "-e", "fault=fallocate:when=1"],
         &["{dir}"],
     );
+}
+
+// --- the command line -------------------------------------------------------------------
+
+/// A repeated option: the last one wins, as in strace.
+#[test]
+fn repeated_options_the_last_wins() {
+    compat(
+        "fileio",
+        &["-s", "5", "-a", "80", "-s", "12", "-a", "30"],
+        &["{dir}"],
+    );
+}
+
+/// An option neither knows, and one only strace has: one line each, exit 1, and the same
+/// words as strace for the unknown one.
+#[test]
+fn unknown_options_are_refused_like_strace() {
+    let run = |prog: &Path, args: &[&str]| {
+        Command::new(prog)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", prog.display()))
+    };
+    let s = run(&fixtures::strace_bin(), &["-j", "true"]);
+    let p = run(&fixtures::pgstrace_bin(), &["-j", "true"]);
+    let (se, pe) = (
+        String::from_utf8_lossy(&s.stderr).into_owned(),
+        String::from_utf8_lossy(&p.stderr).into_owned(),
+    );
+    assert!(se.contains("invalid option -- 'j'"), "{se}");
+    assert!(pe.contains("invalid option -- 'j'"), "{pe}");
+    assert_eq!(s.status.code(), p.status.code());
+    assert_eq!(pe.lines().count(), 1, "{pe}");
+    let p = run(&fixtures::pgstrace_bin(), &["-P", "/tmp", "true"]);
+    let pe = String::from_utf8_lossy(&p.stderr);
+    assert!(pe.contains("-P is not supported yet"), "{pe}");
+    assert_eq!(p.status.code(), Some(1));
+    let p = run(&fixtures::pgstrace_bin(), &["--frobnicate", "true"]);
+    assert!(String::from_utf8_lossy(&p.stderr).contains("unrecognized option '--frobnicate'"));
+}
+
+/// `-p PID` and a command together: both are traced, the exit status is the command's.
+#[test]
+fn pid_and_command_together() {
+    let mut sleeper = Command::new("sleep")
+        .arg("0.5")
+        .spawn()
+        .unwrap_or_else(|e| panic!("sleep: {e}"));
+    let pid = sleeper.id().to_string();
+    let out = Command::new(fixtures::pgstrace_bin())
+        .args(["-e", "trace=exit_group", "-p", &pid, "sh", "-c", "exit 3"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains(&format!("Process {pid} attached")), "{err}");
+    assert!(
+        err.matches("exit_group(").count() >= 2,
+        "both traced: {err}"
+    );
+    let _ = sleeper.wait();
 }

@@ -61,9 +61,6 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     if pids.is_empty() && args.command.is_empty() {
         bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
     }
-    if !pids.is_empty() && !args.command.is_empty() {
-        bail!("-p PID and a command cannot be combined");
-    }
     if args.histogram && !(args.summary_only || args.summary) {
         bail!("--histogram goes with -c or -C");
     }
@@ -143,15 +140,17 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let launched = !args.command.is_empty();
     trace::install_detach_signals(launched);
     let mut source = PtraceSource::new(&mut session).with_injections(injections);
-    if launched {
-        attach::launch(&mut engine, &args.command, &mut source)?;
-    } else {
+    // As strace: -p processes and a command may be traced together.
+    if !pids.is_empty() {
         attach::attach_all(&mut engine, &pids, &mut source)?;
         if args.quiet == 0 {
             for pid in &pids {
                 crate::errln!("pgstrace: Process {pid} attached");
             }
         }
+    }
+    if launched {
+        attach::launch(&mut engine, &args.command, &mut source)?;
     }
     let outcome = engine.run(&mut source);
     if outcome == Outcome::Failed {
