@@ -103,6 +103,14 @@ pub struct TraceArgs {
     #[arg(long = "no-pg")]
     pub no_pg: bool,
 
+    /// Print non-ASCII strings in hexadecimal (-xx: all strings).
+    #[arg(short = 'x', action = ArgAction::Count)]
+    pub hex: u8,
+
+    /// Print the syscall number before each call.
+    #[arg(short = 'n', long = "syscall-number")]
+    pub syscall_numbers: bool,
+
     /// The command to launch and trace.
     #[arg(
         trailing_var_arg = true,
@@ -297,11 +305,12 @@ const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhV";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxn";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdinuvxzADEFIOPSUXYZ";
+const STRACE_ONLY_SHORTS: &str = "bdiuvzADEFIOPSUXYZ";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 9] = [
+const KNOWN_LONGS: [&str; 10] = [
+    "--syscall-number",
     "--trace",
     "--signal",
     "--status",
@@ -550,6 +559,8 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         histogram: a.histogram,
         hold_stats: a.hold_stats,
         no_pg: a.no_pg,
+        hex: a.hex,
+        syscall_numbers: a.syscall_numbers,
         command: a.command,
     }))
 }

@@ -587,3 +587,25 @@ fn pid_and_command_together() {
     );
     let _ = sleeper.wait();
 }
+
+#[test]
+fn strings_in_hex_x_and_xx() {
+    compat("fileio", &["-x"], &["{dir}"]);
+    compat("fileio", &["-xx"], &["{dir}"]);
+    compat(
+        "unixnet",
+        &["-x", "-e", "trace=%network,write,read"],
+        &["{dir}"],
+    );
+}
+
+#[test]
+fn strings_in_hex_with_paths() {
+    compat("fileio", &["-xx", "-y", "-e", "trace=%file"], &["{dir}"]);
+}
+
+#[test]
+fn syscall_numbers() {
+    compat("fileio", &["-n"], &["{dir}"]);
+    compat("procs", &["-f", "-n"], &[]);
+}

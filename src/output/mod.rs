@@ -42,6 +42,8 @@ pub struct TextOpts {
     pub quiet: u8,
     /// Colour (only on a TTY and without NO_COLOR).
     pub colour: bool,
+    /// `-n`: `[ NR] ` before each call.
+    pub syscall_numbers: bool,
 }
 
 impl Default for TextOpts {
@@ -55,6 +57,7 @@ impl Default for TextOpts {
             to_file: false,
             quiet: 0,
             colour: false,
+            syscall_numbers: false,
         }
     }
 }

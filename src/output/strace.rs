@@ -81,6 +81,8 @@ pub struct TextPrinter {
     last: Option<Timestamp>,
     /// `HH:MM:SS` of the last second formatted, so `localtime_r` runs once per second.
     clock: (u64, String),
+    /// `-n`: each tracee's last syscall number.
+    last_nr: HashMap<i32, u64>,
 }
 
 /// A syscall whose entry part is printed.
@@ -112,6 +114,7 @@ impl TextPrinter {
             notes: Vec::new(),
             last: None,
             clock: (u64::MAX, String::new()),
+            last_nr: HashMap::new(),
         }
     }
 
@@ -252,9 +255,27 @@ impl TextPrinter {
         }
     }
 
-    fn entry(&mut self, pid: i32, time: Timestamp, name: &str, args: &[Value], more: bool) {
+    /// `-n`: `[ NR] `; remembered as the tracee's last syscall for its other lines.
+    fn number(&mut self, pid: i32, nr: u64) {
+        if self.o.syscall_numbers {
+            self.last_nr.insert(pid, nr);
+            let _ = write!(self.buf, "[{nr:>4}] ");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn entry(
+        &mut self,
+        pid: i32,
+        time: Timestamp,
+        nr: u64,
+        name: &str,
+        args: &[Value],
+        more: bool,
+    ) {
         self.interrupt();
         self.leader(pid, time);
+        self.number(pid, nr);
         self.name(name);
         self.buf.push('(');
         write_list(&mut self.buf, args);
@@ -275,10 +296,12 @@ impl TextPrinter {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)]
     fn exit(
         &mut self,
         pid: i32,
         time: Timestamp,
+        nr: u64,
         name: &str,
         args: &[Value],
         ret: &Ret,
@@ -299,11 +322,13 @@ impl TextPrinter {
         } else if open {
             self.interrupt();
             self.leader(pid, time);
+            self.number(pid, nr);
             self.resumed(pid);
             base = 0;
         } else {
             self.interrupt();
             self.leader(pid, time.saturating_sub(duration));
+            self.number(pid, nr);
             self.name(name);
             self.buf.push('(');
             base = 0;
@@ -369,6 +394,10 @@ impl TextPrinter {
     fn note_line(&mut self, pid: i32, time: Timestamp, text: std::fmt::Arguments, exit: bool) {
         self.interrupt();
         self.leader(pid, time);
+        // -n: strace's leader shows the tracee's last syscall on every line.
+        if let Some(&nr) = self.last_nr.get(&pid) {
+            self.number(pid, nr);
+        }
         let start = self.buf.len();
         let _ = self.buf.write_fmt(text);
         if self.o.colour {
@@ -458,14 +487,16 @@ impl Sink for TextPrinter {
             Event::SyscallEntry {
                 pid,
                 time,
+                nr,
                 name,
                 args,
                 more,
                 ..
-            } => self.entry(*pid, *time, name, args, *more),
+            } => self.entry(*pid, *time, *nr, name, args, *more),
             Event::SyscallExit {
                 pid,
                 time,
+                nr,
                 name,
                 args,
                 ret,
@@ -474,7 +505,7 @@ impl Sink for TextPrinter {
                 injected,
                 ..
             } => {
-                self.exit(*pid, *time, name, args, ret, *duration, *injected);
+                self.exit(*pid, *time, *nr, name, args, ret, *duration, *injected);
                 self.stack_lines(stack);
             }
             Event::Signal {

@@ -51,6 +51,10 @@ pub struct TraceConfig {
     pub histogram: bool,
     pub hold_stats: bool,
     pub no_pg: bool,
+    /// `-x` count: 1 non-ASCII strings in hex, 2 all strings.
+    pub hex: u8,
+    /// `-n`.
+    pub syscall_numbers: bool,
     pub command: Vec<String>,
 }
 
@@ -58,6 +62,7 @@ pub struct TraceConfig {
 /// passes PostgreSQL's: the session knows nothing of it).
 pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> Result<i32> {
     let pids = args.pids.clone();
+    crate::syscalls::notation::set_hex_strings(args.hex);
     if pids.is_empty() && args.command.is_empty() {
         bail!("must have PROG [ARGS] or -p PID (try 'pgstrace --help')");
     }
@@ -108,6 +113,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 to_file: args.output.is_some(),
                 quiet: args.quiet,
                 colour,
+                syscall_numbers: args.syscall_numbers,
             };
             sinks.push(Box::new(TextPrinter::new(out, opts)));
         }

@@ -47,7 +47,33 @@ fn push_octal(buf: &mut String, c: u8, next: Option<u8>) {
 /// Appends `bytes` escaped as strace escapes a string's contents (without the quotes):
 /// `\n \t \r \v \f \" \\`, other non-printables in octal. `path_mode` also escapes `<` and
 /// `>`, as strace does for the `-y` path in `3</path>`.
+/// `-x` (1: strings with a non-ASCII byte in hex) / `-xx` (2: every string in hex), as
+/// strace's global flag: set once from the command line.
+static HEX_STRINGS: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+pub fn set_hex_strings(level: u8) {
+    HEX_STRINGS.store(level.min(2), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `bytes` print as `\xHH` each: always with `-xx`; with `-x` when a byte is not
+/// printable ASCII nor whitespace (strace's rule).
+fn hex_string(bytes: &[u8]) -> bool {
+    match HEX_STRINGS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => false,
+        1 => bytes
+            .iter()
+            .any(|&c| c > 0x7e || (c < b' ' && !b"\t\n\x0b\x0c\r".contains(&c))),
+        _ => true,
+    }
+}
+
 pub fn push_escaped_bytes(buf: &mut String, bytes: &[u8], path_mode: bool) {
+    if hex_string(bytes) {
+        for &c in bytes {
+            let _ = write!(buf, "\\x{c:02x}");
+        }
+        return;
+    }
     for (i, &c) in bytes.iter().enumerate() {
         match c {
             b'"' => buf.push_str("\\\""),

@@ -663,7 +663,9 @@ pub fn normalize_with(text: &str, known_pids: &[i64]) -> Vec<String> {
                 format!("{ph} ")
             };
         }
-        let (mut body, mut changed) = mask_body(&l.body, &pids, &mut names);
+        // `-n`: a `[ NR] ` before the call is kept aside while the call is masked.
+        let (nr, rest) = split_syscall_number(&l.body);
+        let (mut body, mut changed) = mask_body(rest, &pids, &mut names);
         if syscall_name(&body) == Some("getrandom") && body.starts_with("getrandom(\"") {
             body = mask_first_string(&body);
             changed = true;
@@ -672,9 +674,21 @@ pub fn normalize_with(text: &str, known_pids: &[i64]) -> Vec<String> {
             body = collapse_padding(&body);
         }
         let ts = if l.timestamp { "TS " } else { "" };
-        out.push(format!("{prefix}{ts}{body}"));
+        out.push(format!("{prefix}{ts}{nr}{body}"));
     }
     out
+}
+
+/// `("[ 218] ", "set_tid_address(...")` for a line of `-n`; `("", body)` otherwise.
+fn split_syscall_number(body: &str) -> (&str, &str) {
+    if let Some(rest) = body.strip_prefix('[')
+        && let Some(end) = rest.find("] ")
+        && !rest[..end].is_empty()
+        && rest[..end].trim_start().bytes().all(|b| b.is_ascii_digit())
+    {
+        return body.split_at(end + 3);
+    }
+    ("", body)
 }
 
 fn placeholder(names: &mut HashMap<i64, usize>, pid: i64) -> String {
@@ -689,9 +703,10 @@ fn collect_pids(lines: &[Line], known: &[i64]) -> HashSet<i64> {
         if let Some(p) = l.pid {
             pids.insert(p);
         }
-        if let Some(name) = syscall_name(&l.body)
+        let body = split_syscall_number(&l.body).1;
+        if let Some(name) = syscall_name(body)
             && PID_RETURNING.contains(&name)
-            && let Some(r) = return_value(&l.body)
+            && let Some(r) = return_value(body)
         {
             pids.insert(r);
         }
@@ -844,7 +859,8 @@ pub fn streams(lines: &[String]) -> BTreeMap<String, Vec<String>> {
             }
             continue;
         }
-        let resumed = resumed_tail(body);
+        // `-n`: the resumed part repeats the head's `[ NR] `.
+        let resumed = resumed_tail(split_syscall_number(body).1);
         let joined = match (resumed, pending.remove(&key)) {
             (Some(tail), Some(head)) => collapse_padding(&format!("{head}{tail}")),
             (_, Some(head)) => {

@@ -65,7 +65,13 @@ pub fn dirfd_y(c: &Ctx, raw: u64) -> Value {
         .then(|| c.t.fd_path(libc::AT_FDCWD))
         .flatten()
     {
-        Some(p) => Value::Raw(format!("AT_FDCWD<{p}>")),
+        Some(p) => {
+            // The path's bytes escaped as every other path (and in hex under -x/-xx).
+            let mut s = String::from("AT_FDCWD<");
+            crate::syscalls::notation::push_escaped_bytes(&mut s, p.as_bytes(), true);
+            s.push('>');
+            Value::Raw(s)
+        }
         None => Value::sym("AT_FDCWD"),
     }
 }
