@@ -676,3 +676,31 @@ fn an_early_sigint_detaches_cleanly() {
     }
     sleeper.finish("early SIGINT");
 }
+
+/// `-o /dev/full`: the trace cannot be written; strace's words for it, a non-zero exit, and
+/// the traced program runs as it would (its own output intact), small trace or large.
+#[test]
+fn a_full_output_file_is_an_error_in_straces_words() {
+    for args in [
+        &["echo", "hi"][..],
+        &["sh", "-c", "for i in $(seq 300); do echo $i; done"],
+    ] {
+        let out = std::process::Command::new(fixtures::pgstrace_bin())
+            .args(["-o", "/dev/full"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("pgstrace: /dev/full: No space left on device"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.starts_with(if args[0] == "echo" { "hi" } else { "1\n2\n" }),
+            "{stdout}"
+        );
+    }
+}

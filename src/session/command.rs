@@ -169,7 +169,18 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         crate::errln!("pgstrace: {}", hold_summary(engine.hold_times()));
     }
     if session.output_failed() {
-        // The trace is incomplete: say so in the exit status, as a failed write would.
+        // The trace is incomplete: say so (strace's words) and in the exit status.
+        let name = args
+            .output
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "stderr".into());
+        crate::errln!(
+            "pgstrace: {name}: {}",
+            session
+                .output_error()
+                .unwrap_or_else(|| "write error".into())
+        );
         return Ok(1);
     }
     Ok(match outcome {

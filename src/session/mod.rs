@@ -131,9 +131,14 @@ impl Session {
         self.failed = Some(failed);
     }
 
-    /// Whether the session ended because its output could not be written.
+    /// Whether the output could not be written (also by the last flush, at the end).
     pub fn output_failed(&self) -> bool {
-        self.output_failed
+        self.output_failed || self.failed.as_ref().is_some_and(writer::Failed::get)
+    }
+
+    /// Why the output failed, as the OS said it.
+    pub fn output_error(&self) -> Option<String> {
+        self.failed.as_ref().and_then(writer::Failed::reason)
     }
 
     /// Calls `hook` at the exit event of every traced syscall that fails with `errno`,
@@ -514,7 +519,13 @@ impl Consumer for Session {
         }
         if !self.output_failed && self.failed.as_ref().is_some_and(writer::Failed::get) {
             self.output_failed = true;
-            crate::errln!("pgstrace: cannot write the trace output; detaching");
+            crate::errln!(
+                "pgstrace: cannot write the trace output ({}); detaching",
+                self.failed
+                    .as_ref()
+                    .and_then(writer::Failed::reason)
+                    .unwrap_or_default()
+            );
             trace::request_detach();
         }
     }

@@ -13,13 +13,32 @@ use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::rc::Rc;
 
-/// Whether a write failed, shared by every writer of a session.
+/// Whether a write failed (and why), shared by every writer of a session.
 #[derive(Clone, Debug, Default)]
-pub struct Failed(Rc<Cell<bool>>);
+pub struct Failed(Rc<Cell<bool>>, Rc<RefCell<Option<String>>>);
 
 impl Failed {
     pub fn get(&self) -> bool {
         self.0.get()
+    }
+
+    /// The first error, as the OS says it (`No space left on device`).
+    pub fn reason(&self) -> Option<String> {
+        self.1.borrow().clone()
+    }
+
+    fn set(&self, e: &io::Error) {
+        self.0.set(true);
+        let mut r = self.1.borrow_mut();
+        if r.is_none() {
+            // `No space left on device (os error 28)` → strace's words.
+            let text = e.to_string();
+            let text = match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            };
+            *r = Some(text);
+        }
     }
 }
 
@@ -41,7 +60,7 @@ impl<W: Write> Write for Watched<W> {
             match self.inner.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.failed.0.set(true);
+                    self.failed.set(&e);
                     return Err(e);
                 }
                 ok => return ok,
@@ -54,7 +73,7 @@ impl<W: Write> Write for Watched<W> {
             match self.inner.flush() {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.failed.0.set(true);
+                    self.failed.set(&e);
                     return Err(e);
                 }
                 ok => return ok,
