@@ -87,6 +87,23 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The tracee an event is about.
+    pub fn pid(&self) -> i32 {
+        match self {
+            Event::Attached { pid, .. }
+            | Event::SyscallEntry { pid, .. }
+            | Event::SyscallExit { pid, .. }
+            | Event::Signal { pid, .. }
+            | Event::Stopped { pid, .. }
+            | Event::Exited { pid, .. }
+            | Event::Killed { pid, .. }
+            | Event::Detached { pid, .. }
+            | Event::Note { pid, .. } => *pid,
+        }
+    }
+}
+
 /// See [`Event::Note`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Note {

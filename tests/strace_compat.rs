@@ -609,3 +609,43 @@ fn syscall_numbers() {
     compat("fileio", &["-n"], &["{dir}"]);
     compat("procs", &["-f", "-n"], &[]);
 }
+
+/// `-ff -o FILE`: one file per process, FILE.PID, each that process's trace alone; the same
+/// files (normalised, in any order) as strace's.
+#[test]
+fn ff_writes_a_file_per_process() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let traces = |prog: &Path, name: &str| -> Vec<Vec<String>> {
+        let base = dir.path().join(name);
+        let st = Command::new(prog)
+            .arg("-ff")
+            .arg("-o")
+            .arg(&base)
+            .arg(fixtures::fixture("procs"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(st.success(), "{}", prog.display());
+        assert!(!base.exists(), "no file named FILE itself");
+        let mut all: Vec<Vec<String>> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .strip_prefix(&format!("{name}."))
+                    .is_some_and(|p| p.parse::<u32>().is_ok())
+            })
+            .map(|e| fixtures::normalize(&std::fs::read_to_string(e.path()).unwrap_or_default()))
+            .collect();
+        all.sort();
+        all
+    };
+    let s = traces(&fixtures::strace_bin(), "s");
+    let p = traces(&fixtures::pgstrace_bin(), "p");
+    assert!(s.len() > 1, "strace wrote {} files", s.len());
+    assert_eq!(s.len(), p.len(), "files per process");
+    for (a, b) in s.iter().zip(&p) {
+        compare::assert_lines_eq("-ff file", a, b);
+    }
+}

@@ -1,6 +1,7 @@
 //! Printers: strace-format text, NDJSON, and the `-c` summary. They only format.
 
 pub mod json;
+pub mod perpid;
 pub mod strace;
 pub mod summary;
 

@@ -88,7 +88,16 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         ..DecodeOpts::default()
     };
 
-    let output = writer::open(args.output.as_deref())?;
+    // -ff -o FILE: a file per process (FILE.PID), none named FILE itself.
+    let per_process = args.follow >= 2
+        && !args.json
+        && !args.summary_only
+        && args.output.as_ref().is_some_and(|p| p.as_os_str() != "-");
+    let output = writer::open(if per_process {
+        None
+    } else {
+        args.output.as_deref()
+    })?;
     let tty = output.tty;
     // -C prints the trace and then the table into the same output, as strace does.
     let shared = output.out;
@@ -115,7 +124,16 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 colour,
                 syscall_numbers: args.syscall_numbers,
             };
-            sinks.push(Box::new(TextPrinter::new(out, opts)));
+            if per_process {
+                let failed = output.failed.clone();
+                sinks.push(Box::new(crate::output::perpid::PerProcess::new(
+                    args.output.clone().unwrap_or_default(),
+                    opts,
+                    Box::new(move |f| writer::watched_file(f, failed.clone())),
+                )));
+            } else {
+                sinks.push(Box::new(TextPrinter::new(out, opts)));
+            }
         }
         if args.summary {
             sinks.push(Box::new(summary::Summary::new(

@@ -101,6 +101,14 @@ impl Write for SharedOut {
     }
 }
 
+/// A trace file of its own (`-ff`: `FILE.PID`), watched with the session's other writers.
+pub fn watched_file(f: std::fs::File, failed: Failed) -> Box<dyn Write> {
+    Box::new(Watched::new(
+        io::BufWriter::with_capacity(1 << 16, f),
+        failed,
+    ))
+}
+
 /// The opened trace output.
 pub struct Output {
     pub out: SharedOut,
