@@ -12,7 +12,7 @@ use std::path::PathBuf;
     version,
     args_override_self = true,
     about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
-    after_help = "Examples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
+    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
 )]
 pub struct TraceArgs {
     /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").

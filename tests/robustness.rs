@@ -704,3 +704,26 @@ fn a_full_output_file_is_an_error_in_straces_words() {
         );
     }
 }
+
+/// `--help` names every subcommand, and each answers its own `--help`.
+#[test]
+fn help_lists_the_subcommands() {
+    let out = std::process::Command::new(fixtures::pgstrace_bin())
+        .arg("--help")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for sub in ["ps", "explain-shm", "postmortem", "probe"] {
+        assert!(text.contains(&format!("\n  {sub} ")), "{sub}: {text}");
+        let o = std::process::Command::new(fixtures::pgstrace_bin())
+            .args([sub, "--help"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.status.success(), "{sub} --help");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!("pgstrace {sub}")),
+            "{sub}"
+        );
+    }
+}
