@@ -131,6 +131,10 @@ pub struct PsArgs {
     /// One JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Whole lines (whole queries) even on a terminal.
+    #[arg(short = 'w', long = "wide")]
+    pub wide: bool,
 }
 
 /// `pgstrace explain-shm`: why dynamic shared memory runs out.
@@ -454,7 +458,10 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         return match sub.as_str() {
             "ps" => {
                 let a = parse::<PsArgs>(argv, &name)?;
-                Ok(Command::Ps(crate::report::ps::PsConfig { json: a.json }))
+                Ok(Command::Ps(crate::report::ps::PsConfig {
+                    json: a.json,
+                    wide: a.wide,
+                }))
             }
             "postmortem" => {
                 let a = parse::<PostmortemArgs>(argv, &name)?;

@@ -148,6 +148,21 @@ fn ps_finds_cluster_backends_and_parallel_workers() {
         );
     }
 
+    // The text table to a pipe (and with -w) holds whole queries, as ps does: the parallel
+    // query is longer than 80 columns once the columns before it are counted.
+    for args in [&["ps"][..], &["ps", "-w"]] {
+        let mut c = pgstrace();
+        c.args(args).env("COLUMNS", "80");
+        let out = run_with_timeout(c, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("pgstrace ps: {e:#}"));
+        assert!(out.success, "{}", out.stderr);
+        assert!(
+            out.stdout.lines().any(|l| l.ends_with(PARALLEL_QUERY)),
+            "{args:?}: the query cut:\n{}",
+            out.stdout
+        );
+    }
+
     let sleeper = procs
         .iter()
         .find(|p| p["query"] == "SELECT pg_sleep(60)")

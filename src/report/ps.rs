@@ -51,6 +51,8 @@ fn view(cluster: &Cluster) -> ClusterView<'_> {
 #[derive(Clone, Debug)]
 pub struct PsConfig {
     pub json: bool,
+    /// `-w`/`--wide`: whole lines even on a terminal.
+    pub wide: bool,
 }
 
 pub fn run(args: PsConfig) -> anyhow::Result<i32> {
@@ -74,7 +76,11 @@ pub fn run(args: PsConfig) -> anyhow::Result<i32> {
     } else if views.is_empty() {
         out.push_str("no PostgreSQL clusters found\n");
     } else {
-        let width = terminal_width();
+        let width = if args.wide {
+            usize::MAX
+        } else {
+            terminal_width()
+        };
         for (i, v) in views.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
@@ -133,10 +139,14 @@ fn to_json(views: &[ClusterView]) -> Value {
     json!({ "clusters": clusters })
 }
 
-/// The width to cut lines to: the terminal's, else $COLUMNS, else 80.
+/// The width to cut lines to: the terminal's (or $COLUMNS); not a terminal (a pipe, a
+/// file): whole lines, as `ps` does.
 fn terminal_width() -> usize {
     let stdout = std::io::stdout();
-    if stdout.is_terminal() {
+    if !stdout.is_terminal() {
+        return usize::MAX;
+    }
+    {
         // SAFETY: TIOCGWINSZ fills a winsize, which is plain data we own.
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         if unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0
