@@ -115,13 +115,28 @@ pub fn value_json(v: &Value) -> J {
         Value::Ptr(0) => J::Null,
         Value::Ptr(p) => json!(p),
         Value::Fd { fd, path } => fd_json(*fd, path),
-        Value::Str { bytes, truncated } => {
-            let mut s = String::from_utf8_lossy(bytes).into_owned();
-            if *truncated {
-                s.push_str("...");
+        Value::Str { bytes, truncated } => match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let mut s = text.to_string();
+                if *truncated {
+                    s.push_str("...");
+                }
+                J::String(s)
             }
-            J::String(s)
-        }
+            // Not UTF-8: lossless as hex, with the text for reading (U+FFFD where a byte
+            // is not UTF-8).
+            Err(_) => {
+                let mut hex = String::with_capacity(bytes.len() * 2);
+                for b in bytes.iter() {
+                    let _ = std::fmt::Write::write_fmt(&mut hex, format_args!("{b:02x}"));
+                }
+                json!({
+                    "text": String::from_utf8_lossy(bytes),
+                    "bytes_hex": hex,
+                    "truncated": truncated,
+                })
+            }
+        },
         Value::Sym(s) => J::String(s.to_string()),
         Value::Flags(f) => J::Array(f.iter().map(|s| J::String(s.to_string())).collect()),
         Value::Struct(fields) => {
@@ -216,7 +231,8 @@ pub fn event_json(ev: &Event) -> Option<J> {
                 "raw_args": raw_args,
                 "ret": ret,
                 "errno": errno,
-                "duration_us": duration.as_secs_f64() * 1e6,
+                // Whole nanoseconds divided once: no float noise (19.001, not 19.000999...).
+                "duration_us": duration.as_nanos() as f64 / 1000.0,
             });
             if !stack.is_empty() {
                 obj["stack"] = stack_json(stack);
@@ -561,7 +577,8 @@ mod tests {
         assert_eq!(
             value_json(&v),
             json!({"st_mode": ["S_IFREG"], "1": "...", "p": null, "q": 4096, "mode": 384,
-                   "s": "ab\u{fffd}...", "a": [{"fd": 1}], "w": "SEEK_SET", "r": "<x>"})
+                   "s": {"text": "ab\u{fffd}", "bytes_hex": "6162ff", "truncated": true},
+                   "a": [{"fd": 1}], "w": "SEEK_SET", "r": "<x>"})
         );
     }
 
@@ -651,5 +668,25 @@ mod tests {
                 json!({"event": "detached", "pid": 3, "time": t}),
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod lossless_tests {
+    use super::*;
+
+    #[test]
+    fn strings_that_are_not_utf8_keep_their_bytes() {
+        let v = value_json(&Value::Str {
+            bytes: b"ok\xff\x00z".to_vec(),
+            truncated: false,
+        });
+        assert_eq!(v["bytes_hex"], "6f6bff007a");
+        assert_eq!(v["text"], "ok\u{fffd}\u{0}z");
+        let v = value_json(&Value::Str {
+            bytes: "héllo".as_bytes().to_vec(),
+            truncated: true,
+        });
+        assert_eq!(v, json!("héllo..."));
     }
 }
