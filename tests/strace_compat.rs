@@ -649,3 +649,11 @@ fn ff_writes_a_file_per_process() {
         compare::assert_lines_eq("-ff file", a, b);
     }
 }
+
+/// Calls PostgreSQL and its tools make that were printed raw: signalfd4 (every PG 15 backend
+/// start), priorities, CPU affinity, dup3, utimensat, getgroups, copy_file_range, POSIX
+/// timers, waitid.
+#[test]
+fn postgres_calls_decode_like_strace() {
+    compat("pgcalls", &["-f"], &["{dir}"]);
+}

@@ -220,7 +220,56 @@ const PLAIN: &[&str] = &[
 pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = |v: Value| Some(v);
+    // `[N]`: an loff_t the call reads (and may update).
+    let offset_ref = |addr: u64| -> Value {
+        if addr == 0 {
+            return Value::Ptr(0);
+        }
+        match read_bytes::<8>(c, addr) {
+            Some(b) => Value::Array(vec![Value::Int(i64::from_le_bytes(b))]),
+            None => Value::Ptr(addr),
+        }
+    };
     let v = match name {
+        "copy_file_range" => vec![
+            s(fd(c, a[0])),
+            s(offset_ref(a[1])),
+            s(fd(c, a[2])),
+            s(offset_ref(a[3])),
+            s(uint(a[4])),
+            s(Value::UInt(a[5] & 0xffff_ffff)),
+        ],
+        "sendfile" => vec![
+            s(fd(c, a[0])),
+            s(fd(c, a[1])),
+            s(offset_ref(a[2])),
+            s(uint(a[3])),
+        ],
+        "utimensat" => vec![
+            s(dirfd_y(c, a[0])),
+            s(if a[1] == 0 {
+                Value::Ptr(0)
+            } else {
+                path(c, a[1])
+            }),
+            s(if a[2] == 0 {
+                Value::Ptr(0)
+            } else {
+                match read_bytes::<32>(c, a[2]) {
+                    Some(b) => {
+                        let t = |off: usize| {
+                            super::time::file_time(util::le_i64(&b, off), util::le_i64(&b, off + 8))
+                        };
+                        Value::Array(vec![t(0), t(16)])
+                    }
+                    None => Value::Ptr(a[2]),
+                }
+            }),
+            s(flags(
+                a[3] & 0xffff_ffff,
+                &[(0x100, "AT_SYMLINK_NOFOLLOW"), (0x1000, "AT_EMPTY_PATH")],
+            )),
+        ],
         "open" => {
             let mut v = vec![s(path(c, a[0])), s(t::open_flags(a[1]))];
             if t::open_has_mode(a[1]) {
@@ -446,6 +495,10 @@ pub fn exit(
         }
     };
     let ret = match name {
+        "copy_file_range" | "utimensat" => default_ret(rval, is_error),
+        // strace adds ` => [N]` (the offset after the call) inside the line; the line's
+        // arguments are printed at entry here, so the offset shows as it was given.
+        "sendfile" => default_ret(rval, is_error),
         "open" | "openat" | "creat" | "dup" | "dup2" | "dup3" | "memfd_create" => {
             fd_ret(c, rval, is_error)
         }

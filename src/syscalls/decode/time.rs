@@ -100,6 +100,15 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             None,
         ],
         "getitimer" => vec![s(itimer_which(a[0])), None],
+        "timer_create" => vec![s(clock_id(a[0])), s(opt(a[1], || sigevent(c, a[1]))), None],
+        "timer_settime" => vec![
+            s(Value::Int((a[0] as i32).into())),
+            s(flags(a[1] & 0xffff_ffff, &[(1, "TIMER_ABSTIME")])),
+            s(opt(a[2], || itimerspec(c, a[2]))),
+            None,
+        ],
+        "timer_gettime" => vec![s(Value::Int((a[0] as i32).into())), None],
+        "timer_getoverrun" | "timer_delete" => vec![s(Value::Int((a[0] as i32).into()))],
         "alarm" => vec![s(Value::UInt(a[0] & 0xffff_ffff))],
         // The time is written back: decoded at exit, unless there is nowhere to write it.
         "time" => vec![if a[0] == 0 { s(Value::Ptr(0)) } else { None }],
@@ -144,7 +153,16 @@ pub fn exit(
         "clock_nanosleep" => set(3, remaining(c, a[3], is_error)),
         "setitimer" => set(2, out(a[2], &|| itimerval(c, a[2]))),
         "getitimer" => set(1, out(a[1], &|| itimerval(c, a[1]))),
-        "settimeofday" | "clock_settime" | "alarm" => {}
+        "settimeofday" | "clock_settime" | "alarm" | "timer_getoverrun" | "timer_delete" => {}
+        "timer_create" => set(
+            2,
+            out(a[2], &|| match read_bytes::<4>(c, a[2]) {
+                Some(b) => Value::Array(vec![Value::Int(i32::from_le_bytes(b).into())]),
+                None => Value::Ptr(a[2]),
+            }),
+        ),
+        "timer_settime" => set(3, out(a[3], &|| itimerspec(c, a[3]))),
+        "timer_gettime" => set(1, out(a[1], &|| itimerspec(c, a[1]))),
         // strace: `time([1795765667 /* 2026-11-27T07:47:47+0000 */]) = 1795765667 (...)`.
         "time" => {
             if a[0] != 0 {
@@ -167,6 +185,79 @@ pub fn exit(
         _ => return None,
     }
     Some(default_ret(rval, is_error))
+}
+
+/// `{tv_sec=S, tv_nsec=N} /* 2023-11-14T22:13:21.000000500+0000 */` as strace comments a
+/// file time (utimensat); UTIME_NOW / UTIME_OMIT by name.
+pub fn file_time(sec: i64, nsec: i64) -> Value {
+    let ns = match nsec {
+        0x3fff_ffff => return Value::Raw(format!("{{tv_sec={sec}, tv_nsec=UTIME_NOW}}")),
+        0x3fff_fffe => return Value::Raw(format!("{{tv_sec={sec}, tv_nsec=UTIME_OMIT}}")),
+        n => n,
+    };
+    let mut iso = local_iso8601(sec);
+    if ns != 0 && iso.len() >= 5 {
+        let at = iso.len() - 5;
+        iso.insert_str(at, &format!(".{ns:09}"));
+    }
+    Value::Raw(format!("{{tv_sec={sec}, tv_nsec={ns}}} /* {iso} */"))
+}
+
+/// `struct itimerspec`: `{it_interval={tv_sec=0, tv_nsec=0}, it_value={...}}`.
+fn itimerspec(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<32>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let ts = |off| {
+        Value::structure(vec![
+            ("tv_sec", Value::Int(le_i64(&b, off))),
+            ("tv_nsec", Value::Int(le_i64(&b, off + 8))),
+        ])
+    };
+    Value::structure(vec![("it_interval", ts(0)), ("it_value", ts(16))])
+}
+
+/// `struct sigevent` as strace prints it for timer_create.
+fn sigevent(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<20>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let signo = i32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+    let notify = i32::from_le_bytes([b[12], b[13], b[14], b[15]]);
+    let how = match notify {
+        0 => "SIGEV_SIGNAL",
+        1 => "SIGEV_NONE",
+        2 => "SIGEV_THREAD",
+        4 => "SIGEV_THREAD_ID",
+        _ => "",
+    };
+    let notify_v = if how.is_empty() {
+        Value::Raw(format!("{notify} /* SIGEV_??? */"))
+    } else {
+        Value::sym(how)
+    };
+    let mut f = Vec::new();
+    if notify != 1 {
+        let val = le_i64(&b, 0);
+        f.push((
+            "sigev_value",
+            Value::Raw(format!(
+                "{{sival_int={}, sival_ptr={:#x}}}",
+                val as i32, val as u64
+            )),
+        ));
+        f.push(("sigev_signo", crate::syscalls::signals::value(signo)));
+    } else {
+        f.push(("sigev_signo", Value::Int(signo.into())));
+    }
+    f.push(("sigev_notify", notify_v));
+    if notify == 4 {
+        f.push((
+            "sigev_notify_thread_id",
+            Value::Int(i32::from_le_bytes([b[16], b[17], b[18], b[19]]).into()),
+        ));
+    }
+    Value::structure(f)
 }
 
 /// Epoch seconds as local time the way strace writes them: `2026-11-27T08:47:47+0100`.

@@ -249,6 +249,17 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(flags(a[2] & 0xffff_ffff, WAIT_OPTIONS)),
             None,
         ],
+        "waitid" => vec![
+            s(crate::syscalls::decode::util::xlat(
+                a[0] & 0xffff_ffff,
+                &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")],
+                "P_???",
+            )),
+            s(pid_arg(a[1])),
+            None,
+            s(flags(a[3] & 0xffff_ffff, WAIT_OPTIONS)),
+            None,
+        ],
         "exit" | "exit_group" => vec![s(int(a[0]))],
         "umask" => vec![s(Value::Oct(a[0] & 0o7777))],
         "setpgid" => vec![s(pid_arg(a[0])), s(pid_arg(a[1]))],
@@ -304,6 +315,30 @@ pub(crate) fn exit(
             default_ret(rval, is_error)
         }
         "exit" | "exit_group" => Ret::Unknown,
+        "waitid" => {
+            let info = if a[2] == 0 {
+                Value::Ptr(0)
+            } else if ok {
+                match crate::syscalls::decode::util::read_vec(c, a[2], 128) {
+                    Some(b) if b.len() == 128 => {
+                        let mut raw = [0u8; 128];
+                        raw.copy_from_slice(&b);
+                        // WNOHANG with nothing to report leaves si_signo 0: `{}`.
+                        if raw[..4] == [0; 4] {
+                            Value::Raw("{}".into())
+                        } else {
+                            crate::syscalls::signals::decode_siginfo(&raw)
+                        }
+                    }
+                    _ => Value::Ptr(a[2]),
+                }
+            } else {
+                Value::Ptr(a[2])
+            };
+            set(2, info);
+            set(4, out(a[4], &|| rusage(c, a[4])));
+            default_ret(rval, is_error)
+        }
         "wait4" => {
             let status = if a[1] == 0 {
                 Value::Ptr(0)

@@ -92,10 +92,69 @@ fn sysinfo(c: &Ctx, addr: u64) -> Value {
     ])
 }
 
+const PRIO_WHICH: &[(u64, &str)] = &[(0, "PRIO_PROCESS"), (1, "PRIO_PGRP"), (2, "PRIO_USER")];
+
+/// A CPU mask as strace prints it: `[0 1 3]`, the bits of `len` bytes.
+fn cpu_mask(c: &Ctx, addr: u64, len: u64) -> Value {
+    let n = usize::try_from(len).unwrap_or(0).min(1024);
+    match read_vec(c, addr, n) {
+        Some(b) if b.len() == n => {
+            let cpus: Vec<String> = b
+                .iter()
+                .enumerate()
+                .flat_map(|(i, byte)| {
+                    (0..8)
+                        .filter(move |bit| byte & (1 << bit) != 0)
+                        .map(move |bit| (i * 8 + bit).to_string())
+                })
+                .collect();
+            Value::Raw(format!("[{}]", cpus.join(" ")))
+        }
+        _ => Value::Ptr(addr),
+    }
+}
+
+/// A `gid_t` array of `n` entries: `[0, 4, 24]`.
+fn gid_list(c: &Ctx, addr: u64, n: u64) -> Value {
+    let n = usize::try_from(n).unwrap_or(0).min(65536);
+    match read_vec(c, addr, n * 4) {
+        Some(b) if b.len() == n * 4 => Value::Array(
+            (0..n)
+                .map(|i| Value::UInt(u64::from(le_u32(&b, i * 4))))
+                .collect(),
+        ),
+        _ => Value::Ptr(addr),
+    }
+}
+
 pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
+        "getpriority" => vec![
+            s(xlat(a[0] & 0xffff_ffff, PRIO_WHICH, "PRIO_???")),
+            s(Value::Int((a[1] as i32).into())),
+        ],
+        "setpriority" => vec![
+            s(xlat(a[0] & 0xffff_ffff, PRIO_WHICH, "PRIO_???")),
+            s(Value::Int((a[1] as i32).into())),
+            s(Value::Int((a[2] as i32).into())),
+        ],
+        "sched_getaffinity" => vec![s(pid_arg(a[0])), s(Value::UInt(a[1] & 0xffff_ffff)), None],
+        "sched_setaffinity" => vec![
+            s(pid_arg(a[0])),
+            s(Value::UInt(a[1] & 0xffff_ffff)),
+            s(cpu_mask(c, a[2], a[1] & 0xffff_ffff)),
+        ],
+        "getgroups" => vec![s(Value::Int((a[0] as i32).into())), None],
+        "setgroups" => vec![
+            s(Value::Int((a[0] as i32).into())),
+            s(if a[1] == 0 {
+                Value::Ptr(0)
+            } else {
+                gid_list(c, a[1], u64::from(a[0] as u32))
+            }),
+        ],
         "prlimit64" => vec![
             s(pid_arg(a[0])),
             s(xlat(a[1] & 0xffff_ffff, RLIMITS, "RLIMIT_???")),
@@ -150,6 +209,26 @@ pub(crate) fn exit(
     let mut set = setter(slots);
     let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
     let ret = match name {
+        "getpriority" | "setpriority" | "sched_setaffinity" | "setgroups" => {
+            default_ret(rval, is_error)
+        }
+        "sched_getaffinity" => {
+            set(2, out(a[2], &|| cpu_mask(c, a[2], rval.max(0) as u64)));
+            default_ret(rval, is_error)
+        }
+        "getgroups" => {
+            let v = if a[1] == 0 {
+                Value::Ptr(0)
+            } else if ok && a[0] as i32 > 0 && rval == 0 {
+                Value::Array(Vec::new())
+            } else if ok && a[0] as i32 > 0 {
+                gid_list(c, a[1], rval.max(0) as u64)
+            } else {
+                Value::Ptr(a[1])
+            };
+            set(1, v);
+            default_ret(rval, is_error)
+        }
         "prlimit64" => {
             set(3, out(a[3], &|| rlimit(c, a[3])));
             default_ret(rval, is_error)

@@ -100,6 +100,20 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
+        "signalfd4" | "signalfd" => {
+            let mut v = vec![
+                s(Value::Int((a[0] as i32).into())),
+                s(sigset_at(c, a[1], a[2])),
+                s(Value::UInt(a[2])),
+            ];
+            if name == "signalfd4" {
+                v.push(s(flags(
+                    a[3] & 0xffff_ffff,
+                    &[(0x8_0000, "SFD_CLOEXEC"), (0x800, "SFD_NONBLOCK")],
+                )));
+            }
+            v
+        }
         "kill" | "tkill" => vec![s(pid_arg(a[0])), s(sig_arg(a[1]))],
         "tgkill" => vec![s(pid_arg(a[0])), s(pid_arg(a[1])), s(sig_arg(a[2]))],
         "rt_sigaction" => vec![
@@ -151,6 +165,7 @@ pub(crate) fn exit(
     let mut set = setter(slots);
     let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
     let ret = match name {
+        "signalfd4" | "signalfd" => crate::syscalls::decode::util::fd_ret(c, rval, is_error),
         "rt_sigaction" => {
             set(2, out(a[2], &|| sigaction(c, a[2])));
             default_ret(rval, is_error)
