@@ -257,3 +257,47 @@ fn rt_sigreturn_shows_the_interrupted_stack_as_strace_does() {
     );
     assert!(!names_in(stack, &bin).is_empty(), "{stack:#?}");
 }
+
+/// A binary linked by lld (this project's own debug build: its text segment shares a page
+/// with the end of the read-only data, at another vaddr-offset delta): frames in it are at
+/// the file offsets strace gives and named as strace names them, Rust names demangled
+/// without their hash. (The load bias was one page off for such binaries.)
+#[test]
+fn an_lld_linked_rust_binary_is_unwound_and_demangled_like_strace() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bin = dir.path().join("rustbin");
+    std::fs::copy(env!("CARGO_BIN_EXE_pgstrace"), &bin).unwrap_or_else(|e| panic!("{e}"));
+    let run = |tracer: &str, out: &Path| {
+        let st = Command::new(tracer)
+            .args(["-k", "-e", "trace=write", "-o"])
+            .arg(out)
+            .arg(&bin)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("{tracer}: {e}"));
+        assert!(st.success(), "{tracer}");
+        std::fs::read_to_string(out).unwrap_or_default()
+    };
+    let s = run("strace", &dir.path().join("s"));
+    let p = run(env!("CARGO_BIN_EXE_pgstrace"), &dir.path().join("p"));
+    let frames = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with(" > ") && l.contains("/rustbin("))
+            .map(|l| {
+                l.rsplit_once('/')
+                    .map(|(_, f)| f.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let (sf, pf) = (frames(&s), frames(&p));
+    assert!(sf.len() >= 2, "strace: {s}");
+    // strace's frames in the binary are ours, in order, name+offset [file offset] alike.
+    assert_eq!(pf[..2], sf[..2], "strace:\n{s}\npgstrace:\n{p}");
+    assert!(
+        pf[0].contains("<std::io::stdio::StdoutRaw as std::io::Write>::write_all+"),
+        "{p}"
+    );
+    assert!(!p.contains("17h"), "hashes left in names: {p}");
+}

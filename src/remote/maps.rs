@@ -286,10 +286,25 @@ pub fn load_bias(mappings: &[Mapping], loads: &[LoadSegment]) -> Option<u64> {
     let mut candidates: Vec<&Mapping> = mappings.iter().filter(|m| m.perms.exec).collect();
     candidates.extend(mappings.iter().filter(|m| !m.perms.exec));
     for m in candidates {
-        let seg = loads.iter().find(|s| {
+        // A page can hold the end of one segment and the start of the next (lld places
+        // text at p_offset 0x301180 right after read-only data ending at 0x301178): the
+        // segment whose permissions the mapping has, and whose first page the mapping
+        // starts at, is the one; containment alone is the fallback.
+        let contains = |s: &&LoadSegment| {
             let first = s.offset & !(PAGE - 1);
             first <= m.offset && m.offset < s.offset.saturating_add(s.filesz.max(1))
-        });
+        };
+        let seg = loads
+            .iter()
+            .filter(contains)
+            .find(|s| s.exec == m.perms.exec && s.offset & !(PAGE - 1) == m.offset)
+            .or_else(|| {
+                loads
+                    .iter()
+                    .filter(contains)
+                    .find(|s| s.exec == m.perms.exec)
+            })
+            .or_else(|| loads.iter().find(contains));
         if let Some(s) = seg {
             let svma = s.vaddr.wrapping_sub(s.offset).wrapping_add(m.offset);
             return Some(m.start.wrapping_sub(svma));
@@ -615,6 +630,16 @@ ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsysca
         assert_eq!(load_bias(&m, &odd), Some(0x7f0000002000 - 0x2000));
         // A file that does not line up with the mappings.
         assert_eq!(load_bias(&m, &[seg(0x9000, 0x9000, 0x10, true)]), None);
+        // lld: text shares its first page with the end of read-only data, at another
+        // vaddr - offset delta than that data (seen on a Rust debug build).
+        let lld = [
+            seg(0, 0, 0x301178, false),
+            seg(0x301180, 0x302180, 0x903540, true),
+        ];
+        let text = parse_line("555555856000-55555615a000 r-xp 00301000 08:01 5 /x")
+            .into_iter()
+            .collect::<Vec<_>>();
+        assert_eq!(load_bias(&text, &lld), Some(0x5555_5585_6000 - 0x302000));
         assert_eq!(svma_to_file_offset(&pg_loads(), 0x1000), Some(0x1000));
         assert_eq!(svma_to_file_offset(&odd, 0x2240), Some(0x1240));
         assert_eq!(svma_to_file_offset(&odd, 0x10), None);

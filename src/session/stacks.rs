@@ -111,7 +111,9 @@ impl Backtracer {
                 Lookup::Symbol(hit) => {
                     for inl in &hit.inlined {
                         out.push(StackFrame {
-                            symbol: Some(inl.name.clone()),
+                            symbol: Some(
+                                crate::symbols::demangle::demangle(&inl.name).into_owned(),
+                            ),
                             file: inl.location.as_ref().map(|l| l.file.clone()),
                             line: inl.location.as_ref().map(|l| l.line),
                             inlined: true,
@@ -119,7 +121,7 @@ impl Backtracer {
                         });
                     }
                     out.push(StackFrame {
-                        symbol: Some(hit.name.into_owned()),
+                        symbol: Some(crate::symbols::demangle::demangle(&hit.name).into_owned()),
                         offset: Some(hit.offset),
                         file: hit.location.as_ref().map(|l| l.file.clone()),
                         line: hit.location.as_ref().map(|l| l.line),

@@ -40,6 +40,7 @@
 pub(crate) mod backing;
 mod cache;
 mod debugfile;
+pub mod demangle;
 mod dwarf;
 mod fde;
 mod table;
