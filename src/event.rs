@@ -48,6 +48,8 @@ pub enum Event {
         fields: Vec<(&'static str, FieldValue)>,
         /// The return value was made up by `-e inject=`: the kernel ran nothing.
         injected: bool,
+        /// `-e read=` / `-e write=`: the data the call moved, dumped in hex after its line.
+        dump: Option<Dump>,
     },
     /// A signal delivered to the tracee: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---`.
     Signal {
@@ -85,6 +87,15 @@ pub enum Event {
         time: Timestamp,
         note: Note,
     },
+}
+
+/// The data of a read or write call, for `-e read=`/`-e write=`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dump {
+    /// One buffer (read, write, pread64, sendto, ...).
+    Plain(Vec<u8>),
+    /// Each iovec's part (readv, writev, ...).
+    Vector(Vec<Vec<u8>>),
 }
 
 impl Event {

@@ -23,6 +23,23 @@ pub struct Filter {
     signals: Vec<bool>,
     /// `-e inject=` / `-e fault=` rules, in order.
     pub injections: Vec<crate::trace::inject::Rule>,
+    /// `-e read=FDSET` / `-e write=FDSET`: descriptors whose data is dumped in hex.
+    pub read_fds: Option<FdSet>,
+    pub write_fds: Option<FdSet>,
+}
+
+/// A set of file descriptors (`3,5`, `all`, `!1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FdSet {
+    neg: bool,
+    all: bool,
+    fds: Vec<i32>,
+}
+
+impl FdSet {
+    pub fn contains(&self, fd: i32) -> bool {
+        (self.all || self.fds.contains(&fd)) != self.neg
+    }
 }
 
 impl Default for Filter {
@@ -32,6 +49,8 @@ impl Default for Filter {
             status: status::ALL,
             signals: vec![true; 65],
             injections: Vec::new(),
+            read_fds: None,
+            write_fds: None,
         }
     }
 }
@@ -44,7 +63,9 @@ pub enum FilterError {
     Signal(String),
     #[error("invalid status '{0}'")]
     Status(String),
-    #[error("unsupported -e qualifier '{0}' (supported: trace, signal, status, inject, fault)")]
+    #[error(
+        "unsupported -e qualifier '{0}' (supported: trace, signal, status, read, write, inject, fault)"
+    )]
     Qualifier(String),
     #[error("invalid {0} '{1}'")]
     Inject(&'static str, String),
@@ -81,6 +102,14 @@ impl Filter {
             "trace" | "t" => self.apply_trace(set),
             "signal" | "signals" | "s" => self.apply_signal(set),
             "status" => self.apply_status(set),
+            "read" | "reads" | "r" => {
+                self.read_fds = Some(fd_set(set)?);
+                Ok(())
+            }
+            "write" | "writes" | "w" => {
+                self.write_fds = Some(fd_set(set)?);
+                Ok(())
+            }
             "inject" => self.apply_inject(set, false),
             "fault" => self.apply_inject(set, true),
             q => Err(FilterError::Qualifier(q.to_string())),
@@ -127,6 +156,29 @@ impl Filter {
         self.trace = syscall_set(set)?;
         Ok(())
     }
+}
+
+/// An fd set as `-e read=` spells it.
+fn fd_set(set: &str) -> Result<FdSet, FilterError> {
+    let (neg, body) = split_neg(set);
+    let mut out = FdSet {
+        neg,
+        all: false,
+        fds: Vec::new(),
+    };
+    for tok in body.split(',').map(str::trim) {
+        match tok {
+            "all" => out.all = true,
+            "none" | "" => {}
+            t => out.fds.push(
+                t.parse()
+                    .ok()
+                    .filter(|&n: &i32| n >= 0)
+                    .ok_or_else(|| FilterError::Inject("descriptor", t.to_string()))?,
+            ),
+        }
+    }
+    Ok(out)
 }
 
 /// A syscall set as `-e trace=` spells it: names, `%class`, `all`, `none`, `?name`, `!`.

@@ -657,3 +657,21 @@ fn ff_writes_a_file_per_process() {
 fn postgres_calls_decode_like_strace() {
     compat("pgcalls", &["-f"], &["{dir}"]);
 }
+
+/// `-e read=` / `-e write=`: the data in strace's hex dump layout, whole (not cut at -s).
+#[test]
+fn read_and_write_dumps() {
+    compat("fileio", &["-e", "read=all", "-e", "write=3,4"], &["{dir}"]);
+    compat(
+        "unixnet",
+        &[
+            "-e",
+            "trace=%network,read,write",
+            "-e",
+            "read=all",
+            "-e",
+            "write=!1",
+        ],
+        &["{dir}"],
+    );
+}

@@ -490,6 +490,7 @@ mod tests {
                 stack: Vec::new(),
                 fields: Vec::new(),
                 injected: false,
+                dump: None,
             },
         ];
         let l = lines(&evs);
@@ -519,6 +520,7 @@ mod tests {
             stack: Vec::new(),
             fields,
             injected: false,
+            dump: None,
         };
         let note = |fields: Vec<NoteField>| Event::Note {
             pid: 9,

@@ -412,6 +412,38 @@ impl TextPrinter {
         self.emit();
     }
 
+    /// `-e read=`/`-e write=`: the data in strace's hex dump layout,
+    /// ` | 00000  68 65 6c 6c 6f 2c 20 77  6f 72 6c 64 21 20 30 31  hello, world! 01 |`.
+    fn dump_lines(&mut self, data: &[u8]) {
+        self.buf.clear();
+        for (row, chunk) in data.chunks(16).enumerate() {
+            let _ = write!(self.buf, " | {:05x}  ", row * 16);
+            for i in 0..16 {
+                match chunk.get(i) {
+                    Some(b) => {
+                        let _ = write!(self.buf, "{b:02x}");
+                    }
+                    None => self.buf.push_str("  "),
+                }
+                if i == 7 {
+                    self.buf.push_str("  ");
+                } else if i < 15 {
+                    self.buf.push(' ');
+                }
+            }
+            self.buf.push_str("  ");
+            for i in 0..16 {
+                self.buf.push(match chunk.get(i) {
+                    Some(&b) if (0x20..0x7f).contains(&b) => char::from(b),
+                    Some(_) => '.',
+                    None => ' ',
+                });
+            }
+            self.buf.push_str(" |\n");
+        }
+        self.emit();
+    }
+
     /// `-k`: one line per frame after the syscall or signal line, in strace's form
     /// ` > /path/to/object(symbol+0xoff) [0xfile_offset]`. An unnamed function (no symbol
     /// covers the address, its start known from `.eh_frame`) prints as `(+0xoff)`, an
@@ -503,9 +535,21 @@ impl Sink for TextPrinter {
                 duration,
                 stack,
                 injected,
+                dump,
                 ..
             } => {
                 self.exit(*pid, *time, *nr, name, args, ret, *duration, *injected);
+                match dump {
+                    Some(crate::event::Dump::Plain(d)) => self.dump_lines(d),
+                    Some(crate::event::Dump::Vector(parts)) => {
+                        for (i, d) in parts.iter().enumerate() {
+                            let _ = writeln!(self.buf, " * {} bytes in buffer {i}", d.len());
+                            self.emit();
+                            self.dump_lines(d);
+                        }
+                    }
+                    None => {}
+                }
                 self.stack_lines(stack);
             }
             Event::Signal {
@@ -708,6 +752,7 @@ mod tests {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            dump: None,
         }
     }
 
@@ -1242,6 +1287,7 @@ mod bench {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            dump: None,
         };
         let o = TextOpts {
             to_file: true,

@@ -206,6 +206,7 @@ mod tests {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            dump: None,
         });
     }
 

@@ -498,6 +498,7 @@ mod tests {
             stack: Vec::new(),
             fields: a.call_fields(pid, &args, &Ret::Int(0)),
             injected: false,
+            dump: None,
         };
         let evs = vec![
             role_note(9, t(1), "parallel worker".into(), Some(8)),

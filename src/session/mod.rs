@@ -131,6 +131,74 @@ impl Session {
         self.failed = Some(failed);
     }
 
+    /// `-e read=` / `-e write=`: the bytes a read-like call filled or a write-like call
+    /// sent, read while the tracee is held (at most 1 MiB).
+    fn dump(
+        &self,
+        nr: u64,
+        raw: &[u64; 6],
+        rval: i64,
+        is_error: bool,
+        mem: &dyn Tracee,
+    ) -> Option<crate::event::Dump> {
+        if is_error || rval <= 0 {
+            return None;
+        }
+        let name = crate::syscalls::table::lookup(nr)?.name;
+        let (set, vectored) = match name {
+            "read" | "pread64" | "recvfrom" => (self.filter.read_fds.as_ref()?, false),
+            "write" | "pwrite64" | "sendto" => (self.filter.write_fds.as_ref()?, false),
+            "readv" | "preadv" | "preadv2" => (self.filter.read_fds.as_ref()?, true),
+            "writev" | "pwritev" | "pwritev2" => (self.filter.write_fds.as_ref()?, true),
+            "recvmsg" => (self.filter.read_fds.as_ref()?, true),
+            "sendmsg" => (self.filter.write_fds.as_ref()?, true),
+            _ => return None,
+        };
+        if !set.contains(raw[0] as i32) {
+            return None;
+        }
+        let mut left = usize::try_from(rval).ok()?.min(1 << 20);
+        let read = |addr: u64, n: usize| {
+            let mut buf = vec![0u8; n];
+            let got = mem.read_mem(addr, &mut buf);
+            buf.truncate(got);
+            buf
+        };
+        if !vectored {
+            return Some(crate::event::Dump::Plain(read(raw[1], left)));
+        }
+        // The iovecs (of the msghdr for sendmsg/recvmsg) in order, as far as the call moved
+        // data.
+        let (iov_at, iov_n) = if name.ends_with("msg") {
+            let mut hdr = [0u8; 32];
+            if mem.read_mem(raw[1], &mut hdr) != 32 {
+                return None;
+            }
+            (
+                u64::from_le_bytes(hdr[16..24].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(hdr[24..32].try_into().unwrap_or([0; 8])),
+            )
+        } else {
+            (raw[1], raw[2])
+        };
+        let mut parts = Vec::new();
+        for i in 0..iov_n.min(1024) {
+            if left == 0 {
+                break;
+            }
+            let mut iov = [0u8; 16];
+            if mem.read_mem(iov_at + i * 16, &mut iov) != 16 {
+                break;
+            }
+            let base = u64::from_le_bytes(iov[..8].try_into().unwrap_or([0; 8]));
+            let len = u64::from_le_bytes(iov[8..].try_into().unwrap_or([0; 8]));
+            let n = usize::try_from(len).unwrap_or(usize::MAX).min(left);
+            parts.push(read(base, n));
+            left -= n;
+        }
+        Some(crate::event::Dump::Vector(parts))
+    }
+
     /// Whether the output could not be written (also by the last flush, at the end).
     pub fn output_failed(&self) -> bool {
         self.output_failed || self.failed.as_ref().is_some_and(writer::Failed::get)
@@ -285,6 +353,7 @@ impl Session {
             Some(a) if self.want_fields => a.call_fields(pid, &args, &ret),
             _ => Vec::new(),
         };
+        let dump = self.dump(p.nr, &entry.raw, rval, is_error, mem);
         self.queue.push(Event::SyscallExit {
             pid,
             time,
@@ -297,6 +366,7 @@ impl Session {
             stack: p.stack,
             fields,
             injected,
+            dump,
         });
     }
 
