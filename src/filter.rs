@@ -191,10 +191,32 @@ fn syscall_set(set: &str) -> Result<Vec<bool>, FilterError> {
         let mut chosen = vec![false; MAX_NR];
         for tok in body.split(',') {
             let tok = tok.trim();
+            // An empty entry (`open,,close`) is nothing, as in strace.
+            if tok.is_empty() {
+                continue;
+            }
             // `?name` ignores unknown names, as in strace.
             let (optional, tok) = match tok.strip_prefix('?') {
                 Some(t) => (true, t),
                 None => (false, tok),
+            };
+            // `/REGEX`: every syscall whose name matches.
+            if let Some(re) = tok.strip_prefix('/') {
+                let re =
+                    regex::Regex::new(re).map_err(|_| FilterError::Syscall(format!("/{re}")))?;
+                for (nr, info) in table::all() {
+                    if re.is_match(info.name) {
+                        chosen[nr as usize] = true;
+                    }
+                }
+                continue;
+            }
+            // A personality suffix: `@64` is this one; `@32`/`@x32` name calls pgstrace does
+            // not trace (64-bit tracees only), so nothing.
+            let tok = match tok.rsplit_once('@') {
+                Some((n, "64")) => n,
+                Some((_, "32" | "x32")) => continue,
+                _ => tok,
             };
             match tok {
                 "all" => chosen.iter_mut().for_each(|c| *c = true),

@@ -675,3 +675,15 @@ fn read_and_write_dumps() {
         &["{dir}"],
     );
 }
+
+/// `-e trace=` in strace's other forms: a regex, a personality suffix, an empty entry.
+#[test]
+fn trace_sets_regex_personality_and_empty_entries() {
+    compat(
+        "fileio",
+        &["-e", "trace=/^(openat|f?truncate|close)$"],
+        &["{dir}"],
+    );
+    compat("fileio", &["-e", "trace=close@64,,openat"], &["{dir}"]);
+    compat("fileio", &["-e", "trace=close@32,write"], &["{dir}"]);
+}
