@@ -687,3 +687,57 @@ fn trace_sets_regex_personality_and_empty_entries() {
     compat("fileio", &["-e", "trace=close@64,,openat"], &["{dir}"]);
     compat("fileio", &["-e", "trace=close@32,write"], &["{dir}"]);
 }
+
+/// `-c --json` / `-C --json`: the output is NDJSON throughout, the summary one object whose
+/// counts are strace -c's.
+#[test]
+fn json_summaries_are_one_object_with_straces_counts() {
+    let pair = Case::new("fileio", &["-c"], &["{dir}"]).run_both();
+    let want = summary_lines(&fixtures::parse_summary(&pair.strace.trace));
+    for flag in ["-c", "-C"] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("t");
+        let st = Command::new(fixtures::pgstrace_bin())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .args([flag, "--json", "-o"])
+            .arg(&out)
+            .arg(fixtures::fixture("fileio"))
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(st.success());
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let objs: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{flag}: not JSON ({e}): {l}"))
+            })
+            .collect();
+        let sum = objs.last().cloned().unwrap_or_default();
+        assert_eq!(sum["event"], "summary", "{flag}: {text}");
+        let mut got: Vec<String> = sum["syscalls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                format!(
+                    "{}: calls={} errors={}",
+                    r["syscall"].as_str().unwrap_or_default(),
+                    r["calls"],
+                    r["errors"]
+                )
+            })
+            .collect();
+        got.push(format!(
+            "total: calls={} errors={}",
+            sum["total"]["calls"], sum["total"]["errors"]
+        ));
+        got.sort();
+        let mut want = want.clone();
+        want.sort();
+        compare::assert_lines_eq(flag, &want, &got);
+        assert_eq!(objs.len() > 1, flag == "-C", "{flag}: {}", objs.len());
+    }
+}

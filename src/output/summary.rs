@@ -20,6 +20,8 @@ use std::io::Write;
 pub struct SummaryOpts {
     /// Print a log2 latency histogram per syscall after the table.
     pub histogram: bool,
+    /// `--json`: one JSON object (`{"event": "summary", ...}`) instead of the table.
+    pub json: bool,
 }
 
 /// Buckets: index `i` holds microsecond values of bit length `i` (0 and 1 share bucket 1).
@@ -46,6 +48,48 @@ impl Summary {
             o,
             stats: HashMap::new(),
         }
+    }
+
+    /// The summary as one JSON object: rows in the table's order, times in whole
+    /// nanoseconds (and seconds), the histogram's buckets when asked.
+    pub fn render_json(&self) -> serde_json::Value {
+        let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
+        rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0)));
+        let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
+        let row = |st: &Stat| {
+            let pct = if total_ns == 0 {
+                0.0
+            } else {
+                ((st.nanos as f64 * 100.0 / total_ns as f64) * 100.0).round() / 100.0
+            };
+            let mut j = serde_json::json!({
+                "syscall": st.name,
+                "calls": st.calls,
+                "errors": st.errors,
+                "nanoseconds": u64::try_from(st.nanos).unwrap_or(u64::MAX),
+                "usecs_per_call": st.nanos.checked_div(u128::from(st.calls)).map(|n| n / 1000).unwrap_or(0) as u64,
+                "percent": pct,
+            });
+            if self.o.histogram {
+                j["log2_usecs"] = serde_json::json!(
+                    st.hist
+                        .iter()
+                        .rposition(|&v| v > 0)
+                        .map(|last| st.hist[..=last].to_vec())
+                        .unwrap_or_default()
+                );
+            }
+            j
+        };
+        serde_json::json!({
+            "event": "summary",
+            "syscalls": rows.iter().map(|(_, st)| row(st)).collect::<Vec<_>>(),
+            "total": {
+                "calls": rows.iter().map(|r| r.1.calls).sum::<u64>(),
+                "errors": rows.iter().map(|r| r.1.errors).sum::<u64>(),
+                "nanoseconds": u64::try_from(total_ns).unwrap_or(u64::MAX),
+            },
+        })
     }
 
     /// The report: table, then histograms if asked. Empty when no call completed (strace
@@ -182,7 +226,11 @@ impl Sink for Summary {
     }
 
     fn finish(&mut self) {
-        let s = self.render();
+        let s = if self.o.json {
+            format!("{}\n", self.render_json())
+        } else {
+            self.render()
+        };
         let _ = self.out.write_all(s.as_bytes());
         let _ = self.out.flush();
     }
@@ -211,7 +259,13 @@ mod tests {
     }
 
     fn summary(histogram: bool) -> Summary {
-        Summary::new(Box::new(std::io::sink()), SummaryOpts { histogram })
+        Summary::new(
+            Box::new(std::io::sink()),
+            SummaryOpts {
+                histogram,
+                json: false,
+            },
+        )
     }
 
     /// Numbers from a real `strace -c -w` run (the static g.c), rebuilt from -T times.

@@ -106,6 +106,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let summary_opts = summary::SummaryOpts {
         histogram: args.histogram,
+        json: args.json,
     };
     if args.summary_only {
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));

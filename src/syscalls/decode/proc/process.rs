@@ -351,7 +351,15 @@ pub(crate) fn exit(
                 Value::Ptr(a[1])
             };
             set(1, status);
-            set(3, out(a[3], &|| rusage(c, a[3])));
+            // Nothing reported (WNOHANG, 0): the kernel filled no rusage; its address.
+            set(
+                3,
+                if rval == 0 {
+                    Value::Ptr(a[3])
+                } else {
+                    out(a[3], &|| rusage(c, a[3]))
+                },
+            );
             default_ret(rval, is_error)
         }
         "umask" if !is_error => Ret::Oct(rval as u64),
