@@ -111,6 +111,14 @@ pub struct TraceArgs {
     #[arg(short = 'n', long = "syscall-number")]
     pub syscall_numbers: bool,
 
+    /// Run the command with VAR=VAL in its environment (-E VAR: without VAR).
+    #[arg(short = 'E', value_name = "VAR[=VAL]")]
+    pub env: Vec<String>,
+
+    /// Run the command as USER (its uid, gid and groups).
+    #[arg(short = 'u', value_name = "USER")]
+    pub user: Option<String>,
+
     /// The command to launch and trace.
     #[arg(
         trailing_var_arg = true,
@@ -301,7 +309,7 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsa";
+const VALUE_SHORTS: &str = "eopsaEu";
 /// Long options that take a value (when not written `--opt=value`).
 const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 
@@ -311,7 +319,7 @@ const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxn";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdiuvzADEFIOPSUXYZ";
+const STRACE_ONLY_SHORTS: &str = "bdivzADFIOPSUXYZ";
 /// Long options pgstrace knows (their `=value` forms too).
 const KNOWN_LONGS: [&str; 10] = [
     "--syscall-number",
@@ -568,6 +576,8 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         no_pg: a.no_pg,
         hex: a.hex,
         syscall_numbers: a.syscall_numbers,
+        env: a.env,
+        user: a.user,
         command: a.command,
     }))
 }

@@ -741,3 +741,43 @@ fn json_summaries_are_one_object_with_straces_counts() {
         assert_eq!(objs.len() > 1, flag == "-C", "{flag}: {}", objs.len());
     }
 }
+
+/// `-E VAR=VAL`, `-E VAR` and `-u USER` for a launched command: what the command sees is
+/// what it sees under strace with the same flags.
+#[test]
+fn launched_commands_environment_and_user() {
+    let script = "echo \"${PGSTRACE_T:-unset} ${HOME:-nohome}\"; id -u; id -g; id -G";
+    let run = |prog: &Path| {
+        Command::new(prog)
+            .args([
+                "-e",
+                "trace=none",
+                "-E",
+                "PGSTRACE_T=set",
+                "-E",
+                "HOME",
+                "-u",
+                "nobody",
+                "sh",
+                "-c",
+                script,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", prog.display()))
+    };
+    let (s, p) = (run(&fixtures::strace_bin()), run(&fixtures::pgstrace_bin()));
+    assert_eq!(
+        String::from_utf8_lossy(&s.stdout),
+        String::from_utf8_lossy(&p.stdout),
+        "{}",
+        String::from_utf8_lossy(&p.stderr)
+    );
+    assert!(String::from_utf8_lossy(&p.stdout).starts_with("set nohome\n65534\n"));
+    assert_eq!(s.status.code(), p.status.code());
+    let o = Command::new(fixtures::pgstrace_bin())
+        .args(["-u", "no-such-user-here", "true"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot find user"));
+}

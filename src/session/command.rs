@@ -55,6 +55,10 @@ pub struct TraceConfig {
     pub hex: u8,
     /// `-n`.
     pub syscall_numbers: bool,
+    /// `-E VAR[=VAL]`.
+    pub env: Vec<String>,
+    /// `-u USER`.
+    pub user: Option<String>,
     pub command: Vec<String>,
 }
 
@@ -175,7 +179,21 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
     }
     if launched {
-        attach::launch(&mut engine, &args.command, &mut source)?;
+        let opts = attach::LaunchOpts {
+            env: args
+                .env
+                .iter()
+                .map(|e| match e.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (e.clone(), None),
+                })
+                .collect(),
+            user: match &args.user {
+                Some(u) => Some(attach::LaunchOpts::user_named(u).map_err(anyhow::Error::msg)?),
+                None => None,
+            },
+        };
+        attach::launch_with(&mut engine, &args.command, &opts, &mut source)?;
     }
     let outcome = engine.run(&mut source);
     if outcome == Outcome::Failed {

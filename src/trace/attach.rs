@@ -239,9 +239,42 @@ pub fn resolve_command(cmd: &str) -> Option<PathBuf> {
 
 /// Forks and execs `argv` under tracing. The child stops itself before exec so that it can be
 /// seized; the engine hides everything it does until it calls execve.
+/// How a launched command is started (strace's `-E` and `-u`).
+#[derive(Clone, Debug, Default)]
+pub struct LaunchOpts {
+    /// `-E VAR=VAL` sets, `-E VAR` removes, in order.
+    pub env: Vec<(String, Option<String>)>,
+    /// `-u USER`: run as this user (uid, gid, supplementary groups).
+    pub user: Option<(u32, u32, Vec<u32>)>,
+}
+
+impl LaunchOpts {
+    /// `-u NAME`: the user's ids and groups, looked up now (not in the child).
+    pub fn user_named(name: &str) -> Result<(u32, u32, Vec<u32>), String> {
+        let u = nix::unistd::User::from_name(name)
+            .map_err(|e| format!("cannot look up user {name}: {e}"))?
+            .ok_or_else(|| format!("cannot find user '{name}'"))?;
+        let cname = CString::new(name).map_err(|_| format!("bad user name {name:?}"))?;
+        let groups = nix::unistd::getgrouplist(&cname, u.gid)
+            .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
+            .unwrap_or_else(|_| vec![u.gid.as_raw()]);
+        Ok((u.uid.as_raw(), u.gid.as_raw(), groups))
+    }
+}
+
 pub fn launch(
     engine: &mut Engine,
     argv: &[String],
+    h: &mut dyn Handler,
+) -> Result<i32, AttachError> {
+    launch_with(engine, argv, &LaunchOpts::default(), h)
+}
+
+/// [`launch`] with an environment changed and a user to run as.
+pub fn launch_with(
+    engine: &mut Engine,
+    argv: &[String],
+    opts: &LaunchOpts,
     h: &mut dyn Handler,
 ) -> Result<i32, AttachError> {
     let cmd = argv.first().cloned().unwrap_or_default();
@@ -263,6 +296,29 @@ pub fn launch(
         .collect::<Result<Vec<_>, _>>()?;
     let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
+    // The environment, prepared before the fork: ours, with -E's changes.
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os().collect();
+    for (k, v) in &opts.env {
+        env.retain(|(n, _)| n.as_bytes() != k.as_bytes());
+        if let Some(v) = v {
+            env.push((k.into(), v.into()));
+        }
+    }
+    let cenv = env
+        .iter()
+        .map(|(k, v)| {
+            let mut b = k.as_bytes().to_vec();
+            b.push(b'=');
+            b.extend_from_slice(v.as_bytes());
+            CString::new(b).map_err(|_| AttachError::Launch {
+                cmd: cmd.clone(),
+                errno: Errno::EINVAL,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut envp: Vec<*const libc::c_char> = cenv.iter().map(|c| c.as_ptr()).collect();
+    envp.push(std::ptr::null());
+    let groups: Vec<libc::gid_t> = opts.user.as_ref().map(|u| u.2.clone()).unwrap_or_default();
     // SAFETY: the child only calls async-signal-safe functions (raise, execv, _exit) on
     // memory prepared before the fork.
     let child = unsafe { libc::fork() };
@@ -280,8 +336,16 @@ pub fn launch(
             for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGQUIT] {
                 libc::signal(sig, libc::SIG_DFL);
             }
+            // -u: groups, then gid, then uid (each a plain syscall).
+            if let Some((uid, gid, _)) = &opts.user
+                && (libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                    || libc::setgid(*gid) != 0
+                    || libc::setuid(*uid) != 0)
+            {
+                libc::_exit(126);
+            }
             libc::raise(libc::SIGSTOP);
-            libc::execv(cpath.as_ptr(), ptrs.as_ptr());
+            libc::execve(cpath.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
             libc::_exit(127);
         }
     }
