@@ -119,6 +119,14 @@ pub struct TraceArgs {
     #[arg(short = 'u', value_name = "USER")]
     pub user: Option<String>,
 
+    /// Only calls that succeeded (-e status=successful).
+    #[arg(short = 'z', long = "successful-only")]
+    pub successful_only: bool,
+
+    /// Only calls that failed (-e status=failed).
+    #[arg(short = 'Z', long = "failed-only")]
+    pub failed_only: bool,
+
     /// The command to launch and trace.
     #[arg(
         trailing_var_arg = true,
@@ -317,11 +325,13 @@ const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxn";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdivzADFIOPSUXYZ";
+const STRACE_ONLY_SHORTS: &str = "bdivADFIOPSUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 10] = [
+const KNOWN_LONGS: [&str; 12] = [
+    "--successful-only",
+    "--failed-only",
     "--syscall-number",
     "--trace",
     "--signal",
@@ -558,7 +568,16 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         exprs: a.exprs,
         trace: a.trace,
         signal: a.signal,
-        status: a.status,
+        status: {
+            let mut st = a.status;
+            if a.successful_only {
+                st.push("successful".into());
+            }
+            if a.failed_only {
+                st.push("failed".into());
+            }
+            st
+        },
         stack: a.stack,
         decode_fds: a.decode_fds,
         durations: a.durations,

@@ -781,3 +781,9 @@ fn launched_commands_environment_and_user() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot find user"));
 }
+
+#[test]
+fn successful_only_and_failed_only() {
+    compat("fileio", &["-z"], &["{dir}"]);
+    compat("fileio", &["-Z"], &["{dir}"]);
+}
