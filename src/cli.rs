@@ -119,6 +119,10 @@ pub struct TraceArgs {
     #[arg(short = 'u', value_name = "USER")]
     pub user: Option<String>,
 
+    /// With -c/-C: sort the table by time (default), calls, errors, name or nothing.
+    #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
+    pub sort_by: Option<String>,
+
     /// Only calls that succeeded (-e status=successful).
     #[arg(short = 'z', long = "successful-only")]
     pub successful_only: bool,
@@ -317,9 +321,9 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEu";
+const VALUE_SHORTS: &str = "eopsaEuS";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
+const VALUE_LONGS: [&str; 4] = ["--trace", "--signal", "--status", "--summary-sort-by"];
 
 /// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
@@ -327,9 +331,10 @@ const VALUE_LONGS: [&str; 3] = ["--trace", "--signal", "--status"];
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdivADFIOPSUXY";
+const STRACE_ONLY_SHORTS: &str = "bdivADFIOPUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 12] = [
+const KNOWN_LONGS: [&str; 13] = [
+    "--summary-sort-by",
     "--successful-only",
     "--failed-only",
     "--syscall-number",
@@ -597,6 +602,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         syscall_numbers: a.syscall_numbers,
         env: a.env,
         user: a.user,
+        sort_by: a.sort_by,
         command: a.command,
     }))
 }

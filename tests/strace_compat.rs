@@ -787,3 +787,20 @@ fn successful_only_and_failed_only() {
     compat("fileio", &["-z"], &["{dir}"]);
     compat("fileio", &["-Z"], &["{dir}"]);
 }
+
+/// `-c -S name`: the table's rows in strace's order.
+#[test]
+fn summary_sorted_by_name() {
+    let pair = Case::new("fileio", &["-c", "-S", "name"], &["{dir}"]).run_both();
+    let names = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip_while(|l| !l.starts_with("------"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("------"))
+            .filter_map(|l| l.split_whitespace().last().map(str::to_string))
+            .collect()
+    };
+    let (s, p) = (names(&pair.strace.trace), names(&pair.pgstrace.trace));
+    assert!(!s.is_empty(), "{}", pair.strace.trace);
+    assert_eq!(s, p, "pgstrace:\n{}", pair.pgstrace.trace);
+}

@@ -22,6 +22,33 @@ pub struct SummaryOpts {
     pub histogram: bool,
     /// `--json`: one JSON object (`{"event": "summary", ...}`) instead of the table.
     pub json: bool,
+    /// `-S`: `time` (default), `calls`, `errors`, `name`, `nothing`.
+    pub sort: SortBy,
+}
+
+/// `-S SORTBY`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SortBy {
+    #[default]
+    Time,
+    Calls,
+    Errors,
+    Name,
+    Nothing,
+}
+
+impl SortBy {
+    /// strace's names (and its aliases: `time_total`, `count`, `error`, `syscall`, ...).
+    pub fn parse(s: &str) -> Option<SortBy> {
+        Some(match s {
+            "time" | "time_total" | "total_time" => SortBy::Time,
+            "calls" | "count" => SortBy::Calls,
+            "errors" | "error" => SortBy::Errors,
+            "name" | "syscall" | "syscall_name" => SortBy::Name,
+            "nothing" | "none" => SortBy::Nothing,
+            _ => return None,
+        })
+    }
 }
 
 /// Buckets: index `i` holds microsecond values of bit length `i` (0 and 1 share bucket 1).
@@ -50,11 +77,23 @@ impl Summary {
         }
     }
 
+    /// The rows in `-S` order (ties by syscall number, as the table's were).
+    fn sorted(&self) -> Vec<(&u64, &Stat)> {
+        let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
+        match self.o.sort {
+            SortBy::Time => rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0))),
+            SortBy::Calls => rows.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(b.0))),
+            SortBy::Errors => rows.sort_by(|a, b| b.1.errors.cmp(&a.1.errors).then(a.0.cmp(b.0))),
+            SortBy::Name => rows.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
+            SortBy::Nothing => rows.sort_by(|a, b| a.0.cmp(b.0)),
+        }
+        rows
+    }
+
     /// The summary as one JSON object: rows in the table's order, times in whole
     /// nanoseconds (and seconds), the histogram's buckets when asked.
     pub fn render_json(&self) -> serde_json::Value {
-        let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
-        rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0)));
+        let rows = self.sorted();
         let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
         let row = |st: &Stat| {
             let pct = if total_ns == 0 {
@@ -96,11 +135,10 @@ impl Summary {
     /// prints nothing then either).
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
+        let rows = self.sorted();
         if rows.is_empty() {
             return s;
         }
-        rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0)));
         let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
         let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
         let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
@@ -264,6 +302,7 @@ mod tests {
             SummaryOpts {
                 histogram,
                 json: false,
+                sort: SortBy::Time,
             },
         )
     }

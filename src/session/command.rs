@@ -59,6 +59,8 @@ pub struct TraceConfig {
     pub env: Vec<String>,
     /// `-u USER`.
     pub user: Option<String>,
+    /// `-S SORTBY`.
+    pub sort_by: Option<String>,
     pub command: Vec<String>,
 }
 
@@ -111,6 +113,12 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let summary_opts = summary::SummaryOpts {
         histogram: args.histogram,
         json: args.json,
+        sort: match &args.sort_by {
+            Some(s) => {
+                summary::SortBy::parse(s).ok_or_else(|| anyhow::anyhow!("invalid sortby: '{s}'"))?
+            }
+            None => summary::SortBy::Time,
+        },
     };
     if args.summary_only {
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
