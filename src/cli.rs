@@ -119,6 +119,10 @@ pub struct TraceArgs {
     #[arg(short = 'u', value_name = "USER")]
     pub user: Option<String>,
 
+    /// Only calls that access PATH (by name, or through a descriptor of it); repeatable.
+    #[arg(short = 'P', long = "trace-path", value_name = "PATH")]
+    pub trace_paths: Vec<String>,
+
     /// With -c/-C: sort the table by time (default), calls, errors, name or nothing.
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     pub sort_by: Option<String>,
@@ -321,9 +325,15 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuS";
+const VALUE_SHORTS: &str = "eopsaEuSP";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 4] = ["--trace", "--signal", "--status", "--summary-sort-by"];
+const VALUE_LONGS: [&str; 5] = [
+    "--trace",
+    "--signal",
+    "--status",
+    "--summary-sort-by",
+    "--trace-path",
+];
 
 /// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
@@ -331,9 +341,10 @@ const VALUE_LONGS: [&str; 4] = ["--trace", "--signal", "--status", "--summary-so
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdivADFIOPUXY";
+const STRACE_ONLY_SHORTS: &str = "bdivADFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 13] = [
+const KNOWN_LONGS: [&str; 14] = [
+    "--trace-path",
     "--summary-sort-by",
     "--successful-only",
     "--failed-only",
@@ -603,6 +614,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         env: a.env,
         user: a.user,
         sort_by: a.sort_by,
+        trace_paths: a.trace_paths,
         command: a.command,
     }))
 }

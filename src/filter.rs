@@ -26,6 +26,8 @@ pub struct Filter {
     /// `-e read=FDSET` / `-e write=FDSET`: descriptors whose data is dumped in hex.
     pub read_fds: Option<FdSet>,
     pub write_fds: Option<FdSet>,
+    /// `-P PATH`: only calls that name one of these paths or use a descriptor of one.
+    pub paths: Vec<String>,
 }
 
 /// A set of file descriptors (`3,5`, `all`, `!1`).
@@ -51,6 +53,7 @@ impl Default for Filter {
             injections: Vec::new(),
             read_fds: None,
             write_fds: None,
+            paths: Vec::new(),
         }
     }
 }

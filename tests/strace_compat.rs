@@ -558,9 +558,9 @@ fn unknown_options_are_refused_like_strace() {
     assert!(pe.contains("invalid option -- 'j'"), "{pe}");
     assert_eq!(s.status.code(), p.status.code());
     assert_eq!(pe.lines().count(), 1, "{pe}");
-    let p = run(&fixtures::pgstrace_bin(), &["-P", "/tmp", "true"]);
+    let p = run(&fixtures::pgstrace_bin(), &["-D", "true"]);
     let pe = String::from_utf8_lossy(&p.stderr);
-    assert!(pe.contains("-P is not supported yet"), "{pe}");
+    assert!(pe.contains("-D is not supported yet"), "{pe}");
     assert_eq!(p.status.code(), Some(1));
     let p = run(&fixtures::pgstrace_bin(), &["--frobnicate", "true"]);
     assert!(String::from_utf8_lossy(&p.stderr).contains("unrecognized option '--frobnicate'"));
@@ -803,4 +803,11 @@ fn summary_sorted_by_name() {
     let (s, p) = (names(&pair.strace.trace), names(&pair.pgstrace.trace));
     assert!(!s.is_empty(), "{}", pair.strace.trace);
     assert_eq!(s, p, "pgstrace:\n{}", pair.pgstrace.trace);
+}
+
+/// `-P PATH`: only the calls that name the path or use a descriptor of it (`close` too).
+#[test]
+fn trace_path() {
+    compat("fileio", &["-P", "{dir}/a.dat"], &["{dir}"]);
+    compat("fileio", &["-P", "{dir}/a.dat", "-y"], &["{dir}"]);
 }

@@ -24,6 +24,9 @@ pub struct Pending {
     pub emitted: bool,
     /// `-k`: the stack at entry, resolved after the resume.
     pub stack: Vec<StackFrame>,
+    /// `-P`: the arguments at entry named a traced path (a descriptor's path is asked
+    /// while it is still open: `close` has none at its exit).
+    pub touches: bool,
 }
 
 #[derive(Default)]

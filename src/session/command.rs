@@ -61,6 +61,8 @@ pub struct TraceConfig {
     pub user: Option<String>,
     /// `-S SORTBY`.
     pub sort_by: Option<String>,
+    /// `-P PATH`.
+    pub trace_paths: Vec<String>,
     pub command: Vec<String>,
 }
 
@@ -87,6 +89,16 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         filter
             .apply(&e)
             .map_err(|err| anyhow::anyhow!("-e {}: {err}", e.escape_default()))?;
+    }
+    // -P: as given, and as the kernel names it (a symlink or a relative path resolved).
+    for p in &args.trace_paths {
+        filter.paths.push(p.clone());
+        if let Ok(c) = std::fs::canonicalize(p) {
+            let c = c.to_string_lossy().into_owned();
+            if !filter.paths.contains(&c) {
+                filter.paths.push(c);
+            }
+        }
     }
     let decode = DecodeOpts {
         string_limit: args.string_limit,

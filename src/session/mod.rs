@@ -21,7 +21,7 @@ use crate::filter::{Filter, status};
 use crate::output::Sink;
 use crate::remote::regs::Snapshot;
 use crate::syscalls::decode::{self, Entry};
-use crate::syscalls::{DecodeOpts, Ret, Tracee, nr, signals, table};
+use crate::syscalls::{DecodeOpts, Ret, Tracee, Value, nr, signals, table};
 use crate::trace::{self, Consumer, SourceEvent, StackFor};
 use calls::{CallState, Pending, status_bit};
 use stacks::Backtracer;
@@ -52,6 +52,27 @@ struct EntryRegs {
 /// while the tracee is still held (explain-shm --watch captures /dev/shm at an ENOSPC).
 /// Called with the pid and the syscall number.
 pub type FailureHook = Box<dyn FnMut(i32, u64)>;
+
+/// `-P`: whether arguments name one of the paths, or a descriptor of one.
+fn touches_paths<'a>(
+    paths: &[String],
+    args: impl IntoIterator<Item = &'a Value>,
+    mem: &dyn Tracee,
+) -> bool {
+    fn walk(v: &Value, paths: &[String], mem: &dyn Tracee) -> bool {
+        match v {
+            Value::Str { bytes, .. } => paths.iter().any(|p| p.as_bytes() == &bytes[..]),
+            Value::Fd { fd, path } => {
+                let p = path.clone().or_else(|| mem.fd_path(*fd));
+                p.is_some_and(|p| paths.contains(&p))
+            }
+            Value::Struct(fields) => fields.iter().any(|(_, v)| walk(v, paths, mem)),
+            Value::Array(items) => items.iter().any(|v| walk(v, paths, mem)),
+            _ => false,
+        }
+    }
+    args.into_iter().any(|a| walk(a, paths, mem))
+}
 
 pub struct Session {
     filter: Filter,
@@ -217,7 +238,7 @@ impl Session {
 
     /// Entries are held back until the exit when only some statuses are printed.
     fn hold_entries(&self) -> bool {
-        self.filter.status != status::ALL
+        self.filter.status != status::ALL || !self.filter.paths.is_empty()
     }
 
     fn entry(&mut self, pid: i32, time: Timestamp, call: EntryRegs, mem: &dyn Tracee) {
@@ -238,6 +259,7 @@ impl Session {
                 entry: None,
                 emitted: false,
                 stack: Vec::new(),
+                touches: false,
             });
             return;
         }
@@ -293,6 +315,8 @@ impl Session {
                 raw_args: entry.raw,
             });
         }
+        let touches = !self.filter.paths.is_empty()
+            && touches_paths(&self.filter.paths, entry.args.iter().flatten(), mem);
         st.pending = Some(Pending {
             nr: nr_,
             time,
@@ -300,6 +324,7 @@ impl Session {
             entry: Some(entry),
             emitted,
             stack: Vec::new(),
+            touches,
         });
     }
 
@@ -345,6 +370,13 @@ impl Session {
             return;
         }
         if !p.emitted
+            && !self.filter.paths.is_empty()
+            && !p.touches
+            && !touches_paths(&self.filter.paths, &args, mem)
+        {
+            return;
+        }
+        if !p.emitted
             && let Some(a) = &mut self.annotator
         {
             a.before_line(pid, time, mem, &mut self.queue);
@@ -381,12 +413,13 @@ impl Session {
             time,
             entry: Some(entry),
             emitted: false,
+            touches,
             ..
         }) = st.pending
         else {
             return;
         };
-        if self.filter.shows_status(bit) {
+        if self.filter.shows_status(bit) && (self.filter.paths.is_empty() || touches) {
             self.queue.push(Event::SyscallEntry {
                 pid,
                 time,

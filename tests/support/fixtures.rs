@@ -425,7 +425,7 @@ impl<'a> Case<'a> {
         let out_file = out_dir.join(format!("{}.trace", tracer.name()));
         let mut argv: Vec<OsString> = self.wrapper.iter().map(|s| subst(s).into()).collect();
         argv.push(tracer.bin().into());
-        argv.extend(self.flags.iter().map(|s| OsString::from(*s)));
+        argv.extend(self.flags.iter().map(|s| OsString::from(subst(s))));
         if !self.to_stderr {
             argv.push("-o".into());
             argv.push(out_file.clone().into());
