@@ -16,11 +16,11 @@ use std::path::PathBuf;
 )]
 pub struct TraceArgs {
     /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").
-    #[arg(short = 'p', value_name = "PID")]
+    #[arg(short = 'p', long = "attach", value_name = "PID")]
     pub pids: Vec<String>,
 
     /// Follow forks, vforks and clones (PostgreSQL backends are forks of the postmaster).
-    #[arg(short = 'f', action = ArgAction::Count)]
+    #[arg(short = 'f', long = "follow-forks", action = ArgAction::Count)]
     pub follow: u8,
 
     /// Qualifying expression: trace=SET, signal=SET, status=SET (SET: names, !, %class, all, none).
@@ -40,15 +40,15 @@ pub struct TraceArgs {
     pub status: Vec<String>,
 
     /// Print the stack after each syscall and signal (-kk: with file:line and inlined frames).
-    #[arg(short = 'k', action = ArgAction::Count)]
+    #[arg(short = 'k', long = "stack-trace", action = ArgAction::Count)]
     pub stack: u8,
 
     /// Print paths associated with file descriptor arguments.
-    #[arg(short = 'y', action = ArgAction::Count)]
+    #[arg(short = 'y', long = "decode-fds", action = ArgAction::Count)]
     pub decode_fds: u8,
 
     /// Print the time spent in each syscall.
-    #[arg(short = 'T')]
+    #[arg(short = 'T', long = "syscall-times")]
     pub durations: bool,
 
     /// Prefix lines with the time of day (-tt with microseconds, -ttt as epoch seconds).
@@ -56,31 +56,36 @@ pub struct TraceArgs {
     pub timestamps: u8,
 
     /// Prefix lines with the time since the previous line.
-    #[arg(short = 'r')]
+    #[arg(short = 'r', long = "relative-timestamps")]
     pub relative: bool,
 
     /// Maximum string size to print (file names are always printed whole).
-    #[arg(short = 's', value_name = "N", default_value_t = 32)]
+    #[arg(
+        short = 's',
+        long = "string-limit",
+        value_name = "N",
+        default_value_t = 32
+    )]
     pub string_limit: usize,
 
     /// Align return values in column N.
-    #[arg(short = 'a', value_name = "N", default_value_t = 40)]
+    #[arg(short = 'a', long = "columns", value_name = "N", default_value_t = 40)]
     pub align: usize,
 
     /// Write the trace to FILE instead of stderr ("-" for stdout).
-    #[arg(short = 'o', value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Count time, calls and errors per syscall and print a summary instead of the trace.
-    #[arg(short = 'c')]
+    #[arg(short = 'c', long = "summary-only")]
     pub summary_only: bool,
 
     /// With -c: summarise wall-clock latency (pgstrace always does; accepted for strace users).
-    #[arg(short = 'w')]
+    #[arg(short = 'w', long = "summary-wall-clock")]
     pub wall_clock: bool,
 
     /// Like -c, but also print the trace.
-    #[arg(short = 'C')]
+    #[arg(short = 'C', long = "summary")]
     pub summary: bool,
 
     /// Suppress messages about attaching and detaching (-qq: also about exit status).
@@ -327,12 +332,16 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 /// Short options that take a value.
 const VALUE_SHORTS: &str = "eopsaEuSP";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 5] = [
+const VALUE_LONGS: [&str; 9] = [
     "--trace",
     "--signal",
     "--status",
     "--summary-sort-by",
     "--trace-path",
+    "--attach",
+    "--string-limit",
+    "--columns",
+    "--output",
 ];
 
 /// Splits strace-style attached values (`-etrace=openat`, `-p123`) into two words before the
@@ -343,7 +352,19 @@ const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdivADFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 14] = [
+const KNOWN_LONGS: [&str; 26] = [
+    "--attach",
+    "--follow-forks",
+    "--stack-trace",
+    "--decode-fds",
+    "--syscall-times",
+    "--relative-timestamps",
+    "--string-limit",
+    "--columns",
+    "--output",
+    "--summary-only",
+    "--summary-wall-clock",
+    "--summary",
     "--trace-path",
     "--summary-sort-by",
     "--successful-only",

@@ -811,3 +811,20 @@ fn trace_path() {
     compat("fileio", &["-P", "{dir}/a.dat"], &["{dir}"]);
     compat("fileio", &["-P", "{dir}/a.dat", "-y"], &["{dir}"]);
 }
+
+/// strace's long option names, with a value as a separate word or after `=`.
+#[test]
+fn long_option_names() {
+    compat(
+        "fileio",
+        &[
+            "--decode-fds",
+            "--string-limit",
+            "10",
+            "--columns=60",
+            "--trace=%file",
+        ],
+        &["{dir}"],
+    );
+    summary_case("procs", &["--follow-forks", "--summary-only"], &[]);
+}
