@@ -112,6 +112,10 @@ pub struct TraceArgs {
     #[arg(short = 'x', action = ArgAction::Count)]
     pub hex: u8,
 
+    /// --strings-in-hex[=non-ascii|non-ascii-chars|all] (without a value: all).
+    #[arg(long = "strings-in-hex", value_name = "WHICH", num_args = 0..=1, default_missing_value = "all")]
+    pub strings_in_hex: Option<String>,
+
     /// Print the syscall number before each call.
     #[arg(short = 'n', long = "syscall-number")]
     pub syscall_numbers: bool,
@@ -352,7 +356,8 @@ const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdivADFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 26] = [
+const KNOWN_LONGS: [&str; 27] = [
+    "--strings-in-hex",
     "--attach",
     "--follow-forks",
     "--stack-trace",
@@ -630,7 +635,18 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         histogram: a.histogram,
         hold_stats: a.hold_stats,
         no_pg: a.no_pg,
-        hex: a.hex,
+        hex: match a.strings_in_hex.as_deref() {
+            None => a.hex,
+            Some("all") => 2,
+            Some("non-ascii" | "non-ascii-chars") => a.hex.max(1),
+            Some("none") => 0,
+            Some(other) => {
+                crate::errln!(
+                    "pgstrace: invalid --strings-in-hex argument: '{other}' (try 'pgstrace --help')"
+                );
+                return Err(1);
+            }
+        },
         syscall_numbers: a.syscall_numbers,
         env: a.env,
         user: a.user,

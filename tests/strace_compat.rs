@@ -827,4 +827,10 @@ fn long_option_names() {
         &["{dir}"],
     );
     summary_case("procs", &["--follow-forks", "--summary-only"], &[]);
+    compat("fileio", &["--strings-in-hex=non-ascii"], &["{dir}"]);
+    compat(
+        "fileio",
+        &["--strings-in-hex", "-e", "trace=write"],
+        &["{dir}"],
+    );
 }
