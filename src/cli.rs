@@ -112,6 +112,10 @@ pub struct TraceArgs {
     #[arg(short = 'x', action = ArgAction::Count)]
     pub hex: u8,
 
+    /// With -o: append to FILE instead of truncating it.
+    #[arg(short = 'A', long = "output-append-mode")]
+    pub append: bool,
+
     /// --strings-in-hex[=non-ascii|non-ascii-chars|all] (without a value: all).
     #[arg(long = "strings-in-hex", value_name = "WHICH", num_args = 0..=1, default_missing_value = "all")]
     pub strings_in_hex: Option<String>,
@@ -352,11 +356,12 @@ const VALUE_LONGS: [&str; 9] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZ";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZA";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdivADFIOUXY";
+const STRACE_ONLY_SHORTS: &str = "bdivDFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 27] = [
+const KNOWN_LONGS: [&str; 28] = [
+    "--output-append-mode",
     "--strings-in-hex",
     "--attach",
     "--follow-forks",
@@ -651,6 +656,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         env: a.env,
         user: a.user,
         sort_by: a.sort_by,
+        append: a.append,
         trace_paths: a.trace_paths,
         command: a.command,
     }))

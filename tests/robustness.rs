@@ -727,3 +727,21 @@ fn help_lists_the_subcommands() {
         );
     }
 }
+
+/// `-A -o FILE` appends: two runs leave both traces.
+#[test]
+fn append_mode_keeps_the_earlier_trace() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("t");
+    for _ in 0..2 {
+        let st = std::process::Command::new(fixtures::pgstrace_bin())
+            .args(["-A", "-e", "trace=exit_group", "-o"])
+            .arg(&out)
+            .arg("true")
+            .status()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(st.success());
+    }
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(text.matches("exit_group(0)").count(), 2, "{text}");
+}

@@ -63,6 +63,8 @@ pub struct TraceConfig {
     pub sort_by: Option<String>,
     /// `-P PATH`.
     pub trace_paths: Vec<String>,
+    /// `-A`: append to `-o FILE`.
+    pub append: bool,
     pub command: Vec<String>,
 }
 
@@ -111,11 +113,14 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         && !args.json
         && !args.summary_only
         && args.output.as_ref().is_some_and(|p| p.as_os_str() != "-");
-    let output = writer::open(if per_process {
-        None
-    } else {
-        args.output.as_deref()
-    })?;
+    let output = writer::open(
+        if per_process {
+            None
+        } else {
+            args.output.as_deref()
+        },
+        args.append,
+    )?;
     let tty = output.tty;
     // -C prints the trace and then the table into the same output, as strace does.
     let shared = output.out;

@@ -119,7 +119,7 @@ pub struct Output {
 
 /// Opens the trace output: `-o FILE`, `-o -` for stdout, else stderr (line-buffered so an
 /// interactive user sees each line as it happens).
-pub fn open(path: Option<&Path>) -> Result<Output> {
+pub fn open(path: Option<&Path>, append: bool) -> Result<Output> {
     let failed = Failed::default();
     let (out, tty): (Box<dyn Write>, bool) = match path {
         Some(p) if p.as_os_str() == "-" => (
@@ -130,8 +130,15 @@ pub fn open(path: Option<&Path>) -> Result<Output> {
             false,
         ),
         Some(p) => {
-            let f = std::fs::File::create(p)
-                .with_context(|| format!("cannot open output file {}", p.display()))?;
+            let f = if append {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+            } else {
+                std::fs::File::create(p)
+            }
+            .with_context(|| format!("cannot open output file {}", p.display()))?;
             (
                 Box::new(Watched::new(
                     io::BufWriter::with_capacity(1 << 16, f),
