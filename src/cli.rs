@@ -92,6 +92,10 @@ pub struct TraceArgs {
     #[arg(short = 'q', action = ArgAction::Count)]
     pub quiet: u8,
 
+    /// --quiet[=attach,exit,all,...]: which messages to suppress (without a value: attach).
+    #[arg(long = "quiet", value_name = "SET", num_args = 0..=1, default_missing_value = "attach")]
+    pub quiet_set: Option<String>,
+
     /// One JSON object per line per event instead of strace's text.
     #[arg(long)]
     pub json: bool,
@@ -360,7 +364,8 @@ const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZA";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdivDFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 28] = [
+const KNOWN_LONGS: [&str; 29] = [
+    "--quiet",
     "--output-append-mode",
     "--strings-in-hex",
     "--attach",
@@ -607,7 +612,24 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         crate::errln!("pgstrace: {why} (try 'pgstrace --help')");
         return Err(1);
     }
-    let a = parse::<TraceArgs>(normalise_args(argv), "pgstrace")?;
+    let mut a = parse::<TraceArgs>(normalise_args(argv), "pgstrace")?;
+    // `-e quiet=SET` is the printer's, not the filter's.
+    let quiet_exprs: Vec<String> = a
+        .exprs
+        .iter()
+        .filter_map(|e| {
+            e.strip_prefix("quiet=")
+                .or_else(|| e.strip_prefix("q="))
+                .or_else(|| e.strip_prefix("silent="))
+                .or_else(|| e.strip_prefix("silence="))
+                .map(str::to_string)
+        })
+        .collect();
+    a.exprs.retain(|e| {
+        !["quiet=", "q=", "silent=", "silence="]
+            .iter()
+            .any(|p| e.starts_with(p))
+    });
     let pids = parse_pids(&a.pids).map_err(bad)?;
     Ok(Command::Trace(crate::session::TraceConfig {
         pids,
@@ -635,7 +657,22 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         output: a.output,
         summary_only: a.summary_only,
         summary: a.summary,
-        quiet: a.quiet,
+        quiet: {
+            let mut q = match a.quiet {
+                0 => 0,
+                1 => crate::output::QUIET_ATTACH,
+                _ => crate::output::QUIET_ATTACH | crate::output::QUIET_EXIT,
+            };
+            let sets = a
+                .quiet_set
+                .iter()
+                .cloned()
+                .chain(quiet_exprs.iter().cloned());
+            for set in sets {
+                q |= crate::output::quiet_set(&set).map_err(bad)?;
+            }
+            q
+        },
         json: a.json,
         histogram: a.histogram,
         hold_stats: a.hold_stats,

@@ -834,3 +834,12 @@ fn long_option_names() {
         &["{dir}"],
     );
 }
+
+/// `--quiet=SET` and `-e quiet=SET`: which messages go.
+#[test]
+fn quiet_sets() {
+    compat("procs", &["-f", "--quiet=exit"], &[]);
+    compat("procs", &["-f", "-e", "quiet=attach,exit"], &[]);
+    compat("procs", &["-f", "--quiet=all"], &[]);
+    compat("procs", &["-f", "-e", "silent=attach"], &[]);
+}

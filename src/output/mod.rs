@@ -23,6 +23,36 @@ pub trait Sink {
     fn flush(&mut self) {}
 }
 
+/// `--quiet=attach`: no attach/detach messages.
+pub const QUIET_ATTACH: u8 = 1;
+/// `--quiet=exit`: no `+++ exited with N +++` lines.
+pub const QUIET_EXIT: u8 = 2;
+
+/// strace's `--quiet=SET` / `-e quiet=SET` as a set of the `QUIET_*` bits: `attach`, `exit`
+/// (also `exits`), `all`, `none`, `!SET`; strace's other words (`personality`,
+/// `path-resolution`, `thread-execve`, `superseded`) name messages pgstrace does not print.
+pub fn quiet_set(set: &str) -> Result<u8, String> {
+    let (neg, body) = match set.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, set),
+    };
+    let mut bits = 0;
+    for tok in body.split(',').map(str::trim) {
+        bits |= match tok {
+            "attach" => QUIET_ATTACH,
+            "exit" | "exits" => QUIET_EXIT,
+            "all" => QUIET_ATTACH | QUIET_EXIT,
+            "none" | "" | "personality" | "path-resolution" | "thread-execve" | "superseded" => 0,
+            other => return Err(format!("invalid quiet '{other}'")),
+        };
+    }
+    Ok(if neg {
+        !bits & (QUIET_ATTACH | QUIET_EXIT)
+    } else {
+        bits
+    })
+}
+
 /// Options of the strace-format text printer.
 #[derive(Clone, Debug)]
 pub struct TextOpts {
@@ -39,7 +69,8 @@ pub struct TextOpts {
     pub follow: u8,
     /// Output goes to `-o FILE` rather than stderr.
     pub to_file: bool,
-    /// `-q` count: 1 hides attach/detach notes, 2 also `+++ exited` lines.
+    /// What is kept quiet, a set of [`QUIET_ATTACH`] and [`QUIET_EXIT`] (`-q`: attach;
+    /// `-qq`: both; `--quiet=SET`).
     pub quiet: u8,
     /// Colour (only on a TTY and without NO_COLOR).
     pub colour: bool,

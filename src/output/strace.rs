@@ -507,7 +507,7 @@ impl Sink for TextPrinter {
         match ev {
             Event::Attached { pid, .. } => {
                 self.live += 1;
-                if self.started && self.o.quiet == 0 {
+                if self.started && self.o.quiet & super::QUIET_ATTACH == 0 {
                     self.announced.push(*pid);
                     if self.o.to_file {
                         self.process_note(*pid, "attached");
@@ -581,7 +581,7 @@ impl Sink for TextPrinter {
             }
             Event::Exited { pid, time, code } => {
                 self.close_call(*pid, *time, false);
-                if self.o.quiet < 2 {
+                if self.o.quiet & super::QUIET_EXIT == 0 {
                     self.note_line(
                         *pid,
                         *time,
@@ -1101,7 +1101,7 @@ mod tests {
             },
         ];
         let o = TextOpts {
-            quiet: 2,
+            quiet: super::super::QUIET_ATTACH | super::super::QUIET_EXIT,
             ..TextOpts::default()
         };
         assert_eq!(

@@ -197,7 +197,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     // As strace: -p processes and a command may be traced together.
     if !pids.is_empty() {
         attach::attach_all(&mut engine, &pids, &mut source)?;
-        if args.quiet == 0 {
+        if args.quiet & crate::output::QUIET_ATTACH == 0 {
             for pid in &pids {
                 crate::errln!("pgstrace: Process {pid} attached");
             }
@@ -248,7 +248,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     Ok(match outcome {
         Outcome::AllGone { launched_code } => launched_code.unwrap_or(0),
         Outcome::Detached => {
-            if args.quiet == 0 {
+            if args.quiet & crate::output::QUIET_ATTACH == 0 {
                 for pid in &pids {
                     crate::errln!("pgstrace: Process {pid} detached");
                 }
