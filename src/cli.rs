@@ -128,6 +128,10 @@ pub struct TraceArgs {
     #[arg(short = 'n', long = "syscall-number")]
     pub syscall_numbers: bool,
 
+    /// Print the instruction pointer at the time of each call.
+    #[arg(short = 'i', long = "instruction-pointer")]
+    pub instruction_pointer: bool,
+
     /// Run the command with VAR=VAL in its environment (-E VAR: without VAR).
     #[arg(short = 'E', value_name = "VAR[=VAL]")]
     pub env: Vec<String>,
@@ -360,11 +364,12 @@ const VALUE_LONGS: [&str; 9] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZA";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdivDFIOUXY";
+const STRACE_ONLY_SHORTS: &str = "bdvDFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 29] = [
+const KNOWN_LONGS: [&str; 30] = [
+    "--instruction-pointer",
     "--quiet",
     "--output-append-mode",
     "--strings-in-hex",
@@ -690,6 +695,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             }
         },
         syscall_numbers: a.syscall_numbers,
+        instruction_pointer: a.instruction_pointer,
         env: a.env,
         user: a.user,
         sort_by: a.sort_by,

@@ -27,6 +27,8 @@ pub enum Event {
         more: bool,
         /// The six argument registers.
         raw_args: [u64; 6],
+        /// `-i`: the instruction pointer at the entry (after the `syscall` instruction).
+        ip: u64,
     },
     /// A syscall exit stop, with every argument. If the printer has this pid's line open it
     /// completes it; if another line interrupted it, it prints `<... name resumed>` and the
@@ -50,6 +52,8 @@ pub enum Event {
         injected: bool,
         /// `-e read=` / `-e write=`: the data the call moved, dumped in hex after its line.
         dump: Option<Dump>,
+        /// `-i`: the instruction pointer at the entry.
+        ip: u64,
     },
     /// A signal delivered to the tracee: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---`.
     Signal {
@@ -59,6 +63,8 @@ pub enum Event {
         info: Value,
         /// `-k`: the stack where the signal arrived, innermost frame first.
         stack: Vec<StackFrame>,
+        /// `-i`: the instruction pointer where the signal arrived, when asked for.
+        ip: Option<u64>,
     },
     /// The tracee stopped on a stop signal (group-stop): `--- stopped by SIGSTOP ---`.
     Stopped { pid: i32, time: Timestamp, sig: i32 },

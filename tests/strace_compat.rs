@@ -604,6 +604,30 @@ fn strings_in_hex_with_paths() {
     compat("fileio", &["-xx", "-y", "-e", "trace=%file"], &["{dir}"]);
 }
 
+/// `-i`: the same addresses as strace's, run without ASLR so that both runs map libc alike;
+/// `?` on exit lines, the signal's address on `---` lines, after `-n`'s number.
+#[test]
+fn instruction_pointer() {
+    let wrapper = ["setarch", "x86_64", "-R"];
+    for (fixture, flags, args) in [
+        ("fileio", &["-i"][..], &["{dir}"][..]),
+        ("procs", &["-f", "-i", "-n"][..], &[][..]),
+        ("sigmisc", &["-i"][..], &[][..]),
+    ] {
+        let case = Case {
+            wrapper: &wrapper,
+            ..Case::new(fixture, flags, args)
+        };
+        let pair = case.run_both();
+        check_pair(&format!("{fixture} {}", flags.join(" ")), &pair);
+        assert!(
+            pair.pgstrace.trace.contains("[00007ff"),
+            "{fixture}: no instruction pointer:\n{}",
+            pair.pgstrace.trace
+        );
+    }
+}
+
 #[test]
 fn syscall_numbers() {
     compat("fileio", &["-n"], &["{dir}"]);

@@ -251,6 +251,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
             sig,
             info,
             stack,
+            ..
         } => {
             let mut obj = json!({
                 "event": "signal",
@@ -423,6 +424,7 @@ mod tests {
                 args: vec![Value::Int(0)],
                 more: false,
                 raw_args: [0; 6],
+                ip: 0,
             },
             Event::Exited {
                 pid: 9,
@@ -477,6 +479,7 @@ mod tests {
                 args: args.clone(),
                 more: false,
                 raw_args: [0; 6],
+                ip: 0,
             },
             Event::SyscallExit {
                 pid: 7,
@@ -491,6 +494,7 @@ mod tests {
                 fields: Vec::new(),
                 injected: false,
                 dump: None,
+                ip: 0,
             },
         ];
         let l = lines(&evs);
@@ -521,6 +525,7 @@ mod tests {
             fields,
             injected: false,
             dump: None,
+            ip: 0,
         };
         let note = |fields: Vec<NoteField>| Event::Note {
             pid: 9,
@@ -595,6 +600,7 @@ mod tests {
                 truncated: false,
             },
             stack: Vec::new(),
+            ip: None,
         };
         let s = Shared::default();
         let mut p = JsonPrinter::new(Box::new(s.clone()));
@@ -637,6 +643,7 @@ mod tests {
                 sig: 10,
                 info: Value::structure(vec![("si_signo", Value::sym("SIGUSR1"))]),
                 stack: Vec::new(),
+                ip: None,
             },
             Event::Stopped {
                 pid: 1,

@@ -18,6 +18,10 @@ pub trait Sink {
     fn wants_fields(&self) -> bool {
         false
     }
+    /// Whether it prints the instruction pointer of calls and signals (`-i`).
+    fn wants_ip(&self) -> bool {
+        false
+    }
     /// Called within 100 ms of new output (by a timer, not per line): push buffered lines out
     /// so that `tail -f` on `-o FILE` shows them while tracees sleep.
     fn flush(&mut self) {}
@@ -76,6 +80,8 @@ pub struct TextOpts {
     pub colour: bool,
     /// `-n`: `[ NR] ` before each call.
     pub syscall_numbers: bool,
+    /// `-i`: `[IP] ` (16 hex digits, `?` where there is none) before each line.
+    pub instruction_pointer: bool,
 }
 
 impl Default for TextOpts {
@@ -90,6 +96,7 @@ impl Default for TextOpts {
             quiet: 0,
             colour: false,
             syscall_numbers: false,
+            instruction_pointer: false,
         }
     }
 }

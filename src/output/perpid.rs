@@ -60,6 +60,10 @@ impl PerProcess {
 }
 
 impl Sink for PerProcess {
+    fn wants_ip(&self) -> bool {
+        self.opts.instruction_pointer
+    }
+
     fn event(&mut self, ev: &Event) {
         let pid = ev.pid();
         let Some(p) = self.printer(pid) else {

@@ -263,6 +263,18 @@ impl TextPrinter {
         }
     }
 
+    /// `-i`: `[00007f..] `, or `[????????????????] ` where the tracee has none (it exited).
+    fn ip(&mut self, ip: Option<u64>) {
+        if self.o.instruction_pointer {
+            match ip {
+                Some(ip) => {
+                    let _ = write!(self.buf, "[{ip:016x}] ");
+                }
+                None => self.buf.push_str("[????????????????] "),
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn entry(
         &mut self,
@@ -272,10 +284,12 @@ impl TextPrinter {
         name: &str,
         args: &[Value],
         more: bool,
+        ip: u64,
     ) {
         self.interrupt();
         self.leader(pid, time);
         self.number(pid, nr);
+        self.ip(Some(ip));
         self.name(name);
         self.buf.push('(');
         write_list(&mut self.buf, args);
@@ -307,6 +321,7 @@ impl TextPrinter {
         ret: &Ret,
         duration: Duration,
         injected: bool,
+        ip: u64,
     ) {
         let (printed, sep, open) = match self.calls.get_mut(&pid) {
             Some(c) if c.active => {
@@ -323,12 +338,14 @@ impl TextPrinter {
             self.interrupt();
             self.leader(pid, time);
             self.number(pid, nr);
+            self.ip(Some(ip));
             self.resumed(pid);
             base = 0;
         } else {
             self.interrupt();
             self.leader(pid, time.saturating_sub(duration));
             self.number(pid, nr);
+            self.ip(Some(ip));
             self.name(name);
             self.buf.push('(');
             base = 0;
@@ -369,6 +386,7 @@ impl TextPrinter {
         } else {
             self.interrupt();
             self.leader(pid, time);
+            self.ip(None);
             self.resumed(pid);
             0
         };
@@ -391,13 +409,21 @@ impl TextPrinter {
     }
 
     /// A `---` or `+++` line.
-    fn note_line(&mut self, pid: i32, time: Timestamp, text: std::fmt::Arguments, exit: bool) {
+    fn note_line(
+        &mut self,
+        pid: i32,
+        time: Timestamp,
+        text: std::fmt::Arguments,
+        exit: bool,
+        ip: Option<u64>,
+    ) {
         self.interrupt();
         self.leader(pid, time);
         // -n: strace's leader shows the tracee's last syscall on every line.
         if let Some(&nr) = self.last_nr.get(&pid) {
             self.number(pid, nr);
         }
+        self.ip(ip);
         let start = self.buf.len();
         let _ = self.buf.write_fmt(text);
         if self.o.colour {
@@ -502,6 +528,10 @@ impl TextPrinter {
 }
 
 impl Sink for TextPrinter {
+    fn wants_ip(&self) -> bool {
+        self.o.instruction_pointer
+    }
+
     fn event(&mut self, ev: &Event) {
         self.buf.clear();
         match ev {
@@ -523,8 +553,9 @@ impl Sink for TextPrinter {
                 name,
                 args,
                 more,
+                ip,
                 ..
-            } => self.entry(*pid, *time, *nr, name, args, *more),
+            } => self.entry(*pid, *time, *nr, name, args, *more, *ip),
             Event::SyscallExit {
                 pid,
                 time,
@@ -536,9 +567,10 @@ impl Sink for TextPrinter {
                 stack,
                 injected,
                 dump,
+                ip,
                 ..
             } => {
-                self.exit(*pid, *time, *nr, name, args, ret, *duration, *injected);
+                self.exit(*pid, *time, *nr, name, args, ret, *duration, *injected, *ip);
                 match dump {
                     Some(crate::event::Dump::Plain(d)) => self.dump_lines(d),
                     Some(crate::event::Dump::Vector(parts)) => {
@@ -558,6 +590,7 @@ impl Sink for TextPrinter {
                 sig,
                 info,
                 stack,
+                ip,
             } => {
                 let mut v = String::new();
                 write_value(&mut v, info);
@@ -567,6 +600,7 @@ impl Sink for TextPrinter {
                     *time,
                     format_args!("--- {} {v} ---", Escaped(&name)),
                     false,
+                    *ip,
                 );
                 self.stack_lines(stack);
             }
@@ -577,6 +611,7 @@ impl Sink for TextPrinter {
                     *time,
                     format_args!("--- stopped by {} ---", Escaped(&name)),
                     false,
+                    None,
                 );
             }
             Event::Exited { pid, time, code } => {
@@ -587,6 +622,7 @@ impl Sink for TextPrinter {
                         *time,
                         format_args!("+++ exited with {code} +++"),
                         true,
+                        None,
                     );
                 }
                 self.gone(*pid);
@@ -605,6 +641,7 @@ impl Sink for TextPrinter {
                     *time,
                     format_args!("+++ killed by {}{core} +++", Escaped(&name)),
                     true,
+                    None,
                 );
                 self.gone(*pid);
             }
@@ -736,6 +773,7 @@ mod tests {
             args,
             more,
             raw_args: [0; 6],
+            ip: 0,
         }
     }
 
@@ -753,6 +791,7 @@ mod tests {
             fields: Vec::new(),
             injected: false,
             dump: None,
+            ip: 0,
         }
     }
 
@@ -1047,6 +1086,7 @@ mod tests {
                     ("si_uid", Value::Int(0)),
                 ]),
                 stack: Vec::new(),
+                ip: None,
             },
             Event::Stopped {
                 pid: 10,
@@ -1274,6 +1314,7 @@ mod bench {
             args: args.clone(),
             more: true,
             raw_args: [0; 6],
+            ip: 0,
         };
         let exit = Event::SyscallExit {
             pid: 1,
@@ -1288,6 +1329,7 @@ mod bench {
             fields: Vec::new(),
             injected: false,
             dump: None,
+            ip: 0,
         };
         let o = TextOpts {
             to_file: true,

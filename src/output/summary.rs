@@ -293,6 +293,7 @@ mod tests {
             fields: Vec::new(),
             injected: false,
             dump: None,
+            ip: 0,
         });
     }
 

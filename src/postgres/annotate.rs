@@ -455,6 +455,7 @@ mod tests {
                 args: vec![Value::Int(0)],
                 more: true,
                 raw_args: [0; 6],
+                ip: 0,
             },
             role_note(2, t(1), "backend".into(), None),
             role_note(2, t(1), "parallel worker".into(), Some(1)),
@@ -499,6 +500,7 @@ mod tests {
             fields: a.call_fields(pid, &args, &Ret::Int(0)),
             injected: false,
             dump: None,
+            ip: 0,
         };
         let evs = vec![
             role_note(9, t(1), "parallel worker".into(), Some(8)),

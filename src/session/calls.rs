@@ -24,6 +24,8 @@ pub struct Pending {
     pub emitted: bool,
     /// `-k`: the stack at entry, resolved after the resume.
     pub stack: Vec<StackFrame>,
+    /// `-i`: the instruction pointer at the entry.
+    pub ip: u64,
     /// `-P`: the arguments at entry named a traced path (a descriptor's path is asked
     /// while it is still open: `close` has none at its exit).
     pub touches: bool,

@@ -55,6 +55,8 @@ pub struct TraceConfig {
     pub hex: u8,
     /// `-n`.
     pub syscall_numbers: bool,
+    /// `-i`.
+    pub instruction_pointer: bool,
     /// `-E VAR[=VAL]`.
     pub env: Vec<String>,
     /// `-u USER`.
@@ -153,6 +155,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 quiet: args.quiet,
                 colour,
                 syscall_numbers: args.syscall_numbers,
+                instruction_pointer: args.instruction_pointer,
             };
             if per_process {
                 let failed = output.failed.clone();

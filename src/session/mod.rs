@@ -45,7 +45,19 @@ struct EntryRegs {
     args: [u64; 6],
     /// The stack pointer (rt_sigreturn's frame lies there).
     sp: u64,
+    /// The instruction pointer (`-i`).
+    ip: u64,
     stack: Option<Snapshot>,
+}
+
+/// What a syscall-exit event carries.
+struct ExitRegs {
+    rval: i64,
+    is_error: bool,
+    /// `-e inject=` set the return value.
+    injected: bool,
+    /// The instruction pointer (`-i`; after an execve, the new program's).
+    ip: u64,
 }
 
 /// Called at the exit event of a traced syscall that failed with the errno it was set for,
@@ -82,6 +94,8 @@ pub struct Session {
     sinks: Vec<Box<dyn Sink>>,
     /// A sink prints the annotator's per-call fields (JSON).
     want_fields: bool,
+    /// `-i`: a sink prints signals' instruction pointers (read only then).
+    want_ip: bool,
     queue: Vec<Event>,
     calls: HashMap<i32, CallState>,
     /// The output failed for real: the session asked the source to detach.
@@ -120,6 +134,7 @@ impl Session {
             decode,
             decoding,
             want_fields: sinks.iter().any(|s| s.wants_fields()),
+            want_ip: sinks.iter().any(|s| s.wants_ip()),
             sinks,
             queue: Vec::new(),
             calls: HashMap::new(),
@@ -246,6 +261,7 @@ impl Session {
             nr: nr_,
             args,
             sp,
+            ip,
             stack,
         } = call;
         let args = &args;
@@ -260,6 +276,7 @@ impl Session {
                 emitted: false,
                 stack: Vec::new(),
                 touches: false,
+                ip,
             });
             return;
         }
@@ -313,6 +330,7 @@ impl Session {
                 args: entry.args[..n].iter().flatten().cloned().collect(),
                 more: n < entry.args.len(),
                 raw_args: entry.raw,
+                ip,
             });
         }
         let touches = !self.filter.paths.is_empty()
@@ -325,18 +343,17 @@ impl Session {
             emitted,
             stack: Vec::new(),
             touches,
+            ip,
         });
     }
 
-    fn exit(
-        &mut self,
-        pid: i32,
-        time: Timestamp,
-        rval: i64,
-        is_error: bool,
-        injected: bool,
-        mem: &dyn Tracee,
-    ) {
+    fn exit(&mut self, pid: i32, time: Timestamp, call: ExitRegs, mem: &dyn Tracee) {
+        let ExitRegs {
+            rval,
+            is_error,
+            injected,
+            ip,
+        } = call;
         let st = self.calls.entry(pid).or_default();
         let Some(p) = st.pending.take() else {
             // An exit without its entry (we attached mid-syscall): nothing to show.
@@ -399,6 +416,7 @@ impl Session {
             fields,
             injected,
             dump,
+            ip,
         });
     }
 
@@ -414,6 +432,7 @@ impl Session {
             entry: Some(entry),
             emitted: false,
             touches,
+            ip,
             ..
         }) = st.pending
         else {
@@ -428,6 +447,7 @@ impl Session {
                 args: entry.args.iter().flatten().cloned().collect(),
                 more: false,
                 raw_args: entry.raw,
+                ip,
             });
         }
     }
@@ -490,6 +510,10 @@ impl Session {
 }
 
 impl Consumer for Session {
+    fn wants_ip(&self) -> bool {
+        self.want_ip
+    }
+
     fn wants_stack(&self, what: StackFor) -> bool {
         self.backtracer.is_some()
             && match what {
@@ -515,12 +539,14 @@ impl Consumer for Session {
                 nr,
                 args,
                 sp,
+                ip,
                 stack,
             } => {
                 let call = EntryRegs {
                     nr,
                     args,
                     sp,
+                    ip,
                     stack,
                 };
                 self.entry(tid, time, call, mem)
@@ -530,13 +556,25 @@ impl Consumer for Session {
                 rval,
                 is_error,
                 injected,
+                ip,
                 ..
-            } => self.exit(tid, time, rval, is_error, injected, mem),
+            } => self.exit(
+                tid,
+                time,
+                ExitRegs {
+                    rval,
+                    is_error,
+                    injected,
+                    ip,
+                },
+                mem,
+            ),
             SourceEvent::Signal {
                 tid: pid,
                 sig,
                 siginfo,
                 stack,
+                ip,
             } => {
                 self.maybe_inject_panic();
                 if self.filter.shows_signal(sig) {
@@ -552,6 +590,7 @@ impl Consumer for Session {
                         sig,
                         info: signals::decode_siginfo(&siginfo),
                         stack: Vec::new(),
+                        ip,
                     });
                 }
             }

@@ -308,10 +308,14 @@ pub enum Syscall {
         nr: u64,
         args: [u64; 6],
         sp: u64,
+        /// The instruction pointer (after the `syscall` instruction), for `-i`.
+        ip: u64,
     },
     Exit {
         rval: i64,
         is_error: bool,
+        /// The instruction pointer at the exit (after an execve, the new program's).
+        ip: u64,
     },
 }
 
@@ -896,15 +900,18 @@ fn syscall_info(tid: i32) -> Option<Syscall> {
                 nr: info.u.entry.nr,
                 args: info.u.entry.args,
                 sp: info.stack_pointer,
+                ip: info.instruction_pointer,
             }),
             libc::PTRACE_SYSCALL_INFO_SECCOMP => Some(Syscall::Entry {
                 nr: info.u.seccomp.nr,
                 args: info.u.seccomp.args,
                 sp: info.stack_pointer,
+                ip: info.instruction_pointer,
             }),
             libc::PTRACE_SYSCALL_INFO_EXIT => Some(Syscall::Exit {
                 rval: info.u.exit.sval,
                 is_error: info.u.exit.is_error != 0,
+                ip: info.instruction_pointer,
             }),
             _ => None,
         }

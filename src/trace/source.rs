@@ -34,6 +34,8 @@ pub enum SourceEvent {
         nr: u64,
         args: [u64; 6],
         sp: u64,
+        /// The instruction pointer at the entry (`-i`).
+        ip: u64,
         stack: Option<Snapshot>,
     },
     /// A syscall's exit. `nr` when the source knows it (ptrace does not say at exit; the
@@ -45,6 +47,8 @@ pub enum SourceEvent {
         is_error: bool,
         /// The call was tampered with (`-e inject=`): `rval` is what was made to return.
         injected: bool,
+        /// The instruction pointer at the exit (`-i`).
+        ip: u64,
     },
     /// A signal about to be delivered.
     Signal {
@@ -52,6 +56,8 @@ pub enum SourceEvent {
         sig: i32,
         siginfo: [u8; 128],
         stack: Option<Snapshot>,
+        /// Where the signal arrived, when the consumer asks (`-i`).
+        ip: Option<u64>,
     },
     /// The tracee entered a group-stop (SIGSTOP, SIGTSTP, ...).
     GroupStop {
@@ -91,6 +97,12 @@ pub trait Consumer {
     /// copy what is needed and return: the tracee waits.
     fn event(&mut self, time: Timestamp, ev: SourceEvent, mem: &dyn Tracee);
     /// Whether the event about to be built should carry a stack snapshot.
+    /// Whether signal events carry the instruction pointer (`-i`: a register read per
+    /// signal).
+    fn wants_ip(&self) -> bool {
+        false
+    }
+
     fn wants_stack(&self, _what: StackFor) -> bool {
         false
     }
@@ -135,11 +147,17 @@ impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
         } else {
             None
         };
+        let ip = if self.consumer.wants_ip() {
+            s.regs().ok().map(|r| r.rip)
+        } else {
+            None
+        };
         let ev = SourceEvent::Signal {
             tid: s.tid(),
             sig,
             siginfo,
             stack,
+            ip,
         };
         self.consumer.event(time, ev, &s.mem());
         s.resume();
@@ -159,7 +177,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                 let time = crate::util::now();
                 let tid = s.tid();
                 let ev = match s.kind {
-                    super::engine::Syscall::Entry { nr, args, sp } => {
+                    super::engine::Syscall::Entry { nr, args, sp, ip } => {
                         // Tampering: the number -1 makes the kernel run nothing.
                         if !self.injector.is_empty()
                             && self.injector.at_entry(tid, nr).is_some()
@@ -180,10 +198,11 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                             nr,
                             args,
                             sp,
+                            ip,
                             stack,
                         }
                     }
-                    super::engine::Syscall::Exit { rval, is_error } => {
+                    super::engine::Syscall::Exit { rval, is_error, ip } => {
                         match self.injector.at_exit(tid) {
                             Some(action) => {
                                 let rax = super::inject::Injector::rax(action);
@@ -201,6 +220,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                     rval,
                                     is_error,
                                     injected: done.is_ok(),
+                                    ip,
                                 }
                             }
                             None => SourceEvent::SyscallExit {
@@ -209,6 +229,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                 rval,
                                 is_error,
                                 injected: false,
+                                ip,
                             },
                         }
                     }
