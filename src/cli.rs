@@ -112,6 +112,16 @@ pub struct TraceArgs {
     #[arg(long = "no-pg")]
     pub no_pg: bool,
 
+    /// Where events come from: ptrace (stops the tracee at every syscall), perf (kernel
+    /// tracepoints: the tracee never stops; arguments as the event saw them), or auto (perf
+    /// when everything asked for can be seen at the event).
+    #[arg(
+        long = "backend",
+        value_name = "ptrace|perf|auto",
+        default_value = "ptrace"
+    )]
+    pub backend: String,
+
     /// Print non-ASCII strings in hexadecimal (-xx: all strings).
     #[arg(short = 'x', action = ArgAction::Count)]
     pub hex: u8,
@@ -368,7 +378,8 @@ const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdvDFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 30] = [
+const KNOWN_LONGS: [&str; 31] = [
+    "--backend",
     "--instruction-pointer",
     "--quiet",
     "--output-append-mode",
@@ -681,6 +692,18 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         json: a.json,
         histogram: a.histogram,
         hold_stats: a.hold_stats,
+        backend: match a.backend.as_str() {
+            "ptrace" => crate::session::command::Backend::Ptrace,
+            "perf" => crate::session::command::Backend::Perf,
+            "auto" => crate::session::command::Backend::Auto,
+            other => {
+                crate::errln!(
+                    "pgstrace: invalid --backend '{}' (ptrace, perf or auto)",
+                    other.escape_default()
+                );
+                return Err(1);
+            }
+        },
         no_pg: a.no_pg,
         hex: match a.strings_in_hex.as_deref() {
             None => a.hex,

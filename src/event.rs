@@ -83,6 +83,8 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
+    /// A kernel-side source dropped `count` events here: `+++ lost N events +++`.
+    Lost { time: Timestamp, count: u64 },
     /// A note about a tracee from the session's annotator (PostgreSQL's: the statement a
     /// backend runs, a parallel worker's leader), sent just before the tracee's next
     /// syscall event. The printers do not know what it means: the text printer writes its
@@ -117,6 +119,7 @@ impl Event {
             | Event::Killed { pid, .. }
             | Event::Detached { pid, .. }
             | Event::Note { pid, .. } => *pid,
+            Event::Lost { .. } => 0,
         }
     }
 }

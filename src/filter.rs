@@ -85,6 +85,19 @@ impl Filter {
             .unwrap_or(self.trace[MAX_NR - 1])
     }
 
+    /// The traced syscalls, when not all are (what a kernel-side source should watch).
+    pub fn traced_set(&self) -> Option<Vec<u64>> {
+        if self.trace.iter().all(|&t| t) {
+            return None;
+        }
+        Some(
+            crate::syscalls::table::all()
+                .map(|(nr, _)| nr)
+                .filter(|&nr| self.traces(nr))
+                .collect(),
+        )
+    }
+
     /// Whether signal `sig` is printed.
     pub fn shows_signal(&self, sig: i32) -> bool {
         self.signals.get(sig as usize).copied().unwrap_or(true)

@@ -290,6 +290,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
             json!({"event": "detached", "pid": pid, "time": secs(*time)})
         }
         Event::Note { .. } => return None,
+        Event::Lost { time, count } => {
+            json!({"event": "lost", "count": count, "time": secs(*time)})
+        }
     })
 }
 

@@ -655,6 +655,13 @@ impl Sink for TextPrinter {
                 self.gone(*pid);
             }
             Event::Note { pid, note, .. } => self.note(*pid, note),
+            Event::Lost { count, .. } => {
+                // Not a tracee's line: no pid prefix, so that it cannot be taken for one.
+                self.interrupt();
+                self.buf.clear();
+                let _ = writeln!(self.buf, "+++ lost {count} events +++");
+                self.emit();
+            }
         }
         if !matches!(ev, Event::Attached { .. } | Event::Note { .. }) {
             self.started = true;

@@ -147,6 +147,23 @@ pub fn threads(pid: i32) -> Vec<i32> {
     tids
 }
 
+/// The children of process `pid` (every thread's `children` file), sorted.
+pub fn children(pid: i32) -> Vec<i32> {
+    let mut out: Vec<i32> = threads(pid)
+        .into_iter()
+        .flat_map(|t| {
+            fs::read_to_string(format!("/proc/{pid}/task/{t}/children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The short name (comm) of `pid`, or "?".
 pub fn comm(pid: i32) -> String {
     fs::read_to_string(format!("/proc/{pid}/comm"))

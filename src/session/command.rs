@@ -50,6 +50,8 @@ pub struct TraceConfig {
     pub json: bool,
     pub histogram: bool,
     pub hold_stats: bool,
+    /// `--backend`.
+    pub backend: Backend,
     pub no_pg: bool,
     /// `-x` count: 1 non-ASCII strings in hex, 2 all strings.
     pub hex: u8,
@@ -68,6 +70,82 @@ pub struct TraceConfig {
     /// `-A`: append to `-o FILE`.
     pub append: bool,
     pub command: Vec<String>,
+}
+
+/// Where the trace's events come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// ptrace: every syscall stops the tracee; exact memory, tampering, signals.
+    #[default]
+    Ptrace,
+    /// perf_event tracepoints: nothing stops; what the event carried.
+    Perf,
+    /// perf when everything asked for can be captured at the event, else ptrace.
+    Auto,
+}
+
+/// Syscalls whose strace line is whole from the entry's registers, the strings on the
+/// caller's stack and the return value: nothing is read at the exit.
+const SEEN_AT_THE_EVENT: [&str; 31] = [
+    "openat",
+    "open",
+    "creat",
+    "close",
+    "unlink",
+    "unlinkat",
+    "ftruncate",
+    "truncate",
+    "fallocate",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "madvise",
+    "mremap",
+    "brk",
+    "fsync",
+    "fdatasync",
+    "sync_file_range",
+    "lseek",
+    "dup",
+    "dup2",
+    "dup3",
+    "kill",
+    "tgkill",
+    "exit_group",
+    "mkdir",
+    "mkdirat",
+    "rmdir",
+    "rename",
+    "renameat",
+    "chdir",
+];
+
+/// `--backend=auto`: perf, or why not.
+pub fn choose_perf(args: &TraceConfig, filter: &Filter) -> Result<(), String> {
+    if !filter.injections.is_empty() {
+        return Err("-e inject= changes calls: that needs a stop".into());
+    }
+    if filter.read_fds.is_some() || filter.write_fds.is_some() {
+        return Err("-e read=/write= dumps buffers the event does not carry".into());
+    }
+    if !filter.paths.is_empty() {
+        return Err("-P needs descriptors' paths at the call".into());
+    }
+    if args.user.is_some() {
+        return Err("-u is done by the ptrace launcher".into());
+    }
+    let Some(nrs) = filter.traced_set() else {
+        return Err("every syscall is traced (-e trace= narrows it)".into());
+    };
+    for nr in nrs {
+        let name = crate::syscalls::table::lookup(nr)
+            .map(|i| i.name)
+            .unwrap_or("?");
+        if !SEEN_AT_THE_EVENT.contains(&name) {
+            return Err(format!("{name}'s arguments are not all seen at the event"));
+        }
+    }
+    Ok(())
 }
 
 /// Runs the trace command; `annotator` annotates the trace unless `--no-pg` (the caller
@@ -177,6 +255,24 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     }
     let decoding = !args.summary_only;
     let injections = filter.injections.clone();
+    let perf_set = match args.backend {
+        Backend::Ptrace => None,
+        Backend::Perf => {
+            if let Err(why) = choose_perf(&args, &filter)
+                && why.starts_with('-')
+            {
+                bail!("--backend=perf: {why}");
+            }
+            Some(filter.traced_set())
+        }
+        Backend::Auto => match choose_perf(&args, &filter) {
+            Ok(()) => Some(filter.traced_set()),
+            Err(why) => {
+                crate::errln!("pgstrace: backend ptrace: {why}");
+                None
+            }
+        },
+    };
     let mut session = Session::new(filter, decode, decoding, sinks);
     session.watch_output(output.failed);
     if args.stack > 0 {
@@ -189,25 +285,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     {
         session.annotate(a);
     }
-    let mut engine = Engine::new(args.follow > 0);
-    if args.hold_stats {
-        engine.measure_hold();
-    }
-
     let launched = !args.command.is_empty();
-    trace::install_detach_signals(launched);
-    let mut source = PtraceSource::new(&mut session).with_injections(injections);
-    // As strace: -p processes and a command may be traced together.
-    if !pids.is_empty() {
-        attach::attach_all(&mut engine, &pids, &mut source)?;
-        if args.quiet & crate::output::QUIET_ATTACH == 0 {
-            for pid in &pids {
-                crate::errln!("pgstrace: Process {pid} attached");
-            }
-        }
-    }
-    if launched {
-        let opts = attach::LaunchOpts {
+    let launch_opts = || -> Result<attach::LaunchOpts> {
+        Ok(attach::LaunchOpts {
             env: args
                 .env
                 .iter()
@@ -220,8 +300,39 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 Some(u) => Some(attach::LaunchOpts::user_named(u).map_err(anyhow::Error::msg)?),
                 None => None,
             },
-        };
-        attach::launch_with(&mut engine, &args.command, &opts, &mut source)?;
+        })
+    };
+    if let Some(nrs) = perf_set {
+        trace::install_detach_signals(launched);
+        match run_perf(&args, &mut session, &pids, nrs, &launch_opts) {
+            Ok(status) => {
+                session.finish();
+                return Ok(finish_status(&args, &session, &pids, status));
+            }
+            Err(e) if args.backend == Backend::Auto && !session_started(&session) => {
+                crate::errln!("pgstrace: backend ptrace: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut engine = Engine::new(args.follow > 0);
+    if args.hold_stats {
+        engine.measure_hold();
+    }
+
+    trace::install_detach_signals(launched);
+    let mut source = PtraceSource::new(&mut session).with_injections(injections);
+    // As strace: -p processes and a command may be traced together.
+    if !pids.is_empty() {
+        attach::attach_all(&mut engine, &pids, &mut source)?;
+        if args.quiet & crate::output::QUIET_ATTACH == 0 {
+            for pid in &pids {
+                crate::errln!("pgstrace: Process {pid} attached");
+            }
+        }
+    }
+    if launched {
+        attach::launch_with(&mut engine, &args.command, &launch_opts()?, &mut source)?;
     }
     let outcome = engine.run(&mut source);
     if outcome == Outcome::Failed {
@@ -260,4 +371,91 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
         Outcome::Failed => 1,
     })
+}
+
+fn session_started(s: &Session) -> bool {
+    s.has_events()
+}
+
+/// The kernel-side trace: watches `pids` and the launched command until they are gone or a
+/// detach signal; returns the command's wait status.
+fn run_perf(
+    args: &TraceConfig,
+    session: &mut Session,
+    pids: &[i32],
+    nrs: Option<Vec<u64>>,
+    launch_opts: &dyn Fn() -> Result<attach::LaunchOpts>,
+) -> Result<Option<i32>> {
+    use crate::trace::perf::{PerfConfig, PerfSource};
+    let cfg = PerfConfig {
+        nrs,
+        stack_bytes: if args.stack > 0 {
+            PerfConfig::MAX_STACK
+        } else {
+            8192
+        },
+        follow: args.follow > 0,
+        // Per CPU: room for a few hundred entries with their stack copies between reads.
+        // PGSTRACE_PERF_PAGES (a power of two) is for the tests of lost events.
+        pages: std::env::var("PGSTRACE_PERF_PAGES")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|p| p.is_power_of_two())
+            .unwrap_or(if args.stack > 0 { 2048 } else { 512 }),
+    };
+    let mut src = PerfSource::new(cfg)?;
+    for &pid in pids {
+        src.attach(pid, session)?;
+    }
+    if args.quiet & crate::output::QUIET_ATTACH == 0 {
+        for pid in pids {
+            crate::errln!("pgstrace: Process {pid} attached");
+        }
+    }
+    if !args.command.is_empty() {
+        let opts = launch_opts()?;
+        let child = attach::spawn_stopped(&args.command, &opts)?;
+        if let Err(e) = src.launched(child, session) {
+            // SAFETY: killing and reaping our own stopped child.
+            unsafe {
+                libc::kill(child, libc::SIGKILL);
+                libc::waitpid(child, std::ptr::null_mut(), 0);
+            }
+            return Err(e.into());
+        }
+        // SAFETY: letting our own child go on to its execve.
+        unsafe { libc::kill(child, libc::SIGCONT) };
+    }
+    Ok(src.run(session))
+}
+
+/// The exit status after a perf trace: the command's (128+signal when killed), else 0;
+/// 1 when the output failed.
+fn finish_status(args: &TraceConfig, session: &Session, pids: &[i32], status: Option<i32>) -> i32 {
+    if session.output_failed() {
+        let name = args
+            .output
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "stderr".into());
+        crate::errln!(
+            "pgstrace: {name}: {}",
+            session
+                .output_error()
+                .unwrap_or_else(|| "write error".into())
+        );
+        return 1;
+    }
+    match status {
+        Some(st) if libc::WIFSIGNALED(st) => 128 + libc::WTERMSIG(st),
+        Some(st) => libc::WEXITSTATUS(st),
+        None => {
+            if args.command.is_empty() && args.quiet & crate::output::QUIET_ATTACH == 0 {
+                for pid in pids {
+                    crate::errln!("pgstrace: Process {pid} detached");
+                }
+            }
+            0
+        }
+    }
 }

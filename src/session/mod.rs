@@ -123,6 +123,11 @@ fn syscall_name(nr: u64) -> Cow<'static, str> {
 }
 
 impl Session {
+    /// Whether a syscall event has been seen.
+    pub fn has_events(&self) -> bool {
+        self.started
+    }
+
     pub fn new(
         filter: Filter,
         decode: DecodeOpts,
@@ -637,6 +642,7 @@ impl Consumer for Session {
                 }
                 self.queue.push(Event::Detached { pid, time });
             }
+            SourceEvent::Lost { count } => self.queue.push(Event::Lost { time, count }),
         }
     }
 

@@ -11,10 +11,12 @@ pub const RT_SIGRETURN: u64 = 15;
 pub const MREMAP: u64 = 25;
 pub const RECVFROM: u64 = 45;
 pub const EXECVE: u64 = 59;
+pub const EXIT: u64 = 60;
 pub const FTRUNCATE: u64 = 77;
 pub const UNLINK: u64 = 87;
 pub const RESTART_SYSCALL: u64 = 219;
 pub const OPENAT: u64 = 257;
+pub const EXIT_GROUP: u64 = 231;
 pub const FALLOCATE: u64 = 285;
 pub const EXECVEAT: u64 = 322;
 
@@ -39,6 +41,8 @@ mod tests {
             (MREMAP, "mremap"),
             (RECVFROM, "recvfrom"),
             (EXECVE, "execve"),
+            (EXIT, "exit"),
+            (EXIT_GROUP, "exit_group"),
             (FTRUNCATE, "ftruncate"),
             (UNLINK, "unlink"),
             (RESTART_SYSCALL, "restart_syscall"),

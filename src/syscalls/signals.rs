@@ -80,6 +80,12 @@ pub fn name(sig: i32) -> Cow<'static, str> {
     }
 }
 
+/// Whether the default action of `sig` ends the process (terminate or core dump).
+pub fn default_is_fatal(sig: i32) -> bool {
+    // SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH do not.
+    !matches!(sig, 17 | 18 | 19 | 20 | 21 | 22 | 23 | 28) && (1..=64).contains(&sig)
+}
+
 /// A signal as an argument value: its name, or a decimal number if it has none.
 pub fn value(sig: i32) -> Value {
     match sig {

@@ -270,13 +270,9 @@ pub fn launch(
     launch_with(engine, argv, &LaunchOpts::default(), h)
 }
 
-/// [`launch`] with an environment changed and a user to run as.
-pub fn launch_with(
-    engine: &mut Engine,
-    argv: &[String],
-    opts: &LaunchOpts,
-    h: &mut dyn Handler,
-) -> Result<i32, AttachError> {
+/// Forks the command, stopped by SIGSTOP just before its execve (with `opts` applied): the
+/// caller attaches its tracer, then sends SIGCONT.
+pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachError> {
     let cmd = argv.first().cloned().unwrap_or_default();
     let path = resolve_command(&cmd).ok_or_else(|| AttachError::CommandNotFound(cmd.clone()))?;
     let to_c = |s: &str| {
@@ -354,6 +350,18 @@ pub fn launch_with(
     unsafe {
         libc::waitpid(child, &mut status, libc::WUNTRACED);
     }
+    Ok(child)
+}
+
+/// [`launch`] with an environment changed and a user to run as.
+pub fn launch_with(
+    engine: &mut Engine,
+    argv: &[String],
+    opts: &LaunchOpts,
+    h: &mut dyn Handler,
+) -> Result<i32, AttachError> {
+    let child = spawn_stopped(argv, opts)?;
+    let cmd = argv.first().cloned().unwrap_or_default();
     let p = Pid::from_raw(child);
     if let Err(errno) = ptrace::seize(p, engine.options()) {
         let _ = kill(p, Signal::SIGKILL);

@@ -6,6 +6,7 @@
 pub mod attach;
 pub mod engine;
 pub mod inject;
+pub mod perf;
 pub mod signals;
 pub mod source;
 pub mod stop;

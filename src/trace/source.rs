@@ -82,6 +82,10 @@ pub enum SourceEvent {
     Detached {
         tid: i32,
     },
+    /// A kernel-side source dropped `count` records (its ring was full).
+    Lost {
+        count: u64,
+    },
 }
 
 /// What a stack snapshot would be taken for.

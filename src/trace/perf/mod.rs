@@ -1,0 +1,829 @@
+//! The kernel-side event source: `perf_event_open` on the syscall tracepoints, per task and
+//! per CPU, with `inherit` so that children forked later are followed without a stop. The
+//! tracee never stops: the kernel writes a record per event into a ring buffer per CPU
+//! (every event of that CPU redirected into one), and we read them afterwards, merged across
+//! CPUs in time order, and hand them to the same [`Consumer`] the ptrace source feeds.
+//!
+//! What a record carries is what the event showed: the arguments (registers), and at an
+//! entry the user registers and a copy of the top of the user stack, which holds the path
+//! buffers of glibc and PostgreSQL. A value outside that copy is not read afterwards (it may
+//! have changed): the decoders print its address. Output arguments are never read.
+//!
+//! Lost records (a full ring) are counted and reported where they happened. Closing the fds
+//! removes every event: nothing is left behind, also when pgstrace is killed.
+
+pub mod record;
+pub mod ring;
+pub mod tracefs;
+
+use super::source::{Consumer, SourceEvent, StackFor, Timestamp};
+use crate::remote::regs::Snapshot;
+use linux_perf_event_reader::{
+    Endianness, EventRecord, PerfEventAttr, RawData, RawEventRecord, RecordParseInfo, RecordType,
+};
+use perf_event_open_sys as sys;
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// What to watch and how much to copy at each entry.
+#[derive(Clone, Debug)]
+pub struct PerfConfig {
+    /// The traced syscalls; `None`: all of them.
+    pub nrs: Option<Vec<u64>>,
+    /// Bytes of user stack copied at each entry (strings, `-k`); at most 65528.
+    pub stack_bytes: u32,
+    /// Follow children (`-f`): `inherit`, and the existing descendants of `-p` processes.
+    pub follow: bool,
+    /// Data pages per CPU ring (a power of two).
+    pub pages: usize,
+}
+
+impl PerfConfig {
+    pub const MAX_STACK: u32 = 65528;
+}
+
+/// Why the kernel source cannot run, in a line.
+#[derive(Debug, thiserror::Error)]
+pub enum PerfError {
+    #[error("{0}")]
+    Tracefs(io::Error),
+    #[error(
+        "the kernel refused perf_event_open ({0}): perf_event_paranoid is {1}; run as root or with CAP_PERFMON"
+    )]
+    Refused(io::Error, String),
+    #[error("no such process: {0}")]
+    NoProcess(i32),
+    #[error("perf_event_open: {0}")]
+    Other(io::Error),
+}
+
+/// x86-64 `perf_event_x86_regs` indices.
+const REG_BP: u64 = 6;
+const REG_SP: u64 = 7;
+const REG_IP: u64 = 8;
+
+/// Which of our events a sample came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Enter,
+    Exit,
+    Signal,
+}
+
+/// A record, owned, in the form the merge and the consumer need.
+#[derive(Debug)]
+enum Rec {
+    Enter {
+        tid: i32,
+        pid: i32,
+        nr: u64,
+        args: [u64; 6],
+        regs: Option<(u64, u64, u64)>,
+        stack: Vec<u8>,
+    },
+    Exit {
+        tid: i32,
+        nr: u64,
+        ret: i64,
+    },
+    Signal {
+        pid: i32,
+        sig: i32,
+        default_handler: bool,
+    },
+    Fork {
+        tid: i32,
+        ptid: i32,
+    },
+    TaskExit {
+        tid: i32,
+        pid: i32,
+    },
+    Exec {
+        tid: i32,
+    },
+    Lost {
+        count: u64,
+    },
+}
+
+pub struct PerfSource {
+    cfg: PerfConfig,
+    cpus: Vec<i32>,
+    /// (tracepoint id, kind) for every event opened per task and CPU.
+    events: Vec<(u64, Kind)>,
+    /// raw_syscalls with a kernel-side filter (the set is large) or none (all syscalls).
+    filter: Option<String>,
+    fds: Vec<OwnedFd>,
+    /// Per CPU: the ring and the fd that owns it.
+    rings: Vec<Option<(ring::Ring, i32)>>,
+    ids: HashMap<u64, Kind>,
+    info_enter: RecordParseInfo,
+    info_plain: RecordParseInfo,
+    tasks: HashSet<i32>,
+    /// tid or tgid → the exit code its exit/exit_group asked for.
+    exit_codes: HashMap<i32, i32>,
+    /// tgid → a fatal signal delivered with the default action.
+    fatal: HashMap<i32, i32>,
+    /// The launched command: its pid and, once reaped, its wait status.
+    launched: Option<(i32, Option<i32>)>,
+    /// CLOCK_MONOTONIC → wall clock.
+    offset: Duration,
+    held: Vec<(u64, u64, Rec)>,
+    seq: u64,
+    pub lost: u64,
+}
+
+fn online_cpus() -> Vec<i32> {
+    let s = std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let mut out = Vec::new();
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
+                    out.extend(a..=b);
+                }
+            }
+            None => out.extend(part.parse::<i32>().ok()),
+        }
+    }
+    if out.is_empty() {
+        out.push(0);
+    }
+    out
+}
+
+fn clock(id: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: writing into a local timespec.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Tracepoint names of syscall `nr`'s events (`syscalls/sys_enter_NAME`).
+fn tracepoint_name(nr: u64) -> Option<&'static str> {
+    let name = crate::syscalls::table::lookup(nr)?.name;
+    // A few kernel tracepoints are named after the kernel function, not the syscall.
+    Some(match name {
+        "umount2" => "umount",
+        n => n,
+    })
+}
+
+const SIGNAL_TP: &str = "signal/signal_deliver";
+
+fn paranoid() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+impl PerfSource {
+    /// Finds the tracepoints for `cfg`; opens nothing yet.
+    pub fn new(cfg: PerfConfig) -> Result<PerfSource, PerfError> {
+        let exits = [crate::syscalls::nr::EXIT, crate::syscalls::nr::EXIT_GROUP];
+        let mut names: Vec<String> = vec![SIGNAL_TP.into()];
+        let per_syscall = cfg.nrs.as_ref().filter(|n| n.len() <= 8);
+        if let Some(nrs) = per_syscall {
+            for &nr in nrs.iter().chain(exits.iter()) {
+                if let Some(n) = tracepoint_name(nr) {
+                    names.push(format!("syscalls/sys_enter_{n}"));
+                    names.push(format!("syscalls/sys_exit_{n}"));
+                }
+            }
+        }
+        names.push("raw_syscalls/sys_enter".into());
+        names.push("raw_syscalls/sys_exit".into());
+        let ids = tracefs::ids(&names).map_err(PerfError::Tracefs)?;
+        let mut events = Vec::new();
+        let mut filter = None;
+        let mut complete = per_syscall.is_some();
+        if let Some(nrs) = per_syscall {
+            for &nr in nrs {
+                let Some(n) = tracepoint_name(nr) else {
+                    complete = false;
+                    break;
+                };
+                match (
+                    ids.get(&format!("syscalls/sys_enter_{n}")),
+                    ids.get(&format!("syscalls/sys_exit_{n}")),
+                ) {
+                    (Some(&e), Some(&x)) => {
+                        events.push((e, Kind::Enter));
+                        events.push((x, Kind::Exit));
+                    }
+                    _ => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            for nr in exits {
+                if nrs.contains(&nr) {
+                    continue;
+                }
+                match tracepoint_name(nr).and_then(|n| ids.get(&format!("syscalls/sys_enter_{n}")))
+                {
+                    Some(&e) => events.push((e, Kind::Enter)),
+                    None => complete = false,
+                }
+            }
+        }
+        if !complete {
+            events.clear();
+            let (Some(&e), Some(&x)) = (
+                ids.get("raw_syscalls/sys_enter"),
+                ids.get("raw_syscalls/sys_exit"),
+            ) else {
+                return Err(PerfError::Tracefs(io::Error::other(
+                    "this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)",
+                )));
+            };
+            events.push((e, Kind::Enter));
+            events.push((x, Kind::Exit));
+            if let Some(nrs) = &cfg.nrs {
+                let mut all: Vec<u64> = nrs.clone();
+                all.extend(exits);
+                all.sort_unstable();
+                all.dedup();
+                filter = Some(
+                    all.iter()
+                        .map(|n| format!("id == {n}"))
+                        .collect::<Vec<_>>()
+                        .join(" || "),
+                );
+            }
+        }
+        if let Some(&s) = ids.get(SIGNAL_TP) {
+            events.push((s, Kind::Signal));
+        }
+        let cpus = online_cpus();
+        let rings = cpus.iter().map(|_| None).collect();
+        let info_enter = parse_info(&attr(&cfg, 0, Kind::Enter, false, false));
+        let info_plain = parse_info(&attr(&cfg, 0, Kind::Exit, false, false));
+        let offset = clock(libc::CLOCK_REALTIME).saturating_sub(clock(libc::CLOCK_MONOTONIC));
+        Ok(PerfSource {
+            cfg,
+            cpus,
+            events,
+            filter,
+            fds: Vec::new(),
+            rings,
+            ids: HashMap::new(),
+            info_enter,
+            info_plain,
+            tasks: HashSet::new(),
+            exit_codes: HashMap::new(),
+            fatal: HashMap::new(),
+            launched: None,
+            offset,
+            held: Vec::new(),
+            seq: 0,
+            lost: 0,
+        })
+    }
+
+    /// How events are chosen, for the JSON header and `-v`.
+    pub fn describe(&self) -> String {
+        match &self.filter {
+            _ if self.events.iter().filter(|e| e.1 == Kind::Enter).count() > 1 => {
+                "syscalls:sys_enter_*/sys_exit_* tracepoints of the traced set".into()
+            }
+            Some(_) => "raw_syscalls tracepoints with a kernel-side filter".into(),
+            None => "raw_syscalls tracepoints (every syscall)".into(),
+        }
+    }
+
+    /// Opens every event for thread `tid`: one per tracepoint per CPU. `enable_on_exec`
+    /// for a launched command that has not exec'd yet.
+    pub fn watch(&mut self, tid: i32, on_exec: bool) -> Result<(), PerfError> {
+        for ci in 0..self.cpus.len() {
+            let cpu = self.cpus[ci];
+            for (i, &(tp, kind)) in self.events.clone().iter().enumerate() {
+                let a = attr(&self.cfg, tp, kind, i == 0, on_exec);
+                let fd = open(&a, tid, cpu)?;
+                if kind != Kind::Signal
+                    && let Some(f) = &self.filter
+                {
+                    let c = std::ffi::CString::new(f.as_str()).unwrap_or_default();
+                    // SAFETY: a NUL-terminated filter string on our perf fd.
+                    let r =
+                        unsafe { sys::ioctls::SET_FILTER(fd.as_raw_fd(), c.as_ptr().cast_mut()) };
+                    if r != 0 {
+                        return Err(PerfError::Other(io::Error::last_os_error()));
+                    }
+                }
+                let mut id = 0u64;
+                // SAFETY: PERF_EVENT_IOC_ID writes one u64.
+                unsafe { sys::ioctls::ID(fd.as_raw_fd(), &mut id) };
+                self.ids.insert(id, kind);
+
+                match &self.rings[ci] {
+                    Some((_, owner)) => {
+                        // SAFETY: redirecting this event's output into the CPU's ring.
+                        let r = unsafe { sys::ioctls::SET_OUTPUT(fd.as_raw_fd(), *owner) };
+                        if r != 0 {
+                            return Err(PerfError::Other(io::Error::last_os_error()));
+                        }
+                    }
+                    None => {
+                        let r = ring::Ring::map(fd.as_fd(), self.cfg.pages)
+                            .map_err(PerfError::Other)?;
+                        self.rings[ci] = Some((r, fd.as_raw_fd()));
+                    }
+                }
+                self.fds.push(fd);
+            }
+        }
+        self.tasks.insert(tid);
+        Ok(())
+    }
+
+    /// Watches `pid` (each of its threads, and under `-f` every descendant), telling the
+    /// consumer of each. The events are opened before the children are listed, so that a
+    /// child is either listed or inherits the events.
+    pub fn attach(&mut self, pid: i32, c: &mut dyn Consumer) -> Result<(), PerfError> {
+        let threads = crate::remote::procfs::threads(pid);
+        if threads.is_empty() {
+            return Err(PerfError::NoProcess(pid));
+        }
+        let mut seen: HashSet<i32> = HashSet::new();
+        let mut todo = vec![pid];
+        while let Some(p) = todo.pop() {
+            for tid in crate::remote::procfs::threads(p) {
+                if seen.insert(tid) && !self.tasks.contains(&tid) {
+                    match self.watch(tid, false) {
+                        Ok(()) => {}
+                        // Gone meanwhile.
+                        Err(PerfError::NoProcess(_)) if tid != pid => continue,
+                        Err(e) => return Err(e),
+                    }
+                    c.event(
+                        self.now(),
+                        SourceEvent::New { tid, parent: None },
+                        &crate::remote::ProcMem::racy(tid),
+                    );
+                }
+            }
+            if self.cfg.follow {
+                todo.extend(crate::remote::procfs::children(p));
+            }
+        }
+        Ok(())
+    }
+
+    /// Watches a launched command, stopped before its execve: its events start at the exec.
+    pub fn launched(&mut self, pid: i32, c: &mut dyn Consumer) -> Result<(), PerfError> {
+        self.watch(pid, true)?;
+        self.launched = Some((pid, None));
+        c.event(
+            self.now(),
+            SourceEvent::New {
+                tid: pid,
+                parent: None,
+            },
+            &crate::remote::ProcMem::racy(pid),
+        );
+        Ok(())
+    }
+
+    fn now(&self) -> Timestamp {
+        crate::util::now()
+    }
+
+    /// Reads and delivers events until every watched task is gone or a detach is asked
+    /// for; then closes every event. Returns the launched command's wait status, if any.
+    pub fn run(&mut self, c: &mut dyn Consumer) -> Option<i32> {
+        let mut buf = Vec::new();
+        loop {
+            let mut pfds: Vec<libc::pollfd> = self
+                .rings
+                .iter()
+                .flatten()
+                .map(|(_, fd)| libc::pollfd {
+                    fd: *fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: polling fds we own, for at most 20 ms.
+            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 20) };
+            self.reap(false);
+            // Records stamped before this instant are all in the rings once we read them.
+            let mark = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
+            self.drain(&mut buf);
+            self.deliver(c, Some(mark.saturating_sub(2_000_000)));
+            c.after_resume();
+            if c.has_idle_work() {
+                c.idle();
+            }
+            if super::interrupted() || self.done() {
+                break;
+            }
+        }
+        self.drain(&mut buf);
+        self.deliver(c, None);
+        self.close();
+        let now = self.now();
+        let mut rest: Vec<i32> = self.tasks.drain().collect();
+        rest.sort_unstable();
+        for tid in rest {
+            c.event(
+                now,
+                SourceEvent::Detached { tid },
+                &crate::remote::ProcMem::racy(tid),
+            );
+        }
+        c.after_resume();
+        self.launched.and_then(|(_, st)| st)
+    }
+
+    fn done(&self) -> bool {
+        self.tasks.is_empty() && self.launched.is_none_or(|(_, st)| st.is_some())
+    }
+
+    /// Collects the launched command's status (`block`: it is known to be exiting).
+    fn reap(&mut self, block: bool) {
+        if let Some((pid, None)) = self.launched {
+            let mut st = 0;
+            let flags = if block { 0 } else { libc::WNOHANG };
+            // SAFETY: waiting for our own child.
+            if unsafe { libc::waitpid(pid, &mut st, flags) } == pid {
+                self.launched = Some((pid, Some(st)));
+            }
+        }
+    }
+
+    /// Closes every event (the kernel removes them with their last fd).
+    pub fn close(&mut self) {
+        self.rings.iter_mut().for_each(|r| *r = None);
+        self.fds.clear();
+    }
+
+    fn drain(&mut self, buf: &mut Vec<u8>) {
+        let mut got: Vec<(u64, Rec)> = Vec::new();
+        let (ie, ip) = (self.info_enter, self.info_plain);
+        let ids = &self.ids;
+        for (r, _) in self.rings.iter().flatten() {
+            r.read(buf, |h, body| {
+                if let Some(x) = parse(h, body, ids, &ie, &ip) {
+                    got.push(x);
+                }
+            });
+        }
+        for (t, rec) in got {
+            self.seq += 1;
+            self.held.push((t, self.seq, rec));
+        }
+    }
+
+    /// Hands the held records up to `mark` (all with `None`) to the consumer, in time order.
+    fn deliver(&mut self, c: &mut dyn Consumer, mark: Option<u64>) {
+        self.held.sort_by_key(|(t, s, _)| (*t, *s));
+        let n = match mark {
+            Some(m) => self.held.partition_point(|(t, _, _)| *t <= m),
+            None => self.held.len(),
+        };
+        let ready: Vec<(u64, u64, Rec)> = self.held.drain(..n).collect();
+        for (t, _, rec) in ready {
+            let time = self.offset + Duration::from_nanos(t);
+            self.one(c, time, rec);
+            // What ptrace does after each stop: the session finishes the event (resolves
+            // its stack onto the call in flight) before the next one.
+            c.after_resume();
+        }
+    }
+
+    fn one(&mut self, c: &mut dyn Consumer, time: Timestamp, rec: Rec) {
+        match rec {
+            Rec::Enter {
+                tid,
+                pid,
+                nr,
+                args,
+                regs,
+                stack,
+            } => {
+                if nr == crate::syscalls::nr::EXIT_GROUP {
+                    self.exit_codes.insert(pid, args[0] as i32);
+                } else if nr == crate::syscalls::nr::EXIT {
+                    self.exit_codes.insert(-tid, args[0] as i32);
+                }
+                let (ip, sp, bp) = regs.unwrap_or_default();
+                let snap =
+                    (regs.is_some() && c.wants_stack(StackFor::Syscall(nr))).then(|| Snapshot {
+                        pid: tid,
+                        rip: ip,
+                        rsp: sp,
+                        rbp: bp,
+                        stack: stack.clone(),
+                    });
+                let mem = record::Captured::new(tid, sp, &stack, false);
+                c.event(
+                    time,
+                    SourceEvent::SyscallEntry {
+                        tid,
+                        nr,
+                        args,
+                        sp,
+                        ip,
+                        stack: snap,
+                    },
+                    &mem,
+                );
+            }
+            Rec::Exit { tid, nr, ret } => {
+                let mem = record::Captured::new(tid, 0, &[], false);
+                c.event(
+                    time,
+                    SourceEvent::SyscallExit {
+                        tid,
+                        nr: Some(nr),
+                        rval: ret,
+                        is_error: (-4095..0).contains(&ret),
+                        injected: false,
+                        ip: 0,
+                    },
+                    &mem,
+                );
+            }
+            Rec::Signal {
+                pid,
+                sig,
+                default_handler,
+            } => {
+                if default_handler && crate::syscalls::signals::default_is_fatal(sig) {
+                    self.fatal.insert(pid, sig);
+                }
+            }
+            Rec::Fork { tid, ptid } => {
+                if self.tasks.insert(tid) {
+                    c.event(
+                        time,
+                        SourceEvent::New {
+                            tid,
+                            parent: Some(ptid),
+                        },
+                        &crate::remote::ProcMem::racy(tid),
+                    );
+                }
+            }
+            Rec::TaskExit { tid, pid } => {
+                if !self.tasks.remove(&tid) {
+                    return;
+                }
+                let ev = self.gone(tid, pid);
+                c.event(time, ev, &crate::remote::ProcMem::racy(tid));
+            }
+            Rec::Exec { tid } => {
+                if self.tasks.contains(&tid) {
+                    c.event(
+                        time,
+                        SourceEvent::Exec { tid, former: tid },
+                        &crate::remote::ProcMem::racy(tid),
+                    );
+                }
+            }
+            Rec::Lost { count } => {
+                self.lost += count;
+                c.event(
+                    time,
+                    SourceEvent::Lost { count },
+                    &crate::remote::ProcMem::racy(0),
+                );
+            }
+        }
+    }
+
+    /// How task `tid` of process `pid` ended, as far as the events tell.
+    fn gone(&mut self, tid: i32, pid: i32) -> SourceEvent {
+        if let Some((lpid, _)) = self.launched
+            && lpid == tid
+        {
+            self.reap(true);
+            if let Some((_, Some(st))) = self.launched {
+                if libc::WIFSIGNALED(st) {
+                    return SourceEvent::Killed {
+                        tid,
+                        sig: libc::WTERMSIG(st),
+                        core: libc::WCOREDUMP(st),
+                    };
+                }
+                return SourceEvent::Exited {
+                    tid,
+                    code: libc::WEXITSTATUS(st),
+                };
+            }
+        }
+        if let Some(&sig) = self.fatal.get(&pid) {
+            return SourceEvent::Killed {
+                tid,
+                sig,
+                core: false,
+            };
+        }
+        match self
+            .exit_codes
+            .get(&pid)
+            .or_else(|| self.exit_codes.get(&-tid))
+        {
+            Some(&code) => SourceEvent::Exited {
+                tid,
+                code: code & 0xff,
+            },
+            None => SourceEvent::Detached { tid },
+        }
+    }
+}
+
+impl Drop for PerfSource {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn open(a: &sys::bindings::perf_event_attr, tid: i32, cpu: i32) -> Result<OwnedFd, PerfError> {
+    let mut a = *a;
+    // SAFETY: a fully initialised attr; the fd returned is ours.
+    let fd = unsafe {
+        sys::perf_event_open(
+            &mut a,
+            tid,
+            cpu,
+            -1,
+            sys::bindings::PERF_FLAG_FD_CLOEXEC as libc::c_ulong,
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(match e.raw_os_error() {
+            Some(libc::ESRCH) => PerfError::NoProcess(tid),
+            Some(libc::EACCES) | Some(libc::EPERM) => PerfError::Refused(e, paranoid()),
+            _ => PerfError::Other(e),
+        });
+    }
+    // SAFETY: a new fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn attr(
+    cfg: &PerfConfig,
+    tp: u64,
+    kind: Kind,
+    first: bool,
+    on_exec: bool,
+) -> sys::bindings::perf_event_attr {
+    use sys::bindings as b;
+    // SAFETY: perf_event_attr is plain data; all-zero is its documented default.
+    let mut a: b::perf_event_attr = unsafe { std::mem::zeroed() };
+    a.type_ = b::PERF_TYPE_TRACEPOINT;
+    a.size = std::mem::size_of::<b::perf_event_attr>() as u32;
+    a.config = tp;
+    a.__bindgen_anon_1.sample_period = 1;
+    let mut st = b::PERF_SAMPLE_IDENTIFIER
+        | b::PERF_SAMPLE_TID
+        | b::PERF_SAMPLE_TIME
+        | b::PERF_SAMPLE_CPU
+        | b::PERF_SAMPLE_RAW;
+    if kind == Kind::Enter && cfg.stack_bytes > 0 {
+        st |= b::PERF_SAMPLE_REGS_USER | b::PERF_SAMPLE_STACK_USER;
+        a.sample_regs_user = (1 << REG_IP) | (1 << REG_SP) | (1 << REG_BP);
+        a.sample_stack_user = cfg.stack_bytes.min(PerfConfig::MAX_STACK) & !7;
+    }
+    a.sample_type = st as u64;
+    a.set_sample_id_all(1);
+    a.set_inherit(cfg.follow as u64);
+    a.set_use_clockid(1);
+    a.clockid = libc::CLOCK_MONOTONIC;
+    // Forks and exits are reported once per task and CPU: by its first event.
+    a.set_task(first as u64);
+    a.set_comm(first as u64);
+    a.set_comm_exec(first as u64);
+    if on_exec {
+        a.set_disabled(1);
+        a.set_enable_on_exec(1);
+    }
+    a.set_watermark(1);
+    a.__bindgen_anon_2.wakeup_watermark = (cfg.pages * 4096 / 4) as u32;
+    a
+}
+
+fn parse_info(a: &sys::bindings::perf_event_attr) -> RecordParseInfo {
+    // SAFETY: viewing the plain-data attr as its bytes, for the crate's parser.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            (a as *const sys::bindings::perf_event_attr).cast::<u8>(),
+            std::mem::size_of::<sys::bindings::perf_event_attr>(),
+        )
+    };
+    let (parsed, _) = PerfEventAttr::parse::<_, byteorder::LittleEndian>(bytes)
+        .unwrap_or_else(|_| unreachable!("our own attr parses"));
+    RecordParseInfo::new(&parsed, Endianness::LittleEndian)
+}
+
+/// One record from a ring into its time and owned form; `None` for what we do not use.
+fn parse(
+    h: ring::Header,
+    body: &[u8],
+    ids: &HashMap<u64, Kind>,
+    info_enter: &RecordParseInfo,
+    info_plain: &RecordParseInfo,
+) -> Option<(u64, Rec)> {
+    use sys::bindings as b;
+    let kind = if h.kind == b::PERF_RECORD_SAMPLE {
+        // PERF_SAMPLE_IDENTIFIER comes first in a sample.
+        let id = u64::from_le_bytes(body.get(..8)?.try_into().ok()?);
+        Some(*ids.get(&id)?)
+    } else {
+        None
+    };
+    let info = if kind == Some(Kind::Enter) {
+        info_enter
+    } else {
+        info_plain
+    };
+    let raw = RawEventRecord::new(RecordType(h.kind), h.misc, RawData::from(body), *info);
+    match raw.parse().ok()? {
+        EventRecord::Sample(s) => {
+            let t = s.timestamp?;
+            let tid = s.tid?;
+            let pid = s.pid?;
+            let data = s.raw?.as_slice().into_owned();
+            match kind? {
+                Kind::Enter => {
+                    let (nr, args) = record::enter_fields(&data)?;
+                    let regs = s.user_regs.as_ref().and_then(|r| {
+                        Some((r.get(REG_IP)?, r.get(REG_SP)?, r.get(REG_BP).unwrap_or(0)))
+                    });
+                    let stack = s
+                        .user_stack
+                        .map(|(d, dyn_size)| {
+                            let v = d.as_slice();
+                            v[..(dyn_size as usize).min(v.len())].to_vec()
+                        })
+                        .unwrap_or_default();
+                    Some((
+                        t,
+                        Rec::Enter {
+                            tid,
+                            pid,
+                            nr,
+                            args,
+                            regs,
+                            stack,
+                        },
+                    ))
+                }
+                Kind::Exit => {
+                    let (nr, ret) = record::exit_fields(&data)?;
+                    Some((t, Rec::Exit { tid, nr, ret }))
+                }
+                Kind::Signal => {
+                    let sig = i32::from_le_bytes(data.get(8..12)?.try_into().ok()?);
+                    let handler = u64::from_le_bytes(data.get(24..32)?.try_into().ok()?);
+                    Some((
+                        t,
+                        Rec::Signal {
+                            pid,
+                            sig,
+                            default_handler: handler == 0,
+                        },
+                    ))
+                }
+            }
+        }
+        EventRecord::Fork(f) => Some((
+            f.timestamp,
+            Rec::Fork {
+                tid: f.tid,
+                ptid: f.ptid,
+            },
+        )),
+        EventRecord::Exit(f) => Some((
+            f.timestamp,
+            Rec::TaskExit {
+                tid: f.tid,
+                pid: f.pid,
+            },
+        )),
+        EventRecord::Comm(c) if c.is_execve => {
+            // The time is in the trailing sample_id: {pid, tid}, time, {cpu, res}, id.
+            let n = body.len();
+            let t = u64::from_le_bytes(body.get(n.checked_sub(24)?..n - 16)?.try_into().ok()?);
+            Some((t, Rec::Exec { tid: c.tid }))
+        }
+        EventRecord::Lost(l) => {
+            // The time is in the trailing sample_id; not parsed: now is close enough.
+            Some((
+                clock(libc::CLOCK_MONOTONIC).as_nanos() as u64,
+                Rec::Lost { count: l.count },
+            ))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,261 @@
+//! The kernel-side source (`--backend=perf`): the same lines as ptrace for the calls it is
+//! chosen for, values it could not capture printed as addresses (never as something else),
+//! the same `-k` frames, a tracee that never stops, every forked process followed, lost
+//! events counted, nothing left behind when pgstrace is killed.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use fixtures::{Proc, fixture, normalize, pgstrace_bin, proc_state};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SET: &str = "trace=openat,ftruncate,fallocate,unlink,mmap,munmap,close";
+const LONG: Duration = Duration::from_secs(120);
+
+/// Runs the perfcalls fixture under pgstrace with `flags`; returns the trace's lines.
+fn trace(flags: &[&str], rounds: &str) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("trace.txt");
+    let work = dir.path().join("w");
+    std::fs::create_dir(&work).unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(pgstrace_bin());
+    cmd.args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(fixture("perfcalls"))
+        .arg(&work)
+        .arg(rounds);
+    let o = Proc::spawn(cmd).wait(LONG);
+    fixtures::assert_no_panic("perfcalls", &o.stderr);
+    assert!(
+        o.status.success(),
+        "{flags:?}: {:?}\n{}",
+        o.status,
+        o.stderr
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let text = text.replace(&work.display().to_string(), "DIR");
+    (normalize(&text), text)
+}
+
+/// `"..."` arguments replaced by `0xADDR`: what a line is when a string was not captured.
+fn strings_as_addresses(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            while let Some(d) = chars.next() {
+                if d == '\\' {
+                    chars.next();
+                } else if d == '"' {
+                    break;
+                }
+            }
+            // A string cut by -s has `...` after it.
+            while chars.peek() == Some(&'.') {
+                chars.next();
+            }
+            out.push_str("0xADDR");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn same_lines_as_ptrace() {
+    let (p, _) = trace(&["-e", SET], "2");
+    let (k, raw) = trace(&["--backend=perf", "-e", SET], "2");
+    assert_eq!(p.len(), k.len(), "ptrace:\n{p:#?}\nperf:\n{k:#?}");
+    for (a, b) in p.iter().zip(&k) {
+        if a == b {
+            continue;
+        }
+        // Only a string the event did not carry may differ, and only as its address.
+        assert_eq!(
+            strings_as_addresses(a),
+            *b,
+            "perf printed something else than ptrace:\n  ptrace: {a}\n  perf:   {b}"
+        );
+    }
+    // The fixture's own calls, their paths in stack buffers, are whole.
+    for want in [
+        "openat(AT_FDCWD, \"DIR/PostgreSQL.1000\", O_RDWR|O_CREAT|O_EXCL, 0600) = 3",
+        "ftruncate(3, 65536)",
+        "fallocate(3, 0, 0, 0)                   = -1 EINVAL (Invalid argument)",
+        "unlink(\"DIR/PostgreSQL.1001\")",
+        "close(3)                                = -1 EBADF (Bad file descriptor)",
+        "+++ exited with 0 +++",
+    ] {
+        assert!(raw.contains(want), "missing {want:?} in\n{raw}");
+    }
+    // ld.so's own string literal lies in a read-only mapping: read as exact.
+    assert!(raw.contains("\"/etc/ld.so.cache\""), "{raw}");
+}
+
+#[test]
+fn same_stacks_as_ptrace() {
+    let set = "trace=ftruncate,fallocate";
+    let (p, _) = trace(&["-k", "-e", set], "1");
+    let (k, raw) = trace(&["--backend=perf", "-k", "-e", set], "1");
+    assert_eq!(p, k, "perf -k:\n{raw}");
+    assert!(raw.contains("(round_once+"), "{raw}");
+}
+
+/// Attached with -p to a busy process: it is never seen stopped, and goes on untouched
+/// after the tracer is interrupted.
+#[test]
+fn the_tracee_never_stops() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(fixture("perfcalls"));
+    cmd.arg(dir.path()).arg("20000");
+    let mut busy = Proc::spawn(cmd);
+    let mut tr = Command::new(pgstrace_bin());
+    tr.args(["--backend=perf", "-q", "-e", SET, "-o", "/dev/null", "-p"])
+        .arg(busy.pid.to_string());
+    let tracer = Proc::spawn(tr);
+    let start = Instant::now();
+    let mut samples = 0;
+    while start.elapsed() < Duration::from_millis(1500) && busy.try_wait().is_none() {
+        if let Some((state, tracer_pid)) = proc_state(busy.pid) {
+            assert_ne!(state, 't', "the tracee was seen in a tracing stop");
+            assert_ne!(state, 'T', "the tracee was seen stopped");
+            assert_eq!(tracer_pid, 0, "perf does not ptrace");
+            samples += 1;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(samples > 50, "too few samples ({samples})");
+    tracer.signal(libc::SIGINT);
+    let t = tracer.wait(LONG);
+    fixtures::assert_no_panic("tracer", &t.stderr);
+    assert!(t.status.success(), "{:?} {}", t.status, t.stderr);
+    let b = busy.wait(LONG);
+    assert!(
+        b.status.success(),
+        "the tracee failed: {:?} {}",
+        b.status,
+        b.stderr
+    );
+}
+
+/// -f: every child of a fork storm is seen to exit, none missed.
+#[test]
+fn fork_storm_loses_no_process() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("t.txt");
+    let mut cmd = Command::new(pgstrace_bin());
+    cmd.args(["--backend=perf", "-f", "-e", "trace=close", "-o"])
+        .arg(&out)
+        .arg(fixture("forkstorm"))
+        .arg("300");
+    let o = Proc::spawn(cmd).wait(LONG);
+    assert!(o.status.success(), "{:?} {}", o.status, o.stderr);
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let exits = text
+        .lines()
+        .filter(|l| l.ends_with("+++ exited with 0 +++"))
+        .count();
+    assert_eq!(exits, 301, "{text}");
+    assert!(!text.contains("lost"), "{text}");
+}
+
+/// A ring too small for the rate: the loss is reported with its count, in text and JSON.
+#[test]
+fn lost_events_are_reported() {
+    for json in [false, true] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("t.txt");
+        let work = dir.path().join("w");
+        std::fs::create_dir(&work).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(pgstrace_bin());
+        cmd.env("PGSTRACE_PERF_PAGES", "8")
+            .args(["--backend=perf", "-e", SET, "-o"])
+            .arg(&out);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.arg(fixture("perfcalls")).arg(&work).arg("3000");
+        let o = Proc::spawn(cmd).wait(LONG);
+        assert!(o.status.success(), "{:?} {}", o.status, o.stderr);
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let lost: u64 = if json {
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|v| v["event"] == "lost")
+                .filter_map(|v| v["count"].as_u64())
+                .sum()
+        } else {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("+++ lost ")?.strip_suffix(" events +++"))
+                .filter_map(|n| n.parse::<u64>().ok())
+                .sum()
+        };
+        assert!(
+            lost > 0,
+            "json={json}: no loss reported in\n{}",
+            &text[..text.len().min(2000)]
+        );
+        let calls = text.matches("fallocate").count() as u64;
+        assert!(
+            calls > 0 && calls < 6000,
+            "json={json}: {calls} fallocate lines"
+        );
+    }
+}
+
+/// pgstrace SIGKILLed mid-trace: the tracee carries on and finishes normally; no tracer
+/// is left on it and nothing is left in tracefs.
+#[test]
+fn sigkill_leaves_nothing_behind() {
+    let before = std::fs::read_to_string("/sys/kernel/tracing/set_event").ok();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(fixture("perfcalls"));
+    cmd.arg(dir.path()).arg("8000").stdout(Stdio::null());
+    let busy = Proc::spawn(cmd);
+    let mut tr = Command::new(pgstrace_bin());
+    tr.args(["--backend=perf", "-k", "-e", SET, "-o", "/dev/null", "-p"])
+        .arg(busy.pid.to_string());
+    let tracer = Proc::spawn(tr);
+    std::thread::sleep(Duration::from_millis(400));
+    tracer.signal(libc::SIGKILL);
+    let _ = tracer.wait(LONG);
+    if let Some((_, tracer_pid)) = proc_state(busy.pid) {
+        assert_eq!(tracer_pid, 0);
+    }
+    let b = busy.wait(LONG);
+    assert!(
+        b.status.success(),
+        "the tracee failed: {:?} {}",
+        b.status,
+        b.stderr
+    );
+    let after = std::fs::read_to_string("/sys/kernel/tracing/set_event").ok();
+    assert_eq!(before, after, "tracefs events changed");
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    for (args, want) in [
+        (
+            &["--backend=perf", "-p", "999999999"][..],
+            "no such process",
+        ),
+        (
+            &["--backend=perf", "-e", "inject=openat:error=ENOENT", "true"][..],
+            "inject",
+        ),
+        (&["--backend=bogus", "true"][..], "invalid --backend"),
+    ] {
+        let mut c = Command::new(pgstrace_bin());
+        c.args(args);
+        let o = Proc::spawn(c).wait(LONG);
+        fixtures::assert_no_panic("bad input", &o.stderr);
+        assert!(!o.status.success(), "{args:?}");
+        let lines: Vec<&str> = o.stderr.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {}", o.stderr);
+        assert!(lines[0].contains(want), "{args:?}: {}", o.stderr);
+    }
+}
