@@ -220,6 +220,15 @@ pub struct ExplainShmArgs {
     /// (`-e inject=fallocate:error=ENOSPC:when=3`; inject= and fault= only).
     #[arg(short = 'e', value_name = "inject=...")]
     pub inject: Vec<String>,
+
+    /// `--watch`: ptrace (stops each traced process at every syscall), perf (kernel
+    /// tracepoints: nothing stops), or auto (perf unless -e inject= or the kernel refuses).
+    #[arg(
+        long = "backend",
+        value_name = "ptrace|perf|auto",
+        default_value = "auto"
+    )]
+    pub backend: String,
 }
 
 /// Subcommands, recognised only as the first word (`pgstrace -- ps` traces the ps command).
@@ -620,6 +629,18 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                     watch: a.watch,
                     output: a.output,
                     inject: a.inject,
+                    backend: match a.backend.as_str() {
+                        "ptrace" => crate::session::command::Backend::Ptrace,
+                        "perf" => crate::session::command::Backend::Perf,
+                        "auto" => crate::session::command::Backend::Auto,
+                        other => {
+                            crate::errln!(
+                                "pgstrace: invalid --backend '{}' (ptrace, perf or auto)",
+                                other.escape_default()
+                            );
+                            return Err(1);
+                        }
+                    },
                 }))
             }
         };

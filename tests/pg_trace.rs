@@ -87,7 +87,11 @@ impl Tracer {
             if let Ok(Some(status)) = t.child.try_wait() {
                 panic!("pgstrace exited ({status}) before attaching:\n{}", t.err());
             }
-            if pg::tracer_pid(pm).is_some_and(|tp| tp != 0) {
+            // ptrace shows in TracerPid; the kernel-side source says so once its events
+            // are open (explain-shm --watch prints the line after attaching either way).
+            if pg::tracer_pid(pm).is_some_and(|tp| tp != 0)
+                || t.err().contains("without stopping it")
+            {
                 return t;
             }
             assert!(Instant::now() < deadline, "pgstrace never attached to {pm}");
@@ -281,19 +285,43 @@ fn watch(pg: &PgCluster, out: &Path) -> Tracer {
     Tracer::start(&["explain-shm", "--watch", "-o", o], pg, out)
 }
 
+fn watch_ptrace(pg: &PgCluster, out: &Path) -> Tracer {
+    let o = out.to_str().unwrap_or_default();
+    Tracer::start(
+        &["explain-shm", "--watch", "--backend=ptrace", "-o", o],
+        pg,
+        out,
+    )
+}
+
 /// 1M rows per side: the hash table outgrows a 32 MiB /dev/shm (see postgres_live.rs).
 const HASH_JOIN_ROWS: u32 = 1_000_000;
 const BIG_JOIN: &str = "SELECT count(*) FROM a JOIN b USING (id)";
 
+/// The default (auto: the kernel-side source, nothing stops).
 #[test]
 fn watch_explains_a_parallel_hash_growth_failure() {
     if pg::skip_unless_available("watch_explains_a_parallel_hash_growth_failure") {
         return;
     }
+    hash_growth_failure(watch, "without stopping it");
+}
+
+/// The same under ptrace.
+#[test]
+fn watch_explains_a_parallel_hash_growth_failure_under_ptrace() {
+    if pg::skip_unless_available("watch_explains_a_parallel_hash_growth_failure_under_ptrace") {
+        return;
+    }
+    hash_growth_failure(watch_ptrace, "every process it forks (backends");
+}
+
+fn hash_growth_failure(watch: fn(&PgCluster, &Path) -> Tracer, banner: &str) {
     let pg = cluster();
     load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
     let out = pg.socket_dir().join("watch-hash.out");
     let tracer = watch(&pg, &out);
+    assert!(tracer.err().contains(banner), "{}", tracer.err());
     let failed = psql_session(&pg, &["SET parallel_leader_participation = off", BIG_JOIN]);
     assert!(!failed.success, "the join succeeded: {}", failed.stdout);
     let size = enospc_size(&failed.stderr);
@@ -317,6 +345,97 @@ fn watch_explains_a_parallel_hash_growth_failure() {
         block.contains("/dev/shm: ") && block.contains("held by:"),
         "{text}"
     );
+}
+
+/// The trace command on the kernel-side source: a parallel worker's real ENOSPC is caught
+/// with its stack (dsm_create, the DSA growth) and the worker's query, and the server was
+/// never stopped (no TracerPid while traced).
+#[test]
+fn perf_backend_catches_a_workers_enospc_with_stack_and_query() {
+    if pg::skip_unless_available("perf_backend_catches_a_workers_enospc_with_stack_and_query") {
+        return;
+    }
+    let pg = cluster();
+    load_pair(&pg, "a", "b", HASH_JOIN_ROWS);
+    let out = pg.socket_dir().join("perf-enospc.out");
+    let o = out.to_str().unwrap_or_default();
+    let stderr = out.with_extension("stderr");
+    let err = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
+    let pm = pg.postmaster_pid();
+    let mut child = Command::new(PGSTRACE)
+        .args([
+            "--backend=perf",
+            "-f",
+            "-k",
+            "-e",
+            "trace=openat,ftruncate,fallocate",
+        ])
+        .args(["-o", o, "-p"])
+        .arg(pm.to_string())
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !fs::read_to_string(&stderr)
+        .unwrap_or_default()
+        .contains("attached")
+    {
+        assert!(Instant::now() < deadline, "never attached");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pg::tracer_pid(pm), Some(0), "perf must not ptrace");
+    let failed = psql_session(&pg, &["SET parallel_leader_participation = off", BIG_JOIN]);
+    assert!(!failed.success, "the join succeeded: {}", failed.stdout);
+    let size = enospc_size(&failed.stderr);
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let st = pg::wait_timeout(&mut child, Duration::from_secs(60))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("pgstrace did not exit on SIGINT"));
+    assert!(
+        st.success(),
+        "{st}: {}",
+        fs::read_to_string(&stderr).unwrap_or_default()
+    );
+    pg.assert_untraced_and_healthy("pgstrace --backend=perf");
+    let text = fs::read_to_string(&out).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.contains("fallocate(")
+                && l.contains(&format!(", {size})"))
+                && l.contains(" = -1 ENOSPC")
+        })
+        .unwrap_or_else(|| panic!("no failing fallocate of {size} bytes:\n{text}"));
+    let frames: Vec<&str> = lines[at + 1..]
+        .iter()
+        .take_while(|l| l.starts_with(" > "))
+        .copied()
+        .collect();
+    let stack = frames.join("\n");
+    assert!(
+        stack.contains("(dsm_create+") || stack.contains("dsm_impl"),
+        "{stack}"
+    );
+    assert!(
+        stack.contains("(dsa_allocate_extended+") || stack.contains("(make_new_segment"),
+        "{stack}"
+    );
+    assert!(stack.contains("ExecParallelHash"), "{stack}");
+    let pid = line_pid(lines[at]).unwrap_or_else(|| panic!("no pid: {}", lines[at]));
+    assert!(
+        lines[..at]
+            .iter()
+            .any(|l| query_note(l) == Some((pid, BIG_JOIN))),
+        "no query note for worker {pid}:\n{text}"
+    );
+    // The segment's path came from the stack copy: the name, not an address.
+    assert!(text.contains("\"/dev/shm/PostgreSQL."), "{text}");
 }
 
 /// `--watch --json`: one object per event; the failure's has the size psql reports, the
@@ -373,7 +492,9 @@ fn watch_explains_a_leader_failure_and_detaches_on_sigint() {
     let pg = cluster();
     load_pair(&pg, "s1", "s2", SMALL_ROWS);
     let out = pg.socket_dir().join("watch-leader.out");
-    let tracer = watch(&pg, &out);
+    // ptrace: the listing of /dev/shm is taken while the failing backend is held, so the
+    // fill file is in it (the kernel-side source reads it after the test removed it).
+    let tracer = watch_ptrace(&pg, &out);
     // Leave about 100 KiB: less than the session segment or the main parallel segment.
     let free = pg.shm_free().unwrap_or_else(|e| panic!("statvfs: {e:#}"));
     pg.fill_shm(free - 100 * 1024)

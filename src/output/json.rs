@@ -55,6 +55,11 @@ fn field_json(v: &FieldValue) -> J {
 }
 
 impl JsonPrinter {
+    /// Writes one object before the events (the trace's header).
+    pub fn header(&mut self, v: J) {
+        let _ = writeln!(self.out, "{v}");
+    }
+
     pub fn new(out: Box<dyn Write>) -> Self {
         JsonPrinter {
             out,

@@ -201,6 +201,12 @@ impl Annotator for PgAnnotator {
                         Message::Other => None,
                     }
                 }
+                // A kernel-side source sees no recvfrom (it watches the traced calls only):
+                // the statement is read from the backend's memory instead.
+                None if !mem.exact() => t
+                    .debug_query(pid)
+                    .map(|s| fold(s.as_bytes(), false))
+                    .filter(|(q, _)| t.query.as_deref() != Some(q.as_str())),
                 None => None,
             },
             Kind::Worker if t.query.is_none() => {

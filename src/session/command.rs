@@ -182,6 +182,26 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
             }
         }
     }
+    let mut why_ptrace = None;
+    let perf_set = match args.backend {
+        Backend::Ptrace => None,
+        Backend::Perf => {
+            if let Err(why) = choose_perf(&args, &filter)
+                && why.starts_with('-')
+            {
+                bail!("--backend=perf: {why}");
+            }
+            Some(filter.traced_set())
+        }
+        Backend::Auto => match choose_perf(&args, &filter) {
+            Ok(()) => Some(filter.traced_set()),
+            Err(why) => {
+                crate::errln!("pgstrace: backend ptrace: {why}");
+                why_ptrace = Some(why);
+                None
+            }
+        },
+    };
     let decode = DecodeOpts {
         string_limit: args.string_limit,
         decode_fds: args.decode_fds > 0,
@@ -221,7 +241,17 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
     } else {
         if args.json {
-            sinks.push(Box::new(JsonPrinter::new(out)));
+            let mut p = JsonPrinter::new(out);
+            // The source chosen, and why, first (only when the user let pgstrace choose or
+            // asked for perf: ptrace traces keep their exact old shape).
+            if args.backend != Backend::Ptrace {
+                p.header(serde_json::json!({
+                    "event": "start",
+                    "backend": if perf_set.is_some() { "perf" } else { "ptrace" },
+                    "why": why_ptrace.clone().unwrap_or_else(|| "everything asked for is seen at the event".into()),
+                }));
+            }
+            sinks.push(Box::new(p));
         } else {
             let opts = TextOpts {
                 timestamps: args.timestamps,
@@ -255,24 +285,6 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     }
     let decoding = !args.summary_only;
     let injections = filter.injections.clone();
-    let perf_set = match args.backend {
-        Backend::Ptrace => None,
-        Backend::Perf => {
-            if let Err(why) = choose_perf(&args, &filter)
-                && why.starts_with('-')
-            {
-                bail!("--backend=perf: {why}");
-            }
-            Some(filter.traced_set())
-        }
-        Backend::Auto => match choose_perf(&args, &filter) {
-            Ok(()) => Some(filter.traced_set()),
-            Err(why) => {
-                crate::errln!("pgstrace: backend ptrace: {why}");
-                None
-            }
-        },
-    };
     let mut session = Session::new(filter, decode, decoding, sinks);
     session.watch_output(output.failed);
     if args.stack > 0 {
@@ -389,6 +401,7 @@ fn run_perf(
     use crate::trace::perf::{PerfConfig, PerfSource};
     let cfg = PerfConfig {
         nrs,
+        stack_all: args.stack > 0,
         stack_bytes: if args.stack > 0 {
             PerfConfig::MAX_STACK
         } else {
@@ -405,6 +418,8 @@ fn run_perf(
     };
     let mut src = PerfSource::new(cfg)?;
     for &pid in pids {
+        // -k: symbols first, so that the first stacks resolve while their process lives.
+        session.prefetch_stacks(pid);
         src.attach(pid, session)?;
     }
     if args.quiet & crate::output::QUIET_ATTACH == 0 {

@@ -110,6 +110,8 @@ pub struct Session {
     /// A syscall was seen: later new tracees are `-f` children, which may still change.
     started: bool,
     failure_hook: Option<(i64, FailureHook)>,
+    /// Tracees whose failure the hook saw early ([`Consumer::urgent_exit`]).
+    hooked_early: std::collections::HashSet<i32>,
     /// Test-only fault injection (see [`Session::maybe_inject_panic`]).
     inject_panic_at: Option<u32>,
 }
@@ -126,6 +128,14 @@ impl Session {
     /// Whether a syscall event has been seen.
     pub fn has_events(&self) -> bool {
         self.started
+    }
+
+    /// `-k`: loads `pid`'s modules and symbols before any event (see
+    /// [`stacks::Backtracer::prefetch`]).
+    pub fn prefetch_stacks(&mut self, pid: i32) {
+        if let Some(bt) = &mut self.backtracer {
+            bt.prefetch(pid);
+        }
     }
 
     pub fn new(
@@ -151,6 +161,7 @@ impl Session {
             annotator: None,
             started: false,
             failure_hook: None,
+            hooked_early: Default::default(),
             inject_panic_at: std::env::var("PGSTRACE_INJECT_PANIC_AT_SIGNAL")
                 .ok()
                 .and_then(|v| v.parse().ok()),
@@ -378,6 +389,7 @@ impl Session {
         if let Some((errno, hook)) = &mut self.failure_hook
             && is_error
             && rval == -*errno
+            && !self.hooked_early.remove(&pid)
         {
             hook(pid, p.nr);
         }
@@ -515,6 +527,16 @@ impl Session {
 }
 
 impl Consumer for Session {
+    fn urgent_exit(&mut self, tid: i32, nr: u64, rval: i64) {
+        if let Some((errno, hook)) = &mut self.failure_hook
+            && rval == -*errno
+            && self.filter.traces(nr)
+        {
+            hook(tid, nr);
+            self.hooked_early.insert(tid);
+        }
+    }
+
     fn wants_ip(&self) -> bool {
         self.want_ip
     }
@@ -535,8 +557,12 @@ impl Consumer for Session {
                     bt.fork(parent, pid);
                 }
                 self.queue.push(Event::Attached { pid, time });
+                // Settled (its title final): attached or launched before any call was seen;
+                // a fork's child sets its title later (a kernel-side source may report a
+                // fork before any traced call).
+                let settled = !self.started && parent.is_none();
                 if let Some(a) = &mut self.annotator {
-                    a.attached(pid, !self.started, time, &mut self.queue);
+                    a.attached(pid, settled, time, &mut self.queue);
                 }
             }
             SourceEvent::SyscallEntry {

@@ -191,11 +191,41 @@ impl Backtracer {
     }
 
     /// A child forked (or a thread cloned) by `parent`: it starts with the parent's modules
-    /// instead of reading its own maps.
+    /// (read now from the parent's maps if they were not yet) instead of reading its own,
+    /// which a short-lived child may not have by the time a kernel-side source's records of
+    /// it are read.
     pub fn fork(&mut self, parent: i32, child: i32) {
-        if let Some(p) = self.procs.get(&parent) {
+        let images = self.images.clone();
+        let p = self
+            .procs
+            .entry(parent)
+            .or_insert_with(|| ProcessModules::new(parent, images));
+        if p.get().is_ok() {
             let c = p.fork_child(child);
             self.procs.insert(child, c);
+        } else {
+            self.procs.remove(&parent);
+        }
+    }
+
+    /// Reads `pid`'s modules and loads their symbols now, so that the first stacks of its
+    /// children resolve at once (a kernel-side source does not hold the tracee meanwhile).
+    pub fn prefetch(&mut self, pid: i32) {
+        let Backtracer {
+            images,
+            symbols,
+            objects,
+            procs,
+            ..
+        } = self;
+        let proc = procs
+            .entry(pid)
+            .or_insert_with(|| ProcessModules::new(pid, images.clone()));
+        let Ok(modules) = proc.get() else {
+            return;
+        };
+        for m in &modules.list {
+            let _ = symbols_for(symbols, objects, pid, m);
         }
     }
 

@@ -110,6 +110,10 @@ pub trait Consumer {
     fn wants_stack(&self, _what: StackFor) -> bool {
         false
     }
+    /// A kernel-side source read the exit of `nr` with `rval` and will deliver it later, in
+    /// time order: what must be looked at as soon as possible (the /dev/shm of an ENOSPC) is
+    /// looked at now.
+    fn urgent_exit(&mut self, _tid: i32, _nr: u64, _rval: i64) {}
     /// Called once the tracee runs again: the slow work (formatting, writing).
     fn after_resume(&mut self) {}
     /// Whether [`Consumer::idle`] has work (buffered output).

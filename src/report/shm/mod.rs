@@ -293,6 +293,8 @@ pub struct ShmConfig {
     pub output: Option<std::path::PathBuf>,
     /// `-e inject=...` / `-e fault=...` (`--watch` only).
     pub inject: Vec<String>,
+    /// `--watch`: where the events come from.
+    pub backend: crate::session::command::Backend,
 }
 
 /// The one-shot report (`--watch` is [`watch::run`]).

@@ -90,6 +90,10 @@ pub struct WatchSink {
     shm_dir: PathBuf,
     procs: HashMap<i32, Proc>,
     segments: BTreeMap<String, Segment>,
+    /// (pid, fd) → the segment its traced openat opened: a descriptor's `-y` path is read
+    /// from /proc, which the kernel-side source does after the event, when the backend may
+    /// have closed it already.
+    fds: HashMap<(i32, i64), String>,
     /// Filled by the ENOSPC hook, per pid, while the tracee is stopped.
     captures: Rc<RefCell<HashMap<i32, ShmCapture>>>,
     /// The cluster, for the full report's settings, estimate and remedies at a failure.
@@ -133,6 +137,7 @@ impl WatchSink {
             shm_dir,
             procs: HashMap::new(),
             segments: BTreeMap::new(),
+            fds: HashMap::new(),
             captures,
             cluster,
             failures: 0,
@@ -198,6 +203,12 @@ impl WatchSink {
         })
     }
 
+    /// The segment behind a call's descriptor: its `-y` path, else the traced openat's.
+    fn segment_of(&self, pid: i32, args: &[Value], raw: &[u64; 6]) -> Option<String> {
+        dsm::segment_of_fd(args.first())
+            .or_else(|| self.fds.get(&(pid, raw[0] as i32 as i64)).cloned())
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn syscall(
         &mut self,
@@ -214,11 +225,23 @@ impl WatchSink {
         let ok = !matches!(ret, Ret::Error { .. } | Ret::Unknown);
         match name {
             "openat" => {
+                let fd = match ret {
+                    Ret::Fd { fd, .. } => Some(i64::from(*fd)),
+                    Ret::Int(n) => Some(*n),
+                    _ => None,
+                };
                 let Some(seg) = dsm::segment_of_str(args.get(1)) else {
+                    // The descriptor names something else now.
+                    if let Some(fd) = fd {
+                        self.fds.remove(&(pid, fd));
+                    }
                     return;
                 };
                 if !ok {
                     return;
+                }
+                if let Some(fd) = fd {
+                    self.fds.insert((pid, fd), seg.clone());
                 }
                 if has_flag(args.get(2), "O_CREAT") {
                     self.segments.insert(
@@ -235,7 +258,7 @@ impl WatchSink {
                 }
             }
             "ftruncate" => {
-                let Some(seg) = dsm::segment_of_fd(args.first()) else {
+                let Some(seg) = self.segment_of(pid, args, raw) else {
                     return;
                 };
                 let size = raw[1];
@@ -276,7 +299,9 @@ impl WatchSink {
                 if let Ret::Error { errno } = ret
                     && *errno == 28
                 {
-                    let seg = dsm::segment_of_fd(args.first()).unwrap_or_else(|| "?".into());
+                    let seg = self
+                        .segment_of(pid, args, raw)
+                        .unwrap_or_else(|| "?".into());
                     let size = raw[2].saturating_add(raw[3]);
                     self.explain(pid, start, &seg, size, stack);
                 }
@@ -472,6 +497,9 @@ impl Sink for WatchSink {
                 self.injected = *injected;
                 self.syscall(*pid, *time, name, args, raw_args, ret, *duration, stack)
             }
+            Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
+                self.fds.retain(|(p, _), _| p != pid);
+            }
             _ => {}
         }
     }
@@ -561,8 +589,33 @@ pub fn run(args: ShmConfig) -> Result<i32> {
         }),
     );
 
-    let mut engine = Engine::new(target.follow);
     trace::install_detach_signals(false);
+    use crate::session::command::Backend;
+    let perf = match (args.backend, injections.is_empty()) {
+        (Backend::Ptrace, _) => false,
+        (Backend::Perf, false) => {
+            bail!("--backend=perf: -e inject= changes calls: that needs a stop")
+        }
+        (Backend::Auto, false) => {
+            crate::errln!("pgstrace: backend ptrace: -e inject= changes calls: that needs a stop");
+            false
+        }
+        _ => true,
+    };
+    if perf {
+        match watch_perf(target.pid, target.follow, running.len(), &mut session) {
+            Ok(()) => {
+                session.finish();
+                crate::errln!("pgstrace: stopped watching; the server carries on");
+                return Ok(0);
+            }
+            Err(e) if args.backend == Backend::Auto && !session.has_events() => {
+                crate::errln!("pgstrace: backend ptrace: {e}");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let mut engine = Engine::new(target.follow);
     let mut source = PtraceSource::new(&mut session).with_injections(injections);
     attach::attach_all(&mut engine, &[target.pid], &mut source)?;
     // Best effort: a backend may have exited since, or be forked (and so followed) already.
@@ -596,4 +649,38 @@ pub fn run(args: ShmConfig) -> Result<i32> {
     session.finish();
     crate::errln!("pgstrace: detached; the server carries on");
     Ok(0)
+}
+
+/// `--watch` on the kernel-side source: the postmaster (and under `-f` every process it has
+/// and forks) or one process, watched without a stop.
+fn watch_perf(pid: i32, follow: bool, running: usize, session: &mut Session) -> Result<()> {
+    use crate::syscalls::nr;
+    use crate::trace::perf::{PerfConfig, PerfSource};
+    let cfg = PerfConfig {
+        nrs: Some(vec![nr::OPENAT, nr::FTRUNCATE, nr::FALLOCATE, nr::UNLINK]),
+        stack_bytes: PerfConfig::MAX_STACK,
+        stack_all: true,
+        follow,
+        pages: 2048,
+    };
+    let mut src = PerfSource::new(cfg)?;
+    // The symbols first: the first failure must not wait for them to load.
+    session.prefetch_stacks(pid);
+    src.attach(pid, session)?;
+    crate::errln!(
+        "pgstrace: watching the DSM segments of {} {}{} without stopping it ({}); Ctrl-C to stop",
+        if follow { "postmaster" } else { "pid" },
+        pid,
+        if follow {
+            format!(
+                ", the {} processes already running queries and every process it forks",
+                running
+            )
+        } else {
+            String::new()
+        },
+        src.describe()
+    );
+    src.run(session);
+    Ok(())
 }

@@ -32,8 +32,10 @@ use std::time::Duration;
 pub struct PerfConfig {
     /// The traced syscalls; `None`: all of them.
     pub nrs: Option<Vec<u64>>,
-    /// Bytes of user stack copied at each entry (strings, `-k`); at most 65528.
+    /// Bytes of user stack copied at an entry (strings, `-k`); at most 65528.
     pub stack_bytes: u32,
+    /// Copy it at every entry (`-k`), not only at those of calls that take a path.
+    pub stack_all: bool,
     /// Follow children (`-f`): `inherit`, and the existing descendants of `-p` processes.
     pub follow: bool,
     /// Data pages per CPU ring (a power of two).
@@ -67,9 +69,21 @@ const REG_IP: u64 = 8;
 /// Which of our events a sample came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
+    /// A syscall entry with user registers and a stack copy.
     Enter,
+    /// A syscall entry with its arguments only.
+    EnterBare,
     Exit,
     Signal,
+}
+
+/// (tracepoint id, kind, kernel-side filter).
+type Event = (u64, Kind, Option<String>);
+
+/// Whether a syscall's line may need the caller's stack: it takes a path.
+fn needs_stack(nr: u64) -> bool {
+    crate::syscalls::table::lookup(nr)
+        .is_some_and(|i| i.classes & crate::syscalls::table::class::FILE != 0)
 }
 
 /// A record, owned, in the form the merge and the consumer need.
@@ -112,10 +126,10 @@ enum Rec {
 pub struct PerfSource {
     cfg: PerfConfig,
     cpus: Vec<i32>,
-    /// (tracepoint id, kind) for every event opened per task and CPU.
-    events: Vec<(u64, Kind)>,
-    /// raw_syscalls with a kernel-side filter (the set is large) or none (all syscalls).
-    filter: Option<String>,
+    /// Every event opened per task and CPU.
+    events: Vec<Event>,
+    /// raw_syscalls rather than the per-syscall tracepoints.
+    raw: bool,
     fds: Vec<OwnedFd>,
     /// Per CPU: the ring and the fd that owns it.
     rings: Vec<Option<(ring::Ring, i32)>>,
@@ -200,36 +214,35 @@ impl PerfSource {
         names.push("raw_syscalls/sys_enter".into());
         names.push("raw_syscalls/sys_exit".into());
         let ids = tracefs::ids(&names).map_err(PerfError::Tracefs)?;
-        let mut events = Vec::new();
-        let mut filter = None;
+        // An entry copies the stack when its line may need it: -k, or a path argument.
+        let entry = |nr: u64| {
+            if cfg.stack_all || needs_stack(nr) {
+                Kind::Enter
+            } else {
+                Kind::EnterBare
+            }
+        };
+        let mut events: Vec<Event> = Vec::new();
         let mut complete = per_syscall.is_some();
         if let Some(nrs) = per_syscall {
             for &nr in nrs {
-                let Some(n) = tracepoint_name(nr) else {
+                let pair = tracepoint_name(nr).and_then(|n| {
+                    Some((
+                        *ids.get(&format!("syscalls/sys_enter_{n}"))?,
+                        *ids.get(&format!("syscalls/sys_exit_{n}"))?,
+                    ))
+                });
+                let Some((e, x)) = pair else {
                     complete = false;
                     break;
                 };
-                match (
-                    ids.get(&format!("syscalls/sys_enter_{n}")),
-                    ids.get(&format!("syscalls/sys_exit_{n}")),
-                ) {
-                    (Some(&e), Some(&x)) => {
-                        events.push((e, Kind::Enter));
-                        events.push((x, Kind::Exit));
-                    }
-                    _ => {
-                        complete = false;
-                        break;
-                    }
-                }
+                events.push((e, entry(nr), None));
+                events.push((x, Kind::Exit, None));
             }
-            for nr in exits {
-                if nrs.contains(&nr) {
-                    continue;
-                }
+            for nr in exits.into_iter().filter(|nr| !nrs.contains(nr)) {
                 match tracepoint_name(nr).and_then(|n| ids.get(&format!("syscalls/sys_enter_{n}")))
                 {
-                    Some(&e) => events.push((e, Kind::Enter)),
+                    Some(&e) => events.push((e, Kind::EnterBare, None)),
                     None => complete = false,
                 }
             }
@@ -244,23 +257,52 @@ impl PerfSource {
                     "this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)",
                 )));
             };
-            events.push((e, Kind::Enter));
-            events.push((x, Kind::Exit));
-            if let Some(nrs) = &cfg.nrs {
-                let mut all: Vec<u64> = nrs.clone();
-                all.extend(exits);
-                all.sort_unstable();
-                all.dedup();
-                filter = Some(
-                    all.iter()
-                        .map(|n| format!("id == {n}"))
-                        .collect::<Vec<_>>()
-                        .join(" || "),
-                );
+            // The kernel filters by number: entries with a stack copy for the calls with
+            // paths, without for the others; exits of the traced set.
+            let traced: Vec<u64> = match &cfg.nrs {
+                Some(nrs) => nrs.clone(),
+                None => crate::syscalls::table::all().map(|(nr, _)| nr).collect(),
+            };
+            let mut with: Vec<u64> = traced
+                .iter()
+                .copied()
+                .filter(|&n| entry(n) == Kind::Enter)
+                .collect();
+            let mut bare: Vec<u64> = traced
+                .iter()
+                .copied()
+                .filter(|&n| entry(n) != Kind::Enter)
+                .collect();
+            bare.extend(exits.iter().filter(|n| !with.contains(n)));
+            with.sort_unstable();
+            bare.sort_unstable();
+            bare.dedup();
+            let any = |v: &[u64]| {
+                v.iter()
+                    .map(|n| format!("id == {n}"))
+                    .collect::<Vec<_>>()
+                    .join(" || ")
+            };
+            let all = cfg.nrs.is_none();
+            if !with.is_empty() {
+                events.push((e, Kind::Enter, Some(any(&with))));
             }
+            if !bare.is_empty() {
+                // Every other call: a short negation instead of a long list.
+                let f = if all && !with.is_empty() {
+                    with.iter()
+                        .map(|n| format!("id != {n}"))
+                        .collect::<Vec<_>>()
+                        .join(" && ")
+                } else {
+                    any(&bare)
+                };
+                events.push((e, Kind::EnterBare, Some(f)));
+            }
+            events.push((x, Kind::Exit, (!all).then(|| any(&traced))));
         }
         if let Some(&s) = ids.get(SIGNAL_TP) {
-            events.push((s, Kind::Signal));
+            events.push((s, Kind::Signal, None));
         }
         let cpus = online_cpus();
         let rings = cpus.iter().map(|_| None).collect();
@@ -268,10 +310,10 @@ impl PerfSource {
         let info_plain = parse_info(&attr(&cfg, 0, Kind::Exit, false, false));
         let offset = clock(libc::CLOCK_REALTIME).saturating_sub(clock(libc::CLOCK_MONOTONIC));
         Ok(PerfSource {
+            raw: !complete,
             cfg,
             cpus,
             events,
-            filter,
             fds: Vec::new(),
             rings,
             ids: HashMap::new(),
@@ -288,14 +330,12 @@ impl PerfSource {
         })
     }
 
-    /// How events are chosen, for the JSON header and `-v`.
+    /// How events are chosen, for the banner.
     pub fn describe(&self) -> String {
-        match &self.filter {
-            _ if self.events.iter().filter(|e| e.1 == Kind::Enter).count() > 1 => {
-                "syscalls:sys_enter_*/sys_exit_* tracepoints of the traced set".into()
-            }
-            Some(_) => "raw_syscalls tracepoints with a kernel-side filter".into(),
-            None => "raw_syscalls tracepoints (every syscall)".into(),
+        match (self.raw, self.cfg.nrs.is_some()) {
+            (false, _) => "the syscall tracepoints of the traced set".into(),
+            (true, true) => "raw_syscalls tracepoints with a kernel-side filter".into(),
+            (true, false) => "raw_syscalls tracepoints, every syscall".into(),
         }
     }
 
@@ -304,12 +344,10 @@ impl PerfSource {
     pub fn watch(&mut self, tid: i32, on_exec: bool) -> Result<(), PerfError> {
         for ci in 0..self.cpus.len() {
             let cpu = self.cpus[ci];
-            for (i, &(tp, kind)) in self.events.clone().iter().enumerate() {
+            for (i, (tp, kind, filter)) in self.events.clone().into_iter().enumerate() {
                 let a = attr(&self.cfg, tp, kind, i == 0, on_exec);
                 let fd = open(&a, tid, cpu)?;
-                if kind != Kind::Signal
-                    && let Some(f) = &self.filter
-                {
+                if let Some(f) = &filter {
                     let c = std::ffi::CString::new(f.as_str()).unwrap_or_default();
                     // SAFETY: a NUL-terminated filter string on our perf fd.
                     let r =
@@ -400,6 +438,7 @@ impl PerfSource {
     /// for; then closes every event. Returns the launched command's wait status, if any.
     pub fn run(&mut self, c: &mut dyn Consumer) -> Option<i32> {
         let mut buf = Vec::new();
+        let mut urgent = Vec::new();
         loop {
             let mut pfds: Vec<libc::pollfd> = self
                 .rings
@@ -412,12 +451,18 @@ impl PerfSource {
                 })
                 .collect();
             // SAFETY: polling fds we own, for at most 20 ms.
-            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 20) };
+            // Held records are due within a few ms; else the timeout only bounds latency
+            // when the rings fill slowly (every syscall traced) and checks for the end.
+            let wait = if self.held.is_empty() { 20 } else { 2 };
+            unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
             self.reap(false);
             // Records stamped before this instant are all in the rings once we read them.
             let mark = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
-            self.drain(&mut buf);
-            self.deliver(c, Some(mark.saturating_sub(2_000_000)));
+            self.drain(&mut buf, &mut urgent);
+            for (tid, nr, ret) in urgent.drain(..) {
+                c.urgent_exit(tid, nr, ret);
+            }
+            self.deliver(c, Some(mark.saturating_sub(1_000_000)));
             c.after_resume();
             if c.has_idle_work() {
                 c.idle();
@@ -426,7 +471,10 @@ impl PerfSource {
                 break;
             }
         }
-        self.drain(&mut buf);
+        self.drain(&mut buf, &mut urgent);
+        for (tid, nr, ret) in urgent.drain(..) {
+            c.urgent_exit(tid, nr, ret);
+        }
         self.deliver(c, None);
         self.close();
         let now = self.now();
@@ -465,7 +513,7 @@ impl PerfSource {
         self.fds.clear();
     }
 
-    fn drain(&mut self, buf: &mut Vec<u8>) {
+    fn drain(&mut self, buf: &mut Vec<u8>, urgent: &mut Vec<(i32, u64, i64)>) {
         let mut got: Vec<(u64, Rec)> = Vec::new();
         let (ie, ip) = (self.info_enter, self.info_plain);
         let ids = &self.ids;
@@ -477,6 +525,11 @@ impl PerfSource {
             });
         }
         for (t, rec) in got {
+            if let Rec::Exit { tid, nr, ret } = &rec
+                && *ret < 0
+            {
+                urgent.push((*tid, *nr, *ret));
+            }
             self.seq += 1;
             self.held.push((t, self.seq, rec));
         }
@@ -708,8 +761,15 @@ fn attr(
         a.set_disabled(1);
         a.set_enable_on_exec(1);
     }
-    a.set_watermark(1);
-    a.__bindgen_anon_2.wakeup_watermark = (cfg.pages * 4096 / 4) as u32;
+    if cfg.nrs.is_some() {
+        // A traced set: its events are few and each is wanted soon (a failing fallocate's
+        // /dev/shm, a short-lived worker's title): wake the reader at every one.
+        a.__bindgen_anon_2.wakeup_events = 1;
+    } else {
+        // Every syscall: wake the reader when a quarter of the ring is used.
+        a.set_watermark(1);
+        a.__bindgen_anon_2.wakeup_watermark = (cfg.pages * 4096 / 4) as u32;
+    }
     a
 }
 
@@ -755,7 +815,7 @@ fn parse(
             let pid = s.pid?;
             let data = s.raw?.as_slice().into_owned();
             match kind? {
-                Kind::Enter => {
+                Kind::Enter | Kind::EnterBare => {
                     let (nr, args) = record::enter_fields(&data)?;
                     let regs = s.user_regs.as_ref().and_then(|r| {
                         Some((r.get(REG_IP)?, r.get(REG_SP)?, r.get(REG_BP).unwrap_or(0)))
