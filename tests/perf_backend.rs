@@ -198,9 +198,15 @@ fn lost_events_are_reported() {
             "json={json}: no loss reported in\n{}",
             &text[..text.len().min(2000)]
         );
-        let calls = text.matches("fallocate").count() as u64;
+        // Calls begun (a text call split by another task's line is counted once, at its
+        // start); a loss can take entries or exits, so at most the 6000 made.
+        let calls = if json {
+            text.matches("\"syscall\":\"fallocate\"").count() as u64
+        } else {
+            text.matches("fallocate(").count() as u64
+        };
         assert!(
-            calls > 0 && calls < 6000,
+            calls > 0 && calls <= 6000,
             "json={json}: {calls} fallocate lines"
         );
     }
@@ -258,4 +264,93 @@ fn bad_input_is_one_line() {
         assert_eq!(lines.len(), 1, "{args:?}: {}", o.stderr);
         assert!(lines[0].contains(want), "{args:?}: {}", o.stderr);
     }
+}
+
+/// Without root (user nobody: no tracefs, no mount): `--backend=perf` is one clear line;
+/// `--backend=auto` says so and traces with ptrace instead.
+#[test]
+fn refused_kernel_source_is_one_line_and_auto_falls_back() {
+    let as_nobody = |args: &[&str]| {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+            .arg(pgstrace_bin())
+            .args(args)
+            .current_dir("/");
+        Proc::spawn(c).wait(LONG)
+    };
+    let o = as_nobody(&["--backend=perf", "-e", "trace=openat", "/bin/true"]);
+    fixtures::assert_no_panic("perf as nobody", &o.stderr);
+    assert!(!o.status.success(), "{}", o.stderr);
+    let lines: Vec<&str> = o.stderr.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{}", o.stderr);
+    assert!(
+        lines[0].contains("tracefs") || lines[0].contains("refused"),
+        "{}",
+        o.stderr
+    );
+    let o = as_nobody(&["--backend=auto", "-e", "trace=openat", "/bin/true"]);
+    assert!(o.status.success(), "{:?} {}", o.status, o.stderr);
+    assert!(
+        o.stderr.contains("pgstrace: backend ptrace: "),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("openat("),
+        "traced by ptrace: {}",
+        o.stderr
+    );
+}
+
+/// `--json` under auto/perf starts with the choice and its reason; a `-y` path read from
+/// /proc after the event is marked `read_late`.
+#[test]
+fn json_header_and_late_marks() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("t.json");
+    let work = dir.path().join("w");
+    std::fs::create_dir(&work).unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new(pgstrace_bin());
+    cmd.args([
+        "--backend=auto",
+        "--json",
+        "-y",
+        "-e",
+        "trace=ftruncate,close",
+        "-o",
+    ])
+    .arg(&out)
+    .arg(fixture("perfcalls"))
+    .arg(&work);
+    let o = Proc::spawn(cmd).wait(LONG);
+    assert!(o.status.success(), "{:?} {}", o.status, o.stderr);
+    assert!(
+        o.stderr.contains("pgstrace: backend perf: "),
+        "{}",
+        o.stderr
+    );
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let objs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(objs[0]["event"], "start", "{text}");
+    assert_eq!(objs[0]["backend"], "perf", "{text}");
+    // Every path read from /proc after its event says so: it may be another file's by then
+    // (the first ftruncate's descriptor was closed and reused by the kept file's openat).
+    let ft: Vec<&serde_json::Value> = objs
+        .iter()
+        .filter(|v| v["syscall"] == "ftruncate")
+        .collect();
+    assert_eq!(ft.len(), 2, "{text}");
+    for f in &ft {
+        if f.to_string().contains("\"path\"") {
+            assert!(f["read_late"].is_string(), "{f:#}");
+        }
+    }
+    assert!(
+        ft[1].to_string().contains("kept.dat"),
+        "the -y path: {:#}",
+        ft[1]
+    );
 }

@@ -29,6 +29,9 @@ pub struct Pending {
     /// `-P`: the arguments at entry named a traced path (a descriptor's path is asked
     /// while it is still open: `close` has none at its exit).
     pub touches: bool,
+    /// Something on the entry's line was read from the live process after the event (a
+    /// kernel-side source's `-y` path).
+    pub late: bool,
 }
 
 #[derive(Default)]

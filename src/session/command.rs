@@ -194,7 +194,14 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
             Some(filter.traced_set())
         }
         Backend::Auto => match choose_perf(&args, &filter) {
-            Ok(()) => Some(filter.traced_set()),
+            Ok(()) => {
+                if args.quiet & crate::output::QUIET_ATTACH == 0 {
+                    crate::errln!(
+                        "pgstrace: backend perf: every traced call is seen whole at its event; nothing stops"
+                    );
+                }
+                Some(filter.traced_set())
+            }
             Err(why) => {
                 crate::errln!("pgstrace: backend ptrace: {why}");
                 why_ptrace = Some(why);

@@ -292,6 +292,7 @@ impl Session {
                 emitted: false,
                 stack: Vec::new(),
                 touches: false,
+                late: false,
                 ip,
             });
             return;
@@ -360,6 +361,7 @@ impl Session {
             stack: Vec::new(),
             touches,
             ip,
+            late: mem.read_late(),
         });
     }
 
@@ -415,10 +417,18 @@ impl Session {
         {
             a.before_line(pid, time, mem, &mut self.queue);
         }
-        let fields = match &self.annotator {
+        let mut fields = match &self.annotator {
             Some(a) if self.want_fields => a.call_fields(pid, &args, &ret),
             _ => Vec::new(),
         };
+        if self.want_fields && (p.late || mem.read_late()) {
+            fields.push((
+                "read_late",
+                crate::event::FieldValue::Text(
+                    "descriptor paths read from /proc after the event".into(),
+                ),
+            ));
+        }
         let dump = self.dump(p.nr, &entry.raw, rval, is_error, mem);
         self.queue.push(Event::SyscallExit {
             pid,

@@ -25,6 +25,11 @@ pub trait Tracee {
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize;
     /// The path behind file descriptor `fd`, as `readlink /proc/PID/fd/FD` says, if any.
     fn fd_path(&self, fd: i32) -> Option<String>;
+    /// Whether a value handed out so far was read from the running process after the event
+    /// it belongs to (a kernel-side source's late read), not at it.
+    fn read_late(&self) -> bool {
+        false
+    }
 
     /// Reads up to `max` bytes of a NUL-terminated string at `addr`: the bytes and whether
     /// the string went on past `max` (no NUL within it). `None` if nothing at `addr` could be

@@ -450,10 +450,16 @@ impl PerfSource {
                     revents: 0,
                 })
                 .collect();
-            // SAFETY: polling fds we own, for at most 20 ms.
+            // SAFETY: polling fds we own, for at most 20 ms (see `wait`).
             // Held records are due within a few ms; else the timeout only bounds latency
             // when the rings fill slowly (every syscall traced) and checks for the end.
-            let wait = if self.held.is_empty() { 20 } else { 2 };
+            // A traced set's events are wanted soon (a failing fallocate's /dev/shm, a
+            // short-lived worker's title): the rings are read every 2 ms.
+            let wait = if self.held.is_empty() && self.cfg.nrs.is_none() {
+                20
+            } else {
+                2
+            };
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
             self.reap(false);
             // Records stamped before this instant are all in the rings once we read them.
@@ -761,15 +767,10 @@ fn attr(
         a.set_disabled(1);
         a.set_enable_on_exec(1);
     }
-    if cfg.nrs.is_some() {
-        // A traced set: its events are few and each is wanted soon (a failing fallocate's
-        // /dev/shm, a short-lived worker's title): wake the reader at every one.
-        a.__bindgen_anon_2.wakeup_events = 1;
-    } else {
-        // Every syscall: wake the reader when a quarter of the ring is used.
-        a.set_watermark(1);
-        a.__bindgen_anon_2.wakeup_watermark = (cfg.pages * 4096 / 4) as u32;
-    }
+    // Wake the reader when a quarter of the ring is used; sooner, the poll timeout reads
+    // it (a wake-up per event cost a busy tracee 10x its syscall rate: benches/perf_loss).
+    a.set_watermark(1);
+    a.__bindgen_anon_2.wakeup_watermark = (cfg.pages * 4096 / 4) as u32;
     a
 }
 

@@ -73,11 +73,6 @@ impl<'a> Captured<'a> {
         ro.iter().find(|r| r.0 <= addr && addr < r.1).map(|r| r.1)
     }
 
-    /// Whether some value came from the live process after the event.
-    pub fn read_late(&self) -> bool {
-        self.read_late.get()
-    }
-
     /// The copy from `addr` on, if `addr` lies in it.
     fn tail_at(&self, addr: u64) -> Option<&[u8]> {
         let off = usize::try_from(addr.checked_sub(self.sp)?).ok()?;
@@ -88,6 +83,10 @@ impl<'a> Captured<'a> {
 impl Tracee for Captured<'_> {
     fn exact(&self) -> bool {
         false
+    }
+
+    fn read_late(&self) -> bool {
+        self.read_late.get()
     }
 
     /// All of `buf` from the copy, or (late reads allowed) from the process; never a part
