@@ -12,7 +12,7 @@ use std::path::PathBuf;
     version,
     args_override_self = true,
     about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
-    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
+    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n  doctor       what the host does to PostgreSQL (clock, huge pages, VM, cgroups, scheduler)\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
 )]
 pub struct TraceArgs {
     /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").
@@ -300,6 +300,36 @@ pub struct ProbeArgs {
     pub specs: Vec<String>,
 }
 
+/// `pgstrace doctor`: what the host does to PostgreSQL.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace doctor",
+    version,
+    about = "What the host does to PostgreSQL: /dev/shm, clocksource and vDSO, huge pages, virtualization, cgroup memory and writeback, scheduler, what pgstrace can do here."
+)]
+pub struct DoctorArgs {
+    /// Any process of a cluster: its /dev/shm, settings, cgroup, user (else the host only).
+    #[arg(short = 'p', value_name = "PID")]
+    pub pid: Option<String>,
+
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// How long steal time is sampled, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500)]
+    pub sample_ms: u64,
+
+    /// Colour: auto (a terminal without NO_COLOR or TERM=dumb), always, never.
+    #[arg(
+        long = "color",
+        alias = "colour",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: String,
+}
+
 /// `pgstrace postmortem`: DSM failures explained from server logs.
 #[derive(Parser, Debug)]
 #[command(
@@ -343,7 +373,7 @@ pub struct PostmortemArgs {
     pub pid: Option<String>,
 }
 
-const SUBCOMMANDS: [&str; 4] = ["ps", "explain-shm", "probe", "postmortem"];
+const SUBCOMMANDS: [&str; 5] = ["ps", "explain-shm", "probe", "postmortem", "doctor"];
 
 /// Parses `-p` values: "123", "1,2", "1 2".
 pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
@@ -532,6 +562,7 @@ pub enum Command {
     ExplainShm(crate::report::shm::ShmConfig),
     Probe(crate::probe::ProbeConfig),
     Postmortem(crate::report::postmortem::PostmortemConfig),
+    Doctor(crate::report::doctor::DoctorConfig),
 }
 
 /// Parses `argv`: the command to run, or the exit code when there is nothing to run (help,
@@ -598,6 +629,24 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                             .collect::<Result<_, _>>()?,
                     },
                 ))
+            }
+            "doctor" => {
+                let a = parse::<DoctorArgs>(argv, &name)?;
+                let colour = crate::util::ColorChoice::parse(&a.color).ok_or_else(|| {
+                    bad(format!(
+                        "invalid --color '{}' (auto, always or never)",
+                        a.color.escape_default()
+                    ))
+                })?;
+                Ok(Command::Doctor(crate::report::doctor::DoctorConfig {
+                    pid: match &a.pid {
+                        Some(p) => Some(parse_pid(p).map_err(bad)?),
+                        None => None,
+                    },
+                    json: a.json,
+                    sample_ms: a.sample_ms.min(60_000),
+                    colour,
+                }))
             }
             "probe" => {
                 let a = parse::<ProbeArgs>(argv, &name)?;

@@ -9,7 +9,12 @@ fn main() {
     // First of all: a SIGINT that arrives while we start up must not kill us by the default
     // action once we may hold tracees. It only sets a flag until a command decides.
     trace::signals::catch_detach_signals();
-    let code = match cli::parse_command(std::env::args().collect()) {
+    let argv: Vec<String> = std::env::args().collect();
+    // doctor's measuring child (see report::doctor::clock): not a command for users.
+    if argv.get(1).map(String::as_str) == Some(report::doctor::clock::CHILD_ARG) {
+        std::process::exit(report::doctor::clock::child_main(&argv[2..]));
+    }
+    let code = match cli::parse_command(argv) {
         Ok(Command::Trace(config)) => {
             let pg = PgAnnotator::new();
             cli::exit_code(session::run(config, Some(Box::new(pg))))
@@ -29,6 +34,10 @@ fn main() {
         Ok(Command::Ps(config)) => {
             trace::signals::default_detach_signals();
             cli::exit_code(report::ps::run(config))
+        }
+        Ok(Command::Doctor(config)) => {
+            trace::signals::default_detach_signals();
+            cli::exit_code(report::doctor::run(config))
         }
         Err(code) => code,
     };

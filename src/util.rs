@@ -95,6 +95,39 @@ pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// `--color=auto|always|never`: auto colours only a terminal, never with `NO_COLOR` set
+/// (any value) or `TERM=dumb`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    pub fn parse(s: &str) -> Option<ColorChoice> {
+        match s {
+            "auto" => Some(ColorChoice::Auto),
+            "always" | "yes" | "force" => Some(ColorChoice::Always),
+            "never" | "no" | "none" => Some(ColorChoice::Never),
+            _ => None,
+        }
+    }
+
+    /// Whether to colour an output that is (`tty`) or is not a terminal.
+    pub fn enabled(self, tty: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                tty && std::env::var_os("NO_COLOR").is_none()
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,8 +144,18 @@ fn ps_finds_cluster_backends_and_parallel_workers() {
             .unwrap_or_default();
         assert_eq!(
             keys,
-            ["database", "leader_pid", "pid", "query", "role", "user"]
+            [
+                "database",
+                "leader_pid",
+                "ns_pid",
+                "pid",
+                "query",
+                "role",
+                "user"
+            ]
         );
+        // The host's cluster: no other namespace pid.
+        assert_eq!(p["ns_pid"], Value::Null, "{p}");
     }
 
     // The text table to a pipe (and with -w) holds whole queries, as ps does: the parallel
@@ -375,6 +385,24 @@ fn cluster_in_a_pid_namespace_is_found_through_proc() {
         .and_then(|cs| cs.iter().find(|c| c["postmaster_pid"] == pm))
         .unwrap_or_else(|| panic!("postmaster {pm} not among {v}"));
     assert_eq!(cluster["shm"]["size_bytes"], 16 << 20, "{cluster}");
+    // Its pids as the container sees them: the postmaster is 1 there.
+    let pm_row = cluster["processes"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["pid"] == pm))
+        .unwrap_or_else(|| panic!("{cluster}"));
+    assert_eq!(pm_row["ns_pid"], 1, "{cluster}");
+    assert!(
+        cluster["processes"].as_array().is_some_and(|ps| ps
+            .iter()
+            .all(|p| p["ns_pid"].as_i64().is_some_and(|n| n > 0))),
+        "{cluster}"
+    );
+    let text = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .arg("ps")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(&format!("{pm} (1) postmaster")), "{text}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
         .args(["explain-shm", "--json", "-p", &pm.to_string()])

@@ -309,6 +309,12 @@ fn build(pm: &ProcInfo, infos: &HashMap<i32, ProcInfo>) -> std::io::Result<Optio
     if let Some(p) = processes.first_mut() {
         p.role = super::Role::Postmaster;
     }
+    for p in processes.iter_mut() {
+        p.ns_pid = ns_pids(p.pid)
+            .last()
+            .copied()
+            .filter(|&inner| inner != i64::from(p.pid));
+    }
     link_workers(&mut processes);
     Ok(Some(Cluster {
         postmaster_pid: pm.pid,

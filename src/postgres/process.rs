@@ -88,6 +88,8 @@ pub struct PgProcess {
     pub state: Option<String>,
     /// The whole process title.
     pub title: String,
+    /// Its pid in the cluster's own PID namespace (a container's view), when that differs.
+    pub ns_pid: Option<i64>,
 }
 
 impl PgProcess {
@@ -104,6 +106,7 @@ impl PgProcess {
             client: t.client,
             state: t.state,
             title: title.to_string(),
+            ns_pid: None,
         }
     }
 }

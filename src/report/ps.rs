@@ -24,6 +24,7 @@ struct Row<'a> {
 struct ClusterView<'a> {
     cluster: &'a Cluster,
     shm: Option<FsUsage>,
+    container: crate::report::shm::probe::Container,
     rows: Vec<Row<'a>>,
 }
 
@@ -43,6 +44,7 @@ fn view(cluster: &Cluster) -> ClusterView<'_> {
     ClusterView {
         cluster,
         shm: fs_usage(&cluster.shm_path()).ok(),
+        container: crate::report::shm::probe::container(cluster.postmaster_pid),
         rows,
     }
 }
@@ -68,7 +70,17 @@ pub fn run(args: PsConfig) -> anyhow::Result<i32> {
     if clusters.is_empty() && !denied.is_empty() {
         anyhow::bail!("{}", denied_msg());
     }
-    let views: Vec<ClusterView> = clusters.iter().map(view).collect();
+    let mut views: Vec<ClusterView> = clusters.iter().map(view).collect();
+    // Clusters of one container (one cgroup) together, the host's first.
+    views.sort_by(|a, b| {
+        let key = |v: &ClusterView| {
+            (
+                v.container.docker || v.container.kubernetes,
+                v.container.cgroup.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
     let mut out = String::new();
     if args.json {
         out = serde_json::to_string_pretty(&to_json(&views))?;
@@ -118,6 +130,7 @@ fn to_json(views: &[ClusterView]) -> Value {
                 .map(|r| {
                     json!({
                         "pid": r.proc.pid,
+                        "ns_pid": r.proc.ns_pid,
                         "role": r.proc.role.name(),
                         "leader_pid": r.proc.leader_pid,
                         "user": r.proc.user,
@@ -132,6 +145,12 @@ fn to_json(views: &[ClusterView]) -> Value {
                 "port": c.port,
                 "version": c.version,
                 "shm": shm,
+                "container": {
+                    "cgroup": v.container.cgroup,
+                    "docker": v.container.docker,
+                    "kubernetes": v.container.kubernetes,
+                    "hints": v.container.hints,
+                },
                 "processes": processes,
             })
         })
@@ -195,6 +214,24 @@ fn render_text(out: &mut String, v: &ClusterView, width: usize) {
         None => format!("  /dev/shm: cannot read {}", c.shm_path().display()),
     };
     let _ = writeln!(out, "{}", cut(&shm, width));
+    let ct = &v.container;
+    if ct.docker || ct.kubernetes {
+        let line = format!(
+            "  container ({}): cgroup {}; {}",
+            if ct.kubernetes {
+                "Kubernetes"
+            } else {
+                "Docker/OCI"
+            },
+            escape(ct.cgroup.as_deref().unwrap_or("?")),
+            ct.hints
+                .iter()
+                .map(|h| escape(h))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        let _ = writeln!(out, "{}", cut(&line, width));
+    }
 
     let opt = |s: &Option<String>| s.as_deref().map(escape).unwrap_or_default();
     let cells: Vec<[String; 8]> = v
@@ -203,7 +240,11 @@ fn render_text(out: &mut String, v: &ClusterView, width: usize) {
         .map(|r| {
             let p = r.proc;
             [
-                p.pid.to_string(),
+                match p.ns_pid {
+                    // The container's pid beside ours: `4242 (1)`.
+                    Some(n) => format!("{} ({n})", p.pid),
+                    None => p.pid.to_string(),
+                },
                 escape(p.role.name()),
                 p.leader_pid.map(|l| l.to_string()).unwrap_or_default(),
                 opt(&p.user),
@@ -218,7 +259,7 @@ fn render_text(out: &mut String, v: &ClusterView, width: usize) {
         "PID", "ROLE", "LEADER", "USER", "DATABASE", "CLIENT", "STATE", "QUERY",
     ];
     // Column widths from the content, capped so one long name cannot push the query away.
-    let caps = [10, 28, 10, 16, 16, 24, 20, 0];
+    let caps = [20, 28, 10, 16, 16, 24, 20, 0];
     let mut widths = [0usize; 8];
     for (i, w) in widths.iter_mut().enumerate().take(7) {
         let content = cells
@@ -325,6 +366,7 @@ mod tests {
                 used_bytes: 1 << 20,
                 free_bytes: 63 << 20,
             }),
+            container: Default::default(),
             rows: c
                 .processes
                 .iter()
@@ -364,7 +406,27 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(
             keys,
-            ["database", "leader_pid", "pid", "query", "role", "user"]
+            [
+                "database",
+                "leader_pid",
+                "ns_pid",
+                "pid",
+                "query",
+                "role",
+                "user"
+            ]
         );
+        assert_eq!(p[2]["ns_pid"], Value::Null);
+    }
+
+    #[test]
+    fn namespace_pids_beside_ours() {
+        let mut c = sample();
+        c.processes[0].ns_pid = Some(1);
+        let v = view_of(&c);
+        let mut out = String::new();
+        render_text(&mut out, &v, usize::MAX);
+        assert!(out.contains("  100 (1) postmaster"), "{out}");
+        assert_eq!(to_json(&[v])["clusters"][0]["processes"][0]["ns_pid"], 1);
     }
 }

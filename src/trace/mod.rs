@@ -4,6 +4,7 @@
 //! ([`source`]). Nothing here decodes, formats or symbolizes.
 
 pub mod attach;
+pub mod count;
 pub mod engine;
 pub mod inject;
 pub mod perf;

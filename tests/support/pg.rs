@@ -36,11 +36,19 @@ pub struct PgOpts {
     pub shm_mib: Option<u32>,
     /// Extra `-c name=value` settings for the postmaster.
     pub settings: Vec<(String, String)>,
+    /// A private PID namespace too (with its own /proc): the postmaster is pid 1 there and
+    /// a child of `unshare` here. Needs `shm_mib`.
+    pub pid_ns: bool,
 }
 
 impl PgOpts {
     pub fn shm_mib(mut self, mib: u32) -> Self {
         self.shm_mib = Some(mib);
+        self
+    }
+
+    pub fn pid_namespace(mut self) -> Self {
+        self.pid_ns = true;
         self
     }
 
@@ -189,7 +197,10 @@ pub struct PgCluster {
     data: PathBuf,
     port: u16,
     postmaster: Child,
+    /// The postmaster's pid here (under `pid_ns`, `postmaster` is unshare, its parent).
+    pm_pid: u32,
     private_shm: bool,
+    pid_ns: bool,
 }
 
 impl PgCluster {
@@ -259,8 +270,17 @@ impl PgCluster {
         let mut cmd = match opts.shm_mib {
             Some(mib) => {
                 // sh execs setpriv execs postgres: the spawned pid stays the postmaster.
-                let script = format!("mount -t tmpfs -o size={mib}m tmpfs /dev/shm && exec \"$@\"");
+                let proc = if opts.pid_ns {
+                    "mount -t proc proc /proc && "
+                } else {
+                    ""
+                };
+                let script =
+                    format!("{proc}mount -t tmpfs -o size={mib}m tmpfs /dev/shm && exec \"$@\"");
                 let mut c = Command::new("unshare");
+                if opts.pid_ns {
+                    c.args(["--pid", "--fork", "--kill-child"]);
+                }
                 c.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"]);
                 c.args(setpriv).arg(&postgres).args(&pg_args);
                 c
@@ -285,8 +305,10 @@ impl PgCluster {
             dir: Some(dir),
             data,
             port,
+            pm_pid: postmaster.id(),
             postmaster,
             private_shm: opts.shm_mib.is_some(),
+            pid_ns: opts.pid_ns && opts.shm_mib.is_some(),
         };
         cluster.wait_ready()?;
         Ok(cluster)
@@ -309,6 +331,13 @@ impl PgCluster {
                 "2",
             ]);
             if run_with_timeout(c, Duration::from_secs(10))?.success {
+                if self.pid_ns {
+                    let u = self.postmaster.id();
+                    self.pm_pid = fs::read_to_string(format!("/proc/{u}/task/{u}/children"))
+                        .ok()
+                        .and_then(|c| c.split_whitespace().next()?.parse().ok())
+                        .ok_or_else(|| anyhow!("unshare {u} has no child"))?;
+                }
                 return Ok(());
             }
             if Instant::now() >= deadline {
@@ -352,7 +381,7 @@ impl PgCluster {
     }
 
     pub fn postmaster_pid(&self) -> u32 {
-        self.postmaster.id()
+        self.pm_pid
     }
 
     pub fn socket_dir(&self) -> &Path {
@@ -548,7 +577,25 @@ impl Drop for PgCluster {
             .filter_map(|p| proc_stat(p).map(|s| (p, s.starttime)))
             .collect();
 
-        if self.postmaster.try_wait().ok().flatten().is_none() {
+        if self.pid_ns {
+            // pg_ctl would signal the pid in postmaster.pid, which is 1 in the namespace and
+            // our init here: signal the postmaster by its pid here instead (immediate stop).
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pm as i32),
+                nix::sys::signal::Signal::SIGQUIT,
+            );
+            if !matches!(
+                wait_timeout(&mut self.postmaster, Duration::from_secs(10)),
+                Ok(Some(_))
+            ) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pm as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+                let _ = self.postmaster.kill();
+                let _ = self.postmaster.wait();
+            }
+        } else if self.postmaster.try_wait().ok().flatten().is_none() {
             let mut stop = as_postgres(&format!("{PG_BIN}/pg_ctl"));
             stop.arg("-D")
                 .arg(&self.data)

@@ -149,14 +149,19 @@ pub fn environment_hints(environ: &[u8]) -> (bool, Vec<String>) {
 /// The cgroup and the container hints of process `pm`.
 pub fn container(pm: i32) -> Container {
     let mut c = Container::default();
-    if let Ok(text) = fs::read_to_string(format!("/proc/{pm}/cgroup"))
-        && let Some((ver, path)) = cgroup_path(&text)
-    {
-        c.cgroup_version = Some(ver);
-        let (max, cur) = cgroup_memory(pm, ver, &path);
-        c.memory_max = max;
-        c.memory_current = cur;
-        c.cgroup = Some(path);
+    if let Some(p) = crate::report::cgroup::placement(pm, "memory") {
+        c.cgroup_version = Some(p.version);
+        if let Some(dir) = &p.dir {
+            let (max_file, cur_file) = if p.version == 2 {
+                ("memory.max", "memory.current")
+            } else {
+                ("memory.limit_in_bytes", "memory.usage_in_bytes")
+            };
+            c.memory_max = crate::report::cgroup::read(dir, max_file).and_then(|s| parse_limit(&s));
+            c.memory_current =
+                crate::report::cgroup::read(dir, cur_file).and_then(|s| s.parse().ok());
+        }
+        c.cgroup = Some(p.path);
     }
     if fs::metadata(format!("/proc/{pm}/root/.dockerenv")).is_ok() {
         c.docker = true;
@@ -183,55 +188,7 @@ pub fn container(pm: i32) -> Container {
     c
 }
 
-/// The v2 unified path (`0::/path`), else v1's memory controller path.
-pub fn cgroup_path(text: &str) -> Option<(u8, String)> {
-    let mut v1 = None;
-    for line in text.lines() {
-        let mut f = line.splitn(3, ':');
-        let (Some(id), Some(ctrls), Some(path)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if id == "0" && ctrls.is_empty() {
-            return Some((2, path.to_string()));
-        }
-        if ctrls.split(',').any(|c| c == "memory") {
-            v1 = Some((1, path.to_string()));
-        }
-    }
-    v1
-}
-
-/// memory limit and usage of a cgroup: our /sys/fs/cgroup first, then the container's own
-/// (a cgroup namespace shows the container its path as `/`).
-fn cgroup_memory(pm: i32, version: u8, path: &str) -> (Option<u64>, Option<u64>) {
-    let rel = path.trim_start_matches('/');
-    let (base, max_file, cur_file) = if version == 2 {
-        ("", "memory.max", "memory.current")
-    } else {
-        ("memory/", "memory.limit_in_bytes", "memory.usage_in_bytes")
-    };
-    let dirs = [
-        format!("/sys/fs/cgroup/{base}{rel}"),
-        format!("/proc/{pm}/root/sys/fs/cgroup/{base}{rel}"),
-        format!("/proc/{pm}/root/sys/fs/cgroup/{base}"),
-    ];
-    for dir in dirs {
-        let Ok(max) = fs::read_to_string(format!("{dir}/{max_file}")) else {
-            continue;
-        };
-        let cur = fs::read_to_string(format!("{dir}/{cur_file}"))
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
-        return (parse_limit(&max), cur);
-    }
-    (None, None)
-}
-
-/// `max` or v1's "unlimited" (a page-rounded i64::MAX) → None.
-pub fn parse_limit(s: &str) -> Option<u64> {
-    let v: u64 = s.trim().parse().ok()?;
-    (v < 1 << 62).then_some(v)
-}
+pub use crate::report::cgroup::parse_limit;
 
 /// Every file in the cluster's /dev/shm with its mappers. `cluster_pids` are searched for open
 /// fds as well (maps are searched in every process, so another cluster sharing this /dev/shm
@@ -345,16 +302,6 @@ mod tests {
 
     #[test]
     fn cgroups() {
-        assert_eq!(
-            cgroup_path("0::/system.slice/docker-abc.scope\n"),
-            Some((2, "/system.slice/docker-abc.scope".into()))
-        );
-        let v1 = "12:cpu,cpuacct:/x\n4:memory:/kubepods/burstable/pod1/abc\n1:name=systemd:/y\n";
-        assert_eq!(
-            cgroup_path(v1),
-            Some((1, "/kubepods/burstable/pod1/abc".into()))
-        );
-        assert_eq!(cgroup_path("nonsense"), None);
         assert_eq!(parse_limit("max\n"), None);
         assert_eq!(parse_limit("9223372036854771712\n"), None);
         assert_eq!(parse_limit("536870912\n"), Some(512 << 20));

@@ -1,0 +1,345 @@
+//! `pgstrace doctor`, live: the host's checks with their evidence as the kernel has it; the
+//! time-call measurement against a library that forces real syscalls; a cluster in its own
+//! PID and mount namespace with a 32 MiB /dev/shm (and a memory cgroup with a limit, where
+//! one can be made), examined from the host.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+#[path = "support/pg.rs"]
+mod pg;
+
+use fixtures::pgstrace_bin;
+use pg::{PgCluster, PgOpts, skip_unless_available};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn doctor(args: &[&str], env: &[(&str, &str)]) -> (i32, Value, String) {
+    let mut c = Command::new(pgstrace_bin());
+    c.arg("doctor")
+        .args(args)
+        .args(["--json", "--sample-ms", "200"]);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    fixtures::assert_no_panic("doctor", &stderr);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{stderr}", String::from_utf8_lossy(&o.stdout)));
+    (o.status.code().unwrap_or(-1), v, stderr)
+}
+
+fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check {id} in {v}"))
+}
+
+fn sys(path: &str) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn bracketed(s: &str) -> String {
+    s.split_once('[')
+        .and_then(|(_, r)| r.split_once(']'))
+        .map(|(w, _)| w.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn host_checks_carry_the_kernels_values() {
+    let (code, v, _) = doctor(&[], &[]);
+    assert!(code == 0 || code == 2, "exit {code}");
+    let ids: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    for id in [
+        "dev_shm",
+        "clocksource",
+        "huge_pages",
+        "transparent_huge_pages",
+        "virtualization",
+        "cgroup_memory",
+        "writeback",
+        "scheduler",
+        "cpu_quota",
+        "pgstrace_access",
+        "remove_ipc",
+    ] {
+        assert!(ids.contains(&id), "{id} missing: {ids:?}");
+    }
+    for c in v["checks"].as_array().unwrap() {
+        let l = c["level"].as_str().unwrap_or("");
+        assert!(["ok", "warn", "fail", "unknown"].contains(&l), "{c}");
+        assert!(!c["why"].as_str().unwrap_or("").is_empty(), "{c}");
+    }
+    // Without -p there is no cluster: said, not guessed.
+    assert_eq!(check(&v, "dev_shm")["level"], "unknown");
+    let cs = sys("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    assert_eq!(
+        check(&v, "clocksource")["evidence"]["current_clocksource"],
+        cs.as_str()
+    );
+    assert_eq!(v["facts"]["clock"]["current"], cs.as_str());
+    let measured = v["facts"]["clock"]["measured"].as_array().unwrap();
+    assert_eq!(measured.len(), 3, "{v}");
+    assert_eq!(
+        v["facts"]["huge_pages"]["thp_enabled"],
+        bracketed(&sys("/sys/kernel/mm/transparent_hugepage/enabled")).as_str()
+    );
+    let total: u64 = sys("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("HugePages_Total:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap();
+    assert_eq!(v["facts"]["huge_pages"]["pool"]["total"], total);
+    let ag = sys("/proc/sys/kernel/sched_autogroup_enabled");
+    if !ag.is_empty() {
+        assert_eq!(v["facts"]["scheduler"]["autogroup"], ag == "1");
+    }
+    let guest = sys("/proc/cpuinfo").contains(" hypervisor");
+    assert_eq!(v["facts"]["virtualization"]["guest"], guest);
+}
+
+/// The measurement is real: with clock_gettime and gettimeofday turned into syscalls (as on
+/// a clocksource the vDSO cannot read), doctor counts one per call and fails the check; on
+/// this host's own clocksource it agrees with strace's count of the same child.
+#[test]
+fn time_calls_that_leave_the_vdso_are_counted() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lib = dir.path().join("novdso.so");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/novdso.c");
+    let st = Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&lib)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("gcc: {e}"));
+    assert!(st.success());
+    let lib_s = lib.to_string_lossy().into_owned();
+    let (code, v, _) = doctor(&[], &[("LD_PRELOAD", &lib_s)]);
+    let c = check(&v, "clocksource");
+    assert_eq!(c["level"], "fail", "{c}");
+    assert_eq!(code, 2, "a failed check exits 2");
+    for m in v["facts"]["clock"]["measured"].as_array().unwrap() {
+        assert_eq!(m["syscalls_per_call"], 1.0, "{m}");
+    }
+    // The oracle: strace counting the same child's calls, on this host as it is.
+    let (_, plain, _) = doctor(&[], &[]);
+    let strace = fixtures::strace_bin();
+    let out = Command::new(strace)
+        .args(["-f", "-qq", "-c", "-U", "name,calls", "-o"])
+        .arg(dir.path().join("c.txt"))
+        .arg(pgstrace_bin())
+        .args(["__timecalls", "count", "200"])
+        .status()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.success());
+    let table = std::fs::read_to_string(dir.path().join("c.txt")).unwrap_or_default();
+    let calls = |name: &str| -> f64 {
+        table
+            .lines()
+            .find_map(|l| {
+                let mut f = l.split_whitespace();
+                (f.next()? == name).then_some(())?;
+                f.next()?.parse::<f64>().ok()
+            })
+            .unwrap_or(0.0)
+    };
+    let m = plain["facts"]["clock"]["measured"].as_array().unwrap();
+    let ours = |i: usize| m[i]["syscalls_per_call"].as_f64().unwrap_or(-1.0);
+    assert_eq!(
+        ours(0) + ours(1),
+        calls("clock_gettime") / 200.0,
+        "{table}\n{m:?}"
+    );
+    assert_eq!(ours(2), calls("gettimeofday") / 200.0, "{table}\n{m:?}");
+}
+
+/// A memory cgroup with a 1 GiB limit to put a postmaster in: v1's memory hierarchy under
+/// our own cgroup, or a child of the v2 root. Moves its processes back and removes itself
+/// on drop.
+struct TestCgroup {
+    dir: PathBuf,
+    parent_procs: PathBuf,
+    version: u8,
+}
+
+impl TestCgroup {
+    fn create(limit: u64) -> Option<TestCgroup> {
+        let name = format!("pgstrace-doctor-{}", std::process::id());
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        if let Some(path) = own.lines().find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, c, p) = (f.next()?, f.next()?, f.next()?);
+            c.split(',').any(|c| c == "memory").then(|| p.to_string())
+        }) {
+            let parent = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
+            let dir = parent.join(&name);
+            std::fs::create_dir(&dir).ok()?;
+            let cg = TestCgroup {
+                dir,
+                parent_procs: parent.join("cgroup.procs"),
+                version: 1,
+            };
+            std::fs::write(cg.dir.join("memory.limit_in_bytes"), limit.to_string()).ok()?;
+            return Some(cg);
+        }
+        let root = Path::new("/sys/fs/cgroup");
+        let ctl = std::fs::read_to_string(root.join("cgroup.subtree_control")).ok()?;
+        if !ctl.split_whitespace().any(|c| c == "memory") {
+            return None;
+        }
+        let dir = root.join(&name);
+        std::fs::create_dir(&dir).ok()?;
+        let cg = TestCgroup {
+            dir,
+            parent_procs: root.join("cgroup.procs"),
+            version: 2,
+        };
+        std::fs::write(cg.dir.join("memory.max"), limit.to_string()).ok()?;
+        Some(cg)
+    }
+
+    fn add(&self, pid: u32) -> bool {
+        std::fs::write(self.dir.join("cgroup.procs"), pid.to_string()).is_ok()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            let procs = std::fs::read_to_string(self.dir.join("cgroup.procs")).unwrap_or_default();
+            for p in procs.split_whitespace() {
+                let _ = std::fs::write(&self.parent_procs, p);
+            }
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_namespaced_cluster_seen_from_the_host() {
+    if skip_unless_available("a_namespaced_cluster_seen_from_the_host") {
+        return;
+    }
+    let cluster = PgCluster::start(PgOpts::default().shm_mib(32).pid_namespace())
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let pm = cluster.postmaster_pid();
+    let cg = TestCgroup::create(1 << 30);
+    let in_cg = cg.as_ref().is_some_and(|c| c.add(pm));
+    if !in_cg {
+        eprintln!("no memory cgroup could be made here: the limit is not checked");
+    }
+    let (code, v, stderr) = doctor(&["-p", &pm.to_string()], &[]);
+    assert!(code == 0 || code == 2, "exit {code}: {stderr}");
+    // The cluster: our pid for it and its own (1).
+    assert_eq!(v["target"]["postmaster_pid"], pm, "{v}");
+    assert_eq!(
+        v["target"]["ns_pids"].as_array().and_then(|a| a.last()),
+        Some(&Value::from(1)),
+        "{v}"
+    );
+    assert_eq!(v["target"]["user"], "postgres");
+    // /dev/shm as it sees it, against the estimate for its settings.
+    let shm = check(&v, "dev_shm");
+    assert_ne!(shm["level"], "unknown", "{shm}");
+    assert_eq!(shm["evidence"]["size"], "32.0 MiB", "{shm}");
+    assert!(
+        shm["evidence"]["peak_one_query"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("iB")),
+        "{shm}"
+    );
+    // The clocksource by name, and the measurement.
+    let cs = sys("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+    assert_eq!(
+        check(&v, "clocksource")["evidence"]["current_clocksource"],
+        cs.as_str()
+    );
+    assert_eq!(
+        check(&v, "clocksource")["evidence"]["postmaster_vdso"],
+        "[vdso] mapped"
+    );
+    // Huge pages: the main shared memory found in the postmaster's smaps (shared_buffers
+    // 128 MB and more), its page size, the pool; THP as sysfs has it.
+    let main = &v["facts"]["huge_pages"]["main_shm"];
+    assert!(main["bytes"].as_u64().unwrap_or(0) >= 128 << 20, "{main}");
+    assert!(main["page_bytes"].as_u64().is_some(), "{main}");
+    let hp = check(&v, "huge_pages");
+    assert_eq!(hp["evidence"]["huge_pages"], "try", "{hp}");
+    assert_eq!(hp["evidence"]["shared_buffers"], "128.0 MiB", "{hp}");
+    assert_eq!(
+        check(&v, "transparent_huge_pages")["evidence"]["enabled"],
+        bracketed(&sys("/sys/kernel/mm/transparent_hugepage/enabled")).as_str()
+    );
+    // The cluster's cgroup memory limit.
+    if in_cg {
+        let mem = &v["facts"]["memory"];
+        assert_eq!(mem["max"], 1u64 << 30, "{mem}");
+        assert_eq!(
+            mem["cgroup_version"],
+            cg.as_ref().map(|c| c.version).unwrap_or(0),
+            "{mem}"
+        );
+        assert!(
+            mem["cgroup"]
+                .as_str()
+                .is_some_and(|p| p.ends_with(&format!("pgstrace-doctor-{}", std::process::id()))),
+            "{mem}"
+        );
+        assert_eq!(check(&v, "cgroup_memory")["evidence"]["max"], "1.0 GiB");
+    }
+    // Text, without a terminal: no colour, every check with its verdict.
+    let o = Command::new(pgstrace_bin())
+        .args(["doctor", "--sample-ms", "100", "-p", &pm.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    if std::env::var_os("PGSTRACE_SHOW").is_some() {
+        eprintln!("{text}");
+    }
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("(1 in its PID namespace)"), "{text}");
+    assert!(text.contains("/dev/shm: 32.0 MiB"), "{text}");
+    assert!(text.contains("why: "), "{text}");
+    // --color=always colours even a pipe.
+    let o = Command::new(pgstrace_bin())
+        .args(["doctor", "--color=always", "--sample-ms", "50"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains('\x1b'));
+    drop(cg);
+    drop(cluster);
+}
+
+#[test]
+fn bad_input_is_one_line() {
+    for (args, want) in [
+        (vec!["doctor", "-p", "999999999"], "no such process"),
+        (vec!["doctor", "-p", "abc"], "pgstrace:"),
+        (vec!["doctor", "--color=purple"], "invalid --color"),
+        (vec!["doctor", "-p", "1"], "pgstrace:"),
+    ] {
+        let o = Command::new(pgstrace_bin())
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        fixtures::assert_no_panic("doctor", &err);
+    }
+}
