@@ -234,6 +234,7 @@ fn a_namespaced_cluster_seen_from_the_host() {
     if skip_unless_available("a_namespaced_cluster_seen_from_the_host") {
         return;
     }
+    let _one = CLUSTERS.lock().unwrap_or_else(|e| e.into_inner());
     let cluster = PgCluster::start(PgOpts::default().shm_mib(32).pid_namespace())
         .unwrap_or_else(|e| panic!("{e:#}"));
     let pm = cluster.postmaster_pid();
@@ -321,6 +322,62 @@ fn a_namespaced_cluster_seen_from_the_host() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(String::from_utf8_lossy(&o.stdout).contains('\x1b'));
     drop(cg);
+    drop(cluster);
+}
+
+/// Clusters of this file one at a time: the huge page test counts on the pool being its own.
+static CLUSTERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Restores vm.nr_hugepages on drop (after the clusters that use the pool are gone).
+struct HugePool(String);
+
+impl Drop for HugePool {
+    fn drop(&mut self) {
+        let _ = std::fs::write("/proc/sys/vm/nr_hugepages", &self.0);
+    }
+}
+
+/// The remedy applied: doctor's `vm.nr_hugepages = N` set, the server restarted, and the
+/// check passes because the main shared memory is on huge pages now.
+#[test]
+fn the_huge_pages_remedy_applied_passes() {
+    if skip_unless_available("the_huge_pages_remedy_applied_passes") {
+        return;
+    }
+    let _one = CLUSTERS.lock().unwrap_or_else(|e| e.into_inner());
+    let before = sys("/proc/sys/vm/nr_hugepages");
+    let _restore = HugePool(before.clone());
+    if before != "0" {
+        let _ = std::fs::write("/proc/sys/vm/nr_hugepages", "0");
+    }
+    let opts = PgOpts::default().set("shared_buffers", "64MB");
+    let cluster = PgCluster::start(opts.clone()).unwrap_or_else(|e| panic!("{e:#}"));
+    let (_, v, _) = doctor(&["-p", &cluster.postmaster_pid().to_string()], &[]);
+    let hp = check(&v, "huge_pages");
+    assert_eq!(hp["level"], "warn", "{hp}");
+    let n: u64 = hp["change"][0]
+        .as_str()
+        .and_then(|c| c.strip_prefix("vm.nr_hugepages = "))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no nr_hugepages remedy: {hp}"));
+    drop(cluster);
+    std::fs::write("/proc/sys/vm/nr_hugepages", n.to_string())
+        .unwrap_or_else(|e| panic!("setting vm.nr_hugepages: {e}"));
+    let cluster = PgCluster::start(opts).unwrap_or_else(|e| panic!("{e:#}"));
+    let (_, v, _) = doctor(&["-p", &cluster.postmaster_pid().to_string()], &[]);
+    let hp = check(&v, "huge_pages");
+    assert_eq!(hp["level"], "ok", "{hp}");
+    let main = &v["facts"]["huge_pages"]["main_shm"];
+    assert_eq!(main["huge"], true, "{main}");
+    assert_eq!(main["page_bytes"], 2u64 << 20, "{main}");
+    assert_eq!(
+        cluster
+            .psql("SELECT 42")
+            .unwrap_or_else(|e| panic!("{e:#}"))
+            .trim(),
+        "42"
+    );
     drop(cluster);
 }
 
