@@ -9,10 +9,10 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace",
-    version,
+    version = VERSION,
     args_override_self = true,
     about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
-    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n  doctor       what the host does to PostgreSQL (clock, huge pages, VM, cgroups, scheduler)\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
+    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n  doctor       what the host does to PostgreSQL (clock, huge pages, VM, cgroups, scheduler)\n  completions  a shell completion script (bash, zsh, fish); man: the man pages into a directory\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
 )]
 pub struct TraceArgs {
     /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").
@@ -108,6 +108,15 @@ pub struct TraceArgs {
     #[arg(long)]
     pub hold_stats: bool,
 
+    /// Colour the text trace: auto (a terminal, without NO_COLOR or TERM=dumb), always, never.
+    #[arg(
+        long = "color",
+        alias = "colour",
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    pub color: String,
+
     /// Do not annotate PostgreSQL tracees (`# pid N query: ...` lines, JSON `query`/`role`).
     #[arg(long = "no-pg")]
     pub no_pg: bool,
@@ -179,7 +188,7 @@ pub struct TraceArgs {
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace ps",
-    version,
+    version = VERSION,
     about = "List PostgreSQL clusters, their processes and roles."
 )]
 pub struct PsArgs {
@@ -196,7 +205,7 @@ pub struct PsArgs {
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace explain-shm",
-    version,
+    version = VERSION,
     about = "Explain /dev/shm use and ENOSPC for the cluster of a PostgreSQL process."
 )]
 pub struct ExplainShmArgs {
@@ -235,7 +244,7 @@ pub struct ExplainShmArgs {
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace probe",
-    version,
+    version = VERSION,
     about = "Breakpoints that capture values (DWARF variables, $argN, %REG, @SYMBOL, $retval), perf probe's syntax, guarded so that a probe cannot hurt the server."
 )]
 pub struct ProbeArgs {
@@ -304,7 +313,7 @@ pub struct ProbeArgs {
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace doctor",
-    version,
+    version = VERSION,
     about = "What the host does to PostgreSQL: /dev/shm, clocksource and vDSO, huge pages, virtualization, cgroup memory and writeback, scheduler, what pgstrace can do here."
 )]
 pub struct DoctorArgs {
@@ -334,7 +343,7 @@ pub struct DoctorArgs {
 #[derive(Parser, Debug)]
 #[command(
     name = "pgstrace postmortem",
-    version,
+    version = VERSION,
     about = "Explain past 'could not resize shared memory segment' errors from server logs."
 )]
 pub struct PostmortemArgs {
@@ -373,7 +382,110 @@ pub struct PostmortemArgs {
     pub pid: Option<String>,
 }
 
-const SUBCOMMANDS: [&str; 5] = ["ps", "explain-shm", "probe", "postmortem", "doctor"];
+const SUBCOMMANDS: [&str; 7] = [
+    "ps",
+    "explain-shm",
+    "probe",
+    "postmortem",
+    "doctor",
+    "completions",
+    "man",
+];
+
+/// `--version`: the package version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PGSTRACE_COMMIT"),
+    ")"
+);
+
+/// Every command's clap definition in one tree (for completions and man pages).
+pub fn command_tree() -> clap::Command {
+    use clap::CommandFactory;
+    let sub =
+        |c: clap::Command, name: &'static str| c.name(name).bin_name(format!("pgstrace {name}"));
+    TraceArgs::command()
+        .subcommand(sub(PsArgs::command(), "ps"))
+        .subcommand(sub(ExplainShmArgs::command(), "explain-shm"))
+        .subcommand(sub(ProbeArgs::command(), "probe"))
+        .subcommand(sub(PostmortemArgs::command(), "postmortem"))
+        .subcommand(sub(DoctorArgs::command(), "doctor"))
+        .subcommand(
+            clap::Command::new("completions")
+                .about("Print a shell completion script (bash, zsh, fish) on stdout.")
+                .arg(clap::Arg::new("shell").required(true)),
+        )
+        .subcommand(
+            clap::Command::new("man")
+                .about("Write the man pages (pgstrace.1, pgstrace-SUBCOMMAND.1) into DIR.")
+                .arg(clap::Arg::new("dir").required(true)),
+        )
+}
+
+/// `pgstrace completions SHELL` / `pgstrace man DIR`.
+fn generate(sub: &str, argv: &[String]) -> i32 {
+    let bad = |msg: String| {
+        crate::errln!("pgstrace {sub}: {msg}");
+        1
+    };
+    let Some(arg) = argv.get(2) else {
+        return bad(format!(
+            "usage: pgstrace {sub} {}",
+            if sub == "man" { "DIR" } else { "bash|zsh|fish" }
+        ));
+    };
+    let mut tree = command_tree();
+    if sub == "completions" {
+        use clap_complete::Shell;
+        let shell = match arg.as_str() {
+            "bash" => Shell::Bash,
+            "zsh" => Shell::Zsh,
+            "fish" => Shell::Fish,
+            other => {
+                return bad(format!(
+                    "unknown shell '{}' (bash, zsh or fish)",
+                    other.escape_default()
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut tree, "pgstrace", &mut out);
+        use std::io::Write as _;
+        let mut so = std::io::stdout().lock();
+        return match so.write_all(&out).and_then(|()| so.flush()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => bad(e.to_string()),
+            _ => 0,
+        };
+    }
+    let dir = std::path::Path::new(arg);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return bad(format!("{}: {e}", dir.display()));
+    }
+    tree.build();
+    let mut pages = vec![("pgstrace".to_string(), tree.clone())];
+    for s in tree.get_subcommands() {
+        if !matches!(s.get_name(), "completions" | "man" | "help") {
+            pages.push((format!("pgstrace-{}", s.get_name()), s.clone()));
+        }
+    }
+    for (name, cmd) in pages {
+        let mut buf = Vec::new();
+        let page = clap_mangen::Man::new(cmd)
+            .title(name.to_uppercase())
+            .section("1")
+            .source(format!("pgstrace {VERSION}"));
+        if let Err(e) = page.render(&mut buf) {
+            return bad(e.to_string());
+        }
+        let path = dir.join(format!("{name}.1"));
+        if let Err(e) = std::fs::write(&path, buf) {
+            return bad(format!("{}: {e}", path.display()));
+        }
+        println!("{}", path.display());
+    }
+    0
+}
 
 /// Parses `-p` values: "123", "1,2", "1 2".
 pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
@@ -397,8 +509,10 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 /// Short options that take a value.
 const VALUE_SHORTS: &str = "eopsaEuSP";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 9] = [
+const VALUE_LONGS: [&str; 11] = [
     "--trace",
+    "--color",
+    "--colour",
     "--signal",
     "--status",
     "--summary-sort-by",
@@ -417,8 +531,10 @@ const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdvDFIOUXY";
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 31] = [
+const KNOWN_LONGS: [&str; 33] = [
     "--backend",
+    "--color",
+    "--colour",
     "--instruction-pointer",
     "--quiet",
     "--output-append-mode",
@@ -577,6 +693,9 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         1
     };
     if let Some(sub) = sub {
+        if sub == "completions" || sub == "man" {
+            return Err(generate(&sub, &argv));
+        }
         // `pgstrace ps ARGS` parses as `pgstrace-ps ARGS`.
         let name = format!("pgstrace {sub}");
         argv.remove(1);
@@ -762,6 +881,12 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         json: a.json,
         histogram: a.histogram,
         hold_stats: a.hold_stats,
+        color: crate::util::ColorChoice::parse(&a.color).ok_or_else(|| {
+            bad(format!(
+                "invalid --color '{}' (auto, always or never)",
+                a.color.escape_default()
+            ))
+        })?,
         backend: match a.backend.as_str() {
             "ptrace" => crate::session::command::Backend::Ptrace,
             "perf" => crate::session::command::Backend::Perf,

@@ -50,6 +50,8 @@ pub struct TraceConfig {
     pub json: bool,
     pub histogram: bool,
     pub hold_stats: bool,
+    /// `--color`: colour the text trace on a terminal (auto), always or never.
+    pub color: crate::util::ColorChoice,
     /// `--backend`.
     pub backend: Backend,
     pub no_pg: bool,
@@ -232,7 +234,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     // -C prints the trace and then the table into the same output, as strace does.
     let shared = output.out;
     let out: Box<dyn Write> = Box::new(shared.clone());
-    let colour = tty && std::env::var_os("NO_COLOR").is_none();
+    let colour = args.color.enabled(tty);
     let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
     let summary_opts = summary::SummaryOpts {
         histogram: args.histogram,
