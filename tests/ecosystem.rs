@@ -129,3 +129,50 @@ fn colour_on_a_terminal_only_when_wanted() {
     assert_eq!(code, 1);
     assert!(err.contains("invalid --color"), "{err}");
 }
+
+/// The static build (README's command) runs in a root that holds nothing but itself and a
+/// /proc, and traces a process there (itself, re-executed).
+#[test]
+fn static_binary_runs_in_an_empty_root() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(cargo)
+        .current_dir(repo)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--target-dir",
+            "target/static",
+        ])
+        .status()
+        .unwrap_or_else(|e| panic!("cargo: {e}"));
+    assert!(st.success(), "the static build failed");
+    let bin = repo.join("target/static/x86_64-unknown-linux-gnu/release/pgstrace");
+    let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(root.path().join("proc")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(root.path().join("bin")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(&bin, root.path().join("bin/pgstrace")).unwrap_or_else(|e| panic!("{e}"));
+    let r = root.path().display().to_string();
+    let script = format!(
+        "mount -t proc proc {r}/proc && chroot {r} /bin/pgstrace -e trace=getppid /bin/pgstrace __timecalls count 1"
+    );
+    let o = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap_or_else(|e| panic!("unshare: {e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.matches("getppid()").count(), 2, "{err}");
+    assert!(err.contains("+++ exited with 0 +++"), "{err}");
+    // Nothing else was in the root: no libc for it to have used.
+    let names: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
