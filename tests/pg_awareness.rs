@@ -411,6 +411,15 @@ fn cluster_in_a_pid_namespace_is_found_through_proc() {
     let v: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(v["shm"]["size_bytes"], 16 << 20, "{v}");
+    let text = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .args(["explain-shm", "-p", &pm.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("{pm} (postmaster, 1 in its PID namespace)")),
+        "{text}"
+    );
     assert!(
         v["segments"].as_array().is_some_and(|s| !s.is_empty()),
         "no segments (the control segment at least): {v}"

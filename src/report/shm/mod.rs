@@ -238,7 +238,14 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
         .iter()
         .map(|p| ProcLabel {
             pid: p.pid,
-            label: role_label(&p.role, &p.title),
+            label: match p.ns_pid {
+                // A container's view of the pid beside ours.
+                Some(n) => format!(
+                    "{}, {n} in its PID namespace",
+                    role_label(&p.role, &p.title)
+                ),
+                None => role_label(&p.role, &p.title),
+            },
         })
         .collect();
     if !processes.iter().any(|p| p.pid == pm) {
