@@ -504,7 +504,15 @@ fn virtualization(f: &Facts) -> Check {
     if let Some(s) = steal {
         c = c.ev("steal_pct", format!("{s:.2}"));
     }
-    if guest {
+    for (k, val) in &v.host_ple {
+        c = c.ev(k, val.clone());
+    }
+    if !v.host_ple.is_empty() {
+        c = c.ev(
+            "ple",
+            "this is a KVM host: the values above apply to its guests (ple_gap=0 turns pause-loop exiting off)",
+        );
+    } else if guest {
         c = c.ev(
             "ple",
             "set on the host (kvm_intel ple_gap, ple_window); not visible from a guest",
@@ -1116,6 +1124,14 @@ mod tests {
         assert_eq!(virtualization(&f).level, Level::Fail);
         f.virt.steal_pct = Some(0.1);
         assert_eq!(virtualization(&f).level, Level::Ok);
+        let has = |c: &Check, k: &str, v: &str| {
+            c.evidence.iter().any(|(ek, ev)| ek == k && ev.contains(v))
+        };
+        assert!(has(&virtualization(&f), "ple", "not visible"));
+        f.virt.host_ple = vec![("kvm_intel.ple_gap".into(), "128".into())];
+        let c = virtualization(&f);
+        assert!(has(&c, "kvm_intel.ple_gap", "128"));
+        assert!(has(&c, "ple", "KVM host"));
         let all = evaluate(&f);
         assert_eq!(get(&all, "dev_shm").level, Level::Unknown);
         assert_eq!(all.len(), 11);

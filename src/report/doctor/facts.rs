@@ -108,6 +108,9 @@ pub struct Virt {
     /// Steal time over the sample, in percent of all CPU time, and the sample's length.
     pub steal_pct: Option<f64>,
     pub sample_ms: u64,
+    /// On a KVM host: pause-loop exiting parameters (`kvm_intel.ple_gap=128`,
+    /// `kvm_amd.pause_filter_count=3000`, ...), as the loaded module has them.
+    pub host_ple: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -416,7 +419,22 @@ pub fn read_virt(sample_ms: u64) -> Virt {
         }
         _ => None,
     };
+    let mut host_ple = Vec::new();
+    for (module, names) in [
+        ("kvm_intel", &["ple_gap", "ple_window"][..]),
+        (
+            "kvm_amd",
+            &["pause_filter_count", "pause_filter_thresh"][..],
+        ),
+    ] {
+        for n in names {
+            if let Some(v) = read_trim(format!("/sys/module/{module}/parameters/{n}")) {
+                host_ple.push((format!("{module}.{n}"), v));
+            }
+        }
+    }
     Virt {
+        host_ple,
         cpuid_hypervisor: bit,
         cpuid_vendor: vendor,
         sys_hypervisor: read_trim("/sys/hypervisor/type"),
