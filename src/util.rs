@@ -89,6 +89,12 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// Whether stdout is a terminal (reports colour only there).
+pub fn stdout_is_tty() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal()
+}
+
 /// Whether stderr is a terminal (progress output goes only there).
 pub fn stderr_is_tty() -> bool {
     use std::io::IsTerminal as _;

@@ -16,6 +16,10 @@ pub struct Status {
     pub cap_permitted: u64,
     /// `CapEff`: the effective capabilities.
     pub cap_effective: u64,
+    /// `Seccomp`: 0 none, 1 strict, 2 filter; None on a kernel without the field.
+    pub seccomp: Option<u8>,
+    /// `NSpid`: the pid in each PID namespace, outermost first.
+    pub ns_pids: Vec<i64>,
 }
 
 impl Status {
@@ -83,6 +87,12 @@ pub fn cap_names(bits: u64) -> Vec<String> {
 
 /// CAP_SYS_PTRACE's bit.
 pub const CAP_SYS_PTRACE: u64 = 1 << 19;
+/// CAP_SYS_ADMIN's bit.
+pub const CAP_SYS_ADMIN: u64 = 1 << 21;
+/// CAP_PERFMON's bit.
+pub const CAP_PERFMON: u64 = 1 << 38;
+/// CAP_BPF's bit.
+pub const CAP_BPF: u64 = 1 << 39;
 
 /// Parses the text of /proc/PID/status.
 pub fn parse_status(text: &str) -> Status {
@@ -100,6 +110,13 @@ pub fn parse_status(text: &str) -> Status {
             "TracerPid" => st.tracer_pid = val.parse().unwrap_or(0),
             "CapPrm" => st.cap_permitted = u64::from_str_radix(val, 16).unwrap_or(0),
             "CapEff" => st.cap_effective = u64::from_str_radix(val, 16).unwrap_or(0),
+            "Seccomp" => st.seccomp = val.parse().ok(),
+            "NSpid" => {
+                st.ns_pids = val
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect()
+            }
             "Uid" => {
                 st.uid = val
                     .split_whitespace()
@@ -192,6 +209,10 @@ mod tests {
         assert!(z.is_zombie());
         assert_eq!(z.cap_permitted, 0x1ff_ffff_ffff);
         assert_eq!(z.cap_effective, CAP_SYS_PTRACE);
+        let ns = parse_status("Seccomp:\t2\nNSpid:\t4242\t1\n");
+        assert_eq!(ns.seccomp, Some(2));
+        assert_eq!(ns.ns_pids, [4242, 1]);
+        assert_eq!(z.seccomp, None);
     }
 
     #[test]

@@ -73,12 +73,7 @@ pub fn run(args: PsConfig) -> anyhow::Result<i32> {
     let mut views: Vec<ClusterView> = clusters.iter().map(view).collect();
     // Clusters of one container (one cgroup) together, the host's first.
     views.sort_by(|a, b| {
-        let key = |v: &ClusterView| {
-            (
-                v.container.docker || v.container.kubernetes,
-                v.container.cgroup.clone(),
-            )
-        };
+        let key = |v: &ClusterView| (v.container.kind().is_some(), v.container.cgroup.clone());
         key(a).cmp(&key(b))
     });
     let mut out = String::new();
@@ -215,14 +210,9 @@ fn render_text(out: &mut String, v: &ClusterView, width: usize) {
     };
     let _ = writeln!(out, "{}", cut(&shm, width));
     let ct = &v.container;
-    if ct.docker || ct.kubernetes {
+    if let Some(kind) = ct.kind() {
         let line = format!(
-            "  container ({}): cgroup {}; {}",
-            if ct.kubernetes {
-                "Kubernetes"
-            } else {
-                "Docker/OCI"
-            },
+            "  container ({kind}): cgroup {}; {}",
             escape(ct.cgroup.as_deref().unwrap_or("?")),
             ct.hints
                 .iter()

@@ -792,10 +792,7 @@ fn cpu_quota(f: &Facts) -> Check {
     c
 }
 
-const CAP_SYS_PTRACE: u64 = 1 << 19;
-const CAP_SYS_ADMIN: u64 = 1 << 21;
-const CAP_PERFMON: u64 = 1 << 38;
-const CAP_BPF: u64 = 1 << 39;
+use crate::remote::procfs::{CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 fn access(f: &Facts) -> Check {
     const ID: &str = "pgstrace_access";

@@ -3,6 +3,7 @@
 //! the readers around them only open files.
 
 use super::clock::TimeCall;
+use crate::remote::procfs;
 use crate::report::cgroup;
 use crate::report::shm::ShmFacts;
 use crate::report::shm::probe::Container;
@@ -13,6 +14,8 @@ use std::path::PathBuf;
 /// Everything doctor looks at.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
+    /// The kernel's release (/proc/sys/kernel/osrelease).
+    pub kernel: Option<String>,
     pub target: Option<Target>,
     pub clock: Clock,
     pub huge: Huge,
@@ -213,15 +216,6 @@ pub fn parse_stat_cpu(stat: &str) -> Option<(u64, u64)> {
     // user nice system idle iowait irq softirq steal [guest guest_nice: inside user/nice]
     let all: u64 = v.iter().take(8).sum();
     Some((all, *v.get(7)?))
-}
-
-/// A `Name:\tvalue` field of /proc/PID/status.
-pub fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
-    status.lines().find_map(|l| {
-        l.strip_prefix(name)
-            .and_then(|r| r.strip_prefix(':'))
-            .map(str::trim)
-    })
 }
 
 /// The largest shared anonymous mapping of a postmaster's smaps (its main shared memory):
@@ -569,11 +563,10 @@ pub fn read_sched(pid: i32) -> Sched {
 }
 
 pub fn read_access() -> Access {
-    let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
     Access {
         euid: nix::unistd::geteuid().as_raw(),
-        cap_eff: status_field(&status, "CapEff")
-            .and_then(|v| u64::from_str_radix(v, 16).ok())
+        cap_eff: procfs::status(std::process::id() as i32)
+            .map(|s| s.cap_effective)
             .unwrap_or(0),
         ptrace_scope: read_trim("/proc/sys/kernel/yama/ptrace_scope").and_then(|s| s.parse().ok()),
         perf_event_paranoid: read_trim("/proc/sys/kernel/perf_event_paranoid")
@@ -702,10 +695,7 @@ KernelPageSize:        4 kB
     }
 
     #[test]
-    fn status_and_flags() {
-        let st = "Name:\tpostgres\nSeccomp:\t2\nTracerPid:\t0\n";
-        assert_eq!(status_field(st, "Seccomp"), Some("2"));
-        assert_eq!(status_field(st, "Secc"), None);
+    fn tsc_flags_of_cpuinfo() {
         assert_eq!(
             tsc_flags("processor: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc rdtscp\n"),
             vec!["constant_tsc", "nonstop_tsc"]

@@ -8,6 +8,8 @@ pub mod facts;
 pub mod render;
 
 use crate::postgres::Cluster;
+use crate::remote::procfs;
+use crate::report::shm;
 use facts::{Facts, Target};
 use std::fs;
 
@@ -31,18 +33,9 @@ fn target(pid: i32, cluster: &Cluster) -> Target {
         version: cluster.version.clone(),
         ..Default::default()
     };
-    let status = fs::read_to_string(format!("/proc/{pm}/status")).unwrap_or_default();
-    t.ns_pids = facts::status_field(&status, "NSpid")
-        .map(|v| {
-            v.split_whitespace()
-                .filter_map(|w| w.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(uid) = facts::status_field(&status, "Uid")
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|u| u.parse::<u32>().ok())
-    {
+    if let Ok(st) = procfs::status(pm) {
+        t.ns_pids = st.ns_pids;
+        let uid = st.uid;
         let name = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
             .ok()
             .flatten()
@@ -50,9 +43,10 @@ fn target(pid: i32, cluster: &Cluster) -> Target {
             .unwrap_or_else(|| uid.to_string());
         t.user = Some((name, uid));
     }
-    let asked = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    t.seccomp = facts::status_field(&asked, "Seccomp").and_then(|v| v.parse().ok());
-    t.tracer_pid = facts::status_field(&asked, "TracerPid").and_then(|v| v.parse().ok());
+    if let Ok(asked) = procfs::status(pid) {
+        t.seccomp = asked.seccomp;
+        t.tracer_pid = Some(asked.tracer_pid);
+    }
     t.vdso_mapped = fs::read_to_string(format!("/proc/{pm}/maps"))
         .ok()
         .map(|m| m.lines().any(|l| l.ends_with("[vdso]")));
@@ -62,20 +56,24 @@ fn target(pid: i32, cluster: &Cluster) -> Target {
     t.autogroup = fs::read_to_string(format!("/proc/{pm}/autogroup"))
         .ok()
         .map(|s| s.trim().to_string());
-    match crate::report::shm::gather_for(cluster, Some(pid)) {
+    // Read once: explain-shm's facts (with the asked backend's session settings over them)
+    // and doctor's own comparisons (the server's) start from the same settings.
+    let settings = shm::settings_in_effect(cluster);
+    let gathered = match &settings {
+        Ok(st) => shm::gather_with(cluster, Some(pid), st.clone()),
+        Err(e) => Err(anyhow::anyhow!("{e:#}")),
+    };
+    match gathered {
         Ok(s) => {
             t.container = s.container.clone();
             t.shm = Some(Box::new(s));
         }
         Err(e) => {
-            t.container = crate::report::shm::probe::container(pm);
+            t.container = shm::probe::container(pm);
             t.shm_error = Some(format!("{e:#}"));
         }
     }
-    if let Ok(mut settings) = crate::postgres::settings::load(cluster) {
-        if let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(pm) {
-            settings.overlay_postmaster(&reader.read());
-        }
+    if let Ok(settings) = settings {
         for name in [
             "huge_pages",
             "huge_page_size",
@@ -102,15 +100,15 @@ pub fn gather(cfg: &DoctorConfig) -> anyhow::Result<Facts> {
     let mut cg_pid = std::process::id() as i32;
     let mut root = String::new();
     if let Some(pid) = cfg.pid {
-        if !crate::report::shm::probe::pid_exists(pid) {
-            anyhow::bail!("no such process: {pid}");
-        }
-        let cluster = crate::postgres::cluster_of(pid)?;
+        let cluster = shm::find_cluster(pid)?;
         let t = target(pid, &cluster);
         cg_pid = t.postmaster_pid;
         root = format!("/proc/{}/root", t.postmaster_pid);
         f.target = Some(t);
     }
+    f.kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|s| s.trim().to_string());
     f.clock = facts::read_clock();
     f.huge = facts::read_huge();
     f.virt = facts::read_virt(cfg.sample_ms);
@@ -121,11 +119,6 @@ pub fn gather(cfg: &DoctorConfig) -> anyhow::Result<Facts> {
     Ok(f)
 }
 
-fn stdout_is_tty() -> bool {
-    use std::io::IsTerminal as _;
-    std::io::stdout().is_terminal()
-}
-
 /// Exit status: 0 when no check failed, 2 when one did (1 is an error of pgstrace's own).
 pub fn run(cfg: DoctorConfig) -> anyhow::Result<i32> {
     let facts = gather(&cfg)?;
@@ -133,7 +126,11 @@ pub fn run(cfg: DoctorConfig) -> anyhow::Result<i32> {
     let text = if cfg.json {
         format!("{}\n", render::json(&facts, &checks))
     } else {
-        render::text(&facts, &checks, cfg.colour.enabled(stdout_is_tty()))
+        render::text(
+            &facts,
+            &checks,
+            cfg.colour.enabled(crate::util::stdout_is_tty()),
+        )
     };
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();

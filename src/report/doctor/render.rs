@@ -28,12 +28,9 @@ fn tag(level: Level, colour: bool) -> String {
 }
 
 fn header(f: &Facts) -> String {
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
     let mut h = format!(
         "pgstrace doctor: kernel {}, {} CPUs",
-        escape(&kernel),
+        escape(f.kernel.as_deref().unwrap_or("unknown")),
         f.sched.ncpus
     );
     if let Some(t) = &f.target {
@@ -53,15 +50,10 @@ fn header(f: &Facts) -> String {
             let _ = write!(h, ", user {} (uid {uid})", escape(u));
         }
         let c = &t.container;
-        if c.kubernetes || c.docker {
+        if let Some(kind) = c.kind() {
             let _ = write!(
                 h,
-                "\nin a container ({}): {}",
-                if c.kubernetes {
-                    "Kubernetes"
-                } else {
-                    "Docker/OCI"
-                },
+                "\nin a container ({kind}): {}",
                 c.hints
                     .iter()
                     .map(|s| escape(s))

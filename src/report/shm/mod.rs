@@ -211,6 +211,26 @@ pub fn gather(cluster: &Cluster) -> anyhow::Result<ShmFacts> {
 /// Like [`gather`]; when `backend` is one of the cluster's backends (or workers), its live
 /// settings (a session's `SET work_mem`) overlay the configured ones.
 pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<ShmFacts> {
+    gather_with(cluster, backend, settings_in_effect(cluster)?)
+}
+
+/// The cluster's settings as the server runs with them: its files, and over them the
+/// postmaster's own variables (a reload it has not had yet leaves the files ahead of it).
+pub fn settings_in_effect(cluster: &Cluster) -> anyhow::Result<Settings> {
+    let mut settings = crate::postgres::settings::load(cluster)?;
+    if let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(cluster.postmaster_pid)
+    {
+        settings.overlay_postmaster(&reader.read());
+    }
+    Ok(settings)
+}
+
+/// [`gather_for`] with the settings in effect already read ([`settings_in_effect`]).
+pub fn gather_with(
+    cluster: &Cluster,
+    backend: Option<i32>,
+    mut settings: Settings,
+) -> anyhow::Result<ShmFacts> {
     let pm = cluster.postmaster_pid;
     let shm = probe::shm_fs(pm)?;
     let mut pids: Vec<i32> = cluster.processes.iter().map(|p| p.pid).collect();
@@ -221,12 +241,6 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
     let (segments, other_files): (Vec<ShmFile>, Vec<ShmFile>) = files
         .into_iter()
         .partition(|f| crate::postgres::dsm::is_segment_name(&f.name));
-    let mut settings = crate::postgres::settings::load(cluster)?;
-    // What the server runs with: the postmaster's own variables (a reload it has not had
-    // yet leaves the files ahead of it).
-    if let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(pm) {
-        settings.overlay_postmaster(&reader.read());
-    }
     if let Some(b) = backend.and_then(|b| cluster.process(b))
         && b.role.runs_queries()
         && let Ok(reader) = crate::postgres::memory::GlobalsReader::for_process(b.pid)
@@ -282,7 +296,7 @@ pub fn gather_for(cluster: &Cluster, backend: Option<i32>) -> anyhow::Result<Shm
 pub use render::{FailureContext, explain_failure, remedies, render_json, render_text};
 
 /// The cluster of `pid`, or a one-line reason.
-fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {
+pub fn find_cluster(pid: i32) -> anyhow::Result<Cluster> {
     if !probe::pid_exists(pid) {
         anyhow::bail!("no such process: {pid}");
     }

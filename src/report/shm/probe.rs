@@ -46,6 +46,19 @@ pub struct Container {
     pub hints: Vec<String>,
 }
 
+impl Container {
+    /// `Kubernetes` or `Docker/OCI` when the hints say it is a container.
+    pub fn kind(&self) -> Option<&'static str> {
+        if self.kubernetes {
+            Some("Kubernetes")
+        } else if self.docker {
+            Some("Docker/OCI")
+        } else {
+            None
+        }
+    }
+}
+
 /// A file in /dev/shm.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ShmFile {
