@@ -14,7 +14,12 @@ pub use crate::trace::Timestamp;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A process or thread became a tracee (attached, launched, or a new child under `-f`).
-    Attached { pid: i32, time: Timestamp },
+    /// `ns_pid`: its pid in its own PID namespace when that is not ours (a container's).
+    Attached {
+        pid: i32,
+        time: Timestamp,
+        ns_pid: Option<i32>,
+    },
     /// A syscall entry stop. `args` are the arguments printable at entry (a prefix of the
     /// full list); the printer starts the line `name(args` and waits for the exit.
     SyscallEntry {

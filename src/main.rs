@@ -14,6 +14,9 @@ fn main() {
     if argv.get(1).map(String::as_str) == Some(report::doctor::clock::CHILD_ARG) {
         std::process::exit(report::doctor::clock::child_main(&argv[2..]));
     }
+    if argv.get(1).map(String::as_str) == Some(report::doctor::debugfs::CHILD_ARG) {
+        std::process::exit(report::doctor::debugfs::child_main());
+    }
     let code = match cli::parse_command(argv) {
         Ok(Command::Trace(config)) => {
             let pg = PgAnnotator::new();

@@ -164,48 +164,60 @@ fn time_calls_that_leave_the_vdso_are_counted() {
     assert_eq!(ours(2), calls("gettimeofday") / 200.0, "{table}\n{m:?}");
 }
 
-/// A memory cgroup with a 1 GiB limit to put a postmaster in: v1's memory hierarchy under
-/// our own cgroup, or a child of the v2 root. Moves its processes back and removes itself
-/// on drop.
+/// A memory cgroup with a limit to put a postmaster in: v1's memory hierarchy under our own
+/// cgroup, or under the v2 root; `rel` may be nested (`a/b/c`, as a runtime names its
+/// containers). Moves its processes back and removes what it made on drop.
 struct TestCgroup {
     dir: PathBuf,
+    /// The directories made, innermost first.
+    made: Vec<PathBuf>,
     parent_procs: PathBuf,
     version: u8,
 }
 
 impl TestCgroup {
     fn create(limit: u64) -> Option<TestCgroup> {
-        let name = format!("pgstrace-doctor-{}", std::process::id());
+        Self::create_at(&format!("pgstrace-doctor-{}", std::process::id()), limit)
+    }
+
+    fn create_at(rel: &str, limit: u64) -> Option<TestCgroup> {
         let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-        if let Some(path) = own.lines().find_map(|l| {
+        let (parent, version, limit_file) = if let Some(path) = own.lines().find_map(|l| {
             let mut f = l.splitn(3, ':');
             let (_, c, p) = (f.next()?, f.next()?, f.next()?);
             c.split(',').any(|c| c == "memory").then(|| p.to_string())
         }) {
-            let parent = Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/'));
-            let dir = parent.join(&name);
-            std::fs::create_dir(&dir).ok()?;
-            let cg = TestCgroup {
-                dir,
-                parent_procs: parent.join("cgroup.procs"),
-                version: 1,
-            };
-            std::fs::write(cg.dir.join("memory.limit_in_bytes"), limit.to_string()).ok()?;
-            return Some(cg);
-        }
-        let root = Path::new("/sys/fs/cgroup");
-        let ctl = std::fs::read_to_string(root.join("cgroup.subtree_control")).ok()?;
-        if !ctl.split_whitespace().any(|c| c == "memory") {
-            return None;
-        }
-        let dir = root.join(&name);
-        std::fs::create_dir(&dir).ok()?;
-        let cg = TestCgroup {
-            dir,
-            parent_procs: root.join("cgroup.procs"),
-            version: 2,
+            (
+                Path::new("/sys/fs/cgroup/memory").join(path.trim_start_matches('/')),
+                1,
+                "memory.limit_in_bytes",
+            )
+        } else {
+            let root = PathBuf::from("/sys/fs/cgroup");
+            let ctl = std::fs::read_to_string(root.join("cgroup.subtree_control")).ok()?;
+            if !ctl.split_whitespace().any(|c| c == "memory") {
+                return None;
+            }
+            (root, 2, "memory.max")
         };
-        std::fs::write(cg.dir.join("memory.max"), limit.to_string()).ok()?;
+        let mut cg = TestCgroup {
+            dir: parent.clone(),
+            made: Vec::new(),
+            parent_procs: parent.join("cgroup.procs"),
+            version,
+        };
+        for part in rel.split('/') {
+            cg.dir = cg.dir.join(part);
+            if !cg.dir.exists() {
+                std::fs::create_dir(&cg.dir).ok()?;
+                cg.made.insert(0, cg.dir.clone());
+            }
+            if version == 2 {
+                // Children of an intermediate v2 cgroup need the controller enabled.
+                let _ = std::fs::write(cg.dir.join("cgroup.subtree_control"), "+memory");
+            }
+        }
+        std::fs::write(cg.dir.join(limit_file), limit.to_string()).ok()?;
         Some(cg)
     }
 
@@ -221,7 +233,10 @@ impl Drop for TestCgroup {
             for p in procs.split_whitespace() {
                 let _ = std::fs::write(&self.parent_procs, p);
             }
-            if std::fs::remove_dir(&self.dir).is_ok() {
+            if std::fs::remove_dir(&self.dir).is_ok() || !self.dir.exists() {
+                for d in &self.made {
+                    let _ = std::fs::remove_dir(d);
+                }
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
@@ -398,5 +413,134 @@ fn bad_input_is_one_line() {
         assert!(err.contains(want), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         fixtures::assert_no_panic("doctor", &err);
+    }
+}
+
+/// A cluster placed the way a Kubernetes node runs a pod's container (the systemd driver's
+/// cgroup names, the pod's environment): ps, doctor and explain-shm name the runtime, the
+/// container id, the pod and its QoS class.
+#[test]
+fn a_pods_container_is_named() {
+    if skip_unless_available("a_pods_container_is_named") {
+        return;
+    }
+    let _one = CLUSTERS.lock().unwrap_or_else(|e| e.into_inner());
+    let id: String = format!("{:016x}", std::process::id() as u64 * 0x9e37_79b9)
+        .repeat(4)
+        .chars()
+        .take(64)
+        .collect();
+    let uid = "0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+    let rel = format!(
+        "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{id}.scope",
+        uid.replace('-', "_")
+    );
+    let Some(cg) = TestCgroup::create_at(&rel, 2 << 30) else {
+        eprintln!("no memory cgroup could be made here: skipped");
+        return;
+    };
+    let opts = PgOpts::default()
+        .shm_mib(64)
+        .env("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+        .env("HOSTNAME", "pg-cluster-0")
+        .env("POD_NAMESPACE", "db");
+    let cluster = PgCluster::start(opts).unwrap_or_else(|e| panic!("{e:#}"));
+    let pm = cluster.postmaster_pid();
+    assert!(cg.add(pm), "moving {pm} into {}", cg.dir.display());
+
+    let o = Command::new(pgstrace_bin())
+        .args(["ps", "--json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let c = v["clusters"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["postmaster_pid"] == pm))
+        .unwrap_or_else(|| panic!("{pm} not in {v}"));
+    let ct = &c["container"];
+    assert_eq!(ct["runtime"], "containerd", "{ct}");
+    assert_eq!(ct["id"], id.as_str(), "{ct}");
+    assert_eq!(ct["pod"], "pg-cluster-0", "{ct}");
+    assert_eq!(ct["pod_namespace"], "db", "{ct}");
+    assert_eq!(ct["pod_uid"], uid, "{ct}");
+    assert_eq!(ct["qos"], "burstable", "{ct}");
+    assert_eq!(ct["kubernetes"], true, "{ct}");
+
+    let o = Command::new(pgstrace_bin())
+        .arg("ps")
+        .env("COLUMNS", "400")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let want = format!(
+        "container (Kubernetes): containerd {}, pod db/pg-cluster-0 (uid {uid}, burstable); cgroup ",
+        &id[..12]
+    );
+    assert!(text.contains(&want), "{want}\n{text}");
+
+    let (_, d, _) = doctor(&["-p", &pm.to_string()], &[]);
+    assert_eq!(
+        d["target"]["container"]["id"],
+        id.as_str(),
+        "{}",
+        d["target"]
+    );
+    assert_eq!(d["target"]["container"]["pod"], "pg-cluster-0");
+
+    let o = Command::new(pgstrace_bin())
+        .args(["explain-shm", "-p", &pm.to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!(
+            "container: Kubernetes pod containerd {}",
+            &id[..12]
+        )),
+        "{text}"
+    );
+    drop(cluster);
+    drop(cg);
+}
+
+/// The scheduler tunables that live in debugfs are read although debugfs is not mounted
+/// here: in a mount namespace of the child's own, leaving the host's mounts as they were.
+/// Where the kernel refuses the files (this sandbox does), the evidence says so and why.
+#[test]
+fn debugfs_tunables_without_mounting_debugfs_here() {
+    let mounts = || sys("/proc/self/mountinfo");
+    if mounts().contains(" - debugfs ") {
+        eprintln!("debugfs is mounted here: nothing to test");
+        return;
+    }
+    let before = mounts();
+    let (_, v, _) = doctor(&[], &[]);
+    assert_eq!(mounts(), before, "doctor changed our mounts");
+    let ev = &check(&v, "scheduler")["evidence"];
+    let from_debugfs = ev
+        .as_object()
+        .is_some_and(|o| o.keys().any(|k| k.starts_with("/sys/kernel/debug/sched/")));
+    // What a root shell sees when it mounts debugfs privately and reads the same file.
+    let sh = Command::new("unshare")
+        .args(["-m", "sh", "-c"])
+        .arg(
+            "mount --make-rprivate / && mount -t debugfs debugfs /sys/kernel/debug && \
+             cat /sys/kernel/debug/sched/base_slice_ns /sys/kernel/debug/sched/migration_cost_ns",
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if sh.status.success() {
+        assert!(from_debugfs, "the shell read them, doctor did not: {ev}");
+        assert_eq!(
+            ev["debugfs"],
+            "not mounted here: read in a private mount namespace (nothing mounted on the host)"
+        );
+    } else {
+        let err = String::from_utf8_lossy(&sh.stderr);
+        let g = ev["granularity"].as_str().unwrap_or("");
+        assert!(g.contains("debugfs could not be read ("), "{ev}");
+        if err.contains("Operation not permitted") {
+            assert!(g.contains("Operation not permitted"), "{err} / {ev}");
+        }
     }
 }

@@ -424,5 +424,60 @@ fn cluster_in_a_pid_namespace_is_found_through_proc() {
         v["segments"].as_array().is_some_and(|s| !s.is_empty()),
         "no segments (the control segment at least): {v}"
     );
+
+    // A trace names its processes by both pids: on the attach line, and in JSON for the
+    // postmaster and for a backend forked while traced.
+    let out = dir.path().join("trace.json");
+    let tracer = Command::new(env!("CARGO_BIN_EXE_pgstrace"))
+        .args(["-f", "--json", "-e", "trace=none", "-o"])
+        .arg(&out)
+        .args(["-p", &pm.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut traced = false;
+    for _ in 0..100 {
+        if pg::tracer_pid(pm) == Some(tracer.id()) {
+            traced = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(traced, "never attached");
+    let mut psql = Command::new("/usr/lib/postgresql/15/bin/psql");
+    psql.args([
+        "-X", "-A", "-t", "-U", "postgres", "-h", &sock, "-p", "5433",
+    ])
+    .args(["-d", "postgres", "-c", "SELECT 1"]);
+    let o = run_with_timeout(psql, Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.stdout.trim(), "1", "{}", o.stderr);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(tracer.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let t = tracer.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&t.stderr);
+    assert!(
+        err.contains(&format!("Process {pm} attached (1 in its PID namespace)")),
+        "{err}"
+    );
+    let json = std::fs::read_to_string(&out).unwrap_or_default();
+    let attached: Vec<Value> = json
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["event"] == "attached")
+        .collect();
+    assert!(
+        attached.iter().any(|e| e["pid"] == pm && e["ns_pid"] == 1),
+        "{json}"
+    );
+    assert!(
+        attached
+            .iter()
+            .any(|e| e["pid"] != pm && e["ns_pid"].as_i64().is_some_and(|n| n > 1)),
+        "no forked backend with its namespace pid: {json}"
+    );
     drop(unshare);
 }

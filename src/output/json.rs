@@ -247,8 +247,12 @@ pub fn event_json(ev: &Event) -> Option<J> {
             }
             obj
         }
-        Event::Attached { pid, time } => {
-            json!({"event": "attached", "pid": pid, "time": secs(*time)})
+        Event::Attached { pid, time, ns_pid } => {
+            let mut o = json!({"event": "attached", "pid": pid, "time": secs(*time)});
+            if let Some(n) = ns_pid {
+                o["ns_pid"] = json!(n);
+            }
+            o
         }
         Event::Signal {
             pid,
@@ -644,7 +648,11 @@ mod tests {
     #[test]
     fn process_events() {
         let evs = vec![
-            Event::Attached { pid: 1, time: T },
+            Event::Attached {
+                pid: 1,
+                time: T,
+                ns_pid: None,
+            },
             Event::Signal {
                 pid: 1,
                 time: T,

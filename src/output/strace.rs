@@ -76,7 +76,7 @@ pub struct TextPrinter {
     /// Children we announced; their detach is announced too.
     announced: Vec<i32>,
     /// Attach notes waiting for the current line to end (stderr output only).
-    notes: Vec<i32>,
+    notes: Vec<(i32, Option<i32>)>,
     /// Timestamp of the previous line, for `-r`.
     last: Option<Timestamp>,
     /// `HH:MM:SS` of the last second formatted, so `localtime_r` runs once per second.
@@ -505,12 +505,16 @@ impl TextPrinter {
     }
 
     /// `pgstrace: Process N attached|detached`, on stderr as strace does.
-    fn process_note(&mut self, pid: i32, what: &str) {
+    /// A pid of another PID namespace has its pid there beside ours.
+    fn process_note(&mut self, pid: i32, what: &str, ns_pid: Option<i32>) {
+        let ns = ns_pid
+            .map(|n| format!(" ({n} in its PID namespace)"))
+            .unwrap_or_default();
         if self.o.to_file {
-            crate::errln!("pgstrace: Process {pid} {what}");
+            crate::errln!("pgstrace: Process {pid} {what}{ns}");
         } else {
             self.buf.clear();
-            let _ = writeln!(self.buf, "pgstrace: Process {pid} {what}");
+            let _ = writeln!(self.buf, "pgstrace: Process {pid} {what}{ns}");
             self.emit();
         }
     }
@@ -518,8 +522,8 @@ impl TextPrinter {
     fn flush_notes(&mut self) {
         if self.current.is_none() && !self.notes.is_empty() {
             let notes = std::mem::take(&mut self.notes);
-            for &pid in &notes {
-                self.process_note(pid, "attached");
+            for &(pid, ns) in &notes {
+                self.process_note(pid, "attached", ns);
             }
             self.notes = notes;
             self.notes.clear();
@@ -535,14 +539,14 @@ impl Sink for TextPrinter {
     fn event(&mut self, ev: &Event) {
         self.buf.clear();
         match ev {
-            Event::Attached { pid, .. } => {
+            Event::Attached { pid, ns_pid, .. } => {
                 self.live += 1;
                 if self.started && self.o.quiet & super::QUIET_ATTACH == 0 {
                     self.announced.push(*pid);
                     if self.o.to_file {
-                        self.process_note(*pid, "attached");
+                        self.process_note(*pid, "attached", *ns_pid);
                     } else {
-                        self.notes.push(*pid);
+                        self.notes.push((*pid, *ns_pid));
                     }
                 }
             }
@@ -650,7 +654,7 @@ impl Sink for TextPrinter {
                 if let Some(i) = self.announced.iter().position(|p| p == pid) {
                     self.announced.swap_remove(i);
                     self.interrupt();
-                    self.process_note(*pid, "detached");
+                    self.process_note(*pid, "detached", None);
                 }
                 self.gone(*pid);
             }
@@ -803,7 +807,11 @@ mod tests {
     }
 
     fn attached(pid: i32) -> Event {
-        Event::Attached { pid, time: t(0) }
+        Event::Attached {
+            pid,
+            time: t(0),
+            ns_pid: None,
+        }
     }
 
     fn fd(n: i32) -> Value {
@@ -842,8 +850,16 @@ mod tests {
             },
         };
         let evs = vec![
-            Event::Attached { pid: 1, time: t(0) },
-            Event::Attached { pid: 2, time: t(0) },
+            Event::Attached {
+                pid: 1,
+                time: t(0),
+                ns_pid: None,
+            },
+            Event::Attached {
+                pid: 2,
+                time: t(0),
+                ns_pid: None,
+            },
             entry(1, 1, 0, "read", vec![Value::Int(0)]),
             note(2, None),
             note(2, Some(("role", "parallel worker for 1"))),
@@ -1346,6 +1362,7 @@ mod bench {
         p.event(&Event::Attached {
             pid: 1,
             time: Duration::ZERO,
+            ns_pid: None,
         });
         let n = 1_000_000;
         let t0 = std::time::Instant::now();

@@ -451,8 +451,16 @@ mod tests {
     fn notes_in_text() {
         use crate::output::{TextOpts, strace::TextPrinter};
         let evs = vec![
-            Event::Attached { pid: 1, time: t(0) },
-            Event::Attached { pid: 2, time: t(0) },
+            Event::Attached {
+                pid: 1,
+                time: t(0),
+                ns_pid: None,
+            },
+            Event::Attached {
+                pid: 2,
+                time: t(0),
+                ns_pid: None,
+            },
             Event::SyscallEntry {
                 pid: 1,
                 time: t(1),

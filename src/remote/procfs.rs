@@ -134,6 +134,18 @@ pub fn status(pid: i32) -> std::io::Result<Status> {
     fs::read_to_string(format!("/proc/{pid}/status")).map(|t| parse_status(&t))
 }
 
+/// `pid`'s pid in its own PID namespace, when that namespace is not ours (a container's);
+/// `None` in ours or when it cannot be read. One readlink each unless the namespaces differ.
+pub fn ns_pid(pid: i32) -> Option<i32> {
+    let ours = fs::read_link("/proc/self/ns/pid").ok()?;
+    let theirs = fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
+    if ours == theirs {
+        return None;
+    }
+    let inner = *status(pid).ok()?.ns_pids.last()?;
+    i32::try_from(inner).ok().filter(|&n| n != pid)
+}
+
 /// The flags field (9th) of /proc/PID/stat; the comm field may contain spaces and parens, so
 /// fields are counted after the last `)`.
 pub fn parse_stat_flags(text: &str) -> Option<u64> {

@@ -2,6 +2,7 @@
 //! the cgroup files they read.
 
 pub mod cgroup;
+pub mod container;
 pub mod doctor;
 
 pub mod postmortem;

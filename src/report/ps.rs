@@ -145,6 +145,12 @@ fn to_json(views: &[ClusterView]) -> Value {
                     "docker": v.container.docker,
                     "kubernetes": v.container.kubernetes,
                     "hints": v.container.hints,
+                    "runtime": v.container.identity.runtime,
+                    "id": v.container.identity.id,
+                    "pod": v.container.pod,
+                    "pod_namespace": v.container.pod_namespace,
+                    "pod_uid": v.container.identity.pod_uid,
+                    "qos": v.container.identity.qos,
                 },
                 "processes": processes,
             })
@@ -211,8 +217,12 @@ fn render_text(out: &mut String, v: &ClusterView, width: usize) {
     let _ = writeln!(out, "{}", cut(&shm, width));
     let ct = &v.container;
     if let Some(kind) = ct.kind() {
+        let named = ct
+            .names()
+            .map(|n| format!("{}; ", escape(&n)))
+            .unwrap_or_default();
         let line = format!(
-            "  container ({kind}): cgroup {}; {}",
+            "  container ({kind}): {named}cgroup {}; {}",
             escape(ct.cgroup.as_deref().unwrap_or("?")),
             ct.hints
                 .iter()

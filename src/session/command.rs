@@ -348,7 +348,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         attach::attach_all(&mut engine, &pids, &mut source)?;
         if args.quiet & crate::output::QUIET_ATTACH == 0 {
             for pid in &pids {
-                crate::errln!("pgstrace: Process {pid} attached");
+                crate::errln!("pgstrace: Process {pid} attached{}", in_ns(*pid));
             }
         }
     }
@@ -433,7 +433,7 @@ fn run_perf(
     }
     if args.quiet & crate::output::QUIET_ATTACH == 0 {
         for pid in pids {
-            crate::errln!("pgstrace: Process {pid} attached");
+            crate::errln!("pgstrace: Process {pid} attached{}", in_ns(*pid));
         }
     }
     if !args.command.is_empty() {
@@ -482,4 +482,12 @@ fn finish_status(args: &TraceConfig, session: &Session, pids: &[i32], status: Op
             0
         }
     }
+}
+
+/// ` (1 in its PID namespace)` for a process of another PID namespace (a container's), so
+/// that the pid a user knows from inside is beside ours; empty in ours.
+fn in_ns(pid: i32) -> String {
+    crate::remote::procfs::ns_pid(pid)
+        .map(|n| format!(" ({n} in its PID namespace)"))
+        .unwrap_or_default()
 }

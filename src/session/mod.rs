@@ -566,7 +566,8 @@ impl Consumer for Session {
                 if let (Some(bt), Some(parent)) = (&mut self.backtracer, parent) {
                     bt.fork(parent, pid);
                 }
-                self.queue.push(Event::Attached { pid, time });
+                let ns_pid = crate::remote::procfs::ns_pid(pid);
+                self.queue.push(Event::Attached { pid, time, ns_pid });
                 // Settled (its title final): attached or launched before any call was seen;
                 // a fork's child sets its title later (a kernel-side source may report a
                 // fork before any traced call).

@@ -39,6 +39,8 @@ pub struct PgOpts {
     /// A private PID namespace too (with its own /proc): the postmaster is pid 1 there and
     /// a child of `unshare` here. Needs `shm_mib`.
     pub pid_ns: bool,
+    /// Environment variables the postmaster is started with.
+    pub env: Vec<(String, String)>,
 }
 
 impl PgOpts {
@@ -49,6 +51,11 @@ impl PgOpts {
 
     pub fn pid_namespace(mut self) -> Self {
         self.pid_ns = true;
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
         self
     }
 
@@ -291,6 +298,9 @@ impl PgCluster {
                 c
             }
         };
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
         let log = fs::File::create(dir.path().join("server.log")).context("server.log")?;
         let log2 = log.try_clone()?;
         cmd.current_dir(dir.path())

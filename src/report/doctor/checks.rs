@@ -728,9 +728,20 @@ fn scheduler(f: &Facts) -> Check {
         .iter()
         .any(|(p, _)| p.contains("granularity") || p.ends_with("base_slice_ns"))
     {
+        let why = s
+            .debugfs_error
+            .as_deref()
+            .map(|e| format!(": debugfs could not be read ({e})"))
+            .unwrap_or_default();
         c = c.ev(
             "granularity",
-            "not in /proc/sys/kernel on this kernel (debugfs /sys/kernel/debug/sched since 5.13; base_slice_ns since 6.6); mount debugfs to see it",
+            format!("not in /proc/sys/kernel on this kernel (debugfs /sys/kernel/debug/sched since 5.13; base_slice_ns since 6.6){why}"),
+        );
+    }
+    if s.debugfs_private {
+        c = c.ev(
+            "debugfs",
+            "not mounted here: read in a private mount namespace (nothing mounted on the host)",
         );
     }
     c = c.why(WHY);

@@ -147,6 +147,10 @@ pub struct Sched {
     /// nr_periods, nr_throttled, throttled_usec (v1's throttled_time in ns → µs).
     pub cpu_stat: BTreeMap<String, u64>,
     pub ncpus: usize,
+    /// The debugfs tunables were read in a private mount namespace (debugfs is not mounted
+    /// here), or why they could not be.
+    pub debugfs_private: bool,
+    pub debugfs_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -525,6 +529,16 @@ pub fn read_sched(pid: i32) -> Sched {
             if let Some(v) = read_trim(&path).filter(|v| !v.contains('\n') && v.len() < 40) {
                 names.push((path, v));
             }
+        }
+    }
+    if !std::path::Path::new("/sys/kernel/debug/sched").exists() {
+        // debugfs not mounted here: read it in a mount namespace of its own.
+        match super::debugfs::read() {
+            Ok(t) => {
+                s.debugfs_private = !t.is_empty();
+                names.extend(t);
+            }
+            Err(why) => s.debugfs_error = Some(why),
         }
     }
     s.tunables = names;

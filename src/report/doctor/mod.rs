@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod clock;
+pub mod debugfs;
 pub mod facts;
 pub mod render;
 

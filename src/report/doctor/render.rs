@@ -53,7 +53,10 @@ fn header(f: &Facts) -> String {
         if let Some(kind) = c.kind() {
             let _ = write!(
                 h,
-                "\nin a container ({kind}): {}",
+                "\nin a container ({kind}): {}{}",
+                c.names()
+                    .map(|n| format!("{}; ", escape(&n)))
+                    .unwrap_or_default(),
                 c.hints
                     .iter()
                     .map(|s| escape(s))
@@ -120,6 +123,11 @@ pub fn json(f: &Facts, checks: &[Check]) -> Value {
                 "docker": t.container.docker,
                 "kubernetes": t.container.kubernetes,
                 "hints": t.container.hints,
+                "runtime": t.container.identity.runtime,
+                "id": t.container.identity.id,
+                "pod": t.container.pod,
+                "pod_namespace": t.container.pod_namespace,
+                "pod_uid": t.container.identity.pod_uid,
                 "cgroup": t.container.cgroup,
                 "memory_max": t.container.memory_max,
             },

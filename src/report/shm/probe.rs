@@ -44,9 +44,51 @@ pub struct Container {
     pub kubernetes: bool,
     /// What made us think so: `/.dockerenv`, `cgroup path contains "kubepods"`, ...
     pub hints: Vec<String>,
+    /// The runtime and container id, the pod's uid and QoS class, read from the cgroup path
+    /// or the runtime's bind mounts (`report::container`).
+    pub identity: crate::report::container::Identity,
+    /// The Kubernetes pod's name and namespace (environment, service-account files).
+    pub pod: Option<String>,
+    pub pod_namespace: Option<String>,
 }
 
 impl Container {
+    /// `docker 3f4e8c0a9b1d, pod db/pg-0 (uid ..., burstable)`: what names this container, or
+    /// `None` when nothing does.
+    pub fn names(&self) -> Option<String> {
+        let id = &self.identity;
+        let mut parts = Vec::new();
+        match (id.runtime, id.short_id()) {
+            (Some(rt), Some(i)) => parts.push(format!("{rt} {i}")),
+            (None, Some(i)) => parts.push(format!("container {i}")),
+            _ => {}
+        }
+        let mut pod = String::new();
+        if let Some(p) = &self.pod {
+            pod = match &self.pod_namespace {
+                Some(ns) => format!("pod {ns}/{p}"),
+                None => format!("pod {p}"),
+            };
+        }
+        let mut extra = Vec::new();
+        if let Some(u) = &id.pod_uid {
+            extra.push(format!("uid {u}"));
+        }
+        if let Some(q) = id.qos {
+            extra.push(q.to_string());
+        }
+        if !extra.is_empty() {
+            if pod.is_empty() {
+                pod = "pod".into();
+            }
+            pod = format!("{pod} ({})", extra.join(", "));
+        }
+        if !pod.is_empty() {
+            parts.push(pod);
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     /// `Kubernetes` or `Docker/OCI` when the hints say it is a container.
     pub fn kind(&self) -> Option<&'static str> {
         if self.kubernetes {
@@ -197,8 +239,68 @@ pub fn container(pm: i32) -> Container {
         let (k8s, hints) = environment_hints(&env);
         c.kubernetes |= k8s;
         c.hints.extend(hints);
+        (c.pod, c.pod_namespace) = crate::report::container::pod_from_env(&env);
     }
+    identify(pm, &mut c);
     c
+}
+
+/// Names the container: runtime and id from the cgroup path, else from the runtime's bind
+/// mounts; the pod's namespace from its service account when the environment does not say.
+fn identify(pm: i32, c: &mut Container) {
+    use crate::report::container::{from_cgroup_path, from_mountinfo};
+    let mut id = c
+        .cgroup
+        .as_deref()
+        .map(from_cgroup_path)
+        .unwrap_or_default();
+    if id.id.is_none() {
+        // Another hierarchy may name it where the memory controller's says `/`.
+        let text = fs::read_to_string(format!("/proc/{pm}/cgroup")).unwrap_or_default();
+        for line in text.lines() {
+            let Some(path) = line.splitn(3, ':').nth(2) else {
+                continue;
+            };
+            let other = from_cgroup_path(path);
+            if other.id.is_some() {
+                id = other;
+                break;
+            }
+        }
+    }
+    if id.id.is_none()
+        && let Ok(mi) = fs::read_to_string(format!("/proc/{pm}/mountinfo"))
+    {
+        let m = from_mountinfo(&mi);
+        if m.id.is_some() {
+            id.runtime = m.runtime;
+            id.id = m.id;
+            id.source = m.source;
+        }
+        if id.pod_uid.is_none() {
+            id.pod_uid = m.pod_uid;
+        }
+    }
+    if id.id.is_some() && !c.docker {
+        c.docker = true;
+        c.hints.push(format!(
+            "{} names a container",
+            id.source.unwrap_or("cgroup path")
+        ));
+    }
+    if id.pod_uid.is_some() && !c.kubernetes {
+        c.kubernetes = true;
+        c.hints.push("a pod uid in its cgroup".into());
+    }
+    if c.kubernetes && c.pod_namespace.is_none() {
+        c.pod_namespace = fs::read_to_string(format!(
+            "/proc/{pm}/root/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+        ))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    }
+    c.identity = id;
 }
 
 pub use crate::report::cgroup::parse_limit;

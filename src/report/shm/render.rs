@@ -133,7 +133,10 @@ fn render_container(o: &mut String, c: &Container) {
     };
     let _ = writeln!(
         o,
-        "container: {what}{}; cgroup{} {}: {limit}",
+        "container: {what}{}{}; cgroup{} {}: {limit}",
+        c.names()
+            .map(|n| format!(" {}", esc(&n)))
+            .unwrap_or_default(),
         if c.hints.is_empty() {
             String::new()
         } else {
@@ -384,6 +387,11 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
             "docker": c.docker,
             "kubernetes": c.kubernetes,
             "hints": c.hints,
+            "runtime": c.identity.runtime,
+            "id": c.identity.id,
+            "pod": c.pod,
+            "pod_namespace": c.pod_namespace,
+            "pod_uid": c.identity.pod_uid,
             "cgroup": c.cgroup,
             "cgroup_version": c.cgroup_version,
             "memory_max_bytes": c.memory_max,

@@ -64,6 +64,7 @@ fn facts() -> ShmFacts {
             docker: true,
             kubernetes: false,
             hints: vec!["/.dockerenv exists".into()],
+            ..Container::default()
         },
         segments: vec![
             file("PostgreSQL.1306624952", 26_976, &[100, 101, 102]),
