@@ -12,7 +12,7 @@ use std::path::PathBuf;
     version = VERSION,
     args_override_self = true,
     about = "Trace system calls of PostgreSQL (or any) processes, the way strace does.",
-    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n  doctor       what the host does to PostgreSQL (clock, huge pages, VM, cgroups, scheduler)\n  completions  a shell completion script (bash, zsh, fish); man: the man pages into a directory\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
+    after_help = "Subcommands (pgstrace SUBCOMMAND --help for each):\n  ps           PostgreSQL clusters, their processes, roles and queries (no SQL)\n  explain-shm  why /dev/shm runs out for a cluster, and ranked remedies (--watch: live)\n  postmortem   the same explanation from server logs, after the fact\n  probe        breakpoints that capture values, guarded so they cannot hurt the server\n  doctor       what the host does to PostgreSQL (clock, huge pages, VM, cgroups, scheduler)\n  demo         the whole story: a parallel query fails in a 64 MiB /dev/shm, explained, fixed\n  completions  a shell completion script (bash, zsh, fish); man: the man pages into a directory\n\nExamples:\n  pgstrace -f -y -e trace=openat,ftruncate,fallocate -p $(head -1 $PGDATA/postmaster.pid)\n  pgstrace -c -f pgbench -S -T 10"
 )]
 pub struct TraceArgs {
     /// Attach to process PID (repeatable; also "-p 1,2" or "-p '1 2'").
@@ -339,6 +339,31 @@ pub struct DoctorArgs {
     pub color: String,
 }
 
+/// `pgstrace demo`: the whole story on this machine.
+#[derive(Parser, Debug)]
+#[command(
+    name = "pgstrace demo",
+    version = VERSION,
+    about = "Play the scene pgstrace is for: a parallel query in a 64 MiB /dev/shm (Docker's default) fails, explain-shm and a -k trace say why, the first remedy is applied, the query succeeds. Needs root and a PostgreSQL server package; cleans up on every exit."
+)]
+pub struct DemoArgs {
+    /// Leave the cluster running at the end and print how to connect and how to stop it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// The user the server runs as.
+    #[arg(long, value_name = "NAME", default_value = "postgres")]
+    pub user: String,
+
+    /// Where initdb, postgres and psql are (default: pg_config --bindir, /usr/lib/postgresql/N/bin).
+    #[arg(long, value_name = "DIR")]
+    pub bindir: Option<PathBuf>,
+
+    /// Rows in each of the two joined tables.
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    pub rows: u64,
+}
+
 /// `pgstrace postmortem`: DSM failures explained from server logs.
 #[derive(Parser, Debug)]
 #[command(
@@ -382,8 +407,9 @@ pub struct PostmortemArgs {
     pub pid: Option<String>,
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "ps",
+    "demo",
     "explain-shm",
     "probe",
     "postmortem",
@@ -411,6 +437,7 @@ pub fn command_tree() -> clap::Command {
         .subcommand(sub(ProbeArgs::command(), "probe"))
         .subcommand(sub(PostmortemArgs::command(), "postmortem"))
         .subcommand(sub(DoctorArgs::command(), "doctor"))
+        .subcommand(sub(DemoArgs::command(), "demo"))
         .subcommand(
             clap::Command::new("completions")
                 .about("Print a shell completion script (bash, zsh, fish) on stdout.")
@@ -679,6 +706,7 @@ pub enum Command {
     Probe(crate::probe::ProbeConfig),
     Postmortem(crate::report::postmortem::PostmortemConfig),
     Doctor(crate::report::doctor::DoctorConfig),
+    Demo(crate::demo::DemoConfig),
 }
 
 /// Parses `argv`: the command to run, or the exit code when there is nothing to run (help,
@@ -748,6 +776,21 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                             .collect::<Result<_, _>>()?,
                     },
                 ))
+            }
+            "demo" => {
+                let a = parse::<DemoArgs>(argv, &name)?;
+                if a.rows < 1000 {
+                    return Err(bad(format!(
+                        "demo: --rows {} is too few to fill anything",
+                        a.rows
+                    )));
+                }
+                Ok(Command::Demo(crate::demo::DemoConfig {
+                    keep: a.keep,
+                    user: a.user,
+                    bindir: a.bindir,
+                    rows: a.rows,
+                }))
             }
             "doctor" => {
                 let a = parse::<DoctorArgs>(argv, &name)?;

@@ -19,6 +19,7 @@ macro_rules! errln {
 }
 
 pub mod cli;
+pub mod demo;
 pub mod event;
 pub mod filter;
 pub mod output;

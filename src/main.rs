@@ -38,6 +38,7 @@ fn main() {
             trace::signals::default_detach_signals();
             cli::exit_code(report::ps::run(config))
         }
+        Ok(Command::Demo(config)) => cli::exit_code(pgstrace::demo::run(config)),
         Ok(Command::Doctor(config)) => {
             trace::signals::default_detach_signals();
             cli::exit_code(report::doctor::run(config))

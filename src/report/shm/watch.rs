@@ -386,7 +386,7 @@ impl WatchSink {
                     )
                 }
                 None if dsm::is_segment_name(name) => {
-                    "a PostgreSQL segment created before the watch".to_string()
+                    "a PostgreSQL segment the watch has not seen created (made before it began, or in the same moment)".to_string()
                 }
                 None => "not a PostgreSQL segment".to_string(),
             };
