@@ -322,3 +322,76 @@ fn bad_input_is_one_line() {
     }
     assert!(demo_dirs().iter().all(|d| d.exists()));
 }
+
+/// `--keep`: the cluster runs on after the demo, reachable as printed, and the printed stop
+/// command stops it.
+#[test]
+fn the_demo_kept_runs_on() {
+    if pg::skip_unless_available("the_demo_kept_runs_on") {
+        return;
+    }
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let o = Command::new(pgstrace_bin())
+        .args(["demo", "--keep"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let connect = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("connect: "))
+        .unwrap_or_else(|| panic!("no connect line:\n{out}"));
+    let stop = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("stop:    "))
+        .unwrap_or_else(|| panic!("no stop line:\n{out}"));
+    // `psql -h DIR -U postgres -d postgres`
+    let words: Vec<&str> = connect.split_whitespace().collect();
+    assert_eq!(words.first(), Some(&"psql"), "{connect}");
+    let dir = PathBuf::from(words.get(2).copied().unwrap_or_default());
+    struct Cleanup(PathBuf, i32);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.1),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            std::thread::sleep(Duration::from_millis(300));
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    // `kill -INT PM (then rm -rf DIR)`
+    let pm: i32 = stop
+        .strip_prefix("kill -INT ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{stop}"));
+    let _guard = Cleanup(dir.clone(), pm);
+    let mut psql = Command::new(format!("{}/psql", pg::PG_BIN));
+    psql.args(["-X", "-A", "-t", "-h"])
+        .arg(&dir)
+        .args(["-U", "postgres", "-d", "postgres", "-c", "SELECT count(*) FROM a"]);
+    let r = pg::run_with_timeout(psql, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.stdout.trim(), "2000000", "{}", r.stderr);
+    assert!(stop.ends_with(&format!("(then rm -rf {})", dir.display())), "{stop}");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pm),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pm}")).exists() {
+        assert!(Instant::now() < deadline, "the kept server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = leftovers(Some(&dir), None);
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -137,7 +137,13 @@ pub fn run(cfg: DemoConfig) -> Result<i32> {
          why and what to change (a few seconds)",
     );
     let res = play(&mut scene, &cfg, bindir);
-    let kept = cfg.keep && scene.server.is_some();
+    if res.is_err()
+        && let Some(s) = &mut scene.server
+    {
+        // --keep keeps a demo that played to its end; an interrupted or failed one goes.
+        s.keep = false;
+    }
+    let kept = cfg.keep && res.is_ok() && scene.server.is_some();
     let dir = scene.server.as_ref().map(|s| s.dir.clone());
     let pm = scene.server.as_ref().map(|s| s.postmaster_pid());
     let total = secs(scene.started);
