@@ -369,12 +369,20 @@ fn the_demo_kept_runs_on() {
         .unwrap_or_else(|| panic!("{stop}"));
     let _guard = Cleanup(dir.clone(), pm);
     let mut psql = Command::new(format!("{}/psql", pg::PG_BIN));
-    psql.args(["-X", "-A", "-t", "-h"])
-        .arg(&dir)
-        .args(["-U", "postgres", "-d", "postgres", "-c", "SELECT count(*) FROM a"]);
+    psql.args(["-X", "-A", "-t", "-h"]).arg(&dir).args([
+        "-U",
+        "postgres",
+        "-d",
+        "postgres",
+        "-c",
+        "SELECT count(*) FROM a",
+    ]);
     let r = pg::run_with_timeout(psql, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.stdout.trim(), "2000000", "{}", r.stderr);
-    assert!(stop.ends_with(&format!("(then rm -rf {})", dir.display())), "{stop}");
+    assert!(
+        stop.ends_with(&format!("(then rm -rf {})", dir.display())),
+        "{stop}"
+    );
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pm),
         nix::sys::signal::Signal::SIGINT,

@@ -12,7 +12,7 @@ use crate::event::{Event, Note, StackFrame, Timestamp};
 use crate::syscalls::notation::{push_escaped_text, write_list, write_ret, write_value};
 use crate::syscalls::{Ret, Value, signals};
 use owo_colors::OwoColorize;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::time::Duration;
@@ -105,7 +105,7 @@ impl TextPrinter {
             out,
             o,
             buf: String::with_capacity(512),
-            calls: HashMap::new(),
+            calls: HashMap::default(),
             current: None,
             col: 0,
             live: 0,
@@ -114,7 +114,7 @@ impl TextPrinter {
             notes: Vec::new(),
             last: None,
             clock: (u64::MAX, String::new()),
-            last_nr: HashMap::new(),
+            last_nr: HashMap::default(),
         }
     }
 

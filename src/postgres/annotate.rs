@@ -19,7 +19,7 @@ use crate::postgres::Role;
 use crate::postgres::memory::GlobalsReader;
 use crate::session::Annotator;
 use crate::syscalls::{Ret, Tracee, Value, nr};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The note fields this annotator sets (JSON keys; `explain-shm --watch` reads them too).
 pub const QUERY: &str = "query";
@@ -92,6 +92,11 @@ struct PgTracee {
     title_tries: u32,
     /// Client data arrived since the last printed stop: where the latest `recvfrom` put it.
     recv: Option<(u64, usize)>,
+    /// The source shows this tracee's `recvfrom` calls (ptrace; a kernel-side source with
+    /// recvfrom traced): a new statement can only follow one.
+    sees_recv: bool,
+    /// Where `debug_query_string` pointed at the last read.
+    last_query_ptr: u64,
     /// `None` until first needed; `Some(None)` when the globals cannot be read.
     reader: Option<Option<GlobalsReader>>,
     query: Option<String>,
@@ -106,6 +111,8 @@ impl PgTracee {
             role_known: false,
             title_tries: 0,
             recv: None,
+            sees_recv: false,
+            last_query_ptr: 0,
             reader: None,
             query: None,
             noted: false,
@@ -117,7 +124,12 @@ impl PgTracee {
         let reader = self
             .reader
             .get_or_insert_with(|| GlobalsReader::for_process(pid).ok());
-        reader.as_ref()?.query()
+        // Empty: read while the backend was between messages (a kernel-side source reads
+        // after the event); nothing to note.
+        reader
+            .as_ref()?
+            .query_prefix(&mut self.last_query_ptr, QUERY_LIMIT + 1)
+            .filter(|q| !q.is_empty())
     }
 }
 
@@ -160,11 +172,15 @@ impl Annotator for PgAnnotator {
 
     /// A syscall of `pid` returned (shown or not): a `recvfrom` brought client data.
     fn exited(&mut self, pid: i32, nr_: u64, args: &[u64; 6], rval: i64) {
-        if nr_ != nr::RECVFROM || rval <= 0 {
+        if nr_ != nr::RECVFROM {
             return;
         }
         let buf = args[1];
         if let Some(t) = self.tracees.get_mut(&pid) {
+            t.sees_recv = true;
+            if rval <= 0 {
+                return;
+            }
             t.recv = Some((buf, rval as usize));
             if t.kind == Kind::Unknown {
                 t.kind = Kind::Client;
@@ -188,7 +204,14 @@ impl Annotator for PgAnnotator {
                     let mut buf = [0u8; MESSAGE_READ];
                     let want = len.min(MESSAGE_READ);
                     let n = mem.read_mem(addr, &mut buf[..want]);
-                    match parse_message(buf.get(..n).unwrap_or_default(), len) {
+                    let message = if n == 0 && !mem.exact() {
+                        // A kernel-side source did not capture the buffer: the statement
+                        // is read from memory, once per message received.
+                        Message::Bound
+                    } else {
+                        parse_message(buf.get(..n).unwrap_or_default(), len)
+                    };
+                    match message {
                         // Noted when it changes: the same statement again says nothing new.
                         Message::Statement(q) => {
                             Some(q).filter(|(q, _)| t.query.as_deref() != Some(q.as_str()))
@@ -201,9 +224,10 @@ impl Annotator for PgAnnotator {
                         Message::Other => None,
                     }
                 }
-                // A kernel-side source sees no recvfrom (it watches the traced calls only):
-                // the statement is read from the backend's memory instead.
-                None if !mem.exact() => t
+                // A kernel-side source that sees no recvfrom (it watches the traced calls
+                // only): the statement is read from the backend's memory at each line. Where
+                // recvfrom is seen, nothing new arrived since the last one.
+                None if !mem.exact() && !t.sees_recv => t
                     .debug_query(pid)
                     .map(|s| fold(s.as_bytes(), false))
                     .filter(|(q, _)| t.query.as_deref() != Some(q.as_str())),

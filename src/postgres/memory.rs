@@ -275,6 +275,47 @@ impl GlobalsReader {
     }
 }
 
+impl GlobalsReader {
+    /// The first `max` bytes of `debug_query_string`, for the trace's notes, in one
+    /// `process_vm_readv` when the pointer is where it was last time (`last`: PostgreSQL
+    /// reads each message into the same buffer): the pointer and the bytes at its old value
+    /// are read together, and the bytes are used only if the pointer did not move. Else a
+    /// second read at the new pointer. Updates `last`.
+    pub fn query_prefix(&self, last: &mut u64, max: usize) -> Option<String> {
+        let addr = self.address("debug_query_string")?;
+        let mut ptr_buf = [0u8; 8];
+        let mut text = vec![0u8; max + 1];
+        let page_left = 4096 - (*last % 4096) as usize;
+        let want = if *last != 0 {
+            (max + 1).min(page_left)
+        } else {
+            0
+        };
+        let got =
+            crate::remote::vm_read_two(self.pid, (addr, &mut ptr_buf), (*last, &mut text[..want]));
+        if got < 8 {
+            return None;
+        }
+        let ptr = u64::from_le_bytes(ptr_buf);
+        if ptr == 0 {
+            *last = 0;
+            return None;
+        }
+        let seen = got - 8;
+        if ptr == *last
+            && let Some(nul) = text[..seen].iter().position(|&b| b == 0)
+        {
+            return Some(String::from_utf8_lossy(&text[..nul]).into_owned());
+        }
+        if ptr == *last && seen > max {
+            return Some(String::from_utf8_lossy(&text[..max]).into_owned());
+        }
+        *last = ptr;
+        let raw = read_c_string(self.pid, ptr, max);
+        Some(String::from_utf8_lossy(&raw).into_owned())
+    }
+}
+
 /// A NUL-terminated string of at most `max` bytes at `addr` in a running process (empty if
 /// unreadable): [`Tracee::read_cstr`] over a racy reader.
 pub fn read_c_string(pid: i32, addr: u64, max: usize) -> Vec<u8> {

@@ -87,6 +87,37 @@ pub fn read_mem(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
     }
 }
 
+/// Two ranges of `pid` in one `process_vm_readv` (the second may be empty): the bytes
+/// copied in all, in order (the kernel stops at the first unreadable byte, so a count past
+/// the first range's length means the first is whole). 0 on any error.
+pub fn vm_read_two(pid: i32, a: (u64, &mut [u8]), b: (u64, &mut [u8])) -> usize {
+    let local = [
+        libc::iovec {
+            iov_base: a.1.as_mut_ptr().cast(),
+            iov_len: a.1.len(),
+        },
+        libc::iovec {
+            iov_base: b.1.as_mut_ptr().cast(),
+            iov_len: b.1.len(),
+        },
+    ];
+    let remote = [
+        libc::iovec {
+            iov_base: a.0 as *mut libc::c_void,
+            iov_len: a.1.len(),
+        },
+        libc::iovec {
+            iov_base: b.0 as *mut libc::c_void,
+            iov_len: b.1.len(),
+        },
+    ];
+    let n = if b.1.is_empty() { 1 } else { 2 };
+    // SAFETY: each local iovec describes a buffer we own mutably for the call; the remote
+    // ones are only read by the kernel, which validates them against the target.
+    let got = unsafe { libc::process_vm_readv(pid, local.as_ptr(), n, remote.as_ptr(), n, 0) };
+    usize::try_from(got).unwrap_or(0)
+}
+
 /// One `process_vm_readv`: the kernel copies up to the first unreadable page and returns
 /// that count. Never faults the target.
 pub fn vm_read(pid: i32, addr: u64, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -151,6 +182,29 @@ fn read_mem_procfs(pid: i32, addr: u64, buf: &mut [u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_ranges_in_one_read() {
+        let me = std::process::id() as i32;
+        let ptr = 0x1234_5678u64.to_le_bytes();
+        let text = b"SELECT 1\0".to_vec();
+        let (mut a, mut b) = ([0u8; 8], [0u8; 9]);
+        let n = vm_read_two(
+            me,
+            (ptr.as_ptr() as u64, &mut a),
+            (text.as_ptr() as u64, &mut b),
+        );
+        assert_eq!((n, a, &b[..]), (17, ptr, &text[..]));
+        // The second range unreadable: only the first counts.
+        let n = vm_read_two(me, (ptr.as_ptr() as u64, &mut a), (8, &mut b));
+        assert_eq!(n, 8);
+        // The second empty.
+        assert_eq!(
+            vm_read_two(me, (ptr.as_ptr() as u64, &mut a), (0, &mut [])),
+            8
+        );
+        assert_eq!(vm_read_two(me, (8, &mut a), (0, &mut [])), 0);
+    }
 
     #[test]
     fn vec_reads_hold_exactly_what_was_copied() {

@@ -24,9 +24,9 @@ use crate::syscalls::decode::{self, Entry};
 use crate::syscalls::{DecodeOpts, Ret, Tracee, Value, nr, signals, table};
 use crate::trace::{self, Consumer, SourceEvent, StackFor};
 use calls::{CallState, Pending, status_bit};
+use rustc_hash::FxHashMap as HashMap;
 use stacks::Backtracer;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// `-k` work left for after the resume: a snapshot copied while the tracee was stopped.
 enum StackJob {
@@ -111,7 +111,7 @@ pub struct Session {
     started: bool,
     failure_hook: Option<(i64, FailureHook)>,
     /// Tracees whose failure the hook saw early ([`Consumer::urgent_exit`]).
-    hooked_early: std::collections::HashSet<i32>,
+    hooked_early: rustc_hash::FxHashSet<i32>,
     /// Test-only fault injection (see [`Session::maybe_inject_panic`]).
     inject_panic_at: Option<u32>,
 }
@@ -152,7 +152,7 @@ impl Session {
             want_ip: sinks.iter().any(|s| s.wants_ip()),
             sinks,
             queue: Vec::new(),
-            calls: HashMap::new(),
+            calls: HashMap::default(),
             output_failed: false,
             failed: None,
             unflushed: false,

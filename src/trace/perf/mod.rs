@@ -22,7 +22,7 @@ use linux_perf_event_reader::{
     Endianness, EventRecord, PerfEventAttr, RawData, RawEventRecord, RecordParseInfo, RecordType,
 };
 use perf_event_open_sys as sys;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
@@ -316,12 +316,12 @@ impl PerfSource {
             events,
             fds: Vec::new(),
             rings,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             info_enter,
             info_plain,
-            tasks: HashSet::new(),
-            exit_codes: HashMap::new(),
-            fatal: HashMap::new(),
+            tasks: HashSet::default(),
+            exit_codes: HashMap::default(),
+            fatal: HashMap::default(),
             launched: None,
             offset,
             held: Vec::new(),
@@ -390,7 +390,7 @@ impl PerfSource {
         if threads.is_empty() {
             return Err(PerfError::NoProcess(pid));
         }
-        let mut seen: HashSet<i32> = HashSet::new();
+        let mut seen: HashSet<i32> = HashSet::default();
         let mut todo = vec![pid];
         while let Some(p) = todo.pop() {
             for tid in crate::remote::procfs::threads(p) {
@@ -814,7 +814,7 @@ fn parse(
             let t = s.timestamp?;
             let tid = s.tid?;
             let pid = s.pid?;
-            let data = s.raw?.as_slice().into_owned();
+            let data = s.raw?.as_slice();
             match kind? {
                 Kind::Enter | Kind::EnterBare => {
                     let (nr, args) = record::enter_fields(&data)?;

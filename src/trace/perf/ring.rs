@@ -92,8 +92,8 @@ impl Ring {
         unsafe { &*self.base.add(DATA_TAIL).cast::<AtomicU64>() }
     }
 
-    /// Calls `f` with each complete record (header and body, copied out so that wrapping
-    /// records are contiguous), then frees the space they used.
+    /// Calls `f` with each complete record (header and body: in place, or copied out when it
+    /// wraps so that it is contiguous), then frees the space they used.
     pub fn read(&self, buf: &mut Vec<u8>, mut f: impl FnMut(Header, &[u8])) -> usize {
         let head = self.head().load(Ordering::Acquire);
         let mut tail = self.tail().load(Ordering::Relaxed);
@@ -106,10 +106,22 @@ impl Ring {
             if size < 8 || tail + size > head {
                 break;
             }
-            buf.clear();
-            buf.resize(size as usize - 8, 0);
-            self.copy(tail + 8, buf);
-            f(h, buf);
+            let body_len = size as usize - 8;
+            let start = ((tail + 8) % self.data_size as u64) as usize;
+            if start + body_len <= self.data_size {
+                // Contiguous (nearly always): the body in place, no copy. The kernel does
+                // not write there until the tail moves past it.
+                // SAFETY: the range lies inside the data area, below the published head.
+                let body = unsafe {
+                    std::slice::from_raw_parts(self.base.add(self.data_offset + start), body_len)
+                };
+                f(h, body);
+            } else {
+                buf.clear();
+                buf.resize(body_len, 0);
+                self.copy(tail + 8, buf);
+                f(h, buf);
+            }
             tail += size;
             n += 1;
         }
