@@ -48,16 +48,47 @@ pub struct TraceArgs {
     pub decode_fds: u8,
 
     /// Print the time spent in each syscall.
-    #[arg(short = 'T', long = "syscall-times")]
+    #[arg(short = 'T')]
     pub durations: bool,
+
+    /// -T with a precision: s, ms, us (default) or ns.
+    #[arg(
+        long = "syscall-times",
+        value_name = "PRECISION",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "us"
+    )]
+    pub syscall_times: Option<String>,
 
     /// Prefix lines with the time of day (-tt with microseconds, -ttt as epoch seconds).
     #[arg(short = 't', action = ArgAction::Count)]
     pub timestamps: u8,
 
+    /// Absolute timestamps: [format:]none|time|unix[,[precision:]s|ms|us|ns] (-t is time,s).
+    #[arg(
+        long = "absolute-timestamps",
+        visible_alias = "timestamps",
+        value_name = "FORMAT,PRECISION",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "time"
+    )]
+    pub absolute: Option<String>,
+
     /// Prefix lines with the time since the previous line.
-    #[arg(short = 'r', long = "relative-timestamps")]
+    #[arg(short = 'r')]
     pub relative: bool,
+
+    /// -r with a precision: s, ms, us (default) or ns.
+    #[arg(
+        long = "relative-timestamps",
+        value_name = "PRECISION",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "us"
+    )]
+    pub relative_precision: Option<String>,
 
     /// Maximum string size to print (file names are always printed whole).
     #[arg(
@@ -557,8 +588,72 @@ const VALUE_LONGS: [&str; 11] = [
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "bdvDFIOUXY";
+/// strace's precision words: digits after the second.
+pub fn precision(p: &str, option: &str) -> Result<u8, String> {
+    match p {
+        "s" => Ok(0),
+        "ms" => Ok(3),
+        "us" => Ok(6),
+        "ns" => Ok(9),
+        _ => Err(format!(
+            "invalid {option} precision '{}' (s, ms, us or ns)",
+            p.escape_default()
+        )),
+    }
+}
+
+/// The absolute timestamp from `-t` (counted) and `--absolute-timestamps=SPEC`: (0 none, 1
+/// time of day, 3 seconds since the epoch; digits). The option's parts override -t's.
+pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
+    let (mut fmt, mut digits) = match t {
+        0 => (0, 0),
+        1 => (1, 0),
+        2 => (1, 6),
+        _ => (3, 6),
+    };
+    let Some(spec) = spec else {
+        return Ok((fmt, digits));
+    };
+    let (mut got_fmt, mut got_prec) = (false, false);
+    for part in spec.split(',') {
+        let (key, val) = match part.split_once(':') {
+            Some((k, v)) => (Some(k), v),
+            None => (None, part),
+        };
+        let as_fmt = match val {
+            "none" => Some(0),
+            "time" => Some(1),
+            "unix" => Some(3),
+            _ => None,
+        };
+        match (key, as_fmt) {
+            (None | Some("format"), Some(f)) => {
+                fmt = f;
+                got_fmt = true;
+            }
+            (None | Some("precision"), None) => {
+                digits = precision(val, "--absolute-timestamps")?;
+                got_prec = true;
+            }
+            _ => {
+                return Err(format!(
+                    "invalid --absolute-timestamps '{}' ([format:]none|time|unix[,[precision:]s|ms|us|ns])",
+                    spec.escape_default()
+                ));
+            }
+        }
+    }
+    if !got_fmt && fmt == 0 {
+        fmt = 1;
+    }
+    if !got_prec && t == 0 {
+        digits = 0;
+    }
+    Ok((fmt, digits))
+}
+
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 33] = [
+const KNOWN_LONGS: [&str; 35] = [
     "--backend",
     "--color",
     "--colour",
@@ -572,6 +667,8 @@ const KNOWN_LONGS: [&str; 33] = [
     "--decode-fds",
     "--syscall-times",
     "--relative-timestamps",
+    "--absolute-timestamps",
+    "--timestamps",
     "--string-limit",
     "--columns",
     "--output",
@@ -897,9 +994,22 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         },
         stack: a.stack,
         decode_fds: a.decode_fds,
-        durations: a.durations,
-        timestamps: a.timestamps,
-        relative: a.relative,
+        durations: a.durations || a.syscall_times.is_some(),
+        relative: a.relative || a.relative_precision.is_some(),
+        rel_digits: match &a.relative_precision {
+            Some(p) => precision(p, "--relative-timestamps").map_err(bad)?,
+            None => 6,
+        },
+        dur_digits: match &a.syscall_times {
+            Some(p) => precision(p, "--syscall-times").map_err(bad)?,
+            None => 6,
+        },
+        timestamps: absolute(a.timestamps, a.absolute.as_deref())
+            .map_err(bad)?
+            .0,
+        ts_digits: absolute(a.timestamps, a.absolute.as_deref())
+            .map_err(bad)?
+            .1,
         string_limit: a.string_limit,
         align: a.align,
         output: a.output,

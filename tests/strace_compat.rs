@@ -867,3 +867,90 @@ fn quiet_sets() {
     compat("procs", &["-f", "--quiet=all"], &[]);
     compat("procs", &["-f", "-e", "silent=attach"], &[]);
 }
+
+/// The timing columns of a trace, as shapes (digits as `D`): what precedes the call (the
+/// absolute and relative timestamps) and the ` <duration>` after it, line by line.
+fn timing_shapes(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let head: String = l
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || ":.()+ ".contains(*c))
+                .collect();
+            let tail = match l.rfind(" <") {
+                Some(i)
+                    if l.ends_with('>')
+                        && l[i + 2..l.len() - 1]
+                            .bytes()
+                            .all(|b| b.is_ascii_digit() || b == b'.') =>
+                {
+                    &l[i..]
+                }
+                _ => "",
+            };
+            format!("{head}|{tail}")
+                .chars()
+                .map(|c| if c.is_ascii_digit() { 'D' } else { c })
+                .collect()
+        })
+        .collect()
+}
+
+/// strace 6.1's timestamp precisions and formats (`--absolute-timestamps`, its alias
+/// `--timestamps`, `--relative-timestamps=P`, `--syscall-times=P`), alone and together: the
+/// same columns, digit for digit, as strace prints.
+#[test]
+fn timestamp_precisions() {
+    for flags in [
+        &["--timestamps=unix,ms"][..],
+        &["--absolute-timestamps=unix,ns"][..],
+        &["--absolute-timestamps=ms"][..],
+        &["--absolute-timestamps=format:time,precision:ns"][..],
+        &["--absolute-timestamps=none"][..],
+        &["--absolute-timestamps"][..],
+        &["--relative-timestamps=ms"][..],
+        &["--relative-timestamps=ns"][..],
+        &["--relative-timestamps=s"][..],
+        &["--syscall-times=ns"][..],
+        &["--syscall-times=ms"][..],
+        &["--syscall-times=s"][..],
+        &["-ttt", "--relative-timestamps=ms"][..],
+        &["-tt", "-r", "-T"][..],
+        &["-t", "--syscall-times=ns"][..],
+    ] {
+        let mut all = vec!["-e", "trace=openat,close,write"];
+        all.extend_from_slice(flags);
+        let pair = Case::new("fileio", &all, &["{dir}"]).run_both();
+        fixtures::assert_no_panic(&flags.join(" "), &pair.pgstrace.out.stderr);
+        let (s, p) = (
+            timing_shapes(&pair.strace.trace),
+            timing_shapes(&pair.pgstrace.trace),
+        );
+        assert!(!s.is_empty(), "{flags:?}: strace wrote nothing");
+        assert_eq!(
+            s, p,
+            "{flags:?}\nstrace:\n{}\npgstrace:\n{}",
+            pair.strace.trace, pair.pgstrace.trace
+        );
+    }
+    // Bad precisions are one line, as strace refuses them.
+    for bad in [
+        "--syscall-times=fs",
+        "--absolute-timestamps=unix,xs",
+        "--relative-timestamps=min",
+    ] {
+        let o = Command::new(fixtures::pgstrace_bin())
+            .args([bad, "true"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{bad}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{bad}: {err}");
+        assert!(
+            err.contains("precision") || err.contains("invalid"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -119,19 +119,28 @@ mod tests {
 
     #[test]
     fn the_failing_call() {
-        let t = "[pid 10] fallocate(7, 0, 0, 1048576) = 0\n > libc.so.6(fallocate64+0x1a) [0xf0]\n\
-                 [pid 11] fallocate(9, 0, 0, 16777216 <unfinished ...>\n\
-                 [pid 12] fallocate(4, 0, 0, 1048576) = 0\n\
-                 [pid 11] <... fallocate resumed>) = -1 ENOSPC (No space left on device)\n\
-                  > libc.so.6(fallocate64+0x1a) [0xf0]\n > postgres(dsm_impl_posix+0x1) [0x1]\n > postgres(dsm_create+0x2) [0x2]\n\
-                 [pid 10] fallocate(7, 0, 0, 1048576) = 0\n";
-        let f = failing_call(t, 2).unwrap_or_default();
-        assert_eq!(
-            f,
-            "[pid 11] fallocate(9, 0, 0, 16777216 <unfinished ...>\n\
-             [pid 11] <... fallocate resumed>) = -1 ENOSPC (No space left on device)\n\
-              > libc.so.6(fallocate64+0x1a) [0xf0]\n > postgres(dsm_impl_posix+0x1) [0x1]\n > ... 1 more"
-        );
+        let t = [
+            "[pid 10] fallocate(7, 0, 0, 1048576) = 0",
+            " > libc.so.6(fallocate64+0x1a) [0xf0]",
+            "[pid 11] fallocate(9, 0, 0, 16777216 <unfinished ...>",
+            "[pid 12] fallocate(4, 0, 0, 1048576) = 0",
+            "[pid 11] <... fallocate resumed>) = -1 ENOSPC (No space left on device)",
+            " > libc.so.6(fallocate64+0x1a) [0xf0]",
+            " > postgres(dsm_impl_posix+0x1) [0x1]",
+            " > postgres(dsm_create+0x2) [0x2]",
+            "[pid 10] fallocate(7, 0, 0, 1048576) = 0",
+        ]
+        .join("\n");
+        let f = failing_call(&t, 2).unwrap_or_default();
+        let want = [
+            "[pid 11] fallocate(9, 0, 0, 16777216 <unfinished ...>",
+            "[pid 11] <... fallocate resumed>) = -1 ENOSPC (No space left on device)",
+            " > libc.so.6(fallocate64+0x1a) [0xf0]",
+            " > postgres(dsm_impl_posix+0x1) [0x1]",
+            " > ... 1 more",
+        ]
+        .join("\n");
+        assert_eq!(f, want);
         assert_eq!(failing_call("[pid 1] fallocate(3, 0, 0, 8) = 0\n", 5), None);
     }
 

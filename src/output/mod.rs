@@ -66,6 +66,11 @@ pub struct TextOpts {
     pub relative: bool,
     /// `-T`: time spent in the call, ` <0.000019>`.
     pub durations: bool,
+    /// Digits after the second (0, 3, 6, 9) of the absolute timestamp, the relative one
+    /// and the duration: strace's precisions s, ms, us, ns.
+    pub ts_digits: u8,
+    pub rel_digits: u8,
+    pub dur_digits: u8,
     /// `-a N`: column of ` = `, default 40.
     pub align: usize,
     /// `-f` count (1 for `-f`); with `-o FILE` and `-f`, lines start with the pid instead of
@@ -90,6 +95,9 @@ impl Default for TextOpts {
             timestamps: 0,
             relative: false,
             durations: false,
+            ts_digits: 6,
+            rel_digits: 6,
+            dur_digits: 6,
             align: 40,
             follow: 0,
             to_file: false,

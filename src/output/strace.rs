@@ -183,24 +183,25 @@ impl TextPrinter {
                     self.clock.0 = secs;
                 }
                 self.buf.push_str(&self.clock.1);
-                if self.o.timestamps == 2 {
-                    let _ = write!(self.buf, ".{:06}", ts.subsec_micros());
-                }
+                push_fraction(&mut self.buf, ts, self.o.ts_digits);
                 self.buf.push(' ');
             }
             _ => {
-                let _ = write!(self.buf, "{}.{:06} ", ts.as_secs(), ts.subsec_micros());
+                let _ = write!(self.buf, "{}", ts.as_secs());
+                push_fraction(&mut self.buf, ts, self.o.ts_digits);
+                self.buf.push(' ');
             }
         }
         if self.o.relative {
             let d = self.last.map(|l| ts.saturating_sub(l)).unwrap_or_default();
             self.last = Some(ts);
-            let (s, us) = (d.as_secs(), d.subsec_micros());
             if self.o.timestamps > 0 {
-                let _ = write!(self.buf, "(+{s:>6}.{us:06}) ");
-            } else {
-                let _ = write!(self.buf, "{s:>6}.{us:06} ");
+                self.buf.push_str("(+");
             }
+            let _ = write!(self.buf, "{:>6}", d.as_secs());
+            push_fraction(&mut self.buf, d, self.o.rel_digits);
+            self.buf
+                .push_str(if self.o.timestamps > 0 { ") " } else { " " });
         }
     }
 
@@ -240,7 +241,9 @@ impl TextPrinter {
             let _ = write!(self.buf, "{}", text.red());
         }
         if let (true, Some(d)) = (self.o.durations, duration) {
-            let _ = write!(self.buf, " <{}.{:06}>", d.as_secs(), d.subsec_micros());
+            let _ = write!(self.buf, " <{}", d.as_secs());
+            push_fraction(&mut self.buf, d, self.o.dur_digits);
+            self.buf.push('>');
         }
         self.buf.push('\n');
     }
@@ -713,6 +716,18 @@ impl std::fmt::Display for Escaped<'_> {
         push_escaped_text(&mut s, self.0);
         f.write_str(&s)
     }
+}
+
+/// `.` and the first `digits` (0, 3, 6 or 9) digits of `t`'s fraction of a second, cut as
+/// strace cuts them (not rounded); nothing for 0.
+fn push_fraction(buf: &mut String, t: Duration, digits: u8) {
+    let nanos = t.subsec_nanos();
+    let _ = match digits {
+        0 => Ok(()),
+        3 => write!(buf, ".{:03}", nanos / 1_000_000),
+        9 => write!(buf, ".{nanos:09}"),
+        _ => write!(buf, ".{:06}", nanos / 1_000),
+    };
 }
 
 #[cfg(test)]
