@@ -189,6 +189,46 @@ fn backend_statements_are_noted_before_their_lines() {
     }
 }
 
+/// `-yy` on a real server: a backend's client socket names its peer (psql's end) and the
+/// server's socket path, as a DBA reads which client a backend talks to.
+#[test]
+fn backend_client_socket_under_yy() {
+    if pg::skip_unless_available("backend_client_socket_under_yy") {
+        return;
+    }
+    let pg = cluster();
+    let out = pg.socket_dir().join("yy.out");
+    let tracer = Tracer::trace(&["-f", "-yy", "-e", "trace=sendto"], &pg, &out);
+    let psql = psql_session(&pg, &[Q1]);
+    assert!(psql.success, "{}", psql.stderr);
+    let trace = tracer.stop();
+    pg.assert_untraced_and_healthy("pgstrace");
+    let path = pg
+        .socket_dir()
+        .join(format!(".s.PGSQL.{}", pg.port()))
+        .display()
+        .to_string();
+    let line = trace
+        .lines()
+        .find(|l| l.contains("sendto(") && l.contains("<UNIX-STREAM:["))
+        .unwrap_or_else(|| panic!("no sendto on a UNIX socket:\n{trace}"));
+    let detail = line
+        .split("<UNIX-STREAM:[")
+        .nth(1)
+        .and_then(|r| r.split("]>").next())
+        .unwrap_or_default();
+    // `INO->PEER,"PATH"`
+    let (inos, p) = detail.split_once(',').unwrap_or_else(|| panic!("{line}"));
+    let (ino, peer) = inos
+        .split_once("->")
+        .unwrap_or_else(|| panic!("no peer: {line}"));
+    assert!(
+        ino.parse::<u64>().is_ok() && peer.parse::<u64>().is_ok(),
+        "{line}"
+    );
+    assert_eq!(p, format!("\"{path}\""), "{line}");
+}
+
 #[test]
 fn no_pg_prints_no_notes_and_json_carries_query_and_role() {
     if pg::skip_unless_available("no_pg_prints_no_notes_and_json_carries_query_and_role") {

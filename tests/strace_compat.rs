@@ -188,6 +188,33 @@ fn unixnet_network_class_decode_fds() {
     compat("unixnet", &["-y", "-e", "trace=%network"], &["{dir}"]);
 }
 
+/// `-yy`: UNIX sockets with their peers and paths (sock_diag; a peer that has closed is
+/// still named, as strace remembers it), TCP and UDP over IPv4 and IPv6 with their
+/// endpoints as each call finds them (bound, listening, connected), a bound netlink socket
+/// (`NETLINK:[ROUTE:PORT]`), a device (`/dev/null<char 1:3>`).
+#[test]
+fn decode_fds_twice() {
+    compat("unixnet", &["-yy"], &["{dir}"]);
+    let pair = compat("inetnet", &["-yy"], &[]);
+    let t = &pair.pgstrace.trace;
+    for want in [
+        "<TCP:[127.0.0.1:",
+        "->127.0.0.1:",
+        "<TCPv6:[[::1]:",
+        "<UDP:[127.0.0.1:",
+        "<NETLINK:[ROUTE:",
+        "</dev/null<char 1:3>>",
+    ] {
+        assert!(t.contains(want), "{want} not in:\n{t}");
+    }
+    let u = compat("unixnet", &["-yy"], &["{dir}"]);
+    assert!(
+        u.pgstrace.trace.contains("<UNIX-STREAM:["),
+        "{}",
+        u.pgstrace.trace
+    );
+}
+
 #[test]
 fn sigmisc_plain() {
     compat("sigmisc", &[], &[]);

@@ -164,7 +164,10 @@ pub fn value_json(v: &Value) -> J {
 
 fn fd_json(fd: i32, path: &Option<String>) -> J {
     match path {
-        Some(p) => json!({"fd": fd, "path": p}),
+        // -yy's detail as the text strace prints between the brackets.
+        Some(p) => {
+            json!({"fd": fd, "path": p.strip_prefix(crate::syscalls::notation::PRINTED).unwrap_or(p)})
+        }
         None => json!({"fd": fd}),
     }
 }

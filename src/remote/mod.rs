@@ -7,6 +7,7 @@
 pub mod maps;
 pub mod procfs;
 pub mod regs;
+pub mod sockets;
 
 use crate::syscalls::Tracee;
 use std::os::unix::ffi::OsStrExt;
@@ -73,6 +74,10 @@ impl Tracee for ProcMem<'_> {
             return None;
         };
         Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
+    }
+
+    fn fd_detail(&self, fd: i32, path: &str) -> Option<String> {
+        sockets::fd_detail(self.pid, fd, path)
     }
 }
 

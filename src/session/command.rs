@@ -218,6 +218,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let decode = DecodeOpts {
         string_limit: args.string_limit,
         decode_fds: args.decode_fds > 0,
+        fd_details: args.decode_fds > 1,
         ..DecodeOpts::default()
     };
 

@@ -25,6 +25,11 @@ pub trait Tracee {
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize;
     /// The path behind file descriptor `fd`, as `readlink /proc/PID/fd/FD` says, if any.
     fn fd_path(&self, fd: i32) -> Option<String>;
+    /// `-yy`: what strace prints for descriptor `fd` beyond its `-y` path `path` (a socket's
+    /// protocol and endpoints, a device's numbers), already escaped; `None`: the path.
+    fn fd_detail(&self, _fd: i32, _path: &str) -> Option<String> {
+        None
+    }
     /// Whether a value handed out so far was read from the running process after the event
     /// it belongs to (a kernel-side source's late read), not at it.
     fn read_late(&self) -> bool {
@@ -74,6 +79,8 @@ pub struct DecodeOpts {
     pub string_limit: usize,
     /// `-y`: attach paths to file descriptors.
     pub decode_fds: bool,
+    /// `-yy`: sockets' endpoints and devices' numbers too.
+    pub fd_details: bool,
     /// `-v`-like verbosity is not supported; structs are abbreviated as strace does by default.
     pub max_array: usize,
 }
@@ -83,6 +90,7 @@ impl Default for DecodeOpts {
         DecodeOpts {
             string_limit: 32,
             decode_fds: false,
+            fd_details: false,
             max_array: 32,
         }
     }

@@ -90,9 +90,18 @@ pub fn push_escaped_bytes(buf: &mut String, bytes: &[u8], path_mode: bool) {
     }
 }
 
+/// Marks a descriptor's text that is printed as it is (`-yy`'s details, escaped already).
+pub const PRINTED: char = '\0';
+
 /// `3` or `3</path>`.
 pub fn write_fd(buf: &mut String, fd: i32, path: &Option<String>) {
     let _ = write!(buf, "{fd}");
+    if let Some(d) = path.as_deref().and_then(|p| p.strip_prefix(PRINTED)) {
+        buf.push('<');
+        buf.push_str(d);
+        buf.push('>');
+        return;
+    }
     if let Some(p) = path {
         // The kernel's " (deleted)" suffix goes outside the brackets, as strace prints it.
         let (p, deleted) = match p.strip_suffix(" (deleted)") {

@@ -796,8 +796,33 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
             } else if TIME_KEYS.iter().any(|k| out.ends_with(k)) {
                 out.push('N');
                 changed = true;
-            } else if out.ends_with(":[") && b.get(i + n) == Some(&b']') {
+            } else if out.ends_with(":[") && matches!(b.get(i + n), Some(b']' | b',' | b'-')) {
+                // `socket:[N]`, and -yy's `UNIX-STREAM:[N->P,"path"]`.
                 out.push_str("INODE");
+                changed = true;
+            } else if out.ends_with("->")
+                && out.rfind(":[").is_some_and(|k| {
+                    out[k..]
+                        .bytes()
+                        .all(|x| x.is_ascii_digit() || b":[-> INODE".contains(&x))
+                })
+            {
+                out.push_str("INODE");
+                changed = true;
+            } else if (out.ends_with("htons(") || out.ends_with("nl_pid=")) && num != "0" {
+                // An ephemeral port the kernel chose.
+                out.push_str("PORT");
+                changed = true;
+            } else if (out.ends_with("127.0.0.1:")
+                || out.ends_with("]:")
+                || out.ends_with("ROUTE:"))
+                && out.rfind('<').is_some_and(|k| {
+                    let t = &out[k..];
+                    t.starts_with("<TCP") || t.starts_with("<UDP") || t.starts_with("<NETLINK")
+                })
+            {
+                // -yy's ephemeral ports and netlink port ids differ from run to run.
+                out.push_str("PORT");
                 changed = true;
             } else if let Some(p) = num
                 .parse::<i64>()

@@ -230,6 +230,10 @@ fn sockaddr_bytes(b: &[u8]) -> Value {
                 f.push(("sin6_scope_id", scope_id(&ip, le_u32(b, 24))));
             }
         }
+        AF_NETLINK if b.len() >= 12 => {
+            f.push(("nl_pid", Value::Int(i64::from(le_u32(b, 4)))));
+            f.push(("nl_groups", Value::Raw(format!("{:08x}", le_u32(b, 8)))));
+        }
         _ => f.push((
             "sa_data",
             Value::Str {

@@ -23,11 +23,23 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
     Ret::Fd {
         fd,
         path: if c.o.decode_fds {
-            c.t.fd_path(fd)
+            with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None
         },
     }
+}
+
+/// `-yy`: the path replaced by its detail (marked as printed already: a leading NUL, which
+/// no path holds), where there is one.
+fn with_detail(c: &Ctx, fd: i32, path: Option<String>) -> Option<String> {
+    let p = path?;
+    if c.o.fd_details
+        && let Some(d) = c.t.fd_detail(fd, &p)
+    {
+        return Some(format!("{}{d}", crate::syscalls::notation::PRINTED));
+    }
+    Some(p)
 }
 
 /// A file descriptor argument (`AT_FDCWD` for -100 is the caller's business).
@@ -36,7 +48,7 @@ pub fn fd(c: &Ctx, raw: u64) -> Value {
     Value::Fd {
         fd,
         path: if c.o.decode_fds && fd >= 0 {
-            c.t.fd_path(fd)
+            with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None
         },

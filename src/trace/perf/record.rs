@@ -138,6 +138,14 @@ impl Tracee for Captured<'_> {
         got
     }
 
+    fn fd_detail(&self, fd: i32, path: &str) -> Option<String> {
+        let d = crate::remote::sockets::fd_detail(self.pid, fd, path);
+        if d.is_some() {
+            self.read_late.set(true);
+        }
+        d
+    }
+
     fn fd_path(&self, fd: i32) -> Option<String> {
         let p = crate::remote::ProcMem::racy(self.pid).fd_path(fd);
         if p.is_some() {
