@@ -140,6 +140,7 @@ impl Filter {
         let set = parts.next().unwrap_or_default();
         let syscalls = syscall_set(set)?;
         let mut action = fault.then_some(crate::trace::inject::Action::Error(38));
+        let mut signal = None;
         let mut when = crate::trace::inject::When::default();
         let bad = |p: &str| FilterError::Inject(what, p.to_string());
         for p in parts {
@@ -156,13 +157,24 @@ impl Filter {
                     action = Some(crate::trace::inject::Action::Retval(n));
                 }
                 "when" => when = crate::trace::inject::When::parse(v).ok_or_else(|| bad(p))?,
+                "signal" => {
+                    let s = crate::syscalls::signals::by_name(v)
+                        .or_else(|| v.parse().ok().filter(|n: &i32| (1..65).contains(n)))
+                        .ok_or_else(|| bad(p))?;
+                    signal = Some(s);
+                }
                 _ => return Err(bad(p)),
             }
         }
-        let action = action.ok_or_else(|| bad("(no error= or retval=)"))?;
+        if action.is_none() && signal.is_none() {
+            return Err(bad("(no error=, retval= or signal=)"));
+        }
         self.injections.push(crate::trace::inject::Rule {
             syscalls,
-            action,
+            tamper: crate::trace::inject::Tamper {
+                ret: action,
+                signal,
+            },
             when,
         });
         Ok(())
@@ -328,18 +340,27 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(f.injections.len(), 3);
         assert_eq!(
-            f.injections[0].action,
-            crate::trace::inject::Action::Error(28)
+            f.injections[0].tamper.ret,
+            Some(crate::trace::inject::Action::Error(28))
         );
         assert!(f.injections[0].syscalls[285]);
         assert_eq!(
-            f.injections[1].action,
-            crate::trace::inject::Action::Error(38)
+            f.injections[1].tamper.ret,
+            Some(crate::trace::inject::Action::Error(38))
         );
         assert_eq!(
-            f.injections[2].action,
-            crate::trace::inject::Action::Retval(7)
+            f.injections[2].tamper.ret,
+            Some(crate::trace::inject::Action::Retval(7))
         );
+        f.apply("inject=getppid:signal=SIGUSR1")
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.apply("inject=getppid:error=EPERM:signal=15")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (f.injections[3].tamper.ret, f.injections[3].tamper.signal),
+            (None, Some(10))
+        );
+        assert_eq!(f.injections[4].tamper.signal, Some(15));
         // Tracing is untouched by tampering.
         assert!(f.traces(0));
         for bad in [
@@ -350,6 +371,7 @@ mod tests {
             "inject=write:retval=x",
             "fault=write:retval=1",
             "inject=write:colour=red",
+            "inject=write:signal=SIGNOPE",
         ] {
             assert!(Filter::default().apply(bad).is_err(), "{bad}");
         }

@@ -553,6 +553,58 @@ fn fault_defaults_to_enosys_and_sets_take_classes() {
     );
 }
 
+/// `signal=`: the signal sent as the chosen call returns (`SI_KERNEL`, as strace sends it),
+/// alone or with an error; a fatal one kills the tracee, with strace's exit status.
+#[test]
+fn inject_a_signal() {
+    compat(
+        "inject",
+        &[
+            "-e",
+            "trace=write",
+            "-e",
+            "inject=write:signal=SIGURG:when=2+",
+        ],
+        &["{dir}"],
+    );
+    compat(
+        "inject",
+        &[
+            "-e",
+            "trace=fallocate,write",
+            "-e",
+            "inject=fallocate:error=ENOSPC:signal=SIGWINCH:when=3",
+        ],
+        &["{dir}"],
+    );
+    // strace kills itself with the tracee's signal; pgstrace exits 128 + it (what a shell
+    // shows for both).
+    let killed = Case::new(
+        "inject",
+        &[
+            "-e",
+            "trace=fallocate",
+            "-e",
+            "inject=fallocate:signal=SIGTERM:when=2",
+        ],
+        &["{dir}"],
+    )
+    .run_both();
+    compare::assert_streams_eq(
+        "signal=SIGTERM",
+        &fixtures::normalized_streams(&killed.strace.trace),
+        &fixtures::normalized_streams(&killed.pgstrace.trace),
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(killed.strace.out.status.signal(), Some(15));
+    assert_eq!(killed.pgstrace.out.status.code(), Some(128 + 15));
+    assert!(
+        killed.pgstrace.trace.contains("+++ killed by SIGTERM +++"),
+        "{}",
+        killed.pgstrace.trace
+    );
+}
+
 // --- the command line -------------------------------------------------------------------
 
 /// A repeated option: the last one wins, as in strace.

@@ -249,6 +249,12 @@ impl<'e, K> Stopped<'e, K> {
         }
     }
 
+    /// The resume sends `sig` to the tracee (at a syscall-exit-stop the kernel sends it as
+    /// its own, `SI_KERNEL`; `-e inject=...:signal=`).
+    pub fn deliver(&mut self, sig: i32) {
+        self.deliver = sig;
+    }
+
     /// Resume to the next syscall stop.
     pub fn syscall(self) {
         self.finish(Resume::Syscall)

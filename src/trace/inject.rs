@@ -60,12 +60,20 @@ impl When {
     }
 }
 
+/// What is done to a chosen call: its return replaced (the call skipped), a signal sent to
+/// the tracee as the call returns (`signal=`), or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Tamper {
+    pub ret: Option<Action>,
+    pub signal: Option<i32>,
+}
+
 /// One `-e inject=` (or `fault=`) rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// Syscall numbers it applies to (indexed by number).
     pub syscalls: Vec<bool>,
-    pub action: Action,
+    pub tamper: Tamper,
     pub when: When,
 }
 
@@ -74,8 +82,8 @@ pub struct Rule {
 pub struct Injector {
     rules: Vec<Rule>,
     counts: HashMap<(i32, usize), u64>,
-    /// Calls tampered with at their entry, waiting for their exit: tid → action.
-    pending: HashMap<i32, Action>,
+    /// Calls tampered with at their entry, waiting for their exit.
+    pending: HashMap<i32, Tamper>,
 }
 
 impl Injector {
@@ -92,7 +100,7 @@ impl Injector {
 
     /// At a syscall entry of `tid`: the action to take, if this call is one to tamper with
     /// (the first rule that applies to the syscall counts it; strace's order).
-    pub fn at_entry(&mut self, tid: i32, nr: u64) -> Option<Action> {
+    pub fn at_entry(&mut self, tid: i32, nr: u64) -> Option<Tamper> {
         let i = self
             .rules
             .iter()
@@ -103,12 +111,12 @@ impl Injector {
         if !rule.when.matches(*n) {
             return None;
         }
-        self.pending.insert(tid, rule.action);
-        Some(rule.action)
+        self.pending.insert(tid, rule.tamper);
+        Some(rule.tamper)
     }
 
-    /// At the exit of `tid`'s call: the action taken at its entry, if any.
-    pub fn at_exit(&mut self, tid: i32) -> Option<Action> {
+    /// At the exit of `tid`'s call: what was chosen at its entry, if anything.
+    pub fn at_exit(&mut self, tid: i32) -> Option<Tamper> {
         self.pending.remove(&tid)
     }
 
@@ -148,19 +156,23 @@ mod tests {
     fn counted_per_tracee_and_paired_with_the_exit() {
         let mut set = vec![false; 512];
         set[285] = true; // fallocate
+        let t = Tamper {
+            ret: Some(Action::Error(28)),
+            signal: Some(10),
+        };
         let mut inj = Injector::new(vec![Rule {
             syscalls: set,
-            action: Action::Error(28),
+            tamper: t,
             when: When::parse("2").unwrap_or_default(),
         }]);
         assert_eq!(inj.at_entry(10, 285), None);
         assert_eq!(inj.at_entry(11, 285), None);
         assert_eq!(inj.at_entry(10, 0), None);
-        assert_eq!(inj.at_entry(10, 285), Some(Action::Error(28)));
+        assert_eq!(inj.at_entry(10, 285), Some(t));
         assert_eq!(inj.at_exit(11), None);
-        assert_eq!(inj.at_exit(10), Some(Action::Error(28)));
+        assert_eq!(inj.at_exit(10), Some(t));
         assert_eq!(inj.at_exit(10), None);
-        assert_eq!(inj.at_entry(11, 285), Some(Action::Error(28)));
+        assert_eq!(inj.at_entry(11, 285), Some(t));
         assert_eq!(Injector::rax(Action::Error(28)), (-28i64) as u64);
         inj.forget(11);
         assert_eq!(inj.at_exit(11), None);

@@ -188,7 +188,10 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                     super::engine::Syscall::Entry { nr, args, sp, ip } => {
                         // Tampering: the number -1 makes the kernel run nothing.
                         if !self.injector.is_empty()
-                            && self.injector.at_entry(tid, nr).is_some()
+                            && self
+                                .injector
+                                .at_entry(tid, nr)
+                                .is_some_and(|t| t.ret.is_some())
                             && let Ok(mut regs) = s.regs()
                         {
                             regs.orig_rax = u64::MAX;
@@ -211,7 +214,13 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                         }
                     }
                     super::engine::Syscall::Exit { rval, is_error, ip } => {
-                        match self.injector.at_exit(tid) {
+                        let tamper = self.injector.at_exit(tid).unwrap_or_default();
+                        if let Some(sig) = tamper.signal {
+                            // Resuming a syscall-exit-stop with a signal sends it (as the
+                            // kernel sends its own: SI_KERNEL), as strace's signal= does.
+                            s.deliver(sig);
+                        }
+                        match tamper.ret {
                             Some(action) => {
                                 let rax = super::inject::Injector::rax(action);
                                 let done = s.regs().and_then(|mut r| {
