@@ -147,12 +147,23 @@ fn record(flavour: &str, mode: &str, at_stop: impl FnOnce(i32)) -> Recording {
 
 /// [`record`] for any executable; `delete` unlinks it once it runs.
 fn record_exe(exe: &Path, mode: &str, delete: bool, at_stop: impl FnOnce(i32)) -> Recording {
-    let child = Command::new(exe)
-        .arg(mode)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn fixture");
+    // A copy just written may be held open for writing by another test thread's fork that
+    // has not exec'd yet (ETXTBSY): try again a moment later.
+    let mut tries = 0;
+    let child = loop {
+        match Command::new(exe)
+            .arg(mode)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+        {
+            Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.expect("spawn fixture"),
+        }
+    };
     if delete {
         // spawn returns after a successful exec, so the file is mapped by now.
         std::fs::remove_file(exe).expect("unlink the running fixture");
