@@ -55,6 +55,8 @@ pub enum Event {
         fields: Vec<(&'static str, FieldValue)>,
         /// The return value was made up by `-e inject=`: the kernel ran nothing.
         injected: bool,
+        /// `-e inject=`'s delay held the tracee at this call: ` (DELAYED)`.
+        delayed: bool,
         /// `-e read=` / `-e write=`: the data the call moved, dumped in hex after its line.
         dump: Option<Dump>,
         /// `-i`: the instruction pointer at the entry.

@@ -141,6 +141,7 @@ impl Filter {
         let syscalls = syscall_set(set)?;
         let mut action = fault.then_some(crate::trace::inject::Action::Error(38));
         let mut signal = None;
+        let (mut delay_enter, mut delay_exit) = (None, None);
         let mut when = crate::trace::inject::When::default();
         let bad = |p: &str| FilterError::Inject(what, p.to_string());
         for p in parts {
@@ -157,6 +158,12 @@ impl Filter {
                     action = Some(crate::trace::inject::Action::Retval(n));
                 }
                 "when" => when = crate::trace::inject::When::parse(v).ok_or_else(|| bad(p))?,
+                "delay_enter" if !fault => {
+                    delay_enter = Some(crate::trace::inject::parse_delay(v).ok_or_else(|| bad(p))?);
+                }
+                "delay_exit" if !fault => {
+                    delay_exit = Some(crate::trace::inject::parse_delay(v).ok_or_else(|| bad(p))?);
+                }
                 "signal" => {
                     let s = crate::syscalls::signals::by_name(v)
                         .or_else(|| v.parse().ok().filter(|n: &i32| (1..65).contains(n)))
@@ -166,14 +173,18 @@ impl Filter {
                 _ => return Err(bad(p)),
             }
         }
-        if action.is_none() && signal.is_none() {
-            return Err(bad("(no error=, retval= or signal=)"));
+        if action.is_none() && signal.is_none() && delay_enter.is_none() && delay_exit.is_none() {
+            return Err(bad(
+                "(no error=, retval=, signal=, delay_enter= or delay_exit=)",
+            ));
         }
         self.injections.push(crate::trace::inject::Rule {
             syscalls,
             tamper: crate::trace::inject::Tamper {
                 ret: action,
                 signal,
+                delay_enter,
+                delay_exit,
             },
             when,
         });

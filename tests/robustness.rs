@@ -310,6 +310,35 @@ fn output_file_is_written_as_it_goes() {
     sleeper.finish("live -o");
 }
 
+/// A tracee held by `delay_enter=` when SIGINT comes: pgstrace detaches it from its stop at
+/// once (not after the delay) and it carries on untouched.
+#[test]
+fn sigint_while_a_delay_holds_the_tracee() {
+    let sleeper = Sleeper::start();
+    let pid = sleeper.pid.to_string();
+    let tracer = Proc::spawn(pgstrace(&[
+        "-e",
+        "inject=poll:delay_enter=30s",
+        "-o",
+        "/dev/null",
+        "-p",
+        &pid,
+    ]));
+    // Held in poll's entry stop: its state is `t`.
+    let held = fixtures::wait_until(Duration::from_secs(10), || {
+        matches!(proc_state(sleeper.pid), Some(('t', _)))
+    });
+    assert!(held, "never held: {:?}", proc_state(sleeper.pid));
+    let t0 = std::time::Instant::now();
+    tracer.signal(libc::SIGINT);
+    let out = tracer.wait(SHORT);
+    assert_no_panic("delay + SIGINT", &out.stderr);
+    assert!(out.status.success(), "{:?} {}", out.status, out.stderr);
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    sleeper.assert_untouched("delay + SIGINT");
+    sleeper.finish("delay + SIGINT");
+}
+
 #[test]
 fn detach_on_sigint() {
     detach_on(libc::SIGINT, "SIGINT");

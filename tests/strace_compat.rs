@@ -605,6 +605,74 @@ fn inject_a_signal() {
     );
 }
 
+/// `delay_enter=`/`delay_exit=` (microseconds or with a unit): the call's line tagged
+/// ` (DELAYED)` (after ` (INJECTED)`), as strace's; the tracee really held that long, and
+/// only that tracee: another process of the trace runs on and exits meanwhile.
+#[test]
+fn inject_a_delay() {
+    compat(
+        "inject",
+        &[
+            "-e",
+            "trace=write",
+            "-e",
+            "inject=write:delay_exit=20ms:when=2",
+        ],
+        &["{dir}"],
+    );
+    compat(
+        "inject",
+        &[
+            "-e",
+            "trace=fallocate",
+            "-e",
+            "inject=fallocate:error=ENOSPC:delay_enter=5000:when=3",
+        ],
+        &["{dir}"],
+    );
+    let t0 = std::time::Instant::now();
+    let pair = compat(
+        "delayed",
+        &[
+            "-f",
+            "-ttt",
+            "-e",
+            "trace=getppid,write",
+            "-e",
+            "inject=getppid:delay_enter=400ms",
+        ],
+        &[],
+    );
+    let took = t0.elapsed();
+    let t = &pair.pgstrace.trace;
+    assert_eq!(t.matches("(DELAYED)").count(), 3, "{t}");
+    // Each run (strace's, then ours) held the child 3 x 400 ms.
+    assert!(
+        took >= std::time::Duration::from_millis(2 * 1200),
+        "{took:?}"
+    );
+    // The other child wrote and exited long before the delayed one's last call.
+    let stamp = |l: &str| -> f64 {
+        l.split_whitespace()
+            .find_map(|w| w.parse::<f64>().ok().filter(|v| *v > 1e9))
+            .unwrap_or(0.0)
+    };
+    let write_at = t
+        .lines()
+        .find(|l| l.contains("write(1,"))
+        .map(stamp)
+        .unwrap_or(0.0);
+    let last_getppid = t
+        .lines()
+        .filter(|l| l.contains("getppid()"))
+        .map(stamp)
+        .fold(0.0, f64::max);
+    assert!(
+        write_at > 0.0 && last_getppid - write_at > 0.5,
+        "the writer waited for the delayed child: {t}"
+    );
+}
+
 // --- the command line -------------------------------------------------------------------
 
 /// A repeated option: the last one wins, as in strace.

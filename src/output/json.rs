@@ -227,6 +227,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
             duration,
             stack,
             injected,
+            delayed,
             ..
         } => {
             let (ret, errno) = ret_json(ret);
@@ -247,6 +248,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
             }
             if *injected {
                 obj["injected"] = json!(true);
+            }
+            if *delayed {
+                obj["delayed"] = json!(true);
             }
             obj
         }
@@ -508,6 +512,7 @@ mod tests {
                 stack: Vec::new(),
                 fields: Vec::new(),
                 injected: false,
+                delayed: false,
                 dump: None,
                 ip: 0,
             },
@@ -539,6 +544,7 @@ mod tests {
             stack: Vec::new(),
             fields,
             injected: false,
+            delayed: false,
             dump: None,
             ip: 0,
         };

@@ -229,12 +229,23 @@ impl TextPrinter {
     }
 
     /// Writes the return value, ` <duration>` and the newline.
-    fn finish_ret(&mut self, base: usize, ret: &Ret, duration: Option<Duration>, injected: bool) {
+    /// `marks`: ` (INJECTED)`, ` (DELAYED)` after the return, as strace tags tampered calls.
+    fn finish_ret(
+        &mut self,
+        base: usize,
+        ret: &Ret,
+        duration: Option<Duration>,
+        marks: (bool, bool),
+    ) {
+        let (injected, delayed) = marks;
         self.align(base);
         let start = self.buf.len();
         write_ret(&mut self.buf, ret);
         if injected {
             self.buf.push_str(" (INJECTED)");
+        }
+        if delayed {
+            self.buf.push_str(" (DELAYED)");
         }
         if self.o.colour && matches!(ret, Ret::Error { .. }) {
             let text = self.buf.split_off(start);
@@ -323,7 +334,7 @@ impl TextPrinter {
         args: &[Value],
         ret: &Ret,
         duration: Duration,
-        injected: bool,
+        marks: (bool, bool),
         ip: u64,
     ) {
         let (printed, sep, open) = match self.calls.get_mut(&pid) {
@@ -361,7 +372,7 @@ impl TextPrinter {
             write_list(&mut self.buf, rest);
         }
         self.buf.push(')');
-        self.finish_ret(base, ret, Some(duration), injected);
+        self.finish_ret(base, ret, Some(duration), marks);
         self.emit();
     }
 
@@ -406,7 +417,7 @@ impl TextPrinter {
                 self.dim("<unfinished ...>");
             }
             self.buf.push(')');
-            self.finish_ret(base, &Ret::Unknown, None, false);
+            self.finish_ret(base, &Ret::Unknown, None, (false, false));
         }
         self.emit();
     }
@@ -573,11 +584,13 @@ impl Sink for TextPrinter {
                 duration,
                 stack,
                 injected,
+                delayed,
                 dump,
                 ip,
                 ..
             } => {
-                self.exit(*pid, *time, *nr, name, args, ret, *duration, *injected, *ip);
+                let marks = (*injected, *delayed);
+                self.exit(*pid, *time, *nr, name, args, ret, *duration, marks, *ip);
                 match dump {
                     Some(crate::event::Dump::Plain(d)) => self.dump_lines(d),
                     Some(crate::event::Dump::Vector(parts)) => {
@@ -816,6 +829,7 @@ mod tests {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            delayed: false,
             dump: None,
             ip: 0,
         }
@@ -1366,6 +1380,7 @@ mod bench {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            delayed: false,
             dump: None,
             ip: 0,
         };

@@ -292,6 +292,7 @@ mod tests {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            delayed: false,
             dump: None,
             ip: 0,
         });

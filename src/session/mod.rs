@@ -56,6 +56,7 @@ struct ExitRegs {
     is_error: bool,
     /// `-e inject=` set the return value.
     injected: bool,
+    delayed: bool,
     /// The instruction pointer (`-i`; after an execve, the new program's).
     ip: u64,
 }
@@ -370,6 +371,7 @@ impl Session {
             rval,
             is_error,
             injected,
+            delayed,
             ip,
         } = call;
         let st = self.calls.entry(pid).or_default();
@@ -442,6 +444,7 @@ impl Session {
             stack: p.stack,
             fields,
             injected,
+            delayed,
             dump,
             ip,
         });
@@ -598,6 +601,7 @@ impl Consumer for Session {
                 rval,
                 is_error,
                 injected,
+                delayed,
                 ip,
                 ..
             } => self.exit(
@@ -607,6 +611,7 @@ impl Consumer for Session {
                     rval,
                     is_error,
                     injected,
+                    delayed,
                     ip,
                 },
                 mem,

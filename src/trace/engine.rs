@@ -96,6 +96,9 @@ struct Core {
     mode: Resume,
     /// Tracees a guard detached during this stop (the handler is told after it returns).
     detached: Vec<i32>,
+    /// Tracees held in their stop until a time (`-e inject=...:delay_enter=`), with how
+    /// they are resumed then and the signal the resume delivers.
+    parked: Vec<(Instant, i32, Resume, i32)>,
 }
 
 impl Core {
@@ -253,6 +256,16 @@ impl<'e, K> Stopped<'e, K> {
     /// its own, `SI_KERNEL`; `-e inject=...:signal=`).
     pub fn deliver(&mut self, sig: i32) {
         self.deliver = sig;
+    }
+
+    /// Leave the tracee in its stop for `delay`, then resume it the default way; other
+    /// tracees are served meanwhile. A detach takes it from its stop at once.
+    pub fn park(mut self, delay: std::time::Duration) {
+        if let Some(core) = self.core.take() {
+            core.parked
+                .push((Instant::now() + delay, self.tid, self.default, self.deliver));
+            core.resumed();
+        }
     }
 
     /// Resume to the next syscall stop.
@@ -497,6 +510,7 @@ impl Engine {
                 stop_seen: None,
                 mode,
                 detached: Vec::new(),
+                parked: Vec::new(),
             },
             flush_armed: false,
             follow,
@@ -563,6 +577,29 @@ impl Engine {
             if !self.flush_armed && h.has_idle_work() {
                 arm_flush_timer(FLUSH_MS);
                 self.flush_armed = true;
+            }
+            if !self.core.parked.is_empty() {
+                // Resume the tracees whose delay is over; wake for the next one (the timer's
+                // SIGALRM interrupts waitpid; the flush that shares it only comes early).
+                let now = Instant::now();
+                let mut next: Option<Instant> = None;
+                self.core.parked.retain(|&(due, tid, how, sig)| {
+                    if due <= now {
+                        raw_resume(tid, how, sig);
+                        false
+                    } else {
+                        next = Some(next.map_or(due, |n| n.min(due)));
+                        true
+                    }
+                });
+                if let Some(n) = next {
+                    let ms = n
+                        .saturating_duration_since(now)
+                        .as_millis()
+                        .clamp(1, u128::from(FLUSH_MS));
+                    arm_flush_timer(ms as u32);
+                    self.flush_armed = true;
+                }
             }
             let mut status: libc::c_int = 0;
             // SAFETY: plain waitpid(2) into a local.
@@ -758,6 +795,7 @@ impl Engine {
     }
 
     fn gone(&mut self, tid: i32, h: &mut dyn Handler, how: Gone) {
+        self.core.parked.retain(|p| p.1 != tid);
         if self.core.tracees.remove(&tid).is_none() {
             return;
         }
@@ -776,6 +814,29 @@ impl Engine {
     /// pending signal back so that nothing is lost. A syscall in flight is restarted by the
     /// kernel as if we had never been there.
     pub fn detach_all(&mut self, h: &mut dyn Handler) {
+        // Parked tracees are in their stop already (an interrupt would never be reported):
+        // detach them from it, each with the handler's last look.
+        for (_, tid, _, sig) in std::mem::take(&mut self.core.parked) {
+            if !self.core.tracees.contains_key(&tid) {
+                continue;
+            }
+            let mode = self.core.mode;
+            let release = Release {
+                breakpoint: false,
+                single_step: false,
+            };
+            {
+                let mut g = Stopped::new(&mut self.core, tid, sig, mode, release);
+                let _ = h.release(&mut g);
+                // Not resumed: detached below, with its signal.
+                g.core = None;
+            }
+            raw_detach(tid, sig);
+            if self.core.tracees.remove(&tid).is_some() {
+                h.gone(tid, Gone::Detached);
+                h.after_resume();
+            }
+        }
         for &tid in self.core.tracees.keys() {
             // SAFETY: PTRACE_INTERRUPT takes no data.
             unsafe {

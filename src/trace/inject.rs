@@ -66,6 +66,38 @@ impl When {
 pub struct Tamper {
     pub ret: Option<Action>,
     pub signal: Option<i32>,
+    /// `delay_enter=` / `delay_exit=`: the tracee is held that long at the call's entry or
+    /// exit stop (other tracees run on).
+    pub delay_enter: Option<std::time::Duration>,
+    pub delay_exit: Option<std::time::Duration>,
+}
+
+impl Tamper {
+    pub fn delayed(&self) -> bool {
+        self.delay_enter.is_some() || self.delay_exit.is_some()
+    }
+}
+
+/// A delay as strace reads it: microseconds, or a number (decimals allowed) with `s`, `ms`,
+/// `us` or `ns`.
+pub fn parse_delay(s: &str) -> Option<std::time::Duration> {
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix("us") {
+        (n, 1e-6)
+    } else if let Some(n) = s.strip_suffix("ns") {
+        (n, 1e-9)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (s, 1e-6)
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let v: f64 = num.parse().ok()?;
+    let secs = v * scale;
+    (secs.is_finite() && secs <= 86_400.0).then(|| std::time::Duration::from_secs_f64(secs))
 }
 
 /// One `-e inject=` (or `fault=`) rule.
@@ -140,6 +172,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn delays() {
+        use std::time::Duration;
+        assert_eq!(parse_delay("100000"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_delay("50ms"), Some(Duration::from_millis(50)));
+        assert_eq!(parse_delay("1.5ms"), Some(Duration::from_micros(1500)));
+        assert_eq!(parse_delay("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_delay("10us"), Some(Duration::from_micros(10)));
+        for bad in ["", "abc", "-1", "1h", "ms", "1e9"] {
+            assert_eq!(parse_delay(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn when_picks_calls_as_strace_does() {
         let w = |s: &str| When::parse(s).unwrap_or_else(|| panic!("{s}"));
         let picked = |w: When| (1..=10).filter(|&n| w.matches(n)).collect::<Vec<_>>();
@@ -159,6 +204,7 @@ mod tests {
         let t = Tamper {
             ret: Some(Action::Error(28)),
             signal: Some(10),
+            ..Tamper::default()
         };
         let mut inj = Injector::new(vec![Rule {
             syscalls: set,

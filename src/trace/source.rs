@@ -47,6 +47,8 @@ pub enum SourceEvent {
         is_error: bool,
         /// The call was tampered with (`-e inject=`): `rval` is what was made to return.
         injected: bool,
+        /// `-e inject=...:delay_enter=|delay_exit=` held the tracee at the call.
+        delayed: bool,
         /// The instruction pointer at the exit (`-i`).
         ip: u64,
     },
@@ -184,14 +186,18 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
             Stop::Syscall(mut s) => {
                 let time = crate::util::now();
                 let tid = s.tid();
+                // `delay_enter=`/`delay_exit=`: how long this stop holds the tracee.
+                let hold;
                 let ev = match s.kind {
                     super::engine::Syscall::Entry { nr, args, sp, ip } => {
+                        let tamper = if self.injector.is_empty() {
+                            None
+                        } else {
+                            self.injector.at_entry(tid, nr)
+                        };
+                        hold = tamper.and_then(|t| t.delay_enter);
                         // Tampering: the number -1 makes the kernel run nothing.
-                        if !self.injector.is_empty()
-                            && self
-                                .injector
-                                .at_entry(tid, nr)
-                                .is_some_and(|t| t.ret.is_some())
+                        if tamper.is_some_and(|t| t.ret.is_some())
                             && let Ok(mut regs) = s.regs()
                         {
                             regs.orig_rax = u64::MAX;
@@ -215,6 +221,8 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                     }
                     super::engine::Syscall::Exit { rval, is_error, ip } => {
                         let tamper = self.injector.at_exit(tid).unwrap_or_default();
+                        hold = tamper.delay_exit;
+                        let delayed = tamper.delayed();
                         if let Some(sig) = tamper.signal {
                             // Resuming a syscall-exit-stop with a signal sends it (as the
                             // kernel sends its own: SI_KERNEL), as strace's signal= does.
@@ -237,6 +245,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                     rval,
                                     is_error,
                                     injected: done.is_ok(),
+                                    delayed,
                                     ip,
                                 }
                             }
@@ -246,13 +255,18 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                 rval,
                                 is_error,
                                 injected: false,
+                                delayed,
                                 ip,
                             },
                         }
                     }
                 };
                 self.consumer.event(time, ev, &s.mem());
-                s.resume();
+                match hold {
+                    // Held without holding the others: the engine resumes it when due.
+                    Some(d) => s.park(d),
+                    None => s.resume(),
+                }
             }
             Stop::Signal(s) => self.signal(s),
             Stop::Breakpoint(t) | Stop::SingleStep(t) => self.signal(t.not_mine()),

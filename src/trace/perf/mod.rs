@@ -606,6 +606,7 @@ impl PerfSource {
                         rval: ret,
                         is_error: (-4095..0).contains(&ret),
                         injected: false,
+                        delayed: false,
                         ip: 0,
                     },
                     &mem,
