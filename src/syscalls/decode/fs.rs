@@ -239,10 +239,11 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(uint(a[4])),
             s(Value::UInt(a[5] & 0xffff_ffff)),
         ],
+        // The offset is printed at exit, as `[before] => [after]`.
         "sendfile" => vec![
             s(fd(c, a[0])),
             s(fd(c, a[1])),
-            s(offset_ref(a[2])),
+            (a[2] == 0).then_some(Value::Ptr(0)),
             s(uint(a[3])),
         ],
         "utimensat" => vec![
@@ -496,9 +497,22 @@ pub fn exit(
     };
     let ret = match name {
         "copy_file_range" | "utimensat" => default_ret(rval, is_error),
-        // strace adds ` => [N]` (the offset after the call) inside the line; the line's
-        // arguments are printed at entry here, so the offset shows as it was given.
-        "sendfile" => default_ret(rval, is_error),
+        // strace's `[5] => [105]`: the kernel moved the offset by what it sent, so the
+        // offset given is the one after less the return value.
+        "sendfile" => {
+            if let Some(slot) = slots.get_mut(2)
+                && slot.is_none()
+            {
+                *slot = Some(match read_bytes::<8>(c, a[2]).map(i64::from_le_bytes) {
+                    Some(after) if ok && rval > 0 => {
+                        Value::Raw(format!("[{}] => [{after}]", after - rval))
+                    }
+                    Some(off) => Value::Array(vec![Value::Int(off)]),
+                    None => Value::Ptr(a[2]),
+                });
+            }
+            default_ret(rval, is_error)
+        }
         "open" | "openat" | "creat" | "dup" | "dup2" | "dup3" | "memfd_create" => {
             fd_ret(c, rval, is_error)
         }
