@@ -43,9 +43,25 @@ pub struct TraceArgs {
     #[arg(short = 'k', long = "stack-trace", action = ArgAction::Count)]
     pub stack: u8,
 
-    /// Print paths associated with file descriptor arguments.
-    #[arg(short = 'y', long = "decode-fds", action = ArgAction::Count)]
+    /// Print paths associated with file descriptor arguments (-yy: sockets' endpoints and
+    /// devices' numbers too).
+    #[arg(short = 'y', action = ArgAction::Count)]
     pub decode_fds: u8,
+
+    /// strace's interruptibility (1-4, or anywhere, waiting, never, never_tstp): accepted;
+    /// pgstrace always detaches cleanly on SIGINT, SIGTERM and SIGHUP (docs/trace.md).
+    #[arg(short = 'I', value_name = "N")]
+    pub interruptible: Option<String>,
+
+    /// -y as a set: path, socket, dev, pidfd, all (socket, dev and pidfd are -yy).
+    #[arg(
+        long = "decode-fds",
+        value_name = "SET",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "path"
+    )]
+    pub decode_fds_set: Option<String>,
 
     /// Print the time spent in each syscall.
     #[arg(short = 'T')]
@@ -565,7 +581,7 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuSP";
+const VALUE_SHORTS: &str = "eopsaEuSPI";
 /// Long options that take a value (when not written `--opt=value`).
 const VALUE_LONGS: [&str; 11] = [
     "--trace",
@@ -587,7 +603,40 @@ const VALUE_LONGS: [&str; 11] = [
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdvDFIOUXY";
+const STRACE_ONLY_SHORTS: &str = "bdvDFOUXY";
+/// `--decode-fds=SET` as `session::FD_*` bits (pidfds' pids are not decoded yet: `pidfd`
+/// adds nothing).
+pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
+    use crate::session::command::{FD_DEVS, FD_PATHS, FD_SOCKETS};
+    let mut bits = 0;
+    for w in set.split(',') {
+        bits |= match w {
+            "path" => FD_PATHS,
+            "socket" => FD_SOCKETS,
+            "dev" => FD_DEVS,
+            "pidfd" | "none" => 0,
+            "all" => FD_PATHS | FD_SOCKETS | FD_DEVS,
+            _ => {
+                return Err(format!(
+                    "invalid --decode-fds '{}' (path, socket, dev, pidfd, all)",
+                    w.escape_default()
+                ));
+            }
+        };
+    }
+    Ok(bits)
+}
+
+/// `-y` counted: paths; `-yy`: paths, sockets and devices.
+fn y_bits(n: u8) -> u8 {
+    use crate::session::command::{FD_DEVS, FD_PATHS, FD_SOCKETS};
+    match n {
+        0 => 0,
+        1 => FD_PATHS,
+        _ => FD_PATHS | FD_SOCKETS | FD_DEVS,
+    }
+}
+
 /// strace's precision words: digits after the second.
 pub fn precision(p: &str, option: &str) -> Result<u8, String> {
     match p {
@@ -993,7 +1042,32 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             st
         },
         stack: a.stack,
-        decode_fds: a.decode_fds,
+        decode_fds: match &a.decode_fds_set {
+            _ if a.interruptible.as_deref().is_some_and(|i| {
+                ![
+                    "1",
+                    "2",
+                    "3",
+                    "4",
+                    "anywhere",
+                    "waiting",
+                    "never",
+                    "never_tstp",
+                ]
+                .contains(&i)
+            }) =>
+            {
+                return Err(bad(format!(
+                    "invalid -I '{}' (1, 2, 3, 4, anywhere, waiting, never, never_tstp)",
+                    a.interruptible
+                        .as_deref()
+                        .unwrap_or_default()
+                        .escape_default()
+                )));
+            }
+            Some(set) => y_bits(a.decode_fds) | decode_fds_bits(set).map_err(bad)?,
+            None => y_bits(a.decode_fds),
+        },
         durations: a.durations || a.syscall_times.is_some(),
         relative: a.relative || a.relative_precision.is_some(),
         rel_digits: match &a.relative_precision {

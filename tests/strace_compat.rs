@@ -213,6 +213,12 @@ fn decode_fds_twice() {
         "{}",
         u.pgstrace.trace
     );
+    // --decode-fds=SET: only the kinds asked for are decorated.
+    for set in ["socket", "dev", "path", "path,socket", "all"] {
+        let flag = format!("--decode-fds={set}");
+        compat("inetnet", &[flag.as_str()], &[]);
+        compat("unixnet", &[flag.as_str()], &["{dir}"]);
+    }
 }
 
 #[test]
@@ -674,6 +680,19 @@ fn inject_a_delay() {
 }
 
 // --- the command line -------------------------------------------------------------------
+
+/// `-I N` is taken (pgstrace always detaches cleanly on fatal signals), a bad value refused.
+#[test]
+fn interruptible_is_accepted() {
+    compat("fileio", &["-I", "2", "-e", "trace=openat"], &["{dir}"]);
+    compat("fileio", &["-I3", "-e", "trace=openat"], &["{dir}"]);
+    let o = Command::new(fixtures::pgstrace_bin())
+        .args(["-I", "7", "true"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid -I '7'"));
+}
 
 /// A repeated option: the last one wins, as in strace.
 #[test]

@@ -26,6 +26,11 @@ fn hold_summary(times: &[u32]) -> String {
     )
 }
 
+/// `TraceConfig::decode_fds` bits: `-y` is paths, `-yy` all three (`--decode-fds=SET`).
+pub const FD_PATHS: u8 = 1;
+pub const FD_SOCKETS: u8 = 2;
+pub const FD_DEVS: u8 = 4;
+
 /// What the trace command was asked: strace's options, parsed (see `cli::TraceArgs` for
 /// what each means).
 #[derive(Clone, Debug, Default)]
@@ -37,6 +42,7 @@ pub struct TraceConfig {
     pub signal: Vec<String>,
     pub status: Vec<String>,
     pub stack: u8,
+    /// What `-y`/`-yy`/`--decode-fds=SET` decorate descriptors with: [`FD_PATHS`] etc.
     pub decode_fds: u8,
     pub durations: bool,
     pub timestamps: u8,
@@ -217,8 +223,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     };
     let decode = DecodeOpts {
         string_limit: args.string_limit,
-        decode_fds: args.decode_fds > 0,
-        fd_details: args.decode_fds > 1,
+        decode_fds: args.decode_fds & FD_PATHS != 0,
+        fd_sockets: args.decode_fds & FD_SOCKETS != 0,
+        fd_devs: args.decode_fds & FD_DEVS != 0,
         ..DecodeOpts::default()
     };
 

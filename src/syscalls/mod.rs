@@ -79,8 +79,9 @@ pub struct DecodeOpts {
     pub string_limit: usize,
     /// `-y`: attach paths to file descriptors.
     pub decode_fds: bool,
-    /// `-yy`: sockets' endpoints and devices' numbers too.
-    pub fd_details: bool,
+    /// `-yy` (`--decode-fds=socket`, `=dev`): sockets' endpoints, devices' numbers.
+    pub fd_sockets: bool,
+    pub fd_devs: bool,
     /// `-v`-like verbosity is not supported; structs are abbreviated as strace does by default.
     pub max_array: usize,
 }
@@ -90,7 +91,8 @@ impl Default for DecodeOpts {
         DecodeOpts {
             string_limit: 32,
             decode_fds: false,
-            fd_details: false,
+            fd_sockets: false,
+            fd_devs: false,
             max_array: 32,
         }
     }

@@ -22,7 +22,7 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
     let fd = rval as i32;
     Ret::Fd {
         fd,
-        path: if c.o.decode_fds {
+        path: if c.o.decode_fds || c.o.fd_sockets || c.o.fd_devs {
             with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None
@@ -31,15 +31,16 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
 }
 
 /// `-yy`: the path replaced by its detail (marked as printed already: a leading NUL, which
-/// no path holds), where there is one.
+/// no path holds), where there is one and its kind was asked for; without `-y`'s paths, a
+/// descriptor of a kind not asked for is printed bare, as strace's `--decode-fds=socket`.
 fn with_detail(c: &Ctx, fd: i32, path: Option<String>) -> Option<String> {
     let p = path?;
-    if c.o.fd_details
-        && let Some(d) = c.t.fd_detail(fd, &p)
-    {
+    let socket = p.starts_with("socket:[");
+    let wanted = if socket { c.o.fd_sockets } else { c.o.fd_devs };
+    if wanted && let Some(d) = c.t.fd_detail(fd, &p) {
         return Some(format!("{}{d}", crate::syscalls::notation::PRINTED));
     }
-    Some(p)
+    c.o.decode_fds.then_some(p)
 }
 
 /// A file descriptor argument (`AT_FDCWD` for -100 is the caller's business).
@@ -47,7 +48,7 @@ pub fn fd(c: &Ctx, raw: u64) -> Value {
     let fd = raw as i32;
     Value::Fd {
         fd,
-        path: if c.o.decode_fds && fd >= 0 {
+        path: if (c.o.decode_fds || c.o.fd_sockets || c.o.fd_devs) && fd >= 0 {
             with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None
