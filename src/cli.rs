@@ -214,6 +214,11 @@ pub struct TraceArgs {
     #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
     pub sort_by: Option<String>,
 
+    /// The -c table's columns, in order: time-percent, total-time, min-time, max-time,
+    /// avg-time, calls, errors, name.
+    #[arg(short = 'U', long = "summary-columns", value_name = "COLUMNS")]
+    pub summary_columns: Option<String>,
+
     /// Only calls that succeeded (-e status=successful).
     #[arg(short = 'z', long = "successful-only")]
     pub successful_only: bool,
@@ -581,9 +586,10 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuSPI";
+const VALUE_SHORTS: &str = "eopsaEuSPIU";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 11] = [
+const VALUE_LONGS: [&str; 12] = [
+    "--summary-columns",
     "--trace",
     "--color",
     "--colour",
@@ -603,7 +609,7 @@ const VALUE_LONGS: [&str; 11] = [
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdvDFOUXY";
+const STRACE_ONLY_SHORTS: &str = "bdvDFOXY";
 /// `--decode-fds=SET` as `session::FD_*` bits (pidfds' pids are not decoded yet: `pidfd`
 /// adds nothing).
 pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
@@ -702,7 +708,8 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 35] = [
+const KNOWN_LONGS: [&str; 36] = [
+    "--summary-columns",
     "--backend",
     "--color",
     "--colour",
@@ -1144,6 +1151,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         env: a.env,
         user: a.user,
         sort_by: a.sort_by,
+        summary_columns: a.summary_columns,
         append: a.append,
         trace_paths: a.trace_paths,
         command: a.command,

@@ -22,8 +22,74 @@ pub struct SummaryOpts {
     pub histogram: bool,
     /// `--json`: one JSON object (`{"event": "summary", ...}`) instead of the table.
     pub json: bool,
-    /// `-S`: `time` (default), `calls`, `errors`, `name`, `nothing`.
+    /// `-S`: `time` (default), `min-time`, `max-time`, `avg-time`, `calls`, `errors`,
+    /// `name`, `nothing`.
     pub sort: SortBy,
+    /// `-U`: the table's columns in their order (`None`: strace's default six).
+    pub columns: Option<Vec<Column>>,
+}
+
+/// A column of the `-c` table (`-U`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    TimePercent,
+    TotalTime,
+    MinTime,
+    MaxTime,
+    AvgTime,
+    Calls,
+    Errors,
+    Name,
+}
+
+impl Column {
+    /// strace's names and aliases.
+    pub fn parse(s: &str) -> Option<Column> {
+        Some(match s {
+            "time-percent" | "time_percent" | "percent" | "time" => Column::TimePercent,
+            "total-time" | "total_time" | "seconds" | "total" => Column::TotalTime,
+            "min-time" | "min_time" | "shortest" | "min" => Column::MinTime,
+            "max-time" | "max_time" | "longest" | "max" => Column::MaxTime,
+            "avg-time" | "avg_time" | "usecs/call" | "avg" => Column::AvgTime,
+            "calls" | "count" => Column::Calls,
+            "errors" | "error" => Column::Errors,
+            "name" | "syscall" | "syscall_name" => Column::Name,
+            _ => return None,
+        })
+    }
+
+    /// `-U a,b,c`, or the name strace calls unknown.
+    pub fn parse_list(s: &str) -> Result<Vec<Column>, String> {
+        s.split(',')
+            .map(|w| {
+                Column::parse(w)
+                    .ok_or_else(|| format!("unknown column name: '{}'", w.escape_default()))
+            })
+            .collect()
+    }
+
+    fn header(self) -> &'static str {
+        match self {
+            Column::TimePercent => "% time",
+            Column::TotalTime => "seconds",
+            Column::MinTime => "shortest",
+            Column::MaxTime => "longest",
+            Column::AvgTime => "usecs/call",
+            Column::Calls => "calls",
+            Column::Errors => "errors",
+            Column::Name => "syscall",
+        }
+    }
+
+    fn width(self) -> usize {
+        match self {
+            Column::TimePercent => 6,
+            Column::TotalTime | Column::AvgTime => 11,
+            Column::MinTime | Column::MaxTime => 8,
+            Column::Calls | Column::Errors => 9,
+            Column::Name => 16,
+        }
+    }
 }
 
 /// `-S SORTBY`.
@@ -31,6 +97,9 @@ pub struct SummaryOpts {
 pub enum SortBy {
     #[default]
     Time,
+    MinTime,
+    MaxTime,
+    AvgTime,
     Calls,
     Errors,
     Name,
@@ -41,7 +110,10 @@ impl SortBy {
     /// strace's names (and its aliases: `time_total`, `count`, `error`, `syscall`, ...).
     pub fn parse(s: &str) -> Option<SortBy> {
         Some(match s {
-            "time" | "time_total" | "total_time" => SortBy::Time,
+            "time" | "time_total" | "total_time" | "time-percent" | "total-time" => SortBy::Time,
+            "min-time" | "min_time" | "shortest" | "time_min" => SortBy::MinTime,
+            "max-time" | "max_time" | "longest" | "time_max" => SortBy::MaxTime,
+            "avg-time" | "avg_time" | "time_avg" => SortBy::AvgTime,
             "calls" | "count" => SortBy::Calls,
             "errors" | "error" => SortBy::Errors,
             "name" | "syscall" | "syscall_name" => SortBy::Name,
@@ -59,7 +131,15 @@ struct Stat {
     calls: u64,
     errors: u64,
     nanos: u128,
+    min_ns: u128,
+    max_ns: u128,
     hist: Vec<u64>,
+}
+
+impl Stat {
+    fn avg_ns(&self) -> u128 {
+        self.nanos.checked_div(u128::from(self.calls)).unwrap_or(0)
+    }
 }
 
 pub struct Summary {
@@ -82,6 +162,11 @@ impl Summary {
         let mut rows: Vec<(&u64, &Stat)> = self.stats.iter().collect();
         match self.o.sort {
             SortBy::Time => rows.sort_by(|a, b| b.1.nanos.cmp(&a.1.nanos).then(a.0.cmp(b.0))),
+            SortBy::MinTime => rows.sort_by(|a, b| b.1.min_ns.cmp(&a.1.min_ns).then(a.0.cmp(b.0))),
+            SortBy::MaxTime => rows.sort_by(|a, b| b.1.max_ns.cmp(&a.1.max_ns).then(a.0.cmp(b.0))),
+            SortBy::AvgTime => {
+                rows.sort_by(|a, b| b.1.avg_ns().cmp(&a.1.avg_ns()).then(a.0.cmp(b.0)))
+            }
             SortBy::Calls => rows.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(b.0))),
             SortBy::Errors => rows.sort_by(|a, b| b.1.errors.cmp(&a.1.errors).then(a.0.cmp(b.0))),
             SortBy::Name => rows.sort_by(|a, b| a.1.name.cmp(&b.1.name)),
@@ -142,6 +227,20 @@ impl Summary {
         let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
         let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
         let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
+        if let Some(cols) = &self.o.columns {
+            let total = Stat {
+                name: "total".into(),
+                calls: total_calls,
+                errors: total_errors,
+                nanos: total_ns,
+                min_ns: rows.iter().map(|r| r.1.min_ns).min().unwrap_or(0),
+                max_ns: rows.iter().map(|r| r.1.max_ns).max().unwrap_or(0),
+                hist: Vec::new(),
+            };
+            table(&mut s, cols, &rows, &total, total_ns);
+            self.histograms(&mut s, &rows);
+            return s;
+        }
         let dashes = "------ ----------- ----------- --------- --------- ----------------\n";
         s.push_str("% time     seconds  usecs/call     calls    errors syscall\n");
         s.push_str(dashes);
@@ -155,16 +254,74 @@ impl Summary {
         }
         s.push_str(dashes);
         row(&mut s, 100.0, total_ns, total_calls, total_errors, "total");
+        self.histograms(&mut s, &rows);
+        s
+    }
+
+    fn histograms(&self, s: &mut String, rows: &[(&u64, &Stat)]) {
         if self.o.histogram {
-            for (_, st) in &rows {
+            for (_, st) in rows {
                 s.push('\n');
                 s.push_str(&st.name);
                 s.push('\n');
-                log2_hist(&mut s, &st.hist, "usecs");
+                log2_hist(s, &st.hist, "usecs");
             }
         }
-        s
     }
+}
+
+/// The `-U` table: strace's widths, the name padded unless it is the last column, the
+/// total row with the overall shortest and longest call.
+fn table(s: &mut String, cols: &[Column], rows: &[(&u64, &Stat)], total: &Stat, total_ns: u128) {
+    let last = cols.len().saturating_sub(1);
+    let line = |s: &mut String, cells: Vec<String>| {
+        for (i, (c, v)) in cols.iter().zip(cells).enumerate() {
+            if i > 0 {
+                s.push(' ');
+            }
+            let w = c.width();
+            if *c == Column::Name {
+                if i == last {
+                    s.push_str(&v);
+                } else {
+                    let _ = write!(s, "{v:<w$}");
+                }
+            } else {
+                let _ = write!(s, "{v:>w$}");
+            }
+        }
+        s.push('\n');
+    };
+    line(s, cols.iter().map(|c| c.header().to_string()).collect());
+    let dashes: Vec<String> = cols.iter().map(|c| "-".repeat(c.width())).collect();
+    s.push_str(&dashes.join(" "));
+    s.push('\n');
+    let cells = |st: &Stat, pct: f64| -> Vec<String> {
+        cols.iter()
+            .map(|c| match c {
+                Column::TimePercent => format!("{pct:.2}"),
+                Column::TotalTime => format!("{:.6}", st.nanos as f64 / 1e9),
+                Column::MinTime => format!("{:.6}", st.min_ns.min(st.max_ns) as f64 / 1e9),
+                Column::MaxTime => format!("{:.6}", st.max_ns as f64 / 1e9),
+                Column::AvgTime => (st.avg_ns() / 1000).to_string(),
+                Column::Calls => st.calls.to_string(),
+                Column::Errors if st.errors == 0 => String::new(),
+                Column::Errors => st.errors.to_string(),
+                Column::Name => st.name.clone(),
+            })
+            .collect()
+    };
+    for (_, st) in rows {
+        let pct = if total_ns == 0 {
+            0.0
+        } else {
+            st.nanos as f64 * 100.0 / total_ns as f64
+        };
+        line(s, cells(st, pct));
+    }
+    s.push_str(&dashes.join(" "));
+    s.push('\n');
+    line(s, cells(total, 100.0));
 }
 
 /// One table row. Seconds are rounded to the microsecond, usecs/call truncated, and a zero
@@ -250,13 +407,18 @@ impl Sink for Summary {
             calls: 0,
             errors: 0,
             nanos: 0,
+            min_ns: u128::MAX,
+            max_ns: 0,
             hist: vec![0; BUCKETS],
         });
         st.calls += 1;
         if is_error(ret) {
             st.errors += 1;
         }
-        st.nanos += duration.as_nanos();
+        let ns = duration.as_nanos();
+        st.nanos += ns;
+        st.min_ns = st.min_ns.min(ns);
+        st.max_ns = st.max_ns.max(ns);
         let us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
         if let Some(b) = st.hist.get_mut(bucket(us)) {
             *b += 1;
@@ -305,6 +467,7 @@ mod tests {
                 histogram,
                 json: false,
                 sort: SortBy::Time,
+                columns: None,
             },
         )
     }
@@ -331,6 +494,41 @@ mod tests {
              0.44    0.000001           1         1         1 access\n\
              ------ ----------- ----------- --------- --------- ----------------\n\
              100.00    0.000230          25         9         1 total\n"
+        );
+    }
+
+    /// `-U` with strace's default columns is the default table, byte for byte; other
+    /// orders pad the name unless it is last, and the total row has the overall extremes.
+    #[test]
+    fn chosen_columns() {
+        let default = [
+            Column::TimePercent,
+            Column::TotalTime,
+            Column::AvgTime,
+            Column::Calls,
+            Column::Errors,
+            Column::Name,
+        ];
+        let mut s = summary(false);
+        call(&mut s, 0, "read", 3_000, Ret::Int(1));
+        call(&mut s, 0, "read", 1_000, Ret::Int(1));
+        call(&mut s, 1, "write", 500, Ret::Error { errno: 9 });
+        let plain = s.render();
+        s.o.columns = Some(default.to_vec());
+        assert_eq!(s.render(), plain);
+        s.o.columns = Column::parse_list("calls,name,max-time,min-time").ok();
+        assert_eq!(
+            s.render(),
+            "    calls syscall           longest shortest\n\
+             --------- ---------------- -------- --------\n        \
+             2 read             0.000003 0.000001\n        \
+             1 write            0.000000 0.000000\n\
+             --------- ---------------- -------- --------\n        \
+             3 total            0.000003 0.000000\n"
+        );
+        assert_eq!(
+            Column::parse_list("calls,bogus"),
+            Err("unknown column name: 'bogus'".into())
         );
     }
 

@@ -77,6 +77,8 @@ pub struct TraceConfig {
     pub user: Option<String>,
     /// `-S SORTBY`.
     pub sort_by: Option<String>,
+    /// `-U COLUMNS`.
+    pub summary_columns: Option<String>,
     /// `-P PATH`.
     pub trace_paths: Vec<String>,
     /// `-A`: append to `-o FILE`.
@@ -256,6 +258,10 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 summary::SortBy::parse(s).ok_or_else(|| anyhow::anyhow!("invalid sortby: '{s}'"))?
             }
             None => summary::SortBy::Time,
+        },
+        columns: match &args.summary_columns {
+            Some(c) => Some(summary::Column::parse_list(c).map_err(|e| anyhow::anyhow!(e))?),
+            None => None,
         },
     };
     if args.summary_only {
