@@ -270,6 +270,15 @@ fn syscall_set(set: &str) -> Result<Vec<bool>, FilterError> {
                         }
                     } else if let Some(nr) = table::by_name(tok) {
                         chosen[nr as usize] = true;
+                    } else if let Some(bits) = class_bits(tok) {
+                        // A class without its `%` (`trace=file`), as strace still takes it.
+                        for (nr, info) in table::all() {
+                            if info.classes & bits != 0 {
+                                chosen[nr as usize] = true;
+                            }
+                        }
+                    } else if table::OTHER_PERSONALITY_NAMES.contains(&tok) {
+                        // Another architecture's call: nothing for a 64-bit tracee.
                     } else if !optional {
                         return Err(FilterError::Syscall(tok.to_string()));
                     }

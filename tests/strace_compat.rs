@@ -743,6 +743,19 @@ fn inject_a_delay() {
 
 // --- the command line -------------------------------------------------------------------
 
+/// `-e trace=` with a class named without its `%` (`file`, `network`), and with names of the
+/// i386/x32 tables (`socketcall`, `stat64`): taken as strace takes them.
+#[test]
+fn trace_sets_in_strace_old_and_foreign_words() {
+    compat("fileio", &["-e", "trace=file"], &["{dir}"]);
+    compat(
+        "fileio",
+        &["-e", "trace=socketcall,stat64,openat"],
+        &["{dir}"],
+    );
+    compat("unixnet", &["-e", "trace=network"], &["{dir}"]);
+}
+
 /// `-I N` is taken (pgstrace always detaches cleanly on fatal signals), a bad value refused.
 #[test]
 fn interruptible_is_accepted() {
