@@ -1032,6 +1032,29 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             .any(|p| e.starts_with(p))
     });
     let pids = parse_pids(&a.pids).map_err(bad)?;
+    // -I: taken, with no effect (detaching on fatal signals is always clean); refused
+    // only when strace would refuse it.
+    const INTERRUPTIBLE: [&str; 8] = [
+        "1",
+        "2",
+        "3",
+        "4",
+        "anywhere",
+        "waiting",
+        "never",
+        "never_tstp",
+    ];
+    if let Some(i) = a
+        .interruptible
+        .as_deref()
+        .filter(|i| !INTERRUPTIBLE.contains(i))
+    {
+        return Err(bad(format!(
+            "invalid -I '{}' (1, 2, 3, 4, anywhere, waiting, never, never_tstp)",
+            i.escape_default()
+        )));
+    }
+    let (timestamps, ts_digits) = absolute(a.timestamps, a.absolute.as_deref()).map_err(bad)?;
     Ok(Command::Trace(crate::session::TraceConfig {
         pids,
         follow: a.follow,
@@ -1050,28 +1073,6 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         },
         stack: a.stack,
         decode_fds: match &a.decode_fds_set {
-            _ if a.interruptible.as_deref().is_some_and(|i| {
-                ![
-                    "1",
-                    "2",
-                    "3",
-                    "4",
-                    "anywhere",
-                    "waiting",
-                    "never",
-                    "never_tstp",
-                ]
-                .contains(&i)
-            }) =>
-            {
-                return Err(bad(format!(
-                    "invalid -I '{}' (1, 2, 3, 4, anywhere, waiting, never, never_tstp)",
-                    a.interruptible
-                        .as_deref()
-                        .unwrap_or_default()
-                        .escape_default()
-                )));
-            }
             Some(set) => y_bits(a.decode_fds) | decode_fds_bits(set).map_err(bad)?,
             None => y_bits(a.decode_fds),
         },
@@ -1085,12 +1086,8 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             Some(p) => precision(p, "--syscall-times").map_err(bad)?,
             None => 6,
         },
-        timestamps: absolute(a.timestamps, a.absolute.as_deref())
-            .map_err(bad)?
-            .0,
-        ts_digits: absolute(a.timestamps, a.absolute.as_deref())
-            .map_err(bad)?
-            .1,
+        timestamps,
+        ts_digits,
         string_limit: a.string_limit,
         align: a.align,
         output: a.output,

@@ -143,7 +143,7 @@ pub fn run(cfg: DemoConfig) -> Result<i32> {
         // --keep keeps a demo that played to its end; an interrupted or failed one goes.
         s.keep = false;
     }
-    let kept = cfg.keep && res.is_ok() && scene.server.is_some();
+    let kept = scene.server.as_ref().is_some_and(|s| s.keep);
     let dir = scene.server.as_ref().map(|s| s.dir.clone());
     let pm = scene.server.as_ref().map(|s| s.postmaster_pid());
     let total = secs(scene.started);
@@ -214,7 +214,7 @@ fn play(scene: &mut Scene, cfg: &DemoConfig, bindir: PathBuf) -> Result<()> {
 
     let t = scene.step(&format!(
         "{} rows in each of two tables, generated in the server",
-        story::thousands(cfg.rows)
+        crate::util::group(cfg.rows)
     ));
     let s = scene.server.as_ref().context("no server")?;
     let load = format!(

@@ -3,19 +3,6 @@
 
 use serde_json::Value;
 
-/// `2,000,000`.
-pub fn thousands(n: u64) -> String {
-    let d = n.to_string();
-    let mut out = String::new();
-    for (i, c) in d.chars().enumerate() {
-        if i > 0 && (d.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The failing `fallocate` of a `-k` trace and its frames (at most `max_frames`): the line
 /// that returns ENOSPC, with the line it resumes when another process's line cut it, and
 /// the ` > ` lines after it.
@@ -109,13 +96,6 @@ pub fn first_remedy(report_json: &str) -> Option<Remedy> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers() {
-        assert_eq!(thousands(2_000_000), "2,000,000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-    }
 
     #[test]
     fn the_failing_call() {

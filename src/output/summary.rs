@@ -227,51 +227,42 @@ impl Summary {
         let total_ns: u128 = rows.iter().map(|r| r.1.nanos).sum();
         let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
         let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
-        if let Some(cols) = &self.o.columns {
-            let total = Stat {
-                name: "total".into(),
-                calls: total_calls,
-                errors: total_errors,
-                nanos: total_ns,
-                min_ns: rows.iter().map(|r| r.1.min_ns).min().unwrap_or(0),
-                max_ns: rows.iter().map(|r| r.1.max_ns).max().unwrap_or(0),
-                hist: Vec::new(),
-            };
-            table(&mut s, cols, &rows, &total, total_ns);
-            self.histograms(&mut s, &rows);
-            return s;
-        }
-        let dashes = "------ ----------- ----------- --------- --------- ----------------\n";
-        s.push_str("% time     seconds  usecs/call     calls    errors syscall\n");
-        s.push_str(dashes);
-        for (_, st) in &rows {
-            let pct = if total_ns == 0 {
-                0.0
-            } else {
-                st.nanos as f64 * 100.0 / total_ns as f64
-            };
-            row(&mut s, pct, st.nanos, st.calls, st.errors, &st.name);
-        }
-        s.push_str(dashes);
-        row(&mut s, 100.0, total_ns, total_calls, total_errors, "total");
-        self.histograms(&mut s, &rows);
-        s
-    }
-
-    fn histograms(&self, s: &mut String, rows: &[(&u64, &Stat)]) {
+        let total = Stat {
+            name: "total".into(),
+            calls: total_calls,
+            errors: total_errors,
+            nanos: total_ns,
+            min_ns: rows.iter().map(|r| r.1.min_ns).min().unwrap_or(0),
+            max_ns: rows.iter().map(|r| r.1.max_ns).max().unwrap_or(0),
+            hist: Vec::new(),
+        };
+        let cols = self.o.columns.as_deref().unwrap_or(&DEFAULT_COLUMNS);
+        table(&mut s, cols, &rows, &total, total_ns);
         if self.o.histogram {
-            for (_, st) in rows {
+            for (_, st) in &rows {
                 s.push('\n');
                 s.push_str(&st.name);
                 s.push('\n');
-                log2_hist(s, &st.hist, "usecs");
+                log2_hist(&mut s, &st.hist, "usecs");
             }
         }
+        s
     }
 }
 
-/// The `-U` table: strace's widths, the name padded unless it is the last column, the
-/// total row with the overall shortest and longest call.
+/// strace's default columns (`-U` not given).
+const DEFAULT_COLUMNS: [Column; 6] = [
+    Column::TimePercent,
+    Column::TotalTime,
+    Column::AvgTime,
+    Column::Calls,
+    Column::Errors,
+    Column::Name,
+];
+
+/// The table: strace's widths, the name padded unless it is the last column, seconds rounded
+/// to the microsecond, usecs/call truncated, a zero error count blank, the total row with
+/// the overall shortest and longest call.
 fn table(s: &mut String, cols: &[Column], rows: &[(&u64, &Stat)], total: &Stat, total_ns: u128) {
     let last = cols.len().saturating_sub(1);
     let line = |s: &mut String, cells: Vec<String>| {
@@ -322,23 +313,6 @@ fn table(s: &mut String, cols: &[Column], rows: &[(&u64, &Stat)], total: &Stat, 
     s.push_str(&dashes.join(" "));
     s.push('\n');
     line(s, cells(total, 100.0));
-}
-
-/// One table row. Seconds are rounded to the microsecond, usecs/call truncated, and a zero
-/// error count leaves the cell blank, as strace prints them.
-fn row(s: &mut String, pct: f64, nanos: u128, calls: u64, errors: u64, name: &str) {
-    let secs = nanos as f64 / 1e9;
-    let per_call = nanos
-        .checked_div(u128::from(calls))
-        .map(|n| n / 1000)
-        .unwrap_or(0);
-    let _ = write!(s, "{pct:>6.2} {secs:>11.6} {per_call:>11} {calls:>9} ");
-    if errors > 0 {
-        let _ = write!(s, "{errors:>9}");
-    } else {
-        s.push_str("         ");
-    }
-    let _ = writeln!(s, " {name}");
 }
 
 /// The bucket of a latency of `usecs` microseconds.
@@ -501,14 +475,7 @@ mod tests {
     /// orders pad the name unless it is last, and the total row has the overall extremes.
     #[test]
     fn chosen_columns() {
-        let default = [
-            Column::TimePercent,
-            Column::TotalTime,
-            Column::AvgTime,
-            Column::Calls,
-            Column::Errors,
-            Column::Name,
-        ];
+        let default = DEFAULT_COLUMNS;
         let mut s = summary(false);
         call(&mut s, 0, "read", 3_000, Ret::Int(1));
         call(&mut s, 0, "read", 1_000, Ret::Int(1));

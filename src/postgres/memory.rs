@@ -301,14 +301,16 @@ impl GlobalsReader {
             *last = 0;
             return None;
         }
-        let seen = got - 8;
-        if ptr == *last
-            && let Some(nul) = text[..seen].iter().position(|&b| b == 0)
-        {
-            return Some(String::from_utf8_lossy(&text[..nul]).into_owned());
-        }
-        if ptr == *last && seen > max {
-            return Some(String::from_utf8_lossy(&text[..max]).into_owned());
+        if ptr == *last {
+            // Whole when its NUL, or more than `max` bytes, were read with the pointer.
+            let seen = &text[..got - 8];
+            let end = seen
+                .iter()
+                .position(|&b| b == 0)
+                .or((seen.len() > max).then_some(max));
+            if let Some(end) = end {
+                return Some(String::from_utf8_lossy(&text[..end]).into_owned());
+            }
         }
         *last = ptr;
         let raw = read_c_string(self.pid, ptr, max);

@@ -137,9 +137,12 @@ pub fn status(pid: i32) -> std::io::Result<Status> {
 /// `pid`'s pid in its own PID namespace, when that namespace is not ours (a container's);
 /// `None` in ours or when it cannot be read. One readlink each unless the namespaces differ.
 pub fn ns_pid(pid: i32) -> Option<i32> {
-    let ours = fs::read_link("/proc/self/ns/pid").ok()?;
+    static OURS: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let ours = OURS
+        .get_or_init(|| fs::read_link("/proc/self/ns/pid").ok())
+        .as_ref()?;
     let theirs = fs::read_link(format!("/proc/{pid}/ns/pid")).ok()?;
-    if ours == theirs {
+    if *ours == theirs {
         return None;
     }
     let inner = *status(pid).ok()?.ns_pids.last()?;

@@ -3,15 +3,15 @@
 //! `TCPv6:[[::1]:5432]`, `UDP:[...]`, `NETLINK:[ROUTE:1234]`, else `PROTO:[inode]`) and a
 //! device's kind and numbers (`/dev/null<char 1:3>`).
 //!
-//! The protocol is the socket's `system.sockprotoname` attribute; inet endpoints come from the
-//! process's own `/proc/PID/net/{tcp,tcp6,udp,udp6}` (its network namespace), netlink ones
+//! The protocol is the socket's `system.sockprotoname` attribute; inet endpoints come from a
+//! `pidfd_getfd` duplicate of the descriptor (getsockname, getpeername), else from the
+//! process's own `/proc/PID/net/{tcp,tcp6,udp,udp6}` (its network namespace); netlink ones
 //! from `/proc/PID/net/netlink`, UNIX peers and names from NETLINK_SOCK_DIAG (which answers
 //! for this process's network namespace; elsewhere the inode alone is printed). The parsers
 //! are pure.
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::os::unix::ffi::OsStrExt;
 
 /// The `-yy` text of `pid`'s descriptor `fd` whose `-y` path is `path`, already escaped as it
 /// is printed between `<` and `>`; `None` when `-y`'s path is all there is to say.
@@ -409,11 +409,6 @@ fn unix_diag(ino: u64) -> Option<UnixSock> {
     parse_unix_diag(&reply[..got], ino)
 }
 
-/// The `-y` path of a descriptor as bytes (for callers holding an `OsStr`).
-pub fn path_bytes(p: &std::path::Path) -> &[u8] {
-    p.as_os_str().as_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -523,7 +518,7 @@ ffff8880050d8000 99  5          00000000 0        0        0     2        0     
             .map(|m| m.ino())
             .unwrap_or(0);
         let path = std::fs::read_link(format!("/proc/self/fd/{}", a.as_raw_fd()))
-            .map(|p| String::from_utf8_lossy(path_bytes(&p)).into_owned())
+            .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
         let ino_a: u64 = path
             .trim_start_matches("socket:[")

@@ -140,18 +140,7 @@ fn to_json(views: &[ClusterView]) -> Value {
                 "port": c.port,
                 "version": c.version,
                 "shm": shm,
-                "container": {
-                    "cgroup": v.container.cgroup,
-                    "docker": v.container.docker,
-                    "kubernetes": v.container.kubernetes,
-                    "hints": v.container.hints,
-                    "runtime": v.container.identity.runtime,
-                    "id": v.container.identity.id,
-                    "pod": v.container.pod,
-                    "pod_namespace": v.container.pod_namespace,
-                    "pod_uid": v.container.identity.pod_uid,
-                    "qos": v.container.identity.qos,
-                },
+                "container": v.container.json(),
                 "processes": processes,
             })
         })

@@ -794,6 +794,30 @@ impl Engine {
         h.after_resume();
     }
 
+    /// The handler's last look while `tid` is held before a detach: a probe puts its
+    /// original bytes back (and rewinds a tracee stopped on one of its traps) here. Returns
+    /// whether the trap it stopped on was the handler's.
+    fn last_look(&mut self, h: &mut dyn Handler, tid: i32, pass: i32, release: Release) -> bool {
+        if !self.core.tracees.contains_key(&tid) {
+            return false;
+        }
+        let mode = self.core.mode;
+        let mut g = Stopped::new(&mut self.core, tid, pass, mode, release);
+        let mine = h.release(&mut g);
+        // Not resumed: the caller detaches it, with its signal.
+        g.core = None;
+        mine
+    }
+
+    /// Detaches `tid` from its stop, handing `pass` back, and tells the handler.
+    fn let_go(&mut self, h: &mut dyn Handler, tid: i32, pass: i32) {
+        raw_detach(tid, pass);
+        if self.core.tracees.remove(&tid).is_some() {
+            h.gone(tid, Gone::Detached);
+            h.after_resume();
+        }
+    }
+
     fn gone(&mut self, tid: i32, h: &mut dyn Handler, how: Gone) {
         self.core.parked.retain(|p| p.1 != tid);
         if self.core.tracees.remove(&tid).is_none() {
@@ -817,25 +841,12 @@ impl Engine {
         // Parked tracees are in their stop already (an interrupt would never be reported):
         // detach them from it, each with the handler's last look.
         for (_, tid, _, sig) in std::mem::take(&mut self.core.parked) {
-            if !self.core.tracees.contains_key(&tid) {
-                continue;
-            }
-            let mode = self.core.mode;
             let release = Release {
                 breakpoint: false,
                 single_step: false,
             };
-            {
-                let mut g = Stopped::new(&mut self.core, tid, sig, mode, release);
-                let _ = h.release(&mut g);
-                // Not resumed: detached below, with its signal.
-                g.core = None;
-            }
-            raw_detach(tid, sig);
-            if self.core.tracees.remove(&tid).is_some() {
-                h.gone(tid, Gone::Detached);
-                h.after_resume();
-            }
+            self.last_look(h, tid, sig, release);
+            self.let_go(h, tid, sig);
         }
         for &tid in self.core.tracees.keys() {
             // SAFETY: PTRACE_INTERRUPT takes no data.
@@ -892,27 +903,14 @@ impl Engine {
                 _ if trap => libc::SIGTRAP,
                 _ => 0,
             };
-            // The handler's last look while the tracee is held: a probe puts its original
-            // bytes back (and rewinds a tracee stopped on one of its traps) here.
-            if self.core.tracees.contains_key(&tid) {
-                let mode = self.core.mode;
-                let release = Release {
-                    breakpoint: kind == StopKind::Breakpoint,
-                    single_step: kind == StopKind::SingleStep,
-                };
-                let mut g = Stopped::new(&mut self.core, tid, pass, mode, release);
-                let mine = h.release(&mut g);
-                // Not resumed: detached below, with its signal.
-                g.core = None;
-                if trap && mine {
-                    pass = 0;
-                }
+            let release = Release {
+                breakpoint: kind == StopKind::Breakpoint,
+                single_step: kind == StopKind::SingleStep,
+            };
+            if self.last_look(h, tid, pass, release) && trap {
+                pass = 0;
             }
-            raw_detach(tid, pass);
-            if self.core.tracees.remove(&tid).is_some() {
-                h.gone(tid, Gone::Detached);
-                h.after_resume();
-            }
+            self.let_go(h, tid, pass);
         }
         // Anything left (e.g. a child whose first stop never came) is detached by the kernel
         // when we exit, and restarted.

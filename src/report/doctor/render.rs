@@ -119,18 +119,11 @@ pub fn json(f: &Facts, checks: &[Check]) -> Value {
             "version": t.version,
             "user": t.user.as_ref().map(|(u, _)| u),
             "uid": t.user.as_ref().map(|(_, id)| id),
-            "container": {
-                "docker": t.container.docker,
-                "kubernetes": t.container.kubernetes,
-                "hints": t.container.hints,
-                "runtime": t.container.identity.runtime,
-                "id": t.container.identity.id,
-                "pod": t.container.pod,
-                "pod_namespace": t.container.pod_namespace,
-                "pod_uid": t.container.identity.pod_uid,
-                "cgroup": t.container.cgroup,
-                "memory_max": t.container.memory_max,
-            },
+            "container": ({
+                let mut c = t.container.json();
+                c["memory_max"] = json!(t.container.memory_max);
+                c
+            }),
             "settings": t.settings,
         })
     });

@@ -53,6 +53,23 @@ pub struct Container {
 }
 
 impl Container {
+    /// What every report's JSON says of the container (each adds its own limits): the
+    /// cgroup, the hints, and what names it.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "cgroup": self.cgroup,
+            "docker": self.docker,
+            "kubernetes": self.kubernetes,
+            "hints": self.hints,
+            "runtime": self.identity.runtime,
+            "id": self.identity.id,
+            "pod": self.pod,
+            "pod_namespace": self.pod_namespace,
+            "pod_uid": self.identity.pod_uid,
+            "qos": self.identity.qos,
+        })
+    }
+
     /// `docker 3f4e8c0a9b1d, pod db/pg-0 (uid ..., burstable)`: what names this container, or
     /// `None` when nothing does.
     pub fn names(&self) -> Option<String> {
@@ -257,15 +274,12 @@ fn identify(pm: i32, c: &mut Container) {
     if id.id.is_none() {
         // Another hierarchy may name it where the memory controller's says `/`.
         let text = fs::read_to_string(format!("/proc/{pm}/cgroup")).unwrap_or_default();
-        for line in text.lines() {
-            let Some(path) = line.splitn(3, ':').nth(2) else {
-                continue;
-            };
-            let other = from_cgroup_path(path);
-            if other.id.is_some() {
-                id = other;
-                break;
-            }
+        if let Some(other) = crate::report::cgroup::parse_memberships(&text)
+            .iter()
+            .map(|m| from_cgroup_path(&m.path))
+            .find(|o| o.id.is_some())
+        {
+            id = other;
         }
     }
     if id.id.is_none()

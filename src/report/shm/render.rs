@@ -383,20 +383,13 @@ pub fn render_json(facts: &ShmFacts) -> serde_json::Value {
             "tmpfs": facts.shm.is_tmpfs(),
             "mount_options": facts.shm.mount_options,
         },
-        "container": {
-            "docker": c.docker,
-            "kubernetes": c.kubernetes,
-            "hints": c.hints,
-            "runtime": c.identity.runtime,
-            "id": c.identity.id,
-            "pod": c.pod,
-            "pod_namespace": c.pod_namespace,
-            "pod_uid": c.identity.pod_uid,
-            "cgroup": c.cgroup,
-            "cgroup_version": c.cgroup_version,
-            "memory_max_bytes": c.memory_max,
-            "memory_current_bytes": c.memory_current,
-        },
+        "container": ({
+            let mut j = c.json();
+            j["cgroup_version"] = json!(c.cgroup_version);
+            j["memory_max_bytes"] = json!(c.memory_max);
+            j["memory_current_bytes"] = json!(c.memory_current);
+            j
+        }),
         "segments": facts.segments.iter().map(seg).collect::<Vec<_>>(),
         "orphaned_bytes": facts.orphaned_bytes(),
         "other_files": facts.other_files.iter().map(|f| json!({
