@@ -905,8 +905,11 @@ fn probe_f_on_the_postmaster_arms_new_backends_and_workers() {
     let fallocated: std::collections::BTreeSet<u64> = trace
         .lines()
         .filter_map(|l| {
+            // `fallocate(FD, 0, 0, LEN) = 0`, or `fallocate(FD, 0, 0, LEN <unfinished ...>`
+            // when another process's line came between the call's entry and its exit.
             let args = l.split_once("fallocate(")?.1;
-            args.split(')').next()?.rsplit(", ").next()?.parse().ok()
+            let last = args.split(')').next()?.rsplit(", ").next()?;
+            last.split_whitespace().next()?.parse().ok()
         })
         .collect();
     assert!(fallocated.contains(&196_736), "{trace}");
