@@ -1097,7 +1097,8 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             let mut q = match a.quiet {
                 0 => 0,
                 1 => crate::output::QUIET_ATTACH,
-                _ => crate::output::QUIET_ATTACH | crate::output::QUIET_EXIT,
+                2 => crate::output::QUIET_ATTACH | crate::output::QUIET_EXIT,
+                _ => crate::output::quiet_set("all").map_err(bad)?,
             };
             let sets = a
                 .quiet_set

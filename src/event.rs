@@ -90,6 +90,15 @@ pub enum Event {
     },
     /// We detached from the tracee; a syscall line still open ends with ` <detached ...>`.
     Detached { pid: i32, time: Timestamp },
+    /// A thread other than the leader called execve: the kernel ended every other thread,
+    /// the leader's call ends with ` = ?`, and the execve of `former` goes on under the
+    /// leader's pid: `+++ superseded by execve in pid FORMER +++`, then
+    /// `<... execve resumed>) = 0` under `pid`. `former` is gone without an exit of its own.
+    Superseded {
+        pid: i32,
+        former: i32,
+        time: Timestamp,
+    },
     /// A kernel-side source dropped `count` events here: `+++ lost N events +++`.
     Lost { time: Timestamp, count: u64 },
     /// A note about a tracee from the session's annotator (PostgreSQL's: the statement a
@@ -125,6 +134,7 @@ impl Event {
             | Event::Exited { pid, .. }
             | Event::Killed { pid, .. }
             | Event::Detached { pid, .. }
+            | Event::Superseded { pid, .. }
             | Event::Note { pid, .. } => *pid,
             Event::Lost { .. } => 0,
         }

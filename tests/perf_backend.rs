@@ -354,3 +354,42 @@ fn json_header_and_late_marks() {
         ft[1]
     );
 }
+
+/// A thread's execve under the kernel-side source: the leader's call ends with ` = ?` (not
+/// the `-ERESTARTNOHAND` the kernel records for a call SIGKILL ends), the superseded line,
+/// the execve resumed under the leader's pid, and pgstrace ends with the program (it once
+/// waited for the thread's old tid forever). The same lines as under ptrace.
+#[test]
+fn thread_execve_is_followed_and_the_trace_ends() {
+    let run = |backend: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("trace.txt");
+        let mut cmd = Command::new(pgstrace_bin());
+        cmd.args([backend, "-f", "-e", "trace=pause,exit_group", "-o"])
+            .arg(&out)
+            .arg(fixture("threadexec"));
+        let o = Proc::spawn(cmd).wait(Duration::from_secs(30));
+        fixtures::assert_no_panic("threadexec", &o.stderr);
+        assert!(
+            o.status.success(),
+            "{backend}: {:?}\n{}",
+            o.status,
+            o.stderr
+        );
+        assert_eq!(o.stdout, "threadexec done\n");
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        assert!(
+            text.contains("+++ superseded by execve in pid ") && !text.contains("ERESTART"),
+            "{backend}: {text}"
+        );
+        // The thread's own tid appears nowhere else (execve is not traced): masked here.
+        normalize(&text)
+            .into_iter()
+            .map(|l| match l.find("execve in pid ") {
+                Some(i) => format!("{}execve in pid T +++", &l[..i]),
+                None => l,
+            })
+            .collect()
+    };
+    assert_eq!(run("--backend=perf"), run("--backend=ptrace"));
+}

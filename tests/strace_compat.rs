@@ -269,6 +269,37 @@ fn threads_follow_decode_fds() {
     compat("threads", &["-f", "-y", "-e", "trace=!futex"], &[]);
 }
 
+/// A thread's execve while the leader waits in pause: the leader's call ends with ` = ?`,
+/// `+++ superseded by execve in pid T +++`, the execve resumed under the leader's pid.
+#[test]
+fn thread_execve_supersedes_the_leader() {
+    compat(
+        "threadexec",
+        &["-f", "-e", "trace=execve,pause,exit_group"],
+        &[],
+    );
+}
+
+/// `-qq`: the execve line still open ends with ` <pid changed to PID ...>`; `-qqq` drops
+/// the superseded line too; without `-f` the leader's pause just ends, and it exits.
+#[test]
+fn thread_execve_quiet_levels_and_without_follow() {
+    compat("threadexec", &["-qq", "-f", "-e", "trace=execve"], &[]);
+    compat(
+        "threadexec",
+        &["-qqq", "-f", "-e", "trace=execve,pause"],
+        &[],
+    );
+    compat("threadexec", &["-e", "trace=execve,pause,exit_group"], &[]);
+}
+
+/// `-ff`: the thread's file ends with `execve(... <pid changed to PID ...>`; the leader's
+/// has its `pause() = ?`, the superseded line and the execve's resumed exit.
+#[test]
+fn thread_execve_in_files_per_process() {
+    ff_case("threadexec", &["-e", "trace=execve,pause,exit_group"], 2);
+}
+
 // --- -c summary --------------------------------------------------------------------------
 
 /// A `-c` table as comparable lines: `name: calls=N errors=N`, sorted by name.
@@ -879,6 +910,12 @@ fn syscall_numbers() {
 /// files (normalised, in any order) as strace's.
 #[test]
 fn ff_writes_a_file_per_process() {
+    ff_case("procs", &[], 0);
+}
+
+/// `-ff -o FILE FLAGS FIXTURE` under both tracers: the same files (at least `min`),
+/// normalised, compared file by file.
+fn ff_case(fixture: &str, flags: &[&str], min: usize) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let traces = |prog: &Path, name: &str| -> Vec<Vec<String>> {
         let base = dir.path().join(name);
@@ -886,29 +923,40 @@ fn ff_writes_a_file_per_process() {
             .arg("-ff")
             .arg("-o")
             .arg(&base)
-            .arg(fixtures::fixture("procs"))
+            .args(flags)
+            .arg(fixtures::fixture(fixture))
             .stdout(std::process::Stdio::null())
             .status()
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(st.success(), "{}", prog.display());
         assert!(!base.exists(), "no file named FILE itself");
-        let mut all: Vec<Vec<String>> = std::fs::read_dir(dir.path())
+        let files: Vec<(i64, std::path::PathBuf)> = std::fs::read_dir(dir.path())
             .unwrap_or_else(|e| panic!("{e}"))
             .filter_map(|e| e.ok())
-            .filter(|e| {
-                e.file_name()
+            .filter_map(|e| {
+                let pid = e
+                    .file_name()
                     .to_string_lossy()
-                    .strip_prefix(&format!("{name}."))
-                    .is_some_and(|p| p.parse::<u32>().is_ok())
+                    .strip_prefix(&format!("{name}."))?
+                    .parse::<i64>()
+                    .ok()?;
+                Some((pid, e.path()))
             })
-            .map(|e| fixtures::normalize(&std::fs::read_to_string(e.path()).unwrap_or_default()))
+            .collect();
+        // The files' pids are the pids a line may name (`<pid changed to PID ...>`).
+        let pids: Vec<i64> = files.iter().map(|(p, _)| *p).collect();
+        let mut all: Vec<Vec<String>> = files
+            .iter()
+            .map(|(_, f)| {
+                fixtures::normalize_with(&std::fs::read_to_string(f).unwrap_or_default(), &pids)
+            })
             .collect();
         all.sort();
         all
     };
     let s = traces(&fixtures::strace_bin(), "s");
     let p = traces(&fixtures::pgstrace_bin(), "p");
-    assert!(s.len() > 1, "strace wrote {} files", s.len());
+    assert!(s.len() >= min.max(2), "strace wrote {} files", s.len());
     assert_eq!(s.len(), p.len(), "files per process");
     for (a, b) in s.iter().zip(&p) {
         compare::assert_lines_eq("-ff file", a, b);

@@ -290,6 +290,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
         Event::Exited { pid, time, code } => {
             json!({"event": "exit", "pid": pid, "time": secs(*time), "code": code})
         }
+        Event::Superseded { pid, former, time } => {
+            json!({"event": "superseded", "pid": pid, "time": secs(*time), "former": former})
+        }
         Event::Killed {
             pid,
             time,
@@ -368,6 +371,14 @@ impl Sink for JsonPrinter {
             Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
                 self.unfinished(*pid);
                 self.noted.remove(pid);
+            }
+            Event::Superseded { pid, former, .. } => {
+                // The leader's own call ends unfinished; the former's execve is the leader's.
+                self.unfinished(*pid);
+                if let Some(c) = self.open.remove(former) {
+                    self.open.insert(*pid, c);
+                }
+                self.noted.remove(former);
             }
             Event::Note { pid, note, .. } => {
                 let st = self.noted.entry(*pid).or_default();
@@ -460,6 +471,51 @@ mod tests {
                        "errno": null, "duration_us": null, "unfinished": true}),
                 json!({"event": "exit", "pid": 9, "time": t, "code": 0}),
             ]
+        );
+    }
+
+    /// A thread's execve: the leader's call is unfinished, a `superseded` object, and the
+    /// execve's object under the leader's pid.
+    #[test]
+    fn superseded_moves_the_execve_to_the_leader() {
+        let entry = |pid: i32, nr: u64, name: &'static str| Event::SyscallEntry {
+            pid,
+            time: T,
+            nr,
+            name: name.into(),
+            args: vec![],
+            more: false,
+            raw_args: [0; 6],
+            ip: 0,
+        };
+        let evs = vec![
+            entry(20, 34, "pause"),
+            entry(22, 59, "execve"),
+            Event::Superseded {
+                pid: 20,
+                former: 22,
+                time: T,
+            },
+            Event::Exited {
+                pid: 20,
+                time: T,
+                code: 0,
+            },
+        ];
+        let got = lines(&evs);
+        let t = 1_700_000_000.5;
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(
+            (got[0]["pid"].clone(), got[0]["syscall"].clone()),
+            (json!(20), json!("pause"))
+        );
+        assert_eq!(
+            got[1],
+            json!({"event": "superseded", "pid": 20, "time": t, "former": 22})
+        );
+        assert_eq!(
+            (got[2]["pid"].clone(), got[2]["syscall"].clone()),
+            (json!(20), json!("execve"))
         );
     }
 

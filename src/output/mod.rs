@@ -31,10 +31,14 @@ pub trait Sink {
 pub const QUIET_ATTACH: u8 = 1;
 /// `--quiet=exit`: no `+++ exited with N +++` lines.
 pub const QUIET_EXIT: u8 = 2;
+/// `--quiet=thread-execve` (or `superseded`): no `+++ superseded by execve ... +++` lines.
+pub const QUIET_THREAD_EXECVE: u8 = 4;
+/// Every `QUIET_*` bit.
+const QUIET_ALL: u8 = QUIET_ATTACH | QUIET_EXIT | QUIET_THREAD_EXECVE;
 
 /// strace's `--quiet=SET` / `-e quiet=SET` as a set of the `QUIET_*` bits: `attach`, `exit`
-/// (also `exits`), `all`, `none`, `!SET`; strace's other words (`personality`,
-/// `path-resolution`, `thread-execve`, `superseded`) name messages pgstrace does not print.
+/// (also `exits`), `thread-execve` (also `superseded`), `all`, `none`, `!SET`; strace's other
+/// words (`personality`, `path-resolution`) name messages pgstrace does not print.
 pub fn quiet_set(set: &str) -> Result<u8, String> {
     let (neg, body) = match set.strip_prefix('!') {
         Some(b) => (true, b),
@@ -45,16 +49,13 @@ pub fn quiet_set(set: &str) -> Result<u8, String> {
         bits |= match tok {
             "attach" => QUIET_ATTACH,
             "exit" | "exits" => QUIET_EXIT,
-            "all" => QUIET_ATTACH | QUIET_EXIT,
-            "none" | "" | "personality" | "path-resolution" | "thread-execve" | "superseded" => 0,
+            "thread-execve" | "superseded" => QUIET_THREAD_EXECVE,
+            "all" => QUIET_ALL,
+            "none" | "" | "personality" | "path-resolution" => 0,
             other => return Err(format!("invalid quiet '{other}'")),
         };
     }
-    Ok(if neg {
-        !bits & (QUIET_ATTACH | QUIET_EXIT)
-    } else {
-        bits
-    })
+    Ok(if neg { !bits & QUIET_ALL } else { bits })
 }
 
 /// Options of the strace-format text printer.

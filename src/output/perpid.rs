@@ -66,6 +66,22 @@ impl Sink for PerProcess {
 
     fn event(&mut self, ev: &Event) {
         let pid = ev.pid();
+        if let Event::Superseded { former, .. } = ev {
+            // The former's file ends; its execve goes on in the leader's file.
+            let call = self.printers.remove(former).and_then(|mut p| {
+                p.pid_changed(*former, pid);
+                let c = p.hand_over(*former);
+                p.finish();
+                c
+            });
+            if let Some(p) = self.printer(pid) {
+                p.event(ev);
+                if let Some(c) = call {
+                    p.adopt(pid, c);
+                }
+            }
+            return;
+        }
         let Some(p) = self.printer(pid) else {
             return;
         };

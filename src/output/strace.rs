@@ -87,7 +87,7 @@ pub struct TextPrinter {
 
 /// A syscall whose entry part is printed.
 #[derive(Default)]
-struct OpenCall {
+pub struct OpenCall {
     active: bool,
     name: String,
     /// How many arguments the entry printed.
@@ -153,6 +153,8 @@ impl TextPrinter {
             self.dim("<unfinished ...>");
             self.buf.push('\n');
             self.emit();
+            // Attach notes held for the line go out now, before the next line starts.
+            self.flush_notes();
         }
     }
 
@@ -310,12 +312,21 @@ impl TextPrinter {
         self.col = self.width(&self.buf);
         self.emit();
         let call = self.calls.entry(pid).or_default();
-        call.active = true;
         call.name.clear();
         call.name.push_str(name);
         call.printed = args.len();
         call.more = more;
         call.sep = false;
+        if !more && (name == "exit_group" || name == "exit") {
+            // They never return: the line is whole at entry, as strace prints it.
+            call.active = false;
+            self.buf.push(')');
+            let base = self.col;
+            self.finish_ret(base, &Ret::Unknown, None, (false, false));
+            self.emit();
+            return;
+        }
+        call.active = true;
         self.current = Some(pid);
         if !self.o.to_file {
             // stderr: show a call that blocks (`read(0, `) while it blocks, as strace does.
@@ -392,7 +403,9 @@ impl TextPrinter {
         let Some(c) = self.calls.get_mut(&pid).filter(|c| c.active) else {
             return;
         };
-        let exiting = c.name == "exit" || c.name == "exit_group";
+        // strace's form: ` <unfinished ...>` where arguments were still to come
+        // (`read(3,  <unfinished ...>) = ?`), none where the entry printed them all.
+        let unfinished = c.more;
         let base = if self.current == Some(pid) {
             self.current = None;
             self.cut(pid);
@@ -412,7 +425,7 @@ impl TextPrinter {
             self.dim("<detached ...>");
             self.buf.push('\n');
         } else {
-            if !exiting {
+            if unfinished {
                 self.buf.push(' ');
                 self.dim("<unfinished ...>");
             }
@@ -511,6 +524,59 @@ impl TextPrinter {
         self.dim(&line);
         self.buf.push('\n');
         self.emit();
+    }
+
+    /// A non-leader's execve took over the leader's pid. The leader's own call ends with
+    /// ` = ?`; the former's execve line, if it is still the open one, ends with
+    /// ` <pid changed to PID ...>`; the execve goes on under `pid` (`<... execve resumed>)
+    /// = 0` at its exit).
+    fn superseded(&mut self, pid: i32, former: i32, time: Timestamp) {
+        // strace's order: the leader's call first (it cuts an open execve line), then an
+        // execve line still open ends with the pid change.
+        self.close_call(pid, time, false);
+        self.pid_changed(former, pid);
+        self.flush_notes();
+        let call = self.hand_over(former);
+        if let Some(c) = call {
+            self.adopt(pid, c);
+        }
+        if self.o.quiet & super::QUIET_THREAD_EXECVE == 0 {
+            self.note_line(
+                pid,
+                time,
+                format_args!("+++ superseded by execve in pid {former} +++"),
+                true,
+                None,
+            );
+        }
+    }
+
+    /// `former` is gone into another tracee's pid: its open call, for that tracee to finish.
+    /// (Under `-ff` its file ends here: an open line ends with ` <pid changed to ...>`.)
+    pub fn hand_over(&mut self, former: i32) -> Option<OpenCall> {
+        if let Some(i) = self.announced.iter().position(|&p| p == former) {
+            self.announced.swap_remove(i);
+        }
+        self.last_nr.remove(&former);
+        self.live = self.live.saturating_sub(1);
+        self.calls.remove(&former).filter(|c| c.active)
+    }
+
+    /// Takes over a call begun by a thread whose pid `pid` now has (see [`Self::hand_over`]).
+    pub fn adopt(&mut self, pid: i32, call: OpenCall) {
+        self.calls.insert(pid, call);
+    }
+
+    /// `-ff`: the file of `former`, which became `pid` by a non-leader's execve: its open
+    /// line ends with ` <pid changed to PID ...>`.
+    pub fn pid_changed(&mut self, former: i32, pid: i32) {
+        if self.current == Some(former) {
+            self.current = None;
+            self.buf.clear();
+            self.cut(former);
+            let _ = writeln!(self.buf, " <pid changed to {pid} ...>");
+            self.emit();
+        }
     }
 
     fn gone(&mut self, pid: i32) {
@@ -674,6 +740,7 @@ impl Sink for TextPrinter {
                 }
                 self.gone(*pid);
             }
+            Event::Superseded { pid, former, time } => self.superseded(*pid, *former, *time),
             Event::Note { pid, note, .. } => self.note(*pid, note),
             Event::Lost { count, .. } => {
                 // Not a tracee's line: no pid prefix, so that it cannot be taken for one.
@@ -999,6 +1066,76 @@ mod tests {
     }
 
     /// The fork example (c.c) under `strace -f` to stderr, as observed.
+    /// Calls the kernel ended (a tracee killed or gone): ` <unfinished ...>` only where
+    /// arguments were still to come, as strace; a thread's execve: the leader's call ends,
+    /// `+++ superseded by execve in pid T +++`, the execve resumed under the leader's pid;
+    /// an execve line still open when that happens ends with ` <pid changed to P ...>`.
+    #[test]
+    fn superseded_and_calls_ended_by_the_kernel() {
+        let execve = || {
+            vec![
+                bytes(b"/bin/true"),
+                Value::Array(vec![bytes(b"true")]),
+                Value::Ptr(0),
+            ]
+        };
+        let killed = |pid: i32, us: u64| Event::Killed {
+            pid,
+            time: t(us),
+            sig: 9,
+            core: false,
+        };
+        let evs = vec![
+            attached(20),
+            attached(21),
+            attached(22),
+            entry(21, 1, 0, "read", vec![fd(3)]),
+            entry(22, 2, 34, "pause", vec![]),
+            entry(20, 3, 34, "pause", vec![]),
+            killed(21, 4),
+            entry(22, 5, 59, "execve", execve()),
+            Event::Superseded {
+                pid: 20,
+                former: 22,
+                time: t(6),
+            },
+            exit(20, 7, 59, "execve", execve(), Ret::Int(0)),
+        ];
+        assert_eq!(
+            run(TextOpts::default(), &evs),
+            "[pid    21] read(3,  <unfinished ...>\n\
+             [pid    22] pause( <unfinished ...>\n\
+             [pid    20] pause( <unfinished ...>\n\
+             [pid    21] <... read resumed> <unfinished ...>) = ?\n\
+             [pid    21] +++ killed by SIGKILL +++\n\
+             [pid    22] execve(\"/bin/true\", [\"true\"], NULL <unfinished ...>\n\
+             [pid    20] <... pause resumed>)        = ?\n\
+             +++ superseded by execve in pid 22 +++\n\
+             <... execve resumed>)                   = 0\n"
+        );
+        // The execve line still open: the pid change ends it; -qqq drops the superseded line.
+        let evs = vec![
+            attached(20),
+            attached(22),
+            entry(22, 5, 59, "execve", execve()),
+            Event::Superseded {
+                pid: 20,
+                former: 22,
+                time: t(6),
+            },
+            exit(20, 7, 59, "execve", execve(), Ret::Int(0)),
+        ];
+        let quiet = TextOpts {
+            quiet: super::super::quiet_set("all").unwrap_or_default(),
+            ..TextOpts::default()
+        };
+        assert_eq!(
+            run(quiet, &evs),
+            "[pid    22] execve(\"/bin/true\", [\"true\"], NULL <pid changed to 20 ...>\n\
+             <... execve resumed>)                   = 0\n"
+        );
+    }
+
     #[test]
     fn unfinished_and_resumed_with_pid_prefix() {
         let buf100 = vec![fd(3), bytes(b"abc"), Value::UInt(100)];
@@ -1050,9 +1187,8 @@ mod tests {
              [pid  4690] write(4, \"abc\", 3 <unfinished ...>\n\
              [pid  4689] <... read resumed>\"abc\", 100) = 3\n\
              [pid  4690] <... write resumed>)        = 3\n\
-             [pid  4690] exit_group(5 <unfinished ...>\n\
+             [pid  4690] exit_group(5)               = ?\n\
              [pid  4689] wait4(4690,  <unfinished ...>\n\
-             [pid  4690] <... exit_group resumed>)   = ?\n\
              [pid  4690] +++ exited with 5 +++\n\
              <... wait4 resumed>NULL, 0, NULL)       = 4690\n\
              exit_group(0)                           = ?\n\

@@ -651,10 +651,14 @@ impl Consumer for Session {
                     bt.forget(former);
                     bt.exec(pid);
                 }
-                if former != pid
-                    && let Some(st) = self.calls.remove(&former)
-                {
-                    self.calls.insert(pid, st);
+                if former != pid {
+                    // The kernel ended the leader's call (and the leader) for a thread's
+                    // execve, which goes on under the leader's pid.
+                    self.flush_pending(pid, status::UNFINISHED);
+                    if let Some(st) = self.calls.remove(&former) {
+                        self.calls.insert(pid, st);
+                    }
+                    self.queue.push(Event::Superseded { pid, former, time });
                 }
                 if let Some(a) = &mut self.annotator {
                     a.exec(pid, former, time, &mut self.queue);

@@ -824,11 +824,17 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
                 // -yy's ephemeral ports and netlink port ids differ from run to run.
                 out.push_str("PORT");
                 changed = true;
-            } else if let Some(p) = num
-                .parse::<i64>()
-                .ok()
-                .filter(|p| pids.contains(p))
-                .filter(|_| pid_args || i == ret_at || out.ends_with("si_pid="))
+            } else if let Some(p) =
+                num.parse::<i64>()
+                    .ok()
+                    .filter(|p| pids.contains(p))
+                    .filter(|_| {
+                        pid_args
+                            || i == ret_at
+                            || out.ends_with("si_pid=")
+                            || out.ends_with("superseded by execve in pid ")
+                            || out.ends_with("<pid changed to ")
+                    })
             {
                 out.push_str(&placeholder(names, p));
                 changed = true;

@@ -109,6 +109,7 @@ enum Rec {
     },
     Fork {
         tid: i32,
+        pid: i32,
         ptid: i32,
     },
     TaskExit {
@@ -136,7 +137,12 @@ pub struct PerfSource {
     ids: HashMap<u64, Kind>,
     info_enter: RecordParseInfo,
     info_plain: RecordParseInfo,
-    tasks: HashSet<i32>,
+    /// Every task watched: tid → its process (tgid).
+    tasks: HashMap<i32, i32>,
+    /// Process leaders that ended while their threads run on: reported when the last of
+    /// those ends, as ptrace reports them, or never, when a thread's execve takes over the
+    /// leader's pid.
+    zombie_leaders: HashMap<i32, ()>,
     /// tid or tgid → the exit code its exit/exit_group asked for.
     exit_codes: HashMap<i32, i32>,
     /// tgid → a fatal signal delivered with the default action.
@@ -319,7 +325,8 @@ impl PerfSource {
             ids: HashMap::default(),
             info_enter,
             info_plain,
-            tasks: HashSet::default(),
+            tasks: HashMap::default(),
+            zombie_leaders: HashMap::default(),
             exit_codes: HashMap::default(),
             fatal: HashMap::default(),
             launched: None,
@@ -339,9 +346,9 @@ impl PerfSource {
         }
     }
 
-    /// Opens every event for thread `tid`: one per tracepoint per CPU. `enable_on_exec`
-    /// for a launched command that has not exec'd yet.
-    pub fn watch(&mut self, tid: i32, on_exec: bool) -> Result<(), PerfError> {
+    /// Opens every event for thread `tid` of process `tgid`: one per tracepoint per CPU.
+    /// `enable_on_exec` for a launched command that has not exec'd yet.
+    pub fn watch(&mut self, tid: i32, tgid: i32, on_exec: bool) -> Result<(), PerfError> {
         for ci in 0..self.cpus.len() {
             let cpu = self.cpus[ci];
             for (i, (tp, kind, filter)) in self.events.clone().into_iter().enumerate() {
@@ -378,7 +385,7 @@ impl PerfSource {
                 self.fds.push(fd);
             }
         }
-        self.tasks.insert(tid);
+        self.tasks.insert(tid, tgid);
         Ok(())
     }
 
@@ -394,8 +401,8 @@ impl PerfSource {
         let mut todo = vec![pid];
         while let Some(p) = todo.pop() {
             for tid in crate::remote::procfs::threads(p) {
-                if seen.insert(tid) && !self.tasks.contains(&tid) {
-                    match self.watch(tid, false) {
+                if seen.insert(tid) && !self.tasks.contains_key(&tid) {
+                    match self.watch(tid, p, false) {
                         Ok(()) => {}
                         // Gone meanwhile.
                         Err(PerfError::NoProcess(_)) if tid != pid => continue,
@@ -417,7 +424,7 @@ impl PerfSource {
 
     /// Watches a launched command, stopped before its execve: its events start at the exec.
     pub fn launched(&mut self, pid: i32, c: &mut dyn Consumer) -> Result<(), PerfError> {
-        self.watch(pid, true)?;
+        self.watch(pid, pid, true)?;
         self.launched = Some((pid, None));
         c.event(
             self.now(),
@@ -484,7 +491,8 @@ impl PerfSource {
         self.deliver(c, None);
         self.close();
         let now = self.now();
-        let mut rest: Vec<i32> = self.tasks.drain().collect();
+        let mut rest: Vec<i32> = self.tasks.drain().map(|(t, _)| t).collect();
+        rest.extend(self.zombie_leaders.drain().map(|(t, _)| t));
         rest.sort_unstable();
         for tid in rest {
             c.event(
@@ -549,7 +557,14 @@ impl PerfSource {
             None => self.held.len(),
         };
         let ready: Vec<(u64, u64, Rec)> = self.held.drain(..n).collect();
-        for (t, _, rec) in ready {
+        let ended = killed_in_call(&ready, &self.held);
+        for (i, (t, _, rec)) in ready.into_iter().enumerate() {
+            if ended.contains(&i) {
+                // ptrace sees no exit of a call that SIGKILL ended (a thread of a process
+                // whose other thread exits or execs): `= ?` at the task's end, not
+                // `= ? ERESTARTNOHAND`.
+                continue;
+            }
             let time = self.offset + Duration::from_nanos(t);
             self.one(c, time, rec);
             // What ptrace does after each stop: the session finishes the event (resolves
@@ -621,8 +636,8 @@ impl PerfSource {
                     self.fatal.insert(pid, sig);
                 }
             }
-            Rec::Fork { tid, ptid } => {
-                if self.tasks.insert(tid) {
+            Rec::Fork { tid, pid, ptid } => {
+                if self.tasks.insert(tid, pid).is_none() {
                     c.event(
                         time,
                         SourceEvent::New {
@@ -634,17 +649,46 @@ impl PerfSource {
                 }
             }
             Rec::TaskExit { tid, pid } => {
-                if !self.tasks.remove(&tid) {
+                if self.tasks.remove(&tid).is_none() {
+                    return;
+                }
+                if tid == pid && self.tasks.values().any(|&g| g == pid) {
+                    self.zombie_leaders.insert(pid, ());
                     return;
                 }
                 let ev = self.gone(tid, pid);
                 c.event(time, ev, &crate::remote::ProcMem::racy(tid));
+                if tid != pid
+                    && self.zombie_leaders.contains_key(&pid)
+                    && !self.tasks.values().any(|&g| g == pid)
+                {
+                    self.zombie_leaders.remove(&pid);
+                    let ev = self.gone(pid, pid);
+                    c.event(time, ev, &crate::remote::ProcMem::racy(pid));
+                }
             }
             Rec::Exec { tid } => {
-                if self.tasks.contains(&tid) {
+                // After a thread's execve the process's only task has the leader's pid;
+                // the thread's own tid is gone without an exit record.
+                let former = if self.zombie_leaders.remove(&tid).is_some() {
+                    self.tasks
+                        .iter()
+                        .find(|&(&t, &g)| g == tid && t != tid)
+                        .map(|(&t, _)| t)
+                } else {
+                    None
+                };
+                if let Some(f) = former {
+                    self.tasks.remove(&f);
+                    self.tasks.insert(tid, tid);
+                }
+                if self.tasks.contains_key(&tid) {
                     c.event(
                         time,
-                        SourceEvent::Exec { tid, former: tid },
+                        SourceEvent::Exec {
+                            tid,
+                            former: former.unwrap_or(tid),
+                        },
                         &crate::remote::ProcMem::racy(tid),
                     );
                 }
@@ -680,7 +724,10 @@ impl PerfSource {
                 };
             }
         }
-        if let Some(&sig) = self.fatal.get(&pid) {
+        // SIGKILL after an exit_group is the kernel ending the other threads: they exit.
+        if let Some(&sig) = self.fatal.get(&pid)
+            && !(sig == libc::SIGKILL && self.exit_codes.contains_key(&pid))
+        {
             return SourceEvent::Killed {
                 tid,
                 sig,
@@ -699,6 +746,36 @@ impl PerfSource {
             None => SourceEvent::Detached { tid },
         }
     }
+}
+
+/// The indices in `ready` of the syscall exits that end a call in `-ERESTART*` and after
+/// which the task's next record, in `ready` then `later`, is its end: the call was ended
+/// by SIGKILL, which no ptrace tracer sees as an exit.
+fn killed_in_call(ready: &[(u64, u64, Rec)], later: &[(u64, u64, Rec)]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (i, (_, _, rec)) in ready.iter().enumerate() {
+        let Rec::Exit { tid, ret, .. } = *rec else {
+            continue;
+        };
+        if !(-516..=-512).contains(&ret) {
+            continue;
+        }
+        let next = ready[i + 1..]
+            .iter()
+            .chain(later)
+            .map(|(_, _, r)| r)
+            .find(|r| match r {
+                Rec::Enter { tid: t, .. } | Rec::Exit { tid: t, .. } => *t == tid,
+                Rec::TaskExit { tid: t, .. } => *t == tid,
+                // The delivery of a fatal signal other than SIGKILL: ptrace sees that exit.
+                Rec::Signal { sig, .. } => *sig != libc::SIGKILL,
+                _ => false,
+            });
+        if matches!(next, Some(Rec::TaskExit { .. })) {
+            out.push(i);
+        }
+    }
+    out
 }
 
 impl Drop for PerfSource {
@@ -863,6 +940,7 @@ fn parse(
             f.timestamp,
             Rec::Fork {
                 tid: f.tid,
+                pid: f.pid,
                 ptid: f.ptid,
             },
         )),
