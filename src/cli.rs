@@ -168,6 +168,15 @@ pub struct TraceArgs {
     #[arg(long = "no-pg")]
     pub no_pg: bool,
 
+    /// Print environments, stat structures and arrays whole (`-e abbrev=none`).
+    #[arg(short = 'v', long = "no-abbrev")]
+    pub no_abbrev: bool,
+
+    /// How named constants and flags are printed: raw (numbers), abbrev (names, the
+    /// default) or verbose (both).
+    #[arg(short = 'X', long = "const-print-style", value_name = "STYLE")]
+    pub const_style: Option<String>,
+
     /// Where events come from: ptrace (stops the tracee at every syscall), perf (kernel
     /// tracepoints: the tracee never stops; arguments as the event saw them), or auto (perf
     /// when everything asked for can be seen at the event).
@@ -586,9 +595,10 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuSPIU";
+const VALUE_SHORTS: &str = "eopsaEuSPIUX";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 12] = [
+const VALUE_LONGS: [&str; 13] = [
+    "--const-print-style",
     "--summary-columns",
     "--trace",
     "--color",
@@ -607,9 +617,9 @@ const VALUE_LONGS: [&str; 12] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAi";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAiv";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdvDFOXY";
+const STRACE_ONLY_SHORTS: &str = "bdDFOY";
 /// `--decode-fds=SET` as `session::FD_*` bits (pidfds' pids are not decoded yet: `pidfd`
 /// adds nothing).
 pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
@@ -708,7 +718,9 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 36] = [
+const KNOWN_LONGS: [&str; 38] = [
+    "--no-abbrev",
+    "--const-print-style",
     "--summary-columns",
     "--backend",
     "--color",
@@ -1132,6 +1144,18 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             }
         },
         no_pg: a.no_pg,
+        no_abbrev: a.no_abbrev,
+        const_style: match a.const_style.as_deref() {
+            None | Some("abbrev") => crate::syscalls::ConstStyle::Abbrev,
+            Some("raw") => crate::syscalls::ConstStyle::Raw,
+            Some("verbose") => crate::syscalls::ConstStyle::Verbose,
+            Some(other) => {
+                return Err(bad(format!(
+                    "invalid -X '{}' (raw, abbrev or verbose)",
+                    other.escape_default()
+                )));
+            }
+        },
         hex: match a.strings_in_hex.as_deref() {
             None => a.hex,
             Some("all") => 2,

@@ -28,6 +28,12 @@ pub struct Filter {
     pub write_fds: Option<FdSet>,
     /// `-P PATH`: only calls that name one of these paths or use a descriptor of one.
     pub paths: Vec<String>,
+    /// `-e abbrev=SET` (`-v`: none): calls whose large structures are abbreviated.
+    abbrev: Vec<bool>,
+    /// `-e verbose=SET`: calls whose structures are dereferenced (else their addresses).
+    verbose: Vec<bool>,
+    /// `-e raw=SET`: calls whose arguments are printed undecoded, in hex.
+    raw: Vec<bool>,
 }
 
 /// A set of file descriptors (`3,5`, `all`, `!1`).
@@ -54,6 +60,9 @@ impl Default for Filter {
             read_fds: None,
             write_fds: None,
             paths: Vec::new(),
+            abbrev: vec![true; MAX_NR],
+            verbose: vec![true; MAX_NR],
+            raw: vec![false; MAX_NR],
         }
     }
 }
@@ -67,7 +76,7 @@ pub enum FilterError {
     #[error("invalid status '{0}'")]
     Status(String),
     #[error(
-        "unsupported -e qualifier '{0}' (supported: trace, signal, status, read, write, inject, fault)"
+        "unsupported -e qualifier '{0}' (supported: trace, signal, status, read, write, inject, fault, abbrev, verbose, raw, quiet)"
     )]
     Qualifier(String),
     #[error("invalid {0} '{1}'")]
@@ -96,6 +105,21 @@ impl Filter {
                 .filter(|&nr| self.traces(nr))
                 .collect(),
         )
+    }
+
+    /// Whether `nr`'s large structures are abbreviated (strace's default; not under `-v`).
+    pub fn abbreviates(&self, nr: u64) -> bool {
+        in_set(&self.abbrev, nr)
+    }
+
+    /// Whether `nr`'s structures are dereferenced (`-e verbose=`; by default all are).
+    pub fn dereferences(&self, nr: u64) -> bool {
+        in_set(&self.verbose, nr)
+    }
+
+    /// Whether `nr`'s arguments are printed raw (`-e raw=`).
+    pub fn raw(&self, nr: u64) -> bool {
+        in_set(&self.raw, nr)
     }
 
     /// Whether signal `sig` is printed.
@@ -128,6 +152,18 @@ impl Filter {
             }
             "inject" => self.apply_inject(set, false),
             "fault" => self.apply_inject(set, true),
+            "abbrev" | "a" => {
+                self.abbrev = syscall_set(set)?;
+                Ok(())
+            }
+            "verbose" | "v" => {
+                self.verbose = syscall_set(set)?;
+                Ok(())
+            }
+            "raw" | "x" => {
+                self.raw = syscall_set(set)?;
+                Ok(())
+            }
             q => Err(FilterError::Qualifier(q.to_string())),
         }
     }
@@ -218,6 +254,10 @@ fn fd_set(set: &str) -> Result<FdSet, FilterError> {
         }
     }
     Ok(out)
+}
+
+fn in_set(set: &[bool], nr: u64) -> bool {
+    set.get(nr as usize).copied().unwrap_or(set[MAX_NR - 1])
 }
 
 /// A syscall set as `-e trace=` spells it: names, `%class`, `all`, `none`, `?name`, `!`.

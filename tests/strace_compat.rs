@@ -300,6 +300,50 @@ fn thread_execve_in_files_per_process() {
     ff_case("threadexec", &["-e", "trace=execve,pause,exit_group"], 2);
 }
 
+/// `-v`, `-e abbrev=`, `-e verbose=`, `-e raw=` and `-X` on the verbose fixture. A file's
+/// inode and change time differ between the two runs (each makes its own file): masked.
+fn verbosity_case(flags: &[&str]) {
+    let mut pair = Case::new("verbose", flags, &["{dir}"]).run_both();
+    let re =
+        regex::Regex::new(r"(stx?_ino=)\d+|(st_ctime=)\d+( /\* [^*]* \*/)?|(st_ctime_nsec=)\d+")
+            .unwrap_or_else(|e| panic!("{e}"));
+    for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+        *t = re.replace_all(t, "${1}${2}${4}MASKED").into_owned();
+    }
+    check_pair(&format!("verbose {}", flags.join(" ")), &pair);
+}
+
+/// `-v`: the environment, `struct stat` and `struct statx` (with their times as strace
+/// dates them), uname and a 40-entry argv whole.
+#[test]
+fn no_abbrev() {
+    verbosity_case(&["-v"]);
+    verbosity_case(&["--no-abbrev", "-e", "trace=execve,newfstatat,statx,uname"]);
+    // Only execve abbreviated: the rest whole.
+    verbosity_case(&["-e", "abbrev=execve"]);
+}
+
+/// `-e verbose=none`: every structure and array as its address; `-e raw=`: the chosen
+/// calls undecoded, in hex.
+#[test]
+fn verbose_and_raw_sets() {
+    verbosity_case(&["-e", "verbose=none"]);
+    verbosity_case(&["-e", "verbose=!execve,statx"]);
+    verbosity_case(&["-e", "raw=openat,lseek,write,mmap"]);
+}
+
+/// `-X raw|verbose`: the arguments' constants and flags as numbers (AT_FDCWD, signals in
+/// decimal; flags and most constants in hex), verbose with the names in a comment.
+/// (Fields of structures keep their names: calls with such fields are not compared.)
+#[test]
+fn const_print_styles() {
+    let set = "trace=openat,mmap,munmap,lseek,setsockopt,getpid,kill,execve,write,close";
+    for style in ["raw", "verbose", "abbrev"] {
+        verbosity_case(&["-X", style, "-e", set]);
+    }
+    verbosity_case(&["--const-print-style=verbose", "-e", set]);
+}
+
 // --- -c summary --------------------------------------------------------------------------
 
 /// A `-c` table as comparable lines: `name: calls=N errors=N`, sorted by name.

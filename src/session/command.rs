@@ -65,6 +65,10 @@ pub struct TraceConfig {
     /// `--backend`.
     pub backend: Backend,
     pub no_pg: bool,
+    /// `-v`: nothing abbreviated (`-e abbrev=none`).
+    pub no_abbrev: bool,
+    /// `-X`.
+    pub const_style: crate::syscalls::ConstStyle,
     /// `-x` count: 1 non-ASCII strings in hex, 2 all strings.
     pub hex: u8,
     /// `-n`.
@@ -175,9 +179,10 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     }
     let mut filter = Filter::default();
     let exprs = args
-        .exprs
-        .iter()
-        .cloned()
+        .no_abbrev
+        .then(|| "abbrev=none".to_string())
+        .into_iter()
+        .chain(args.exprs.iter().cloned())
         .chain(args.trace.iter().map(|s| format!("trace={s}")))
         .chain(args.signal.iter().map(|s| format!("signal={s}")))
         .chain(args.status.iter().map(|s| format!("status={s}")));
@@ -228,6 +233,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         decode_fds: args.decode_fds & FD_PATHS != 0,
         fd_sockets: args.decode_fds & FD_SOCKETS != 0,
         fd_devs: args.decode_fds & FD_DEVS != 0,
+        const_style: args.const_style,
         ..DecodeOpts::default()
     };
 

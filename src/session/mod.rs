@@ -317,9 +317,21 @@ impl Session {
                 name: syscall_name(nr_),
             });
         }
-        let st = self.calls.entry(pid).or_default();
-        let mut entry = if self.decoding {
-            decode::decode_entry(nr_, args, mem, &self.decode)
+        let mut entry = if self.decoding && self.filter.raw(nr_) {
+            decode::raw_entry(nr_, args)
+        } else if self.decoding {
+            let o = self.call_opts(nr_);
+            let mut e = decode::decode_entry(nr_, args, mem, &o);
+            if positional(nr_) {
+                let deref = self.filter.dereferences(nr_);
+                decode::restyle(
+                    e.args.iter_mut().map(Option::as_mut),
+                    args,
+                    deref,
+                    o.const_style,
+                );
+            }
+            e
         } else {
             Entry {
                 nr: nr_,
@@ -327,6 +339,7 @@ impl Session {
                 args: Vec::new(),
             }
         };
+        let st = self.calls.entry(pid).or_default();
         if nr_ == nr::RESTART_SYSCALL && self.decoding {
             // Kept (not taken): a restart_syscall interrupted again resumes the same call.
             let what = st
@@ -397,8 +410,16 @@ impl Session {
         {
             hook(pid, p.nr);
         }
-        let (args, ret) = if self.decoding {
-            decode::decode_exit(&entry, rval, is_error, mem, &self.decode)
+        let (args, ret) = if self.decoding && self.filter.raw(p.nr) {
+            decode::raw_exit(&entry, rval, is_error)
+        } else if self.decoding {
+            let o = self.call_opts(p.nr);
+            let (mut a, r) = decode::decode_exit(&entry, rval, is_error, mem, &o);
+            if positional(p.nr) {
+                let deref = self.filter.dereferences(p.nr);
+                decode::restyle(a.iter_mut().map(Some), &entry.raw, deref, o.const_style);
+            }
+            (a, r)
         } else if is_error {
             (Vec::new(), Ret::Error { errno: -rval })
         } else {
@@ -448,6 +469,16 @@ impl Session {
             dump,
             ip,
         });
+    }
+
+    /// The decoders' options for one call: `-v`/`-e abbrev=` decide its abbreviation.
+    fn call_opts(&self, nr: u64) -> DecodeOpts {
+        let mut o = self.decode;
+        if !self.filter.abbreviates(nr) {
+            o.abbrev = false;
+            o.max_array = usize::MAX;
+        }
+        o
     }
 
     /// A tracee died or was detached with a syscall in flight: the held-back entry is shown
@@ -723,4 +754,12 @@ impl Consumer for Session {
             trace::request_detach();
         }
     }
+}
+
+/// Whether a call's printed arguments are its registers in order (what `-X` and
+/// `-e verbose=` restyle): not clone's named ones, nor the made-up argument of
+/// rt_sigreturn and restart_syscall.
+fn positional(nr: u64) -> bool {
+    const CLONE: u64 = 56;
+    !matches!(nr, CLONE | nr::RT_SIGRETURN | nr::RESTART_SYSCALL)
 }

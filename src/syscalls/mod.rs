@@ -73,7 +73,7 @@ pub trait Tracee {
 }
 
 /// Options that change what decoders produce.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct DecodeOpts {
     /// `-s N`: the longest string printed; file names are exempt.
     pub string_limit: usize,
@@ -82,8 +82,25 @@ pub struct DecodeOpts {
     /// `-yy` (`--decode-fds=socket`, `=dev`): sockets' endpoints, devices' numbers.
     pub fd_sockets: bool,
     pub fd_devs: bool,
-    /// `-v`-like verbosity is not supported; structs are abbreviated as strace does by default.
+    /// The longest array printed before `...`.
     pub max_array: usize,
+    /// strace's default abbreviation of large structures (the environment, `struct stat`,
+    /// ...); off for the calls of `-v` / `-e abbrev=`.
+    pub abbrev: bool,
+    /// `-X`: how named constants and flags of the arguments are printed.
+    pub const_style: ConstStyle,
+}
+
+/// strace's `-X raw|abbrev|verbose` (`--const-print-style`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConstStyle {
+    /// `O_RDONLY|O_CLOEXEC` (the default).
+    #[default]
+    Abbrev,
+    /// `0x80000`.
+    Raw,
+    /// `0x80000 /* O_RDONLY|O_CLOEXEC */`.
+    Verbose,
 }
 
 impl Default for DecodeOpts {
@@ -94,6 +111,8 @@ impl Default for DecodeOpts {
             fd_sockets: false,
             fd_devs: false,
             max_array: 32,
+            abbrev: true,
+            const_style: ConstStyle::Abbrev,
         }
     }
 }

@@ -1264,7 +1264,7 @@ mod tests {
         #[test]
         fn never_panics((regions, raw) in arb_case(), rval in prop_oneof![any::<i64>(), -4095i64..4096], y in any::<bool>(), s in 0usize..64) {
             let t = case_tracee(&regions);
-            let o = DecodeOpts { string_limit: s, decode_fds: y, fd_sockets: false, fd_devs: false, max_array: s };
+            let o = DecodeOpts { string_limit: s, decode_fds: y, fd_sockets: false, fd_devs: false, max_array: s, ..DecodeOpts::default() };
             for nr in 0..470u64 {
                 decode_nr(&t, &o, nr, &raw, rval, (-4095..0).contains(&rval));
             }

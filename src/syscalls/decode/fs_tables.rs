@@ -201,6 +201,40 @@ pub fn stat(c: &Ctx, addr: u64) -> Value {
     } else {
         ("st_size", Value::Int(le_i64(&b, 48)))
     };
+    if !c.o.abbrev {
+        let time = |off: usize| {
+            let (s, ns) = (le_i64(&b, off), le_i64(&b, off + 8));
+            if s == 0 && ns == 0 {
+                return Value::Int(0);
+            }
+            Value::Raw(format!(
+                "{s} /* {} */",
+                crate::syscalls::decode::time::local_iso8601_ns(s, ns)
+            ))
+        };
+        let dev = le_u64(&b, 0);
+        let (dmaj, dmin) = (
+            ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+            (dev & 0xff) | ((dev >> 12) & !0xff),
+        );
+        return Value::structure(vec![
+            ("st_dev", makedev(dmaj, dmin)),
+            ("st_ino", Value::UInt(le_u64(&b, 8))),
+            ("st_mode", st_mode(mode)),
+            ("st_nlink", Value::UInt(le_u64(&b, 16))),
+            ("st_uid", Value::UInt(le_u32(&b, 28).into())),
+            ("st_gid", Value::UInt(le_u32(&b, 32).into())),
+            ("st_blksize", Value::Int(le_i64(&b, 56))),
+            ("st_blocks", Value::Int(le_i64(&b, 64))),
+            second,
+            ("st_atime", time(72)),
+            ("st_atime_nsec", Value::Int(le_i64(&b, 80))),
+            ("st_mtime", time(88)),
+            ("st_mtime_nsec", Value::Int(le_i64(&b, 96))),
+            ("st_ctime", time(104)),
+            ("st_ctime_nsec", Value::Int(le_i64(&b, 112))),
+        ]);
+    }
     Value::structure(vec![
         ("st_mode", st_mode(mode)),
         second,
@@ -210,6 +244,9 @@ pub fn stat(c: &Ctx, addr: u64) -> Value {
 
 /// `struct statx`, abbreviated: `{stx_mask=..., stx_attributes=0, stx_mode=..., stx_size=N, ...}`.
 pub fn statx(c: &Ctx, addr: u64) -> Value {
+    if !c.o.abbrev {
+        return statx_whole(c, addr);
+    }
     let Some(b) = read_bytes::<48>(c, addr) else {
         return Value::Ptr(addr);
     };
@@ -223,6 +260,70 @@ pub fn statx(c: &Ctx, addr: u64) -> Value {
         ("stx_size", Value::UInt(le_u64(&b, 40))),
         ("", Value::Elided),
     ])
+}
+
+/// `struct statx` under `-v`: every field, as strace orders them; each time only when the
+/// mask has it, `stx_mnt_id` only with STATX_MNT_ID.
+fn statx_whole(c: &Ctx, addr: u64) -> Value {
+    let Some(b) = read_bytes::<256>(c, addr) else {
+        return Value::Ptr(addr);
+    };
+    let mask = u64::from(le_u32(&b, 0));
+    let u32f = |off| Value::UInt(le_u32(&b, off).into());
+    let time = |off: usize| {
+        let (sec, ns) = (le_i64(&b, off), i64::from(le_u32(&b, off + 8)));
+        if sec == 0 && ns == 0 {
+            // strace leaves the epoch itself without a date.
+            return Value::Raw("{tv_sec=0, tv_nsec=0}".into());
+        }
+        Value::Raw(format!(
+            "{{tv_sec={sec}, tv_nsec={ns}}} /* {} */",
+            crate::syscalls::decode::time::local_iso8601_ns(sec, ns)
+        ))
+    };
+    let mut f = vec![
+        ("stx_mask", statx_mask(mask)),
+        ("stx_blksize", u32f(4)),
+        (
+            "stx_attributes",
+            flags_x(le_u64(&b, 8), STATX_ATTRS, None, "STATX_ATTR_???"),
+        ),
+        ("stx_nlink", u32f(16)),
+        ("stx_uid", u32f(20)),
+        ("stx_gid", u32f(24)),
+        ("stx_mode", st_mode(u64::from(le_u32(&b, 28) & 0xffff))),
+        ("stx_ino", Value::UInt(le_u64(&b, 32))),
+        ("stx_size", Value::UInt(le_u64(&b, 40))),
+        ("stx_blocks", Value::UInt(le_u64(&b, 48))),
+        (
+            "stx_attributes_mask",
+            flags_x(le_u64(&b, 56), STATX_ATTRS, None, "STATX_ATTR_???"),
+        ),
+    ];
+    // The times the kernel says it filled (STATX_ATIME, _BTIME, _CTIME, _MTIME).
+    for (bit, name, off) in [
+        (0x20, "stx_atime", 64),
+        (0x800, "stx_btime", 80),
+        (0x80, "stx_ctime", 96),
+        (0x40, "stx_mtime", 112),
+    ] {
+        if mask & bit != 0 {
+            f.push((name, time(off)));
+        }
+    }
+    f.extend([
+        ("stx_rdev_major", u32f(128)),
+        ("stx_rdev_minor", u32f(132)),
+        ("stx_dev_major", u32f(136)),
+        ("stx_dev_minor", u32f(140)),
+    ]);
+    if mask & 0x1000 != 0 {
+        f.push((
+            "stx_mnt_id",
+            crate::syscalls::decode::util::hex0(le_u64(&b, 144)),
+        ));
+    }
+    Value::structure(f)
 }
 
 const FS_MAGIC: &[(u64, &str)] = &[

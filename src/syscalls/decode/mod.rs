@@ -72,6 +72,88 @@ fn decoders(group: Group) -> Option<(EntryFn, ExitFn)> {
 }
 
 /// Decodes the arguments of syscall `nr` at its entry stop.
+/// `-e raw=`: a call undecoded, every argument in hex (`0` for zero), as strace prints it.
+pub fn raw_entry(nr: u64, raw: &[u64; 6]) -> Entry {
+    let n = table::lookup(nr).map_or(6, |i| usize::from(i.nargs)).min(6);
+    Entry {
+        nr,
+        raw: *raw,
+        args: raw[..n].iter().map(|&v| Some(util::hex0(v))).collect(),
+    }
+}
+
+/// `-e raw=`: the exit of a [`raw_entry`] call: the same arguments, the return in hex.
+pub fn raw_exit(entry: &Entry, rval: i64, is_error: bool) -> (Vec<Value>, Ret) {
+    let args = entry.args.iter().flatten().cloned().collect();
+    if is_error {
+        (args, Ret::Error { errno: -rval })
+    } else {
+        (args, Ret::Hex(rval as u64))
+    }
+}
+
+/// What `-e verbose=` and `-X` change in decoded arguments, whose registers are `raw`:
+/// without `deref`, a structure or array read from memory prints as its address; under
+/// `-X raw`/`verbose`, a named constant prints as its number (in hex as strace prints most,
+/// `0x1` for AF_UNIX; signals, clocks and AT_FDCWD in decimal as the `int` they are: `-100`)
+/// and flags as theirs (`0x80000`), `verbose` with the names in a comment. Only top-level
+/// arguments: fields of structures keep their names.
+/// `args` in register order (`None`: a slot not decoded yet).
+pub fn restyle<'a>(
+    args: impl Iterator<Item = Option<&'a mut Value>>,
+    raw: &[u64; 6],
+    deref: bool,
+    style: crate::syscalls::ConstStyle,
+) {
+    use crate::syscalls::ConstStyle;
+    for (v, &r) in args.zip(raw.iter()) {
+        let Some(v) = v else { continue };
+        if !deref && is_aggregate(v) {
+            *v = Value::Ptr(r);
+            continue;
+        }
+        let num = match v {
+            // strace prints most constants in hex, these in decimal.
+            Value::Sym(n) if n.starts_with("SIG") || n.starts_with("CLOCK_") || n == "AT_FDCWD" => {
+                Value::Int((r as i32).into())
+            }
+            Value::Sym(_) => util::hex0(r & 0xffff_ffff),
+            // No flag set prints as `0` in every style.
+            Value::Flags(f) if f.is_empty() => continue,
+            Value::Flags(_) => util::hex0(r),
+            _ => continue,
+        };
+        match style {
+            ConstStyle::Abbrev => {}
+            ConstStyle::Raw => *v = num,
+            ConstStyle::Verbose => {
+                let mut s = String::new();
+                crate::syscalls::notation::write_value(&mut s, &num);
+                s.push_str(" /* ");
+                crate::syscalls::notation::write_value(&mut s, v);
+                s.push_str(" */");
+                *v = Value::Raw(s);
+            }
+        }
+    }
+}
+
+/// A value read from tracee memory as a structure or array: `{...}`, `[...]`, a signal set
+/// (`[INT]`, `~[]`), an environment count (`0x7ffd... /* 20 vars */`).
+fn is_aggregate(v: &Value) -> bool {
+    match v {
+        Value::Struct(_) | Value::Array(_) => true,
+        Value::Raw(t) => {
+            t.starts_with('[')
+                || t.starts_with("~[")
+                || t.starts_with('{')
+                || t.ends_with(" vars */")
+                || t.ends_with(" var */")
+        }
+        _ => false,
+    }
+}
+
 pub fn decode_entry(nr: u64, raw: &[u64; 6], t: &dyn Tracee, o: &DecodeOpts) -> Entry {
     let ctx = Ctx { raw: *raw, t, o };
     let info = table::lookup(nr);
@@ -123,6 +205,53 @@ pub fn decode_exit(
 mod tests {
     use super::*;
     use crate::syscalls::decode::util::fake::FakeTracee;
+
+    fn text(v: &Value) -> String {
+        let mut s = String::new();
+        crate::syscalls::notation::write_value(&mut s, v);
+        s
+    }
+
+    /// `-X` and `-e verbose=` on decoded arguments; `-e raw=` in hex.
+    #[test]
+    fn restyled_and_raw_arguments() {
+        use crate::syscalls::ConstStyle;
+        let raw = [0xffff_ff9c, 0x7ffd_0000_1000, 0x80000, 0, 0, 0];
+        let args = || {
+            vec![
+                Value::sym("AT_FDCWD"),
+                Value::structure(vec![("st_size", Value::Int(3))]),
+                Value::Flags(vec!["O_RDONLY".into(), "O_CLOEXEC".into()]),
+                Value::Flags(Vec::new()),
+            ]
+        };
+        let styled = |deref: bool, style| {
+            let mut a = args();
+            restyle(a.iter_mut().map(Some), &raw, deref, style);
+            a.iter().map(text).collect::<Vec<_>>().join(", ")
+        };
+        assert_eq!(
+            styled(true, ConstStyle::Abbrev),
+            "AT_FDCWD, {st_size=3}, O_RDONLY|O_CLOEXEC, 0"
+        );
+        assert_eq!(
+            styled(true, ConstStyle::Raw),
+            "-100, {st_size=3}, 0x80000, 0"
+        );
+        assert_eq!(
+            styled(false, ConstStyle::Verbose),
+            "-100 /* AT_FDCWD */, 0x7ffd00001000, 0x80000 /* O_RDONLY|O_CLOEXEC */, 0"
+        );
+        // openat has four arguments: each in hex, zero as `0`; the return too.
+        let e = raw_entry(257, &raw);
+        let (args, ret) = raw_exit(&e, 3, false);
+        assert_eq!(
+            args.iter().map(text).collect::<Vec<_>>(),
+            ["0xffffff9c", "0x7ffd00001000", "0x80000", "0"]
+        );
+        assert_eq!(ret, Ret::Hex(3));
+        assert_eq!(raw_exit(&e, -2, true).1, Ret::Error { errno: 2 });
+    }
 
     /// The table's group of each syscall is the one group whose entry decoder claims it.
     #[test]

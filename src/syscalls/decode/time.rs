@@ -271,6 +271,19 @@ fn local_iso8601(t: i64) -> String {
     format_tm(&tm)
 }
 
+/// [`local_iso8601`] with the nanoseconds when there are any, as strace writes file times:
+/// `2026-12-02T19:08:57.067762371+0000`.
+pub(crate) fn local_iso8601_ns(t: i64, ns: i64) -> String {
+    let mut s = local_iso8601(t);
+    if ns != 0
+        && let Some(i) = s.rfind(['+', '-'])
+        && i > 10
+    {
+        s.insert_str(i, &format!(".{ns:09}"));
+    }
+    s
+}
+
 fn format_tm(tm: &libc::tm) -> String {
     let off = tm.tm_gmtoff;
     let (sign, off) = if off < 0 { ('-', -off) } else { ('+', off) };

@@ -11,7 +11,7 @@
 //!   thread was in when it was interrupted replaces slot 0 with [`restart_arg`]`("read")`.
 
 pub(super) use super::Ctx;
-use super::util::{le_i64, read_bytes};
+use super::util::{le_i64, read_vec};
 use crate::syscalls::signals;
 pub(super) use crate::syscalls::{Ret, Value};
 
@@ -55,10 +55,12 @@ pub(super) fn pid_arg(v: u64) -> Value {
     Value::Int((v as i32).into())
 }
 
-/// `struct rusage`, abbreviated as strace does by default.
+/// `struct rusage`, abbreviated as strace does by default (every field under `-v`).
 pub(super) fn rusage(c: &Ctx, addr: u64) -> Value {
-    let Some(b) = read_bytes::<32>(c, addr) else {
-        return Value::Ptr(addr);
+    let need = if c.o.abbrev { 32 } else { 144 };
+    let b = match read_vec(c, addr, need) {
+        Some(b) if b.len() == need => b,
+        _ => return Value::Ptr(addr),
     };
     let tv = |off| {
         Value::structure(vec![
@@ -66,6 +68,29 @@ pub(super) fn rusage(c: &Ctx, addr: u64) -> Value {
             ("tv_usec", Value::Int(le_i64(&b, off + 8))),
         ])
     };
+    if !c.o.abbrev {
+        const LONGS: [&str; 14] = [
+            "ru_maxrss",
+            "ru_ixrss",
+            "ru_idrss",
+            "ru_isrss",
+            "ru_minflt",
+            "ru_majflt",
+            "ru_nswap",
+            "ru_inblock",
+            "ru_oublock",
+            "ru_msgsnd",
+            "ru_msgrcv",
+            "ru_nsignals",
+            "ru_nvcsw",
+            "ru_nivcsw",
+        ];
+        let mut f = vec![("ru_utime", tv(0)), ("ru_stime", tv(16))];
+        for (i, name) in LONGS.iter().enumerate() {
+            f.push((name, Value::Int(le_i64(&b, 32 + 8 * i))));
+        }
+        return Value::structure(f);
+    }
     Value::structure(vec![
         ("ru_utime", tv(0)),
         ("ru_stime", tv(16)),

@@ -9,6 +9,8 @@ use crate::syscalls::signals;
 
 /// The longest argv/envp strace prints before `...`.
 const MAX_ARGV: usize = 32;
+/// Under `-v`: as many as the kernel takes in practice.
+const MAX_ARGV_V: usize = 65536;
 
 const CLONE_FLAGS: &[(u64, &str)] = &[
     (0x0000_0100, "CLONE_VM"),
@@ -96,12 +98,14 @@ fn clone_args(c: &Ctx, addr: u64, size: u64) -> Value {
     Value::structure(f)
 }
 
-/// An argv-style array of strings: `["ls", "-l"]`, `...` after 32 entries.
+/// An argv-style array of strings: `["ls", "-l"]`, `...` after 32 entries (all of them
+/// under `-v`).
 fn string_array(c: &Ctx, addr: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
-    let Some(ptrs) = read_vec(c, addr, (MAX_ARGV + 1) * 8) else {
+    let max = if c.o.abbrev { MAX_ARGV } else { MAX_ARGV_V };
+    let Some(ptrs) = read_vec(c, addr, (max + 1) * 8) else {
         return Value::Ptr(addr);
     };
     let mut items = Vec::new();
@@ -110,7 +114,7 @@ fn string_array(c: &Ctx, addr: u64) -> Value {
         if p == 0 {
             return Value::Array(items);
         }
-        if items.len() == MAX_ARGV {
+        if items.len() == max {
             items.push(Value::Elided);
             return Value::Array(items);
         }
@@ -131,10 +135,13 @@ fn env_count(addr: u64, n: usize) -> Value {
     Value::Raw(format!("{addr:#x} /* {n} var{s} */"))
 }
 
-/// envp as strace abbreviates it: `0x7ffd... /* 20 vars */`.
+/// envp as strace abbreviates it: `0x7ffd... /* 20 vars */`; every string under `-v`.
 fn env_summary(c: &Ctx, addr: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
+    }
+    if !c.o.abbrev {
+        return string_array(c, addr);
     }
     // Count in page-sized reads; give up counting at a generous bound.
     let mut n = 0usize;

@@ -47,10 +47,12 @@ fn rlimit(c: &Ctx, addr: u64) -> Value {
 
 /// `struct utsname`, abbreviated: `{sysname="Linux", nodename="vm", ...}`.
 fn utsname(c: &Ctx, addr: u64) -> Value {
-    let Some(b) = read_vec(c, addr, 130) else {
+    // Two fields by default; all six under `-v`.
+    let need = if c.o.abbrev { 130 } else { 390 };
+    let Some(b) = read_vec(c, addr, need) else {
         return Value::Ptr(addr);
     };
-    if b.len() < 130 {
+    if b.len() < need {
         return Value::Ptr(addr);
     }
     let field = |off: usize| {
@@ -61,6 +63,16 @@ fn utsname(c: &Ctx, addr: u64) -> Value {
             truncated: false,
         }
     };
+    if !c.o.abbrev {
+        return Value::structure(vec![
+            ("sysname", field(0)),
+            ("nodename", field(65)),
+            ("release", field(130)),
+            ("version", field(195)),
+            ("machine", field(260)),
+            ("domainname", field(325)),
+        ]);
+    }
     Value::structure(vec![
         ("sysname", field(0)),
         ("nodename", field(65)),

@@ -805,7 +805,7 @@ mod prop_tests {
             s in 0usize..64,
         ) {
             let t = case_tracee(&regions);
-            let o = DecodeOpts { string_limit: s, decode_fds: y, fd_sockets: false, fd_devs: false, max_array: s };
+            let o = DecodeOpts { string_limit: s, decode_fds: y, fd_sockets: false, fd_devs: false, max_array: s, ..DecodeOpts::default() };
             decode_nr(&t, &o, nr, &raw, rval, err);
         }
     }
