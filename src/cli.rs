@@ -123,11 +123,12 @@ pub struct TraceArgs {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Count time, calls and errors per syscall and print a summary instead of the trace.
+    /// Count time (system CPU time, as strace), calls and errors per syscall and print a
+    /// summary instead of the trace.
     #[arg(short = 'c', long = "summary-only")]
     pub summary_only: bool,
 
-    /// With -c: summarise wall-clock latency (pgstrace always does; accepted for strace users).
+    /// With -c/-C: time calls by the wall clock between entry and exit, not system CPU time.
     #[arg(short = 'w', long = "summary-wall-clock")]
     pub wall_clock: bool,
 
@@ -1104,6 +1105,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         align: a.align,
         output: a.output,
         summary_only: a.summary_only,
+        wall_clock: a.wall_clock,
         summary: a.summary,
         quiet: {
             let mut q = match a.quiet {

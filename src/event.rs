@@ -49,6 +49,9 @@ pub enum Event {
         ret: Ret,
         /// Time from the entry stop to the exit stop.
         duration: Duration,
+        /// The system CPU time of the call, where the source measured it (`-c` without
+        /// `-w`, as strace times calls).
+        cpu: Option<Duration>,
         /// `-k`: the stack at the entry stop, innermost frame first.
         stack: Vec<StackFrame>,
         /// Fields the annotator adds to this call's JSON object (a segment it names).

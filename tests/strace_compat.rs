@@ -371,8 +371,8 @@ fn summary_case(fixture: &str, flags: &[&str], args: &[&str]) {
 }
 
 /// `-U`: the columns chosen, in their order, with strace's headers, widths and dashes; the
-/// count columns sorted by name are strace's to the byte (times differ: pgstrace's are wall
-/// clock), and with the time columns the table has strace's shape digit for digit.
+/// count columns sorted by name are strace's to the byte (times differ: they are
+/// measured), and with the time columns the table has strace's shape digit for digit.
 #[test]
 fn summary_columns() {
     let pair = Case::new(
@@ -430,6 +430,46 @@ fn summary_columns() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown column name: 'bogus'"));
+}
+
+/// The seconds column of `name`'s row in a `-c -U name,total-time` table.
+fn summary_seconds(table: &str, name: &str) -> Option<f64> {
+    table.lines().find_map(|l| {
+        let mut w = l.split_whitespace();
+        (w.next() == Some(name))
+            .then(|| w.next()?.parse().ok())
+            .flatten()
+    })
+}
+
+/// `-c` times calls in system CPU time as strace does (a 200 ms sleep costs next to none),
+/// `-c -w` in wall clock (the whole 200 ms); strace measures the same on the same command.
+#[test]
+fn summary_times_cpu_unless_wall_clock() {
+    let run = |tool: &std::path::Path, extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("t");
+        let o = Command::new(tool)
+            .args(["-c", "-U", "name,total-time", "-o"])
+            .arg(&out)
+            .args(extra)
+            .args(["sleep", "0.2"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let t = std::fs::read_to_string(&out).unwrap_or_else(|e| panic!("{e}"));
+        summary_seconds(&t, "clock_nanosleep").unwrap_or_else(|| panic!("no row in:\n{t}"))
+    };
+    for tool in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+        let cpu = run(&tool, &[]);
+        let wall = run(&tool, &["-w"]);
+        let who = tool.display();
+        assert!(cpu < 0.05, "{who} -c: clock_nanosleep took {cpu} s of CPU");
+        assert!(
+            wall >= 0.19,
+            "{who} -c -w: clock_nanosleep took {wall} s of wall"
+        );
+    }
 }
 
 #[test]

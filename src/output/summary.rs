@@ -1,10 +1,11 @@
 //! The `-c` summary table and the `--histogram` latency histograms.
 //!
-//! The table is strace 6.1's, column for column. The time of a call is the wall time between
-//! its entry and exit stops (the `SyscallExit` duration), which is what `strace -c -w`
-//! measures; plain `strace -c` counts system CPU time instead, with the same layout and no
-//! note. Calls that never return (`exit_group`) have no exit and are not counted, as in
-//! strace.
+//! The table is strace 6.1's, column for column. The time of a call is, as in strace, the
+//! system CPU time its process spent between the call's entry and exit stops (the
+//! `SyscallExit` `cpu`, which the ptrace source measures from wait4's rusage when asked);
+//! with `-w`, or from a source that cannot measure it (perf), the wall time between the
+//! stops (`duration`). The histograms always show the wall time: they are latencies. Calls
+//! that never return (`exit_group`) have no exit and are not counted, as in strace.
 //!
 //! The histograms follow BCC's `print_log2_hist` layout: power-of-two microsecond buckets,
 //! one per syscall, in the table's order.
@@ -371,6 +372,7 @@ impl Sink for Summary {
             name,
             ret,
             duration,
+            cpu,
             ..
         } = ev
         else {
@@ -389,7 +391,9 @@ impl Sink for Summary {
         if is_error(ret) {
             st.errors += 1;
         }
-        let ns = duration.as_nanos();
+        // The table's time is the system CPU time where the source measured it (plain
+        // `-c`), else the wall time (`-w`, or a source that cannot measure it).
+        let ns = cpu.unwrap_or(*duration).as_nanos();
         st.nanos += ns;
         st.min_ns = st.min_ns.min(ns);
         st.max_ns = st.max_ns.max(ns);
@@ -425,6 +429,7 @@ mod tests {
             raw_args: [0; 6],
             ret,
             duration: Duration::from_nanos(ns),
+            cpu: None,
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,

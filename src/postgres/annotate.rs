@@ -534,6 +534,7 @@ mod tests {
             raw_args: [7, 4096, 0, 0, 0, 0],
             ret: Ret::Int(0),
             duration: std::time::Duration::ZERO,
+            cpu: None,
             stack: Vec::new(),
             fields: a.call_fields(pid, &args, &Ret::Int(0)),
             injected: false,

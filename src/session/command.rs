@@ -55,6 +55,8 @@ pub struct TraceConfig {
     pub align: usize,
     pub output: Option<std::path::PathBuf>,
     pub summary_only: bool,
+    /// `-w`: the summary times calls by wall clock instead of system CPU time.
+    pub wall_clock: bool,
     pub summary: bool,
     pub quiet: u8,
     pub json: bool,
@@ -364,6 +366,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
     }
     let mut engine = Engine::new(args.follow > 0);
+    if (args.summary_only || args.summary) && !args.wall_clock {
+        engine.measure_cpu();
+    }
     if args.hold_stats {
         engine.measure_hold();
     }

@@ -59,6 +59,7 @@ struct ExitRegs {
     delayed: bool,
     /// The instruction pointer (`-i`; after an execve, the new program's).
     ip: u64,
+    cpu: Option<std::time::Duration>,
 }
 
 /// Called at the exit event of a traced syscall that failed with the errno it was set for,
@@ -386,6 +387,7 @@ impl Session {
             injected,
             delayed,
             ip,
+            cpu,
         } = call;
         let st = self.calls.entry(pid).or_default();
         let Some(p) = st.pending.take() else {
@@ -462,6 +464,7 @@ impl Session {
             raw_args: entry.raw,
             ret,
             duration: time.saturating_sub(p.time),
+            cpu,
             stack: p.stack,
             fields,
             injected,
@@ -634,6 +637,7 @@ impl Consumer for Session {
                 injected,
                 delayed,
                 ip,
+                cpu,
                 ..
             } => self.exit(
                 tid,
@@ -644,6 +648,7 @@ impl Consumer for Session {
                     injected,
                     delayed,
                     ip,
+                    cpu,
                 },
                 mem,
             ),

@@ -59,7 +59,7 @@ use nix::sys::ptrace;
 use nix::unistd::Pid;
 use std::collections::HashMap;
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How long buffered output may wait before it is written (see [`Handler::idle`]).
 const FLUSH_MS: u32 = 100;
@@ -99,6 +99,10 @@ struct Core {
     /// Tracees held in their stop until a time (`-e inject=...:delay_enter=`), with how
     /// they are resumed then and the signal the resume delivers.
     parked: Vec<(Instant, i32, Resume, i32)>,
+    /// `-c`'s system time: each stop's wait also reads the tracee's rusage.
+    want_cpu: bool,
+    /// The system CPU time of the stopped tracee's process at the stop being handled.
+    stop_stime: Option<Duration>,
 }
 
 impl Core {
@@ -175,6 +179,12 @@ impl<'e, K> Stopped<'e, K> {
     /// The signal a resume will deliver (0: none).
     pub fn signal(&self) -> i32 {
         self.deliver
+    }
+
+    /// Under [`Engine::measure_cpu`]: the system CPU time of the tracee's process at this
+    /// stop.
+    pub fn stime(&self) -> Option<Duration> {
+        self.core.as_ref().and_then(|c| c.stop_stime)
     }
 
     /// The tracee's memory, exact for as long as the guard lives.
@@ -511,12 +521,20 @@ impl Engine {
                 mode,
                 detached: Vec::new(),
                 parked: Vec::new(),
+                want_cpu: false,
+                stop_stime: None,
             },
             flush_armed: false,
             follow,
             launched: None,
             launched_code: None,
         }
+    }
+
+    /// Read each stopped tracee's system CPU time as it is reported (`-c`, as strace times
+    /// calls; see [`Stopped::stime`]).
+    pub fn measure_cpu(&mut self) {
+        self.core.want_cpu = true;
     }
 
     /// Measure how long each stop holds its tracee (see [`Engine::hold_times`]).
@@ -602,8 +620,21 @@ impl Engine {
                 }
             }
             let mut status: libc::c_int = 0;
-            // SAFETY: plain waitpid(2) into a local.
-            let tid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+            let tid = if self.core.want_cpu {
+                // SAFETY: zeroed plain data, filled by wait4(2).
+                let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+                // SAFETY: wait4(2) into locals; for a stopped tracee the kernel fills in the
+                // rusage of its process, which is how strace times calls.
+                let tid = unsafe { libc::wait4(-1, &mut status, libc::__WALL, &mut ru) };
+                self.core.stop_stime = Some(
+                    Duration::from_secs(ru.ru_stime.tv_sec.max(0) as u64)
+                        + Duration::from_micros(ru.ru_stime.tv_usec.max(0) as u64),
+                );
+                tid
+            } else {
+                // SAFETY: plain waitpid(2) into a local.
+                unsafe { libc::waitpid(-1, &mut status, libc::__WALL) }
+            };
             if tid < 0 {
                 match Errno::last() {
                     Errno::EINTR => continue,

@@ -51,6 +51,8 @@ pub enum SourceEvent {
         delayed: bool,
         /// The instruction pointer at the exit (`-i`).
         ip: u64,
+        /// The system CPU time the call took, when measured (`-c` as strace times calls).
+        cpu: Option<std::time::Duration>,
     },
     /// A signal about to be delivered.
     Signal {
@@ -133,6 +135,8 @@ pub struct PtraceSource<'c, C: Consumer + ?Sized> {
     consumer: &'c mut C,
     /// `-e inject=` / `-e fault=`.
     injector: super::inject::Injector,
+    /// Per tracee: its process's system time at its call's entry (under `measure_cpu`).
+    entry_stime: std::collections::HashMap<i32, std::time::Duration>,
 }
 
 impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
@@ -140,6 +144,7 @@ impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
         PtraceSource {
             consumer,
             injector: super::inject::Injector::default(),
+            entry_stime: std::collections::HashMap::new(),
         }
     }
 
@@ -210,6 +215,9 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                         } else {
                             None
                         };
+                        if let Some(t) = s.stime() {
+                            self.entry_stime.insert(tid, t);
+                        }
                         SourceEvent::SyscallEntry {
                             tid,
                             nr,
@@ -220,6 +228,10 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                         }
                     }
                     super::engine::Syscall::Exit { rval, is_error, ip } => {
+                        let cpu = match (self.entry_stime.remove(&tid), s.stime()) {
+                            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                            _ => None,
+                        };
                         let tamper = self.injector.at_exit(tid).unwrap_or_default();
                         hold = tamper.delay_exit;
                         let delayed = tamper.delayed();
@@ -247,6 +259,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                     injected: done.is_ok(),
                                     delayed,
                                     ip,
+                                    cpu,
                                 }
                             }
                             None => SourceEvent::SyscallExit {
@@ -257,6 +270,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                 injected: false,
                                 delayed,
                                 ip,
+                                cpu,
                             },
                         }
                     }
@@ -293,6 +307,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
 
     fn gone(&mut self, tid: i32, how: Gone) {
         self.injector.forget(tid);
+        self.entry_stime.remove(&tid);
         let ev = match how {
             Gone::Exited { code } => SourceEvent::Exited { tid, code },
             Gone::Killed { sig, core } => SourceEvent::Killed { tid, sig, core },

@@ -623,6 +623,7 @@ impl PerfSource {
                         injected: false,
                         delayed: false,
                         ip: 0,
+                        cpu: None,
                     },
                     &mem,
                 );
