@@ -1055,6 +1055,26 @@ fn postgres_calls_decode_like_strace() {
     compat("pgcalls", &["-f"], &["{dir}"]);
 }
 
+/// Calls that were printed raw: credentials (set*id/get*id, capget/capset), personality,
+/// timerfd, eventfd, inotify, the scheduler, getcpu, unshare/setns, pidfds, NUMA policy,
+/// the xattr family, splice/tee/vmsplice, readahead, mknodat; with unknown bits too.
+#[test]
+fn more_calls_decode_like_strace() {
+    compat("morecalls", &[], &["{dir}"]);
+    // -X raw: the arguments as numbers. Not yet the fields of structures, nor strace's
+    // split of a persona or a capability set into words.
+    compat(
+        "morecalls",
+        &[
+            "-X",
+            "raw",
+            "-e",
+            "trace=!execve,newfstatat,prlimit64,personality,capget,capset,get_mempolicy",
+        ],
+        &["{dir}"],
+    );
+}
+
 /// `-e read=` / `-e write=`: the data in strace's hex dump layout, whole (not cut at -s).
 #[test]
 fn read_and_write_dumps() {

@@ -326,6 +326,7 @@ impl Session {
             if positional(nr_) {
                 let deref = self.filter.dereferences(nr_);
                 decode::restyle(
+                    nr_,
                     e.args.iter_mut().map(Option::as_mut),
                     args,
                     deref,
@@ -419,7 +420,13 @@ impl Session {
             let (mut a, r) = decode::decode_exit(&entry, rval, is_error, mem, &o);
             if positional(p.nr) {
                 let deref = self.filter.dereferences(p.nr);
-                decode::restyle(a.iter_mut().map(Some), &entry.raw, deref, o.const_style);
+                decode::restyle(
+                    p.nr,
+                    a.iter_mut().map(Some),
+                    &entry.raw,
+                    deref,
+                    o.const_style,
+                );
             }
             (a, r)
         } else if is_error {

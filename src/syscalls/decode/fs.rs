@@ -213,6 +213,12 @@ const PLAIN: &[&str] = &[
     "fchown",
     "fchownat",
     "flock",
+    "splice",
+    "tee",
+    "vmsplice",
+    "readahead",
+    "mknod",
+    "mknodat",
     "sync",
 ];
 
@@ -311,6 +317,57 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(int(a[3])),
         ],
         "readv" => vec![s(fd(c, a[0])), None, s(int32(a[2]))],
+        "splice" => vec![
+            s(fd(c, a[0])),
+            s(offset_ref(a[1])),
+            s(fd(c, a[2])),
+            s(offset_ref(a[3])),
+            s(uint(a[4])),
+            s(flags_x(
+                a[5] & 0xffff_ffff,
+                t::SPLICE_FLAGS,
+                None,
+                "SPLICE_F_???",
+            )),
+        ],
+        "tee" => vec![
+            s(fd(c, a[0])),
+            s(fd(c, a[1])),
+            s(uint(a[2])),
+            s(flags_x(
+                a[3] & 0xffff_ffff,
+                t::SPLICE_FLAGS,
+                None,
+                "SPLICE_F_???",
+            )),
+        ],
+        "vmsplice" => vec![
+            s(fd(c, a[0])),
+            s(iovecs(c, a[1], a[2], Iov::Written)),
+            s(uint(a[2])),
+            s(flags_x(
+                a[3] & 0xffff_ffff,
+                t::SPLICE_FLAGS,
+                None,
+                "SPLICE_F_???",
+            )),
+        ],
+        "readahead" => vec![s(fd(c, a[0])), s(int(a[1])), s(uint(a[2]))],
+        // The device only for the kinds that have one, as strace prints it.
+        "mknod" | "mknodat" => {
+            let at = usize::from(name == "mknodat");
+            let mut v = Vec::with_capacity(4);
+            if at == 1 {
+                v.push(s(dirfd_y(c, a[0])));
+            }
+            let mode = a[at + 1] & 0xffff_ffff;
+            v.push(s(path(c, a[at])));
+            v.push(s(t::st_mode(mode)));
+            if matches!(mode & 0o170000, 0o020000 | 0o060000) {
+                v.push(s(t::dev_arg(a[at + 2])));
+            }
+            v
+        }
         "writev" => vec![
             s(fd(c, a[0])),
             s(iovecs(c, a[1], a[2], Iov::Written)),

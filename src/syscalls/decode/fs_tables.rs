@@ -174,6 +174,20 @@ pub fn st_mode(m: u64) -> Value {
     Value::Flags(names)
 }
 
+/// splice's, tee's and vmsplice's flags.
+pub const SPLICE_FLAGS: &[(u64, &str)] = &[
+    (1, "SPLICE_F_MOVE"),
+    (2, "SPLICE_F_NONBLOCK"),
+    (4, "SPLICE_F_MORE"),
+    (8, "SPLICE_F_GIFT"),
+];
+
+/// A `dev_t` argument (mknod): `makedev(0x1, 0x3)`, in the kernel's 32-bit encoding.
+pub fn dev_arg(dev: u64) -> Value {
+    let dev = dev & 0xffff_ffff;
+    makedev((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & !0xff))
+}
+
 fn makedev(major: u64, minor: u64) -> Value {
     let f = |v: u64| {
         if v == 0 {

@@ -14,6 +14,7 @@
 //! "not one of mine" (then the arguments print in hex and the return value plainly). A
 //! `Raw` syscall has no decoder.
 
+pub mod events;
 pub mod fs;
 mod fs_tables;
 mod fs_util;
@@ -23,6 +24,7 @@ pub mod poll;
 pub mod proc;
 pub mod time;
 pub mod util;
+pub mod xattr;
 
 use super::table::{self, Group};
 use super::{DecodeOpts, Ret, Tracee, Value};
@@ -67,6 +69,10 @@ fn decoders(group: Group) -> Option<(EntryFn, ExitFn)> {
         Group::Time => (time::entry, time::exit),
         Group::Poll => (poll::entry, poll::exit),
         Group::Net => (net::entry, net::exit),
+        Group::Creds => (proc::creds::entry, proc::creds::exit),
+        Group::Sched => (proc::sched::entry, proc::sched::exit),
+        Group::Xattr => (xattr::entry, xattr::exit),
+        Group::Events => (events::entry, events::exit),
         Group::Raw => return None,
     })
 }
@@ -98,14 +104,17 @@ pub fn raw_exit(entry: &Entry, rval: i64, is_error: bool) -> (Vec<Value>, Ret) {
 /// `0x1` for AF_UNIX; signals, clocks and AT_FDCWD in decimal as the `int` they are: `-100`)
 /// and flags as theirs (`0x80000`), `verbose` with the names in a comment. Only top-level
 /// arguments: fields of structures keep their names.
-/// `args` in register order (`None`: a slot not decoded yet).
+/// `args` in register order (`None`: a slot not decoded yet) of syscall `nr`.
 pub fn restyle<'a>(
+    nr: u64,
     args: impl Iterator<Item = Option<&'a mut Value>>,
     raw: &[u64; 6],
     deref: bool,
     style: crate::syscalls::ConstStyle,
 ) {
     use crate::syscalls::ConstStyle;
+    // timerfd_create's clock is a plain constant to strace, in hex like the others.
+    let decimal_clocks = table::lookup(nr).is_none_or(|i| i.name != "timerfd_create");
     for (v, &r) in args.zip(raw.iter()) {
         let Some(v) = v else { continue };
         if !deref && is_aggregate(v) {
@@ -114,13 +123,29 @@ pub fn restyle<'a>(
         }
         let num = match v {
             // strace prints most constants in hex, these in decimal.
-            Value::Sym(n) if n.starts_with("SIG") || n.starts_with("CLOCK_") || n == "AT_FDCWD" => {
+            Value::Sym(n)
+                if n.starts_with("SIG")
+                    || (decimal_clocks && n.starts_with("CLOCK_"))
+                    || n == "AT_FDCWD" =>
+            {
                 Value::Int((r as i32).into())
             }
             Value::Sym(_) => util::hex0(r & 0xffff_ffff),
             // No flag set prints as `0` in every style.
             Value::Flags(f) if f.is_empty() => continue,
+            // A file mode (`S_IFCHR|0600`): strace's raw form is octal.
+            Value::Flags(f) if f.last().is_some_and(|l| is_octal(l)) => Value::Oct(r & 0o177777),
             Value::Flags(_) => util::hex0(r),
+            // A device (`makedev(0x1, 0x3)`) and a constant no table names
+            // (`0x63 /* CLOCK_??? */`): the number alone.
+            Value::Raw(t) if t.starts_with("makedev(") => util::hex0(r & 0xffff_ffff),
+            Value::Raw(t) if t.ends_with("??? */") && t.starts_with("0x") => {
+                let n = t.split(' ').next().unwrap_or_default().to_string();
+                if style == ConstStyle::Raw {
+                    *v = Value::Raw(n);
+                }
+                continue;
+            }
             _ => continue,
         };
         match style {
@@ -136,6 +161,11 @@ pub fn restyle<'a>(
             }
         }
     }
+}
+
+/// `0600`: the permission bits a file mode's flags end with.
+fn is_octal(s: &str) -> bool {
+    s.len() > 1 && s.starts_with('0') && s.bytes().all(|b| (b'0'..=b'7').contains(&b))
 }
 
 /// A value read from tracee memory as a structure or array: `{...}`, `[...]`, a signal set
@@ -227,7 +257,7 @@ mod tests {
         };
         let styled = |deref: bool, style| {
             let mut a = args();
-            restyle(a.iter_mut().map(Some), &raw, deref, style);
+            restyle(0, a.iter_mut().map(Some), &raw, deref, style);
             a.iter().map(text).collect::<Vec<_>>().join(", ")
         };
         assert_eq!(
@@ -275,6 +305,10 @@ mod tests {
             Group::Time,
             Group::Poll,
             Group::Net,
+            Group::Creds,
+            Group::Sched,
+            Group::Xattr,
+            Group::Events,
         ];
         for (nr, info) in table::all() {
             let claims: Vec<Group> = all

@@ -1,10 +1,19 @@
-//! Clocks, timers and sleeps, decoded as strace 6.1 prints them.
+//! Clocks, timers (timerfd included) and sleeps, decoded as strace 6.1 prints them.
 
 use super::Ctx;
-use super::util::{default_ret, flags, le_i64, read_bytes, timespec, timeval, unknown};
+use super::fs_util::flags_x;
+use super::util::{default_ret, fd, fd_ret, flags, le_i64, read_bytes, timespec, timeval, unknown};
 use crate::syscalls::{Ret, Value};
 
 type Slots = Vec<Option<Value>>;
+
+/// timerfd_create's and timerfd_settime's flags: one table, as strace prints both.
+const TFD_FLAGS: &[(u64, &str)] = &[
+    (1, "TFD_TIMER_ABSTIME"),
+    (2, "TFD_TIMER_CANCEL_ON_SET"),
+    (0x80000, "TFD_CLOEXEC"),
+    (0x800, "TFD_NONBLOCK"),
+];
 
 const CLOCKS: &[&str] = &[
     "CLOCK_REALTIME",
@@ -108,6 +117,17 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             None,
         ],
         "timer_gettime" => vec![s(Value::Int((a[0] as i32).into())), None],
+        "timerfd_create" => vec![
+            s(clock_id(a[0])),
+            s(flags_x(a[1] & 0xffff_ffff, TFD_FLAGS, None, "TFD_???")),
+        ],
+        "timerfd_settime" => vec![
+            s(fd(c, a[0])),
+            s(flags_x(a[1] & 0xffff_ffff, TFD_FLAGS, None, "TFD_???")),
+            s(opt(a[2], || itimerspec(c, a[2]))),
+            None,
+        ],
+        "timerfd_gettime" => vec![s(fd(c, a[0])), None],
         "timer_getoverrun" | "timer_delete" => vec![s(Value::Int((a[0] as i32).into()))],
         "alarm" => vec![s(Value::UInt(a[0] & 0xffff_ffff))],
         // The time is written back: decoded at exit, unless there is nowhere to write it.
@@ -163,6 +183,9 @@ pub fn exit(
         ),
         "timer_settime" => set(3, out(a[3], &|| itimerspec(c, a[3]))),
         "timer_gettime" => set(1, out(a[1], &|| itimerspec(c, a[1]))),
+        "timerfd_create" => return Some(fd_ret(c, rval, is_error)),
+        "timerfd_settime" => set(3, out(a[3], &|| itimerspec(c, a[3]))),
+        "timerfd_gettime" => set(1, out(a[1], &|| itimerspec(c, a[1]))),
         // strace: `time([1795765667 /* 2026-11-27T07:47:47+0000 */]) = 1795765667 (...)`.
         "time" => {
             if a[0] != 0 {

@@ -1,6 +1,6 @@
 //! Process, signal, resource, futex, prctl and System V IPC syscalls, decoded as strace 6.1
 //! prints them: one file per subject (`signal`, `process`, `futex`, `resource`, `prctl`,
-//! `ipc`), asked in turn; the tests of all of them are in `tests.rs`.
+//! `ipc`, `creds`, `sched`), asked in turn; the tests of all of them are in `tests.rs`.
 //!
 //! Two calls need more than the argument registers, and the session layer fills them in:
 //! - `rt_sigreturn` prints the mask being restored, read from the signal frame on the stack.
@@ -15,11 +15,13 @@ use super::util::{le_i64, read_vec};
 use crate::syscalls::signals;
 pub(super) use crate::syscalls::{Ret, Value};
 
+pub(crate) mod creds;
 pub(crate) mod futex;
 pub(crate) mod ipc;
 pub(crate) mod prctl;
 pub(crate) mod process;
 pub(crate) mod resource;
+pub(crate) mod sched;
 pub(crate) mod signal;
 
 pub use signal::{restart_arg, sigreturn_arg};

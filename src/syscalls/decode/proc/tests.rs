@@ -860,3 +860,170 @@ mod prop_tests {
         }
     }
 }
+
+#[test]
+fn credentials_and_personality() {
+    let t = FakeTracee::default()
+        .with(0x1000, &[0; 4])
+        .with(0x2000, &[5, 0, 0, 0]);
+    assert_lines(
+        &t,
+        [
+            (
+                "setresuid",
+                [u64::MAX, 0xffff_ffff, 1000, 0, 0, 0],
+                0,
+                "setresuid(-1, -1, 1000) = 0",
+            ),
+            ("setfsgid", [0, 0, 0, 0, 0, 0], 2, "setfsgid(0) = 2"),
+            (
+                "getresgid",
+                [0x1000, 0x2000, 0x1000, 0, 0, 0],
+                0,
+                "getresgid([0], [5], [0]) = 0",
+            ),
+            (
+                "getresuid",
+                [0x1000, 0x2000, 0x1000, 0, 0, 0],
+                -14,
+                "getresuid(0x1000, 0x2000, 0x1000) = -14",
+            ),
+            (
+                "personality",
+                [0x4_0000, 0, 0, 0, 0, 0],
+                8,
+                "personality(PER_LINUX|ADDR_NO_RANDOMIZE) = 0x8 (PER_LINUX32)",
+            ),
+            (
+                "personality",
+                [0xffff_ffff, 0, 0, 0, 0, 0],
+                0,
+                "personality(0xffffffff) = 0 (PER_LINUX)",
+            ),
+            (
+                "personality",
+                [0x1234_5678, 0, 0, 0, 0, 0],
+                0,
+                "personality(0x78 /* PER_??? */|ADDR_NO_RANDOMIZE|MMAP_PAGE_ZERO|ADDR_COMPAT_LAYOUT|WHOLE_SECONDS|0x10005600) = 0 (PER_LINUX)",
+            ),
+        ],
+    );
+    // Version 3: two words per set, the second the high half.
+    let hdr = [0x22, 0x05, 0x08, 0x20, 0, 0, 0, 0];
+    let mut data = [0u8; 24];
+    data[0] = 0b101; // effective: CAP_CHOWN, CAP_DAC_READ_SEARCH
+    data[12] = 0x80; // effective, high word: bit 39, CAP_BPF
+    data[4] = 1; // permitted: CAP_CHOWN
+    let t = FakeTracee::default().with(0x1000, &hdr).with(0x2000, &data);
+    assert_eq!(
+        line("capget", [0x1000, 0x2000, 0, 0, 0, 0], &t, 0, false),
+        "capget({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, {effective=1<<CAP_CHOWN|1<<CAP_DAC_READ_SEARCH|1<<CAP_BPF, permitted=1<<CAP_CHOWN, inheritable=0}) = 0"
+    );
+}
+
+#[test]
+fn scheduler_namespaces_numa_pidfds() {
+    let words: Vec<u8> = [1u64, 0, 0x10]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
+    let t = FakeTracee::default()
+        .with(0x1000, &10i32.to_le_bytes())
+        .with(0x2000, &words)
+        .with(0x3000, &0x8002u32.to_le_bytes());
+    assert_lines(
+        &t,
+        [
+            (
+                "sched_setscheduler",
+                [0, 1, 0x1000, 0, 0, 0],
+                0,
+                "sched_setscheduler(0, SCHED_FIFO, [10]) = 0",
+            ),
+            (
+                "sched_getscheduler",
+                [0, 0, 0, 0, 0, 0],
+                5,
+                "sched_getscheduler(0) = 5 (SCHED_IDLE)",
+            ),
+            (
+                "sched_getscheduler",
+                [0, 0, 0, 0, 0, 0],
+                0x4000_0000,
+                "sched_getscheduler(0) = 1073741824",
+            ),
+            (
+                "sched_get_priority_max",
+                [77, 0, 0, 0, 0, 0],
+                -22,
+                "sched_get_priority_max(0x4d /* SCHED_??? */) = -22",
+            ),
+            (
+                "getcpu",
+                [0x1000, 0, 0, 0, 0, 0],
+                0,
+                "getcpu([10], NULL, NULL) = 0",
+            ),
+            (
+                "unshare",
+                [0x2_0400, 0, 0, 0, 0, 0],
+                0,
+                "unshare(CLONE_FILES|CLONE_NEWNS) = 0",
+            ),
+            (
+                "unshare",
+                [0x8000_0000, 0, 0, 0, 0, 0],
+                -22,
+                "unshare(0x80000000 /* CLONE_??? */) = -22",
+            ),
+            (
+                "setns",
+                [3, 0x4000_0000, 0, 0, 0, 0],
+                0,
+                "setns(3, CLONE_NEWNET) = 0",
+            ),
+            (
+                "set_mempolicy",
+                [2 | 0x8000, 0x2000, 130, 0, 0, 0],
+                0,
+                "set_mempolicy(MPOL_BIND|MPOL_F_STATIC_NODES, [0x00000000000001, 0000000000000000, 0x00000000000010], 130) = 0",
+            ),
+            (
+                "set_mempolicy",
+                [1, 0x2000, 1, 0, 0, 0],
+                0,
+                "set_mempolicy(MPOL_PREFERRED, 0x2000, 1) = 0",
+            ),
+            (
+                "set_mempolicy",
+                [1, 0x2000, 0, 0, 0, 0],
+                0,
+                "set_mempolicy(MPOL_PREFERRED, [], 0) = 0",
+            ),
+            (
+                "set_mempolicy",
+                [0x2006, 0, 0, 0, 0, 0],
+                -22,
+                "set_mempolicy(MPOL_F_NUMA_BALANCING|0x6, NULL, 0) = -22",
+            ),
+            (
+                "get_mempolicy",
+                [0x3000, 0x2000, 65, 0, 3, 0],
+                0,
+                "get_mempolicy([MPOL_BIND|MPOL_F_STATIC_NODES], [0x00000000000001], 65, NULL, MPOL_F_NODE|MPOL_F_ADDR) = 0",
+            ),
+            (
+                "pidfd_open",
+                [4242, 0o4000, 0, 0, 0, 0],
+                5,
+                "pidfd_open(4242, PIDFD_NONBLOCK) = 5",
+            ),
+            (
+                "pidfd_send_signal",
+                [5, 15, 0, 0, 0, 0],
+                0,
+                "pidfd_send_signal(5, SIGTERM, NULL, 0) = 0",
+            ),
+        ],
+    );
+}

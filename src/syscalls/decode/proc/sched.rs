@@ -1,0 +1,265 @@
+//! Scheduling, namespaces, NUMA policy and pidfds: sched_{set,get}{scheduler,param},
+//! sched_get_priority_{max,min}, getcpu, unshare, setns, {get,set}_mempolicy, mbind,
+//! pidfd_open, pidfd_getfd, pidfd_send_signal.
+
+use super::*;
+use crate::syscalls::decode::fs_util::{flags_x, sym_x};
+use crate::syscalls::decode::util::{default_ret, fd, fd_ret, hex0, le_u64, read_bytes, read_vec};
+
+const POLICIES: &[(u64, &str)] = &[
+    (0, "SCHED_OTHER"),
+    (1, "SCHED_FIFO"),
+    (2, "SCHED_RR"),
+    (3, "SCHED_BATCH"),
+    (4, "SCHED_ISO"),
+    (5, "SCHED_IDLE"),
+    (6, "SCHED_DEADLINE"),
+];
+
+fn policy(v: u64) -> Value {
+    sym_x(u64::from(v as u32), POLICIES, "SCHED_???")
+}
+
+/// `struct sched_param *`: `[10]`.
+fn param(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<4>(c, addr) {
+        Some(b) => Value::Array(vec![Value::Int(i32::from_le_bytes(b).into())]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// `unsigned *`: `[1]`.
+fn uint_ref(c: &Ctx, addr: u64) -> Value {
+    match read_bytes::<4>(c, addr) {
+        Some(b) => Value::Array(vec![Value::UInt(u32::from_le_bytes(b).into())]),
+        None => Value::Ptr(addr),
+    }
+}
+
+/// The namespace flags unshare takes, in bit order.
+const UNSHARE_FLAGS: &[(u64, &str)] = &[
+    (0x0000_0100, "CLONE_VM"),
+    (0x0000_0200, "CLONE_FS"),
+    (0x0000_0400, "CLONE_FILES"),
+    (0x0000_0800, "CLONE_SIGHAND"),
+    (0x0001_0000, "CLONE_THREAD"),
+    (0x0002_0000, "CLONE_NEWNS"),
+    (0x0004_0000, "CLONE_SYSVSEM"),
+    (0x0200_0000, "CLONE_NEWCGROUP"),
+    (0x0400_0000, "CLONE_NEWUTS"),
+    (0x0800_0000, "CLONE_NEWIPC"),
+    (0x1000_0000, "CLONE_NEWUSER"),
+    (0x2000_0000, "CLONE_NEWPID"),
+    (0x4000_0000, "CLONE_NEWNET"),
+    (0x0000_0080, "CLONE_NEWTIME"),
+];
+
+/// The namespace types setns takes.
+const NS_TYPES: &[(u64, &str)] = &[
+    (0x0000_0080, "CLONE_NEWTIME"),
+    (0x0002_0000, "CLONE_NEWNS"),
+    (0x0200_0000, "CLONE_NEWCGROUP"),
+    (0x0400_0000, "CLONE_NEWUTS"),
+    (0x0800_0000, "CLONE_NEWIPC"),
+    (0x1000_0000, "CLONE_NEWUSER"),
+    (0x2000_0000, "CLONE_NEWPID"),
+    (0x4000_0000, "CLONE_NEWNET"),
+];
+
+const MPOL_MODES: &[(u64, &str)] = &[
+    (0, "MPOL_DEFAULT"),
+    (1, "MPOL_PREFERRED"),
+    (2, "MPOL_BIND"),
+    (3, "MPOL_INTERLEAVE"),
+    (4, "MPOL_LOCAL"),
+    (5, "MPOL_PREFERRED_MANY"),
+];
+
+const MPOL_MODE_FLAGS: &[(u64, &str)] = &[
+    (0x8000, "MPOL_F_STATIC_NODES"),
+    (0x4000, "MPOL_F_RELATIVE_NODES"),
+    (0x2000, "MPOL_F_NUMA_BALANCING"),
+];
+
+/// A memory policy mode with its flags: `MPOL_BIND|MPOL_F_STATIC_NODES`; an unknown mode
+/// after the flags (`MPOL_F_NUMA_BALANCING|0x6`), or alone as `0x99 /* MPOL_??? */`.
+fn mpol_mode(v: u64) -> Value {
+    let v = u64::from(v as u32);
+    let mode = v & !0xe000;
+    match MPOL_MODES.iter().find(|&&(x, _)| x == mode) {
+        Some(&(_, n)) => {
+            let mut names = vec![std::borrow::Cow::Borrowed(n)];
+            if let Value::Flags(rest) = flags_x(v & 0xe000, MPOL_MODE_FLAGS, None, "MPOL_???") {
+                names.extend(rest);
+            }
+            Value::Flags(names)
+        }
+        None => flags_x(v, MPOL_MODE_FLAGS, None, "MPOL_???"),
+    }
+}
+
+/// A node mask of `maxnode - 1` bits, as words: `[0x00000000000001, 0000000000000000]`; `[]` for no
+/// maxnode, the address when there are no bits or it cannot be read.
+fn nodemask(c: &Ctx, addr: u64, maxnode: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    if maxnode == 0 {
+        return Value::Array(Vec::new());
+    }
+    let words = maxnode.saturating_sub(1).div_ceil(64) as usize;
+    if words == 0 {
+        return Value::Ptr(addr);
+    }
+    let shown = words.min(c.o.max_array);
+    let b = match read_vec(c, addr, shown * 8) {
+        Some(b) if b.len() == shown * 8 => b,
+        _ => return Value::Ptr(addr),
+    };
+    let mut out: Vec<Value> = (0..shown)
+        .map(|i| match le_u64(&b, 8 * i) {
+            // C's `%#016lx`: no `0x` for zero.
+            0 => Value::Raw("0".repeat(16)),
+            w => Value::Raw(format!("{w:#016x}")),
+        })
+        .collect();
+    if words > shown {
+        out.push(Value::Elided);
+    }
+    Value::Array(out)
+}
+
+pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
+    let a = c.raw;
+    let s = Some;
+    Some(match name {
+        "sched_setscheduler" => vec![s(pid_arg(a[0])), s(policy(a[1])), s(param(c, a[2]))],
+        "sched_getscheduler" => vec![s(pid_arg(a[0]))],
+        "sched_setparam" => vec![s(pid_arg(a[0])), s(param(c, a[1]))],
+        "sched_getparam" => vec![s(pid_arg(a[0])), None],
+        "sched_get_priority_max" | "sched_get_priority_min" => vec![s(policy(a[0]))],
+        "getcpu" => vec![None, None, s(Value::Ptr(a[2]))],
+        "unshare" => vec![s(flags_x(a[0], UNSHARE_FLAGS, None, "CLONE_???"))],
+        "setns" => vec![
+            s(fd(c, a[0])),
+            s(flags_x(
+                u64::from(a[1] as u32),
+                NS_TYPES,
+                None,
+                "CLONE_NEW???",
+            )),
+        ],
+        "set_mempolicy" => vec![
+            s(mpol_mode(a[0])),
+            s(nodemask(c, a[1], a[2])),
+            s(Value::UInt(a[2])),
+        ],
+        "get_mempolicy" => vec![
+            None,
+            None,
+            s(Value::UInt(a[2])),
+            s(Value::Ptr(a[3])),
+            s(flags_x(
+                a[4],
+                &[
+                    (1, "MPOL_F_NODE"),
+                    (2, "MPOL_F_ADDR"),
+                    (4, "MPOL_F_MEMS_ALLOWED"),
+                ],
+                None,
+                "MPOL_F_???",
+            )),
+        ],
+        "mbind" => vec![
+            s(hex0(a[0])),
+            s(Value::UInt(a[1])),
+            s(mpol_mode(a[2])),
+            s(nodemask(c, a[3], a[4])),
+            s(Value::UInt(a[4])),
+            s(flags_x(
+                u64::from(a[5] as u32),
+                &[
+                    (1, "MPOL_MF_STRICT"),
+                    (2, "MPOL_MF_MOVE"),
+                    (4, "MPOL_MF_MOVE_ALL"),
+                ],
+                None,
+                "MPOL_MF_???",
+            )),
+        ],
+        "pidfd_open" => vec![
+            s(pid_arg(a[0])),
+            s(flags_x(
+                u64::from(a[1] as u32),
+                &[(0o4000, "PIDFD_NONBLOCK")],
+                None,
+                "PIDFD_???",
+            )),
+        ],
+        "pidfd_getfd" => vec![
+            s(fd(c, a[0])),
+            s(Value::Int((a[1] as i32).into())),
+            s(hex0(u64::from(a[2] as u32))),
+        ],
+        "pidfd_send_signal" => vec![
+            s(fd(c, a[0])),
+            s(sig_arg(a[1])),
+            s(Value::Ptr(a[2])),
+            s(hex0(u64::from(a[3] as u32))),
+        ],
+        _ => return None,
+    })
+}
+
+pub(crate) fn exit(
+    name: &str,
+    c: &Ctx,
+    slots: &mut [Option<Value>],
+    rval: i64,
+    is_error: bool,
+) -> Option<Ret> {
+    let a = c.raw;
+    let ok = !is_error;
+    let mut set = setter(slots);
+    Some(match name {
+        "sched_getscheduler" if ok => match POLICIES.iter().find(|&&(x, _)| x as i64 == rval) {
+            Some(&(_, n)) => Ret::Annotated {
+                value: Box::new(Ret::Int(rval)),
+                note: n.to_string(),
+            },
+            None => Ret::Int(rval),
+        },
+        "sched_getparam" => {
+            set(1, output(ok, a[1], &|| param(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        "getcpu" => {
+            set(0, output(ok, a[0], &|| uint_ref(c, a[0])));
+            set(1, output(ok, a[1], &|| uint_ref(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        "get_mempolicy" => {
+            set(
+                0,
+                output(ok, a[0], &|| match read_bytes::<4>(c, a[0]) {
+                    Some(b) => Value::Array(vec![mpol_mode(u32::from_le_bytes(b).into())]),
+                    None => Value::Ptr(a[0]),
+                }),
+            );
+            set(1, output(ok, a[1], &|| nodemask(c, a[1], a[2])));
+            default_ret(rval, is_error)
+        }
+        "pidfd_open" | "pidfd_getfd" => fd_ret(c, rval, is_error),
+        "sched_setscheduler"
+        | "sched_getscheduler"
+        | "sched_setparam"
+        | "sched_get_priority_max"
+        | "sched_get_priority_min"
+        | "unshare"
+        | "setns"
+        | "set_mempolicy"
+        | "mbind"
+        | "pidfd_send_signal" => default_ret(rval, is_error),
+        _ => return None,
+    })
+}
