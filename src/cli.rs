@@ -48,6 +48,14 @@ pub struct TraceArgs {
     #[arg(short = 'y', action = ArgAction::Count)]
     pub decode_fds: u8,
 
+    /// Print command names after process ids (-Y is --decode-pids=comm).
+    #[arg(short = 'Y')]
+    pub decode_pids: bool,
+
+    /// -Y as a set: comm (pidns is not supported yet).
+    #[arg(long = "decode-pids", value_name = "SET", require_equals = true)]
+    pub decode_pids_set: Option<String>,
+
     /// strace's interruptibility (1-4, or anywhere, waiting, never, never_tstp): accepted;
     /// pgstrace always detaches cleanly on SIGINT, SIGTERM and SIGHUP (docs/trace.md).
     #[arg(short = 'I', value_name = "N")]
@@ -618,9 +626,31 @@ const VALUE_LONGS: [&str; 13] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAiv";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivY";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdDFOY";
+const STRACE_ONLY_SHORTS: &str = "bdDFO";
+/// `--decode-pids=SET`: whether command names are asked for (`comm`); `pidns`, strace's
+/// translation of pids between namespaces, is refused by name.
+pub fn decode_pids_set(set: &str) -> Result<bool, String> {
+    let mut comm = false;
+    for w in set.split(',') {
+        match w {
+            "comm" | "all" => comm = true,
+            "none" => {}
+            "pidns" => {
+                return Err("--decode-pids=pidns is not supported yet (docs/trace.md)".into());
+            }
+            _ => {
+                return Err(format!(
+                    "invalid --decode-pids '{}' (comm, pidns, all)",
+                    w.escape_default()
+                ));
+            }
+        }
+    }
+    Ok(comm)
+}
+
 /// `--decode-fds=SET` as `session::FD_*` bits (pidfds' pids are not decoded yet: `pidfd`
 /// adds nothing).
 pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
@@ -719,7 +749,8 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 38] = [
+const KNOWN_LONGS: [&str; 39] = [
+    "--decode-pids",
     "--no-abbrev",
     "--const-print-style",
     "--summary-columns",
@@ -760,6 +791,46 @@ const KNOWN_LONGS: [&str; 38] = [
     "--version",
 ];
 
+/// strace's long forms of short options and `-e` qualifiers, as the words they stand for:
+/// `--env=X` is `-E X`, `--inject=X` is `-e inject=X`. (`""` after the name: a flag.)
+const LONG_ALIASES: [(&str, &str); 11] = [
+    ("--env", "-E"),
+    ("--user", "-u"),
+    ("--interruptible", "-I"),
+    ("--output-separately", ""),
+    ("--inject", "inject"),
+    ("--fault", "fault"),
+    ("--read", "read"),
+    ("--write", "write"),
+    ("--abbrev", "abbrev"),
+    ("--verbose", "verbose"),
+    ("--raw", "raw"),
+];
+
+/// strace 6.1's long options pgstrace does not have yet.
+const STRACE_ONLY_LONGS: [&str; 9] = [
+    "--seccomp-bpf",
+    "--daemonize",
+    "--debug",
+    "--detach-on",
+    "--kill-on-exit",
+    "--summary-syscall-overhead",
+    "--argv0",
+    "--tips",
+    "--kvm",
+];
+
+/// A long alias's words (see [`LONG_ALIASES`]); `value` is its `=VALUE` or next word.
+fn alias_words(short: &str, value: Option<String>) -> Vec<String> {
+    match (short, value) {
+        // --output-separately: the second f of -ff.
+        ("", _) => vec!["-f".into()],
+        (s, Some(v)) if s.starts_with('-') => vec![s.into(), v],
+        (kind, Some(v)) => vec!["-e".into(), format!("{kind}={v}")],
+        (s, None) => vec![s.into()],
+    }
+}
+
 /// An option before the command that pgstrace does not know: strace's words for it, or the
 /// name of the strace option that is not supported yet. `None`: fine.
 pub fn unknown_option(argv: &[String]) -> Option<String> {
@@ -770,6 +841,17 @@ pub fn unknown_option(argv: &[String]) -> Option<String> {
         }
         if let Some(long) = a.strip_prefix("--") {
             let name = format!("--{}", long.split('=').next().unwrap_or_default());
+            if STRACE_ONLY_LONGS.contains(&name.as_str()) {
+                return Some(format!(
+                    "strace's option {name} is not supported yet (docs/trace.md lists what is)"
+                ));
+            }
+            if let Some(&(_, short)) = LONG_ALIASES.iter().find(|(l, _)| *l == name) {
+                if !short.is_empty() && !a.contains('=') {
+                    it.next();
+                }
+                continue;
+            }
             if !KNOWN_LONGS.contains(&name.as_str()) {
                 return Some(format!("unrecognized option '{name}'"));
             }
@@ -818,6 +900,19 @@ pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
             break;
         }
         if a.starts_with("--") {
+            let (name, value) = match a.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (a.as_str(), None),
+            };
+            if let Some(&(_, short)) = LONG_ALIASES.iter().find(|(l, _)| *l == name) {
+                let value = match value {
+                    Some(v) => Some(v),
+                    None if !short.is_empty() => it.next(),
+                    None => None,
+                };
+                out.extend(alias_words(short, value));
+                continue;
+            }
             expect_value = VALUE_LONGS.contains(&a.as_str());
             out.push(a);
             continue;
@@ -1105,6 +1200,11 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         align: a.align,
         output: a.output,
         summary_only: a.summary_only,
+        decode_pids: a.decode_pids
+            || match &a.decode_pids_set {
+                Some(set) => decode_pids_set(set).map_err(bad)?,
+                None => false,
+            },
         wall_clock: a.wall_clock,
         summary: a.summary,
         quiet: {
@@ -1265,5 +1365,51 @@ mod tests {
             normalise_args(v(&["p", "--trace", "x", "-c", "--", "-weird"])),
             v(&["p", "--trace", "x", "-c", "--", "-weird"])
         );
+    }
+
+    #[test]
+    fn strace_long_forms_are_their_short_options() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            normalise_args(v(&[
+                "p",
+                "--env=A=1",
+                "--user",
+                "postgres",
+                "--inject=fallocate:error=ENOSPC",
+                "--raw",
+                "getpid",
+                "-f",
+                "--output-separately",
+                "cmd",
+                "--env=B"
+            ])),
+            v(&[
+                "p",
+                "-E",
+                "A=1",
+                "-u",
+                "postgres",
+                "-e",
+                "inject=fallocate:error=ENOSPC",
+                "-e",
+                "raw=getpid",
+                "-f",
+                "-f",
+                "cmd",
+                "--env=B"
+            ])
+        );
+        assert_eq!(
+            unknown_option(&v(&["p", "--raw", "getpid", "--env=X", "cmd"])),
+            None
+        );
+        assert!(
+            unknown_option(&v(&["p", "--seccomp-bpf", "cmd"]))
+                .is_some_and(|m| m.contains("--seccomp-bpf is not supported yet"))
+        );
+        assert_eq!(decode_pids_set("comm"), Ok(true));
+        assert!(decode_pids_set("pidns").is_err());
+        assert!(decode_pids_set("nope").is_err());
     }
 }

@@ -1075,6 +1075,45 @@ fn more_calls_decode_like_strace() {
     );
 }
 
+/// `-Y`: pids with their command names, in the `[pid N<comm>]` prefixes (padded as strace
+/// pads them), in arguments (kill, wait4), return values (fork, getpid) and siginfo's
+/// `si_pid`; with `-o FILE` the unpadded `N<comm> ` prefix.
+#[test]
+fn decode_pids_with_comm() {
+    let prefix = regex::Regex::new(r"(?m)^(\d+)<([^>]*)> ").unwrap_or_else(|e| panic!("{e}"));
+    for flags in [
+        &["-f", "-Y"][..],
+        &["-f", "--decode-pids=comm", "-e", "trace=!getppid"],
+    ] {
+        let mut pair = Case::new("procs", flags, &[]).run_both();
+        // The harness splits lines at their `PID ` prefix: the names in the prefixes are
+        // compared as a set (the first execve's, before it runs, is the tracer's own), the
+        // lines without them.
+        let mut names = Vec::new();
+        for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+            let set: std::collections::BTreeSet<String> = prefix
+                .captures_iter(t)
+                .map(|c| c[2].replace("pgstrace", "strace"))
+                .collect();
+            assert!(!set.is_empty(), "no PID<comm> prefix in:\n{t}");
+            names.push(set);
+            *t = prefix.replace_all(t, "$1 ").into_owned();
+        }
+        assert_eq!(names[0], names[1], "the names in the prefixes");
+        check_pair(&format!("procs {}", flags.join(" ")), &pair);
+    }
+    // On a terminal's stream: `[pid  N<comm>]`, the pid padded before the name.
+    let o = Command::new(fixtures::pgstrace_bin())
+        .args(["-f", "-Y", "-e", "trace=exit_group"])
+        .arg(fixtures::fixture("procs"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = regex::Regex::new(r"(?m)^\[pid +\d+<procs>\] exit_group\(\d+\) += \?$")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(line.is_match(&err), "no [pid  N<procs>] line in:\n{err}");
+}
+
 /// `-e read=` / `-e write=`: the data in strace's hex dump layout, whole (not cut at -s).
 #[test]
 fn read_and_write_dumps() {

@@ -120,6 +120,8 @@ pub fn value_json(v: &Value) -> J {
         Value::Ptr(0) => J::Null,
         Value::Ptr(p) => json!(p),
         Value::Fd { fd, path } => fd_json(*fd, path),
+        Value::Pid { pid, comm: None } => json!(pid),
+        Value::Pid { pid, comm: Some(c) } => json!({"pid": pid, "comm": c}),
         Value::Str { bytes, truncated } => match std::str::from_utf8(bytes) {
             Ok(text) => {
                 let mut s = text.to_string();
@@ -178,6 +180,7 @@ fn ret_json(r: &Ret) -> (J, J) {
         Ret::Int(n) => (json!(n), J::Null),
         Ret::Hex(n) | Ret::Oct(n) => (json!(n), J::Null),
         Ret::Fd { fd, .. } => (json!(fd), J::Null),
+        Ret::Pid { pid, .. } => (json!(pid), J::Null),
         Ret::Error { errno: e } => {
             let name = match errno::name(*e) {
                 Some(n) => J::String(n.to_string()),

@@ -88,6 +88,9 @@ pub struct TextOpts {
     pub syscall_numbers: bool,
     /// `-i`: `[IP] ` (16 hex digits, `?` where there is none) before each line.
     pub instruction_pointer: bool,
+    /// `-Y`: where a line's pid prefix finds the process's command name
+    /// (`[pid  1234<postgres>]`); the printer remembers the last one it found.
+    pub comm_of: Option<fn(i32) -> Option<String>>,
 }
 
 impl Default for TextOpts {
@@ -106,6 +109,7 @@ impl Default for TextOpts {
             colour: false,
             syscall_numbers: false,
             instruction_pointer: false,
+            comm_of: None,
         }
     }
 }

@@ -83,6 +83,8 @@ pub struct TextPrinter {
     clock: (u64, String),
     /// `-n`: each tracee's last syscall number.
     last_nr: HashMap<i32, u64>,
+    /// `-Y`: the last command name found for each pid (for a line printed after it is gone).
+    comms: HashMap<i32, String>,
 }
 
 /// A syscall whose entry part is printed.
@@ -115,6 +117,24 @@ impl TextPrinter {
             last: None,
             clock: (u64::MAX, String::new()),
             last_nr: HashMap::default(),
+            comms: HashMap::default(),
+        }
+    }
+
+    /// `-Y`: `<comm>` after a prefix's pid, the name read now or else the last one seen.
+    fn push_comm(&mut self, pid: i32) {
+        let Some(find) = self.o.comm_of else { return };
+        let name = match find(pid) {
+            Some(n) => {
+                self.comms.insert(pid, n.clone());
+                Some(n)
+            }
+            None => self.comms.get(&pid).cloned(),
+        };
+        if let Some(n) = name {
+            self.buf.push('<');
+            crate::syscalls::notation::push_escaped_bytes(&mut self.buf, n.as_bytes(), true);
+            self.buf.push('>');
         }
     }
 
@@ -170,10 +190,19 @@ impl TextPrinter {
     fn leader(&mut self, pid: i32, ts: Timestamp) {
         if self.o.to_file {
             if self.o.follow < 2 && (self.o.follow == 1 || self.live > 1) {
-                let _ = write!(self.buf, "{pid:<5} ");
+                if self.o.comm_of.is_some() {
+                    // strace pads the pid only without the name.
+                    let _ = write!(self.buf, "{pid}");
+                    self.push_comm(pid);
+                    self.buf.push(' ');
+                } else {
+                    let _ = write!(self.buf, "{pid:<5} ");
+                }
             }
         } else if self.live > 1 {
-            let _ = write!(self.buf, "[pid {pid:>5}] ");
+            let _ = write!(self.buf, "[pid {pid:>5}");
+            self.push_comm(pid);
+            self.buf.push_str("] ");
         }
         match self.o.timestamps {
             0 => {}

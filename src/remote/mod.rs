@@ -76,6 +76,10 @@ impl Tracee for ProcMem<'_> {
         Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
     }
 
+    fn comm(&self, pid: i32) -> Option<String> {
+        procfs::comm_of(pid)
+    }
+
     fn fd_detail(&self, fd: i32, path: &str) -> Option<String> {
         sockets::fd_detail(self.pid, fd, path)
     }

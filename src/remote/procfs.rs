@@ -198,9 +198,14 @@ pub fn children(pid: i32) -> Vec<i32> {
 
 /// The short name (comm) of `pid`, or "?".
 pub fn comm(pid: i32) -> String {
-    fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_else(|_| "?".to_string())
+    comm_of(pid).unwrap_or_else(|| "?".to_string())
+}
+
+/// The short name (comm) of `pid`, if it (or its zombie) is still there.
+pub fn comm_of(pid: i32) -> Option<String> {
+    let b = fs::read(format!("/proc/{pid}/comm")).ok()?;
+    let b = b.strip_suffix(b"\n").unwrap_or(&b);
+    Some(String::from_utf8_lossy(b).into_owned())
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ pub struct TraceConfig {
     pub align: usize,
     pub output: Option<std::path::PathBuf>,
     pub summary_only: bool,
+    /// `-Y`: pids with their command names.
+    pub decode_pids: bool,
     /// `-w`: the summary times calls by wall clock instead of system CPU time.
     pub wall_clock: bool,
     pub summary: bool,
@@ -236,6 +238,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         fd_sockets: args.decode_fds & FD_SOCKETS != 0,
         fd_devs: args.decode_fds & FD_DEVS != 0,
         const_style: args.const_style,
+        decode_pids: args.decode_pids,
         ..DecodeOpts::default()
     };
 
@@ -302,6 +305,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 colour,
                 syscall_numbers: args.syscall_numbers,
                 instruction_pointer: args.instruction_pointer,
+                comm_of: args
+                    .decode_pids
+                    .then_some(crate::remote::procfs::comm_of as fn(i32) -> Option<String>),
             };
             if per_process {
                 let failed = output.failed.clone();

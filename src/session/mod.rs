@@ -678,7 +678,13 @@ impl Consumer for Session {
                         pid,
                         time,
                         sig,
-                        info: signals::decode_siginfo(&siginfo),
+                        info: {
+                            let mut info = signals::decode_siginfo(&siginfo);
+                            if self.decode.decode_pids {
+                                decode::name_pids(&mut info, mem);
+                            }
+                            info
+                        },
                         stack: Vec::new(),
                         ip,
                     });

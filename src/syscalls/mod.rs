@@ -30,6 +30,10 @@ pub trait Tracee {
     fn fd_detail(&self, _fd: i32, _path: &str) -> Option<String> {
         None
     }
+    /// `-Y`: the command name (comm) of process or thread `pid`, if it can be known.
+    fn comm(&self, _pid: i32) -> Option<String> {
+        None
+    }
     /// Whether a value handed out so far was read from the running process after the event
     /// it belongs to (a kernel-side source's late read), not at it.
     fn read_late(&self) -> bool {
@@ -89,6 +93,8 @@ pub struct DecodeOpts {
     pub abbrev: bool,
     /// `-X`: how named constants and flags of the arguments are printed.
     pub const_style: ConstStyle,
+    /// `-Y`: process ids with their command names (`1234<postgres>`).
+    pub decode_pids: bool,
 }
 
 /// strace's `-X raw|abbrev|verbose` (`--const-print-style`).
@@ -113,6 +119,7 @@ impl Default for DecodeOpts {
             max_array: 32,
             abbrev: true,
             const_style: ConstStyle::Abbrev,
+            decode_pids: false,
         }
     }
 }

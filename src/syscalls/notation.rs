@@ -145,6 +145,7 @@ pub fn write_value(buf: &mut String, v: &Value) {
             let _ = write!(buf, "{p:#x}");
         }
         Value::Fd { fd, path } => write_fd(buf, *fd, path),
+        Value::Pid { pid, comm } => write_pid(buf, *pid, comm.as_deref()),
         Value::Str { bytes, truncated } => {
             buf.push('"');
             push_escaped_bytes(buf, bytes, false);
@@ -189,6 +190,16 @@ pub fn write_value(buf: &mut String, v: &Value) {
     }
 }
 
+/// A pid, with `<comm>` after it under `-Y` (the name's bytes escaped as a path's).
+pub fn write_pid(buf: &mut String, pid: i64, comm: Option<&str>) {
+    let _ = write!(buf, "{pid}");
+    if let Some(c) = comm {
+        buf.push('<');
+        push_escaped_bytes(buf, c.as_bytes(), true);
+        buf.push('>');
+    }
+}
+
 /// Values separated by `, `.
 pub fn write_list(buf: &mut String, items: &[Value]) {
     for (i, v) in items.iter().enumerate() {
@@ -210,6 +221,7 @@ pub fn write_ret(buf: &mut String, r: &Ret) {
             let _ = write!(buf, "0{n:02o}");
         }
         Ret::Fd { fd, path } => write_fd(buf, *fd, path),
+        Ret::Pid { pid, comm } => write_pid(buf, *pid, comm.as_deref()),
         Ret::Error { errno: e } => {
             buf.push_str(if errno::is_restart(*e) { "? " } else { "-1 " });
             match errno::name(*e) {

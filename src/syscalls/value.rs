@@ -18,6 +18,8 @@ pub enum Value {
     Ptr(u64),
     /// A file descriptor; the path is filled in under `-y`.
     Fd { fd: i32, path: Option<String> },
+    /// A process or thread id; its command name under `-Y` (`1234<postgres>`).
+    Pid { pid: i64, comm: Option<String> },
     /// A quoted string from tracee memory. `truncated` prints `...` after the closing quote.
     Str { bytes: Vec<u8>, truncated: bool },
     /// A symbolic constant: `AT_FDCWD`, `SEEK_SET`, `CLOCK_MONOTONIC`, `SIG_IGN`.
@@ -62,6 +64,8 @@ pub enum Ret {
     Oct(u64),
     /// `= 3` or, under `-y`, `= 3</dev/shm/PostgreSQL.1>`.
     Fd { fd: i32, path: Option<String> },
+    /// `= 1234` or, under `-Y`, `= 1234<postgres>` (getpid, fork, clone, wait4, ...).
+    Pid { pid: i64, comm: Option<String> },
     /// `= -1 ENOSPC (No space left on device)`; `errno` is positive. Kernel-internal restart
     /// codes (512..=516) print as `= ? ERESTARTSYS (To be restarted if SA_RESTART is set)`.
     Error { errno: i64 },

@@ -223,12 +223,61 @@ pub fn decode_exit(
         })
         .unwrap_or_else(|| util::default_ret(rval, is_error));
     // An output argument a group left undecoded prints as its address.
-    let args = slots
+    let mut args: Vec<Value> = slots
         .into_iter()
         .enumerate()
         .map(|(i, a)| a.unwrap_or(Value::Ptr(entry.raw.get(i).copied().unwrap_or(0))))
         .collect();
+    if !o.decode_pids {
+        return (args, ret);
+    }
+    // -Y: the pids a call returns and the `si_pid` of a siginfo it filled.
+    for a in &mut args {
+        name_pids(a, t);
+    }
+    let ret = match ret {
+        Ret::Int(n)
+            if n > 0 && table::lookup(entry.nr).is_some_and(|i| PID_RETURNS.contains(&i.name)) =>
+        {
+            Ret::Pid {
+                pid: n,
+                comm: i32::try_from(n).ok().and_then(|p| t.comm(p)),
+            }
+        }
+        r => r,
+    };
     (args, ret)
+}
+
+/// The calls whose return value is a process, thread or group id.
+const PID_RETURNS: &[&str] = &[
+    "getpid", "getppid", "gettid", "getpgid", "getpgrp", "getsid", "setsid", "fork", "vfork",
+    "clone", "clone3", "wait4",
+];
+
+/// `-Y`: every `si_pid` field in `v` (a siginfo, or one inside an array or structure) with
+/// its command name.
+pub fn name_pids(v: &mut Value, t: &dyn Tracee) {
+    match v {
+        Value::Struct(fields) => {
+            for (k, f) in fields.iter_mut() {
+                if k == "si_pid"
+                    && let Value::Int(p) = f
+                    && let Ok(pid) = i32::try_from(*p)
+                    && pid > 0
+                {
+                    *f = Value::Pid {
+                        pid: pid.into(),
+                        comm: t.comm(pid),
+                    };
+                } else {
+                    name_pids(f, t);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| name_pids(i, t)),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -321,6 +321,8 @@ pub mod fake {
             Ret::Oct(o) => format!("0{o:02o}"),
             Ret::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
             Ret::Fd { fd, path: None } => fd.to_string(),
+            Ret::Pid { pid, comm: Some(c) } => format!("{pid}<{c}>"),
+            Ret::Pid { pid, comm: None } => pid.to_string(),
             Ret::Error { errno } => match err {
                 ErrText::Errno => format!("-1 errno {errno}"),
                 ErrText::Negated => format!("-{errno}"),

@@ -53,8 +53,21 @@ pub(super) fn sig_arg(v: u64) -> Value {
     signals::value(v as i32)
 }
 
-pub(super) fn pid_arg(v: u64) -> Value {
-    Value::Int((v as i32).into())
+/// A pid argument: signed (`-1`, `-PGID`); under `-Y` a positive one with its command name.
+pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
+    pid_value(c, v as i32)
+}
+
+/// A pid (argument, field or return value) as [`pid_arg`] prints it.
+pub(crate) fn pid_value(c: &Ctx, pid: i32) -> Value {
+    if c.o.decode_pids && pid > 0 {
+        Value::Pid {
+            pid: pid.into(),
+            comm: c.t.comm(pid),
+        }
+    } else {
+        Value::Int(pid.into())
+    }
 }
 
 /// `struct rusage`, abbreviated as strace does by default (every field under `-v`).

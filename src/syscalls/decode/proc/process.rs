@@ -251,7 +251,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             )),
         ],
         "wait4" => vec![
-            s(pid_arg(a[0])),
+            s(pid_arg(c, a[0])),
             None,
             s(flags(a[2] & 0xffff_ffff, WAIT_OPTIONS)),
             None,
@@ -262,15 +262,15 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
                 &[(0, "P_ALL"), (1, "P_PID"), (2, "P_PGID"), (3, "P_PIDFD")],
                 "P_???",
             )),
-            s(pid_arg(a[1])),
+            s(pid_arg(c, a[1])),
             None,
             s(flags(a[3] & 0xffff_ffff, WAIT_OPTIONS)),
             None,
         ],
         "exit" | "exit_group" => vec![s(int(a[0]))],
         "umask" => vec![s(Value::Oct(a[0] & 0o7777))],
-        "setpgid" => vec![s(pid_arg(a[0])), s(pid_arg(a[1]))],
-        "getpgid" | "getsid" => vec![s(pid_arg(a[0]))],
+        "setpgid" => vec![s(pid_arg(c, a[0])), s(pid_arg(c, a[1]))],
+        "getpgid" | "getsid" => vec![s(pid_arg(c, a[0]))],
         _ => return None,
     };
     Some(v)

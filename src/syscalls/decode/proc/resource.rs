@@ -152,9 +152,13 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(Value::Int((a[1] as i32).into())),
             s(Value::Int((a[2] as i32).into())),
         ],
-        "sched_getaffinity" => vec![s(pid_arg(a[0])), s(Value::UInt(a[1] & 0xffff_ffff)), None],
+        "sched_getaffinity" => vec![
+            s(pid_arg(c, a[0])),
+            s(Value::UInt(a[1] & 0xffff_ffff)),
+            None,
+        ],
         "sched_setaffinity" => vec![
-            s(pid_arg(a[0])),
+            s(pid_arg(c, a[0])),
             s(Value::UInt(a[1] & 0xffff_ffff)),
             s(cpu_mask(c, a[2], a[1] & 0xffff_ffff)),
         ],
@@ -168,7 +172,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             }),
         ],
         "prlimit64" => vec![
-            s(pid_arg(a[0])),
+            s(pid_arg(c, a[0])),
             s(xlat(a[1] & 0xffff_ffff, RLIMITS, "RLIMIT_???")),
             s(if a[2] == 0 {
                 Value::Ptr(0)

@@ -133,10 +133,10 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     Some(match name {
-        "sched_setscheduler" => vec![s(pid_arg(a[0])), s(policy(a[1])), s(param(c, a[2]))],
-        "sched_getscheduler" => vec![s(pid_arg(a[0]))],
-        "sched_setparam" => vec![s(pid_arg(a[0])), s(param(c, a[1]))],
-        "sched_getparam" => vec![s(pid_arg(a[0])), None],
+        "sched_setscheduler" => vec![s(pid_arg(c, a[0])), s(policy(a[1])), s(param(c, a[2]))],
+        "sched_getscheduler" => vec![s(pid_arg(c, a[0]))],
+        "sched_setparam" => vec![s(pid_arg(c, a[0])), s(param(c, a[1]))],
+        "sched_getparam" => vec![s(pid_arg(c, a[0])), None],
         "sched_get_priority_max" | "sched_get_priority_min" => vec![s(policy(a[0]))],
         "getcpu" => vec![None, None, s(Value::Ptr(a[2]))],
         "unshare" => vec![s(flags_x(a[0], UNSHARE_FLAGS, None, "CLONE_???"))],
@@ -188,7 +188,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             )),
         ],
         "pidfd_open" => vec![
-            s(pid_arg(a[0])),
+            s(pid_arg(c, a[0])),
             s(flags_x(
                 u64::from(a[1] as u32),
                 &[(0o4000, "PIDFD_NONBLOCK")],

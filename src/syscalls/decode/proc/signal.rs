@@ -114,8 +114,8 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             }
             v
         }
-        "kill" | "tkill" => vec![s(pid_arg(a[0])), s(sig_arg(a[1]))],
-        "tgkill" => vec![s(pid_arg(a[0])), s(pid_arg(a[1])), s(sig_arg(a[2]))],
+        "kill" | "tkill" => vec![s(pid_arg(c, a[0])), s(sig_arg(a[1]))],
+        "tgkill" => vec![s(pid_arg(c, a[0])), s(pid_arg(c, a[1])), s(sig_arg(a[2]))],
         "rt_sigaction" => vec![
             s(sig_arg(a[0])),
             s(if a[1] == 0 {
