@@ -52,6 +52,11 @@ pub struct TraceArgs {
     #[arg(short = 'Y')]
     pub decode_pids: bool,
 
+    /// With -f and a command: stop it only at the traced calls (a seccomp filter; it is
+    /// killed, not detached, when pgstrace ends).
+    #[arg(long = "seccomp-bpf")]
+    pub seccomp_bpf: bool,
+
     /// -Y as a set: comm (pidns is not supported yet).
     #[arg(long = "decode-pids", value_name = "SET", require_equals = true)]
     pub decode_pids_set: Option<String>,
@@ -749,7 +754,8 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 39] = [
+const KNOWN_LONGS: [&str; 40] = [
+    "--seccomp-bpf",
     "--decode-pids",
     "--no-abbrev",
     "--const-print-style",
@@ -808,8 +814,7 @@ const LONG_ALIASES: [(&str, &str); 11] = [
 ];
 
 /// strace 6.1's long options pgstrace does not have yet.
-const STRACE_ONLY_LONGS: [&str; 9] = [
-    "--seccomp-bpf",
+const STRACE_ONLY_LONGS: [&str; 8] = [
     "--daemonize",
     "--debug",
     "--detach-on",
@@ -1200,6 +1205,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         align: a.align,
         output: a.output,
         summary_only: a.summary_only,
+        seccomp_bpf: a.seccomp_bpf,
         decode_pids: a.decode_pids
             || match &a.decode_pids_set {
                 Some(set) => decode_pids_set(set).map_err(bad)?,
@@ -1405,8 +1411,8 @@ mod tests {
             None
         );
         assert!(
-            unknown_option(&v(&["p", "--seccomp-bpf", "cmd"]))
-                .is_some_and(|m| m.contains("--seccomp-bpf is not supported yet"))
+            unknown_option(&v(&["p", "--kill-on-exit", "cmd"]))
+                .is_some_and(|m| m.contains("--kill-on-exit is not supported yet"))
         );
         assert_eq!(decode_pids_set("comm"), Ok(true));
         assert!(decode_pids_set("pidns").is_err());

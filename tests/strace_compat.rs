@@ -1386,3 +1386,135 @@ fn timestamp_precisions() {
         );
     }
 }
+
+// --- --seccomp-bpf -----------------------------------------------------------------------
+
+/// `--seccomp-bpf -f`: the same lines as strace's (execs, a failed execve, the children's
+/// exits; an injected delay), and the command stops only at the traced calls: a dozen stops
+/// where plain ptrace takes over a hundred (`--hold-stats` counts them).
+#[test]
+fn seccomp_bpf_traces_the_same_with_fewer_stops() {
+    compat(
+        "procs",
+        &["-f", "--seccomp-bpf", "-e", "trace=execve,exit_group,wait4"],
+        &[],
+    );
+    compat(
+        "procs",
+        &[
+            "-f",
+            "--seccomp-bpf",
+            "-e",
+            "trace=%process",
+            "-e",
+            "inject=wait4:delay_exit=1ms",
+        ],
+        &[],
+    );
+    let stops = |extra: &[&str]| -> u64 {
+        let o = Command::new(fixtures::pgstrace_bin())
+            .args([
+                "-f",
+                "-qq",
+                "--hold-stats",
+                "-e",
+                "trace=getpid",
+                "-o",
+                "/dev/null",
+            ])
+            .args(extra)
+            .arg(fixtures::fixture("procs"))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        err.split("held ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no stop count in:\n{err}"))
+    };
+    let filtered = stops(&["--seccomp-bpf"]);
+    let plain = stops(&[]);
+    assert!(
+        filtered * 4 < plain,
+        "--seccomp-bpf held {filtered} stops, plain ptrace {plain}"
+    );
+}
+
+/// strace's refusals, as warnings that trace on without the filter.
+#[test]
+fn seccomp_bpf_needs_f_a_command_and_a_filter() {
+    for (flags, says) in [
+        (
+            &["--seccomp-bpf", "-e", "trace=getpid"][..],
+            "cannot be used without -f/--follow-forks, disabling",
+        ),
+        (
+            &["-f", "--seccomp-bpf"][..],
+            "Seccomp filter is requested but there are no syscalls to filter",
+        ),
+    ] {
+        let o = Command::new(fixtures::pgstrace_bin())
+            .args(flags)
+            .args(["-o", "/dev/null", "true"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.status.code(), Some(0));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{flags:?}: {err}");
+    }
+}
+
+/// A filtered command is not let go when pgstrace is stopped (its traced calls would fail
+/// with ENOSYS untraced): it is killed, as strace's --seccomp-bpf does, and pgstrace exits.
+#[test]
+fn seccomp_bpf_command_dies_with_the_tracer() {
+    let mut child = Command::new(fixtures::pgstrace_bin())
+        .args([
+            "-f",
+            "-qq",
+            "--seccomp-bpf",
+            "-e",
+            "trace=nanosleep,clock_nanosleep",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["sleep", "30"])
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let me = child.id() as i32;
+    let mut sleeper = None;
+    assert!(
+        fixtures::wait_until(std::time::Duration::from_secs(10), || {
+            sleeper = std::fs::read_to_string(format!("/proc/{me}/task/{me}/children"))
+                .ok()
+                .and_then(|s| {
+                    s.split_whitespace()
+                        .next()
+                        .and_then(|p| p.parse::<i32>().ok())
+                });
+            sleeper.is_some_and(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+            })
+        }),
+        "sleep never started"
+    );
+    let sleeper = sleeper.unwrap_or_default();
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(me, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        status.code().is_some(),
+        "pgstrace died of a signal: {status:?}"
+    );
+    assert!(
+        fixtures::wait_until(std::time::Duration::from_secs(5), || {
+            !std::path::Path::new(&format!("/proc/{sleeper}")).exists()
+                || fixtures::proc_state(sleeper).is_some_and(|(s, _)| s == 'Z')
+        }),
+        "the filtered sleep {sleeper} outlived pgstrace"
+    );
+}

@@ -57,6 +57,8 @@ pub struct TraceConfig {
     pub summary_only: bool,
     /// `-Y`: pids with their command names.
     pub decode_pids: bool,
+    /// `--seccomp-bpf`: a launched command stops only at the traced calls.
+    pub seccomp_bpf: bool,
     /// `-w`: the summary times calls by wall clock instead of system CPU time.
     pub wall_clock: bool,
     pub summary: bool,
@@ -141,6 +143,52 @@ const SEEN_AT_THE_EVENT: [&str; 31] = [
     "renameat",
     "chdir",
 ];
+
+/// `--seccomp-bpf`: the filter a launched command installs, or `None` (strace's warning said
+/// why) when it cannot be used: with `-p`, without `-f` (a child that is not traced would
+/// see its traced calls fail), or when every call is traced.
+fn seccomp_filter(
+    args: &TraceConfig,
+    filter: &Filter,
+    pids: &[i32],
+) -> Option<Vec<libc::sock_filter>> {
+    if !args.seccomp_bpf || args.command.is_empty() {
+        return None;
+    }
+    if !pids.is_empty() {
+        crate::errln!("pgstrace: --seccomp-bpf is not enabled for processes attached with -p");
+        return None;
+    }
+    if args.follow == 0 {
+        crate::errln!(
+            "pgstrace: --seccomp-bpf cannot be used without -f/--follow-forks, disabling"
+        );
+        return None;
+    }
+    let Some(mut nrs) = filter.traced_set() else {
+        crate::errln!(
+            "pgstrace: Seccomp filter is requested but there are no syscalls to filter.  See -e trace to filter syscalls."
+        );
+        return None;
+    };
+    // A call to tamper with must stop too.
+    for rule in &filter.injections {
+        nrs.extend(
+            rule.syscalls
+                .iter()
+                .enumerate()
+                .filter(|&(_, &on)| on)
+                .map(|(nr, _)| nr as u64),
+        );
+    }
+    match crate::trace::seccomp::program(&nrs) {
+        Ok(p) => Some(p),
+        Err(why) => {
+            crate::errln!("pgstrace: --seccomp-bpf: {why}, disabling");
+            None
+        }
+    }
+}
 
 /// `--backend=auto`: perf, or why not.
 pub fn choose_perf(args: &TraceConfig, filter: &Filter) -> Result<(), String> {
@@ -329,6 +377,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     }
     let decoding = !args.summary_only;
     let injections = filter.injections.clone();
+    let seccomp = seccomp_filter(&args, &filter, &pids);
     let mut session = Session::new(filter, decode, decoding, sinks);
     session.watch_output(output.failed);
     if args.stack > 0 {
@@ -356,6 +405,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 Some(u) => Some(attach::LaunchOpts::user_named(u).map_err(anyhow::Error::msg)?),
                 None => None,
             },
+            seccomp: seccomp.clone(),
         })
     };
     if let Some(nrs) = perf_set {
@@ -372,6 +422,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
     }
     let mut engine = Engine::new(args.follow > 0);
+    if seccomp.is_some() {
+        engine.filter_by_seccomp();
+    }
     if (args.summary_only || args.summary) && !args.wall_clock {
         engine.measure_cpu();
     }

@@ -246,6 +246,9 @@ pub struct LaunchOpts {
     pub env: Vec<(String, Option<String>)>,
     /// `-u USER`: run as this user (uid, gid, supplementary groups).
     pub user: Option<(u32, u32, Vec<u32>)>,
+    /// `--seccomp-bpf`: the filter the command installs after the tracer has seized it
+    /// and before its execve (see [`super::seccomp`]).
+    pub seccomp: Option<Vec<libc::sock_filter>>,
 }
 
 impl LaunchOpts {
@@ -315,6 +318,11 @@ pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachEr
     let mut envp: Vec<*const libc::c_char> = cenv.iter().map(|c| c.as_ptr()).collect();
     envp.push(std::ptr::null());
     let groups: Vec<libc::gid_t> = opts.user.as_ref().map(|u| u.2.clone()).unwrap_or_default();
+    let filter = opts.seccomp.as_ref().map(|f| libc::sock_fprog {
+        len: u16::try_from(f.len()).unwrap_or(u16::MAX),
+        filter: f.as_ptr().cast_mut(),
+    });
+    const NO_FILTER: &[u8] = b"pgstrace: --seccomp-bpf: the kernel refused the filter\n";
     // SAFETY: the child only calls async-signal-safe functions (raise, execv, _exit) on
     // memory prepared before the fork.
     let child = unsafe { libc::fork() };
@@ -341,6 +349,24 @@ pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachEr
                 libc::_exit(126);
             }
             libc::raise(libc::SIGSTOP);
+            // Traced now: the filter goes in (with no_new_privs only if the kernel wants it,
+            // that is without CAP_SYS_ADMIN, since it changes what setuid programs do).
+            if let Some(prog) = &filter {
+                let install = || {
+                    libc::syscall(
+                        libc::SYS_seccomp,
+                        libc::SECCOMP_SET_MODE_FILTER,
+                        0,
+                        prog as *const libc::sock_fprog,
+                    )
+                };
+                if install() != 0
+                    && (libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || install() != 0)
+                {
+                    libc::write(2, NO_FILTER.as_ptr().cast(), NO_FILTER.len());
+                    libc::_exit(126);
+                }
+            }
             libc::execve(cpath.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
             libc::_exit(127);
         }

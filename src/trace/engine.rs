@@ -83,6 +83,9 @@ struct TraceeState {
     /// A launched command before its execve: its stops (the initial SIGSTOP, our SIGCONT,
     /// the end of raise()) are ours, not the user's, and are not reported.
     launching: bool,
+    /// `--seccomp-bpf`: between a seccomp stop and its call's exit stop, every stop (an
+    /// execve's exec event) resumes with `PTRACE_SYSCALL`, or the exit stop would be missed.
+    in_call: bool,
 }
 
 /// The part of the engine a guard borrows: where a resume is recorded.
@@ -101,6 +104,9 @@ struct Core {
     parked: Vec<(Instant, i32, Resume, i32)>,
     /// `-c`'s system time: each stop's wait also reads the tracee's rusage.
     want_cpu: bool,
+    /// `--seccomp-bpf`: the tracees run under `PTRACE_CONT` and stop at the calls their
+    /// filter traces; they are killed, not detached, when tracing ends.
+    seccomp: bool,
     /// The system CPU time of the stopped tracee's process at the stop being handled.
     stop_stime: Option<Duration>,
 }
@@ -523,6 +529,7 @@ impl Engine {
                 parked: Vec::new(),
                 want_cpu: false,
                 stop_stime: None,
+                seccomp: false,
             },
             flush_armed: false,
             follow,
@@ -535,6 +542,16 @@ impl Engine {
     /// calls; see [`Stopped::stime`]).
     pub fn measure_cpu(&mut self) {
         self.core.want_cpu = true;
+    }
+
+    /// `--seccomp-bpf`: the launched command installs a filter that stops it only at the
+    /// traced calls (a seccomp stop, reported as the call's entry, resumed to its exit
+    /// stop); every other stop resumes with `PTRACE_CONT`. With the filter a tracee cannot
+    /// be let go (a traced call would fail with ENOSYS), so it dies with the tracer
+    /// (`PTRACE_O_EXITKILL`) and is killed where others are detached, as strace does.
+    pub fn filter_by_seccomp(&mut self) {
+        self.core.seccomp = true;
+        self.core.mode = Resume::Continue;
     }
 
     /// Measure how long each stop holds its tracee (see [`Engine::hold_times`]).
@@ -559,12 +576,21 @@ impl Engine {
                 | ptrace::Options::PTRACE_O_TRACEVFORK
                 | ptrace::Options::PTRACE_O_TRACECLONE;
         }
+        if self.core.seccomp {
+            o |= ptrace::Options::PTRACE_O_TRACESECCOMP | ptrace::Options::PTRACE_O_EXITKILL;
+        }
         o
     }
 
     /// Registers a tracee that was seized by `attach`.
     pub(crate) fn add_seized(&mut self, tid: i32, launching: bool, h: &mut dyn Handler) {
-        self.core.tracees.insert(tid, TraceeState { launching });
+        self.core.tracees.insert(
+            tid,
+            TraceeState {
+                launching,
+                in_call: false,
+            },
+        );
         if launching {
             self.launched = Some(tid);
         }
@@ -705,18 +731,33 @@ impl Engine {
         }
         // One lookup per stop: a child can report its first stop before its parent's fork
         // event, and is registered here then.
-        let launching = match self.core.tracees.entry(tid) {
-            std::collections::hash_map::Entry::Occupied(t) => t.get().launching,
+        let (launching, in_call) = match self.core.tracees.entry(tid) {
+            std::collections::hash_map::Entry::Occupied(t) => (t.get().launching, t.get().in_call),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(TraceeState::default());
                 h.attached(tid, None);
-                false
+                (false, false)
             }
         };
-        let mode = self.core.mode;
+        let mode = if in_call {
+            Resume::Syscall
+        } else {
+            self.core.mode
+        };
         let core = &mut self.core;
         match kind {
-            StopKind::Syscall => {
+            StopKind::Syscall | StopKind::Seccomp => {
+                // A seccomp stop is a call's entry: resumed with PTRACE_SYSCALL, the call's
+                // exit stops next (the entry stop, had there been one, came before it).
+                let mode = if core.seccomp {
+                    let entry = kind == StopKind::Seccomp;
+                    if let Some(t) = core.tracees.get_mut(&tid) {
+                        t.in_call = entry;
+                    }
+                    if entry { Resume::Syscall } else { core.mode }
+                } else {
+                    mode
+                };
                 let Some(call) = syscall_info(tid) else {
                     // The tracee vanished (SIGKILL); its exit status follows from waitpid.
                     raw_resume(tid, mode, 0);
@@ -754,9 +795,18 @@ impl Engine {
             }
             StopKind::Exec { former } => {
                 let former = former.unwrap_or(tid);
-                if former != tid {
-                    core.tracees.remove(&former);
+                if former != tid
+                    && let Some(f) = core.tracees.remove(&former)
+                    && let Some(t) = core.tracees.get_mut(&tid)
+                {
+                    // The thread that called execve is the leader now, in its call.
+                    t.in_call = f.in_call;
                 }
+                let mode = if core.tracees.get(&tid).is_some_and(|t| t.in_call) {
+                    Resume::Syscall
+                } else {
+                    mode
+                };
                 // A launched command is the user's from its exec on (without syscall stops
                 // this is the first the engine hears of it).
                 if let Some(t) = core.tracees.get_mut(&tid) {
@@ -869,6 +919,18 @@ impl Engine {
     /// pending signal back so that nothing is lost. A syscall in flight is restarted by the
     /// kernel as if we had never been there.
     pub fn detach_all(&mut self, h: &mut dyn Handler) {
+        if self.core.seccomp {
+            // Filtered tracees are not let go (see `filter_by_seccomp`): killed, and their
+            // deaths collected below.
+            for (_, tid, _, _) in std::mem::take(&mut self.core.parked) {
+                let _ =
+                    nix::sys::signal::kill(Pid::from_raw(tid), nix::sys::signal::Signal::SIGKILL);
+            }
+            for &tid in self.core.tracees.keys() {
+                let _ =
+                    nix::sys::signal::kill(Pid::from_raw(tid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
         // Parked tracees are in their stop already (an interrupt would never be reported):
         // detach them from it, each with the handler's last look.
         for (_, tid, _, sig) in std::mem::take(&mut self.core.parked) {

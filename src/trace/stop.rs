@@ -83,6 +83,9 @@ pub enum StopKind {
     /// A syscall-entry or -exit stop (`SIGTRAP | 0x80`); which one, `PTRACE_GET_SYSCALL_INFO`
     /// tells.
     Syscall,
+    /// A `PTRACE_EVENT_SECCOMP` stop (`--seccomp-bpf`): the entry of a call the filter
+    /// returned `SECCOMP_RET_TRACE` for.
+    Seccomp,
     /// It forked, vforked or cloned `child` (`None` if the message could not be read).
     Forked { kind: ForkKind, child: Option<i32> },
     /// A successful execve; `former` is the tid that called it (a non-leader thread takes
@@ -182,6 +185,7 @@ pub fn classify(status: i32, event_msg: Option<u64>, siginfo: Option<SigHead>) -
         Some(PtraceEvent::Exec) => StopKind::Exec { former: msg_pid },
         Some(PtraceEvent::Stop) if STOP_SIGNALS.contains(&sig) => StopKind::GroupStop { sig },
         Some(PtraceEvent::Stop) => StopKind::Interrupt,
+        Some(PtraceEvent::Seccomp) => StopKind::Seccomp,
         Some(other) => StopKind::Event(other),
         None if sig == libc::SIGTRAP => match siginfo {
             // Only the kernel's own traps are breakpoints and steps; a SIGTRAP that a
@@ -300,10 +304,8 @@ mod tests {
             classify(EXIT_EVENT, None, None),
             StopKind::Event(PtraceEvent::Exit)
         );
-        assert_eq!(
-            classify(SECCOMP_EVENT, None, None),
-            StopKind::Event(PtraceEvent::Seccomp)
-        );
+        // --seccomp-bpf's stop: a call's entry.
+        assert_eq!(classify(SECCOMP_EVENT, None, None), StopKind::Seccomp);
     }
 
     #[test]
