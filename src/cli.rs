@@ -656,18 +656,18 @@ pub fn decode_pids_set(set: &str) -> Result<bool, String> {
     Ok(comm)
 }
 
-/// `--decode-fds=SET` as `session::FD_*` bits (pidfds' pids are not decoded yet: `pidfd`
-/// adds nothing).
+/// `--decode-fds=SET` as `session::FD_*` bits.
 pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
-    use crate::session::command::{FD_DEVS, FD_PATHS, FD_SOCKETS};
+    use crate::session::command::{FD_DEVS, FD_PATHS, FD_PIDFDS, FD_SOCKETS};
     let mut bits = 0;
     for w in set.split(',') {
         bits |= match w {
             "path" => FD_PATHS,
             "socket" => FD_SOCKETS,
             "dev" => FD_DEVS,
-            "pidfd" | "none" => 0,
-            "all" => FD_PATHS | FD_SOCKETS | FD_DEVS,
+            "pidfd" => FD_PIDFDS,
+            "none" => 0,
+            "all" => FD_PATHS | FD_SOCKETS | FD_DEVS | FD_PIDFDS,
             _ => {
                 return Err(format!(
                     "invalid --decode-fds '{}' (path, socket, dev, pidfd, all)",
@@ -681,11 +681,11 @@ pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
 
 /// `-y` counted: paths; `-yy`: paths, sockets and devices.
 fn y_bits(n: u8) -> u8 {
-    use crate::session::command::{FD_DEVS, FD_PATHS, FD_SOCKETS};
+    use crate::session::command::{FD_DEVS, FD_PATHS, FD_PIDFDS, FD_SOCKETS};
     match n {
         0 => 0,
         1 => FD_PATHS,
-        _ => FD_PATHS | FD_SOCKETS | FD_DEVS,
+        _ => FD_PATHS | FD_SOCKETS | FD_DEVS | FD_PIDFDS,
     }
 }
 

@@ -80,6 +80,11 @@ impl Tracee for ProcMem<'_> {
         procfs::comm_of(pid)
     }
 
+    fn fd_path_of(&self, pid: i32, fd: i32) -> Option<String> {
+        let link = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+        Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
+    }
+
     fn fd_detail(&self, fd: i32, path: &str) -> Option<String> {
         sockets::fd_detail(self.pid, fd, path)
     }

@@ -17,6 +17,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// is printed between `<` and `>`; `None` when `-y`'s path is all there is to say.
 pub fn fd_detail(pid: i32, fd: i32, path: &str) -> Option<String> {
     let link = format!("/proc/{pid}/fd/{fd}");
+    if path == "anon_inode:[pidfd]" {
+        // The process a pidfd refers to, from its fdinfo (`Pid:\t1234`).
+        let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+        let target = info.lines().find_map(|l| l.strip_prefix("Pid:"))?.trim();
+        return Some(format!("pid:{target}"));
+    }
     if let Some(ino) = path
         .strip_prefix("socket:[")
         .and_then(|r| r.strip_suffix(']'))

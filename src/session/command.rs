@@ -30,6 +30,7 @@ fn hold_summary(times: &[u32]) -> String {
 pub const FD_PATHS: u8 = 1;
 pub const FD_SOCKETS: u8 = 2;
 pub const FD_DEVS: u8 = 4;
+pub const FD_PIDFDS: u8 = 8;
 
 /// What the trace command was asked: strace's options, parsed (see `cli::TraceArgs` for
 /// what each means).
@@ -285,6 +286,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         decode_fds: args.decode_fds & FD_PATHS != 0,
         fd_sockets: args.decode_fds & FD_SOCKETS != 0,
         fd_devs: args.decode_fds & FD_DEVS != 0,
+        fd_pidfds: args.decode_fds & FD_PIDFDS != 0,
         const_style: args.const_style,
         decode_pids: args.decode_pids,
         ..DecodeOpts::default()

@@ -67,9 +67,22 @@ struct ExitRegs {
 /// Called with the pid and the syscall number.
 pub type FailureHook = Box<dyn FnMut(i32, u64)>;
 
-/// `-P`: whether arguments name one of the paths, or a descriptor of one.
+/// `-P`: the one argument strace 6.1 matches for a call where not every path argument
+/// counts: rename's old path (not its new one), symlink's and symlinkat's link (not the
+/// target, which need not exist). Observed by running strace; other calls: every argument.
+fn path_arg(nr: u64) -> Option<usize> {
+    match table::lookup(nr)?.name {
+        "rename" => Some(0),
+        "symlink" => Some(1),
+        "symlinkat" => Some(2),
+        _ => None,
+    }
+}
+
+/// `-P`: whether the arguments of call `nr` name one of the paths, or a descriptor of one.
 fn touches_paths<'a>(
     paths: &[String],
+    nr: u64,
     args: impl IntoIterator<Item = &'a Value>,
     mem: &dyn Tracee,
 ) -> bool {
@@ -85,7 +98,11 @@ fn touches_paths<'a>(
             _ => false,
         }
     }
-    args.into_iter().any(|a| walk(a, paths, mem))
+    let only = path_arg(nr);
+    args.into_iter()
+        .enumerate()
+        .filter(|&(i, _)| only.is_none_or(|o| o == i))
+        .any(|(_, a)| walk(a, paths, mem))
 }
 
 pub struct Session {
@@ -367,7 +384,7 @@ impl Session {
             });
         }
         let touches = !self.filter.paths.is_empty()
-            && touches_paths(&self.filter.paths, entry.args.iter().flatten(), mem);
+            && touches_paths(&self.filter.paths, nr_, entry.args.iter().flatten(), mem);
         st.pending = Some(Pending {
             nr: nr_,
             time,
@@ -440,7 +457,7 @@ impl Session {
         if !p.emitted
             && !self.filter.paths.is_empty()
             && !p.touches
-            && !touches_paths(&self.filter.paths, &args, mem)
+            && !touches_paths(&self.filter.paths, p.nr, &args, mem)
         {
             return;
         }

@@ -30,6 +30,10 @@ pub trait Tracee {
     fn fd_detail(&self, _fd: i32, _path: &str) -> Option<String> {
         None
     }
+    /// The path behind descriptor `fd` of another process `pid` (pidfd_getfd's target).
+    fn fd_path_of(&self, _pid: i32, _fd: i32) -> Option<String> {
+        None
+    }
     /// `-Y`: the command name (comm) of process or thread `pid`, if it can be known.
     fn comm(&self, _pid: i32) -> Option<String> {
         None
@@ -86,6 +90,8 @@ pub struct DecodeOpts {
     /// `-yy` (`--decode-fds=socket`, `=dev`): sockets' endpoints, devices' numbers.
     pub fd_sockets: bool,
     pub fd_devs: bool,
+    /// `-yy` (`--decode-fds=pidfd`): a pidfd as the process it refers to (`<pid:1234>`).
+    pub fd_pidfds: bool,
     /// The longest array printed before `...`.
     pub max_array: usize,
     /// strace's default abbreviation of large structures (the environment, `struct stat`,
@@ -116,6 +122,7 @@ impl Default for DecodeOpts {
             decode_fds: false,
             fd_sockets: false,
             fd_devs: false,
+            fd_pidfds: false,
             max_array: 32,
             abbrev: true,
             const_style: ConstStyle::Abbrev,

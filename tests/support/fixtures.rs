@@ -834,6 +834,7 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
                             || out.ends_with("si_pid=")
                             || out.ends_with("superseded by execve in pid ")
                             || out.ends_with("<pid changed to ")
+                            || out.ends_with("<pid:")
                     })
             {
                 out.push_str(&placeholder(names, p));

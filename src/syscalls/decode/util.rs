@@ -22,7 +22,7 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
     let fd = rval as i32;
     Ret::Fd {
         fd,
-        path: if c.o.decode_fds || c.o.fd_sockets || c.o.fd_devs {
+        path: if decorates(c) {
             with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None
@@ -35,12 +35,22 @@ pub fn fd_ret(c: &Ctx, rval: i64, is_error: bool) -> Ret {
 /// descriptor of a kind not asked for is printed bare, as strace's `--decode-fds=socket`.
 fn with_detail(c: &Ctx, fd: i32, path: Option<String>) -> Option<String> {
     let p = path?;
-    let socket = p.starts_with("socket:[");
-    let wanted = if socket { c.o.fd_sockets } else { c.o.fd_devs };
+    let wanted = if p.starts_with("socket:[") {
+        c.o.fd_sockets
+    } else if p == "anon_inode:[pidfd]" {
+        c.o.fd_pidfds
+    } else {
+        c.o.fd_devs
+    };
     if wanted && let Some(d) = c.t.fd_detail(fd, &p) {
         return Some(format!("{}{d}", crate::syscalls::notation::PRINTED));
     }
     c.o.decode_fds.then_some(p)
+}
+
+/// Whether descriptors are decorated at all (`-y`, `-yy`, `--decode-fds=`).
+fn decorates(c: &Ctx) -> bool {
+    c.o.decode_fds || c.o.fd_sockets || c.o.fd_devs || c.o.fd_pidfds
 }
 
 /// A file descriptor argument (`AT_FDCWD` for -100 is the caller's business).
@@ -48,7 +58,7 @@ pub fn fd(c: &Ctx, raw: u64) -> Value {
     let fd = raw as i32;
     Value::Fd {
         fd,
-        path: if (c.o.decode_fds || c.o.fd_sockets || c.o.fd_devs) && fd >= 0 {
+        path: if decorates(c) && fd >= 0 {
             with_detail(c, fd, c.t.fd_path(fd))
         } else {
             None

@@ -129,6 +129,19 @@ fn nodemask(c: &Ctx, addr: u64, maxnode: u64) -> Value {
     Value::Array(out)
 }
 
+/// pidfd_getfd's target descriptor: under `-y`, with its path in the process the pidfd
+/// refers to (`0<pipe:[123]>`), as strace prints it.
+fn target_fd(c: &Ctx, pidfd: u64, fd: u64) -> Value {
+    let fd = fd as i32;
+    let path = (c.o.decode_fds || c.o.fd_pidfds)
+        .then(|| c.t.fd_detail(pidfd as i32, "anon_inode:[pidfd]"))
+        .flatten()
+        .and_then(|d| d.strip_prefix("pid:")?.parse::<i32>().ok())
+        .filter(|&p| p > 0)
+        .and_then(|p| c.t.fd_path_of(p, fd));
+    Value::Fd { fd, path }
+}
+
 pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
@@ -198,7 +211,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         ],
         "pidfd_getfd" => vec![
             s(fd(c, a[0])),
-            s(Value::Int((a[1] as i32).into())),
+            s(target_fd(c, a[0], a[1])),
             s(hex0(u64::from(a[2] as u32))),
         ],
         "pidfd_send_signal" => vec![
