@@ -52,6 +52,15 @@ pub struct TraceArgs {
     #[arg(short = 'Y')]
     pub decode_pids: bool,
 
+    /// Run the tracer as a grandchild, so that the command stays its caller's child (-DD:
+    /// in its own process group too; -DDD: in its own session).
+    #[arg(short = 'D', action = ArgAction::Count)]
+    pub daemonize: u8,
+
+    /// -D by name: grandchild, pgroup (-DD) or session (-DDD).
+    #[arg(long = "daemonize", value_name = "HOW", num_args = 0..=1, require_equals = true, default_missing_value = "grandchild")]
+    pub daemonize_how: Option<String>,
+
     /// With -f and a command: stop it only at the traced calls (a seccomp filter; it is
     /// killed, not detached, when pgstrace ends).
     #[arg(long = "seccomp-bpf")]
@@ -631,9 +640,9 @@ const VALUE_LONGS: [&str; 13] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivY";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivYD";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdDFO";
+const STRACE_ONLY_SHORTS: &str = "bdFO";
 /// `--decode-pids=SET`: whether command names are asked for (`comm`); `pidns`, strace's
 /// translation of pids between namespaces, is refused by name.
 pub fn decode_pids_set(set: &str) -> Result<bool, String> {
@@ -754,7 +763,8 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 40] = [
+const KNOWN_LONGS: [&str; 41] = [
+    "--daemonize",
     "--seccomp-bpf",
     "--decode-pids",
     "--no-abbrev",
@@ -814,8 +824,7 @@ const LONG_ALIASES: [(&str, &str); 11] = [
 ];
 
 /// strace 6.1's long options pgstrace does not have yet.
-const STRACE_ONLY_LONGS: [&str; 8] = [
-    "--daemonize",
+const STRACE_ONLY_LONGS: [&str; 7] = [
     "--debug",
     "--detach-on",
     "--kill-on-exit",
@@ -1168,6 +1177,28 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         )));
     }
     let (timestamps, ts_digits) = absolute(a.timestamps, a.absolute.as_deref()).map_err(bad)?;
+    let daemonize = match a.daemonize_how.as_deref() {
+        None => a.daemonize,
+        Some("grandchild") => 1,
+        Some("pgroup" | "pgrp") => 2,
+        Some("session") => 3,
+        Some(h) => {
+            return Err(bad(format!(
+                "invalid --daemonize '{}' (grandchild, pgroup, session)",
+                h.escape_default()
+            )));
+        }
+    };
+    if daemonize > 3 {
+        return Err(bad(format!(
+            "Too many -D's ({daemonize}), maximum supported -D count is 3"
+        )));
+    }
+    if daemonize > 0 && a.command.is_empty() {
+        return Err(bad(
+            "PROG [ARGS] must be specified with -D/--daemonize".into()
+        ));
+    }
     Ok(Command::Trace(crate::session::TraceConfig {
         pids,
         follow: a.follow,
@@ -1206,6 +1237,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         output: a.output,
         summary_only: a.summary_only,
         seccomp_bpf: a.seccomp_bpf,
+        daemonize,
         decode_pids: a.decode_pids
             || match &a.decode_pids_set {
                 Some(set) => decode_pids_set(set).map_err(bad)?,

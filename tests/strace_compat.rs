@@ -1537,3 +1537,65 @@ fn seccomp_bpf_command_dies_with_the_tracer() {
         "the filtered sleep {sleeper} outlived pgstrace"
     );
 }
+
+// --- -D ----------------------------------------------------------------------------------
+
+/// `-D`/`-DD`/`-DDD`/`--daemonize=`: the command stays its caller's direct child (its
+/// parent pid is ours, its exit status reaches us), the tracer (a grandchild) writes the
+/// same trace as strace's -D; the refusals in strace's words.
+#[test]
+fn daemonize_keeps_the_command_our_child() {
+    let me = std::process::id().to_string();
+    for flags in [&["-D"][..], &["-DD"], &["-DDD"], &["--daemonize=session"]] {
+        let mut traces = Vec::new();
+        for tool in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let file = dir.path().join("t");
+            let o = Command::new(&tool)
+                .args(flags)
+                .args(["-e", "trace=execve,getppid,exit_group", "-o"])
+                .arg(&file)
+                .args(["sh", "-c", "echo $PPID; exit 7"])
+                .output()
+                .unwrap_or_else(|e| panic!("{e}"));
+            let who = format!("{} {flags:?}", tool.display());
+            assert_eq!(o.status.code(), Some(7), "{who}: {o:?}");
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout).trim(),
+                me,
+                "{who}: parent"
+            );
+            // The tracer outlives the command a little: wait for its last line.
+            let mut t = String::new();
+            assert!(
+                fixtures::wait_until(std::time::Duration::from_secs(10), || {
+                    t = std::fs::read_to_string(&file).unwrap_or_default();
+                    t.contains("+++ exited with 7 +++")
+                }),
+                "{who}: no end of trace in:\n{t}"
+            );
+            traces.push(fixtures::normalize(&t));
+        }
+        compare::assert_lines_eq(&format!("{flags:?}"), &traces[0], &traces[1]);
+    }
+    for (flags, says) in [
+        (
+            &["-D", "-p", "1"][..],
+            "PROG [ARGS] must be specified with -D/--daemonize",
+        ),
+        (
+            &["-DDDD", "true"][..],
+            "Too many -D's (4), maximum supported -D count is 3",
+        ),
+    ] {
+        let o = Command::new(fixtures::pgstrace_bin())
+            .args(flags)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(says),
+            "{flags:?}: {o:?}"
+        );
+    }
+}

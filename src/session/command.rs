@@ -60,6 +60,9 @@ pub struct TraceConfig {
     pub decode_pids: bool,
     /// `--seccomp-bpf`: a launched command stops only at the traced calls.
     pub seccomp_bpf: bool,
+    /// `-D` count: the tracer is a grandchild of the command (2: own process group, 3:
+    /// own session).
+    pub daemonize: u8,
     /// `-w`: the summary times calls by wall clock instead of system CPU time.
     pub wall_clock: bool,
     pub summary: bool,
@@ -204,6 +207,9 @@ pub fn choose_perf(args: &TraceConfig, filter: &Filter) -> Result<(), String> {
     }
     if args.user.is_some() {
         return Err("-u is done by the ptrace launcher".into());
+    }
+    if args.daemonize > 0 {
+        return Err("-D: the tracer seizes its parent with ptrace".into());
     }
     let Some(nrs) = filter.traced_set() else {
         return Err("every syscall is traced (-e trace= narrows it)".into());
@@ -445,7 +451,15 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
             }
         }
     }
-    if launched {
+    if launched && args.daemonize > 0 {
+        // From here on this is the tracer, a grandchild; the original process becomes the
+        // command once seized.
+        let (pid, release) = attach::daemonize(&args.command, &launch_opts()?, args.daemonize)?;
+        attach::adopt_daemonized(&mut engine, pid, release, &args.command, &mut source)?;
+        if args.quiet & crate::output::QUIET_ATTACH == 0 {
+            crate::errln!("pgstrace: Process {pid} attached");
+        }
+    } else if launched {
         attach::launch_with(&mut engine, &args.command, &launch_opts()?, &mut source)?;
     }
     let outcome = engine.run(&mut source);

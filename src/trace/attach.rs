@@ -237,9 +237,7 @@ pub fn resolve_command(cmd: &str) -> Option<PathBuf> {
         .find(|p| is_exec(p))
 }
 
-/// Forks and execs `argv` under tracing. The child stops itself before exec so that it can be
-/// seized; the engine hides everything it does until it calls execve.
-/// How a launched command is started (strace's `-E` and `-u`).
+/// How a launched command is started (strace's `-E`, `-u`, `--seccomp-bpf`).
 #[derive(Clone, Debug, Default)]
 pub struct LaunchOpts {
     /// `-E VAR=VAL` sets, `-E VAR` removes, in order.
@@ -265,6 +263,8 @@ impl LaunchOpts {
     }
 }
 
+/// Forks and execs `argv` under tracing. The child stops itself before exec so that it can be
+/// seized; the engine hides everything it does until it calls execve.
 pub fn launch(
     engine: &mut Engine,
     argv: &[String],
@@ -273,29 +273,36 @@ pub fn launch(
     launch_with(engine, argv, &LaunchOpts::default(), h)
 }
 
-/// Forks the command, stopped by SIGSTOP just before its execve (with `opts` applied): the
-/// caller attaches its tracer, then sends SIGCONT.
-pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachError> {
+/// A command ready to be executed in a child: everything allocated before the fork, so that
+/// the child only makes async-signal-safe calls.
+struct Prepared {
+    path: CString,
+    _args: Vec<CString>,
+    argv: Vec<*const libc::c_char>,
+    _env: Vec<CString>,
+    envp: Vec<*const libc::c_char>,
+    user: Option<(u32, u32)>,
+    groups: Vec<libc::gid_t>,
+    _filter: Option<Vec<libc::sock_filter>>,
+    fprog: Option<libc::sock_fprog>,
+}
+
+fn prepare(argv: &[String], opts: &LaunchOpts) -> Result<Prepared, AttachError> {
     let cmd = argv.first().cloned().unwrap_or_default();
     let path = resolve_command(&cmd).ok_or_else(|| AttachError::CommandNotFound(cmd.clone()))?;
-    let to_c = |s: &str| {
-        CString::new(s.as_bytes()).map_err(|_| AttachError::Launch {
-            cmd: cmd.clone(),
-            errno: Errno::EINVAL,
-        })
-    };
-    use std::os::unix::ffi::OsStrExt;
-    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| AttachError::Launch {
+    let bad = || AttachError::Launch {
         cmd: cmd.clone(),
         errno: Errno::EINVAL,
-    })?;
+    };
+    use std::os::unix::ffi::OsStrExt;
+    let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad())?;
     let cargs = argv
         .iter()
-        .map(|a| to_c(a))
+        .map(|a| CString::new(a.as_bytes()).map_err(|_| bad()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
-    // The environment, prepared before the fork: ours, with -E's changes.
+    // The environment: ours, with -E's changes.
     let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os().collect();
     for (k, v) in &opts.env {
         env.retain(|(n, _)| n.as_bytes() != k.as_bytes());
@@ -309,22 +316,83 @@ pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachEr
             let mut b = k.as_bytes().to_vec();
             b.push(b'=');
             b.extend_from_slice(v.as_bytes());
-            CString::new(b).map_err(|_| AttachError::Launch {
-                cmd: cmd.clone(),
-                errno: Errno::EINVAL,
-            })
+            CString::new(b).map_err(|_| bad())
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut envp: Vec<*const libc::c_char> = cenv.iter().map(|c| c.as_ptr()).collect();
     envp.push(std::ptr::null());
-    let groups: Vec<libc::gid_t> = opts.user.as_ref().map(|u| u.2.clone()).unwrap_or_default();
-    let filter = opts.seccomp.as_ref().map(|f| libc::sock_fprog {
+    let filter = opts.seccomp.clone();
+    let fprog = filter.as_ref().map(|f| libc::sock_fprog {
         len: u16::try_from(f.len()).unwrap_or(u16::MAX),
         filter: f.as_ptr().cast_mut(),
     });
+    Ok(Prepared {
+        path: cpath,
+        _args: cargs,
+        argv: ptrs,
+        _env: cenv,
+        envp,
+        user: opts.user.as_ref().map(|u| (u.0, u.1)),
+        groups: opts.user.as_ref().map(|u| u.2.clone()).unwrap_or_default(),
+        _filter: filter,
+        fprog,
+    })
+}
+
+/// In the process that becomes the command (a fresh child, or `-D`'s original process):
+/// the signal dispositions it would have without us, `-u`, the stop that lets the tracer
+/// seize it (`stop_first`), the seccomp filter, the execve. Never returns.
+///
+/// # Safety
+/// Only async-signal-safe calls on memory prepared before the fork.
+unsafe fn exec_prepared(p: &Prepared, stop_first: bool) -> ! {
     const NO_FILTER: &[u8] = b"pgstrace: --seccomp-bpf: the kernel refused the filter\n";
-    // SAFETY: the child only calls async-signal-safe functions (raise, execv, _exit) on
-    // memory prepared before the fork.
+    // SAFETY: see the function's contract.
+    unsafe {
+        // Rust ignores SIGPIPE and we ignore SIGINT/SIGQUIT, and ignored signals survive exec.
+        for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGQUIT] {
+            libc::signal(sig, libc::SIG_DFL);
+        }
+        // -u: groups, then gid, then uid (each a plain syscall).
+        if let Some((uid, gid)) = p.user
+            && (libc::setgroups(p.groups.len(), p.groups.as_ptr()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0)
+        {
+            libc::_exit(126);
+        }
+        if stop_first {
+            libc::raise(libc::SIGSTOP);
+        }
+        // Traced now: the filter goes in (with no_new_privs only if the kernel wants it,
+        // that is without CAP_SYS_ADMIN, since it changes what setuid programs do).
+        if let Some(prog) = &p.fprog {
+            let install = || {
+                libc::syscall(
+                    libc::SYS_seccomp,
+                    libc::SECCOMP_SET_MODE_FILTER,
+                    0,
+                    prog as *const libc::sock_fprog,
+                )
+            };
+            if install() != 0
+                && (libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || install() != 0)
+            {
+                libc::write(2, NO_FILTER.as_ptr().cast(), NO_FILTER.len());
+                libc::_exit(126);
+            }
+        }
+        libc::execve(p.path.as_ptr(), p.argv.as_ptr(), p.envp.as_ptr());
+        libc::_exit(127);
+    }
+}
+
+/// Forks the command, stopped by SIGSTOP just before its execve (with `opts` applied): the
+/// caller attaches its tracer, then sends SIGCONT.
+pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachError> {
+    let cmd = argv.first().cloned().unwrap_or_default();
+    let prepared = prepare(argv, opts)?;
+    // SAFETY: the child only runs `exec_prepared`.
     let child = unsafe { libc::fork() };
     if child < 0 {
         return Err(AttachError::Launch {
@@ -333,43 +401,8 @@ pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachEr
         });
     }
     if child == 0 {
-        // SAFETY: see above.
-        unsafe {
-            // The command gets the dispositions it would have without us: Rust ignores
-            // SIGPIPE and we ignore SIGINT/SIGQUIT, and ignored signals survive exec.
-            for sig in [libc::SIGPIPE, libc::SIGINT, libc::SIGQUIT] {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-            // -u: groups, then gid, then uid (each a plain syscall).
-            if let Some((uid, gid, _)) = &opts.user
-                && (libc::setgroups(groups.len(), groups.as_ptr()) != 0
-                    || libc::setgid(*gid) != 0
-                    || libc::setuid(*uid) != 0)
-            {
-                libc::_exit(126);
-            }
-            libc::raise(libc::SIGSTOP);
-            // Traced now: the filter goes in (with no_new_privs only if the kernel wants it,
-            // that is without CAP_SYS_ADMIN, since it changes what setuid programs do).
-            if let Some(prog) = &filter {
-                let install = || {
-                    libc::syscall(
-                        libc::SYS_seccomp,
-                        libc::SECCOMP_SET_MODE_FILTER,
-                        0,
-                        prog as *const libc::sock_fprog,
-                    )
-                };
-                if install() != 0
-                    && (libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || install() != 0)
-                {
-                    libc::write(2, NO_FILTER.as_ptr().cast(), NO_FILTER.len());
-                    libc::_exit(126);
-                }
-            }
-            libc::execve(cpath.as_ptr(), ptrs.as_ptr(), envp.as_ptr());
-            libc::_exit(127);
-        }
+        // SAFETY: a fresh child of a single-threaded tracer.
+        unsafe { exec_prepared(&prepared, true) }
     }
     let mut status = 0;
     // SAFETY: waiting for our own child to stop.
@@ -377,6 +410,109 @@ pub fn spawn_stopped(argv: &[String], opts: &LaunchOpts) -> Result<i32, AttachEr
         libc::waitpid(child, &mut status, libc::WUNTRACED);
     }
     Ok(child)
+}
+
+/// `-D`/`-DD`/`-DDD`: the tracer becomes a grandchild of this process, which becomes the
+/// command, so that the command stays its caller's direct child (its parent waits for it,
+/// sees its exit status and its signals). Returns in the grandchild, the tracer, with the
+/// command's pid and the descriptor that lets it go on once seized (see
+/// [`adopt_daemonized`]); in the original process it only returns on a failure before the
+/// fork, and otherwise becomes the command (or exits 1 if the tracer could not seize it).
+/// `level` 2 puts the tracer in its own process group, 3 in its own session.
+pub fn daemonize(
+    argv: &[String],
+    opts: &LaunchOpts,
+    level: u8,
+) -> Result<(i32, std::os::fd::OwnedFd), AttachError> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let cmd = argv.first().cloned().unwrap_or_default();
+    let prepared = prepare(argv, opts)?;
+    let launch_err = |errno| AttachError::Launch {
+        cmd: cmd.clone(),
+        errno,
+    };
+    let mut fds = [0; 2];
+    // SAFETY: pipe2(2) into a local array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(launch_err(Errno::last()));
+    }
+    // SAFETY: the descriptors were just made and are owned here.
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let original = std::process::id() as i32;
+    // SAFETY: fork of a single-threaded process; the middle child only forks and exits.
+    let middle = unsafe { libc::fork() };
+    if middle < 0 {
+        return Err(launch_err(Errno::last()));
+    }
+    if middle == 0 {
+        // SAFETY: as above.
+        let tracer = unsafe { libc::fork() };
+        if tracer != 0 {
+            // SAFETY: leaving at once, without running the parent's destructors.
+            unsafe { libc::_exit(if tracer < 0 { 1 } else { 0 }) };
+        }
+        drop(rd);
+        // SAFETY: setpgid/setsid on ourselves.
+        unsafe {
+            match level {
+                2 => {
+                    libc::setpgid(0, 0);
+                }
+                l if l >= 3 => {
+                    libc::setsid();
+                }
+                _ => {}
+            }
+        }
+        return Ok((original, wr));
+    }
+    drop(wr);
+    // SAFETY: reaping the middle child, then waiting for the tracer's word; then becoming
+    // the command (only async-signal-safe calls from here, as in a child).
+    unsafe {
+        libc::waitpid(middle, std::ptr::null_mut(), 0);
+        let mut b = 0u8;
+        loop {
+            let n = libc::read(rd.as_raw_fd(), (&mut b as *mut u8).cast(), 1);
+            if n == 1 {
+                break;
+            }
+            if n < 0 && Errno::last() == Errno::EINTR {
+                continue;
+            }
+            // The tracer died or could not seize us: it said why.
+            libc::_exit(1);
+        }
+        exec_prepared(&prepared, false)
+    }
+}
+
+/// `-D`, in the tracer: seizes the original process (waiting in [`daemonize`]) as a
+/// launched command, then lets it go on to its execve.
+pub fn adopt_daemonized(
+    engine: &mut Engine,
+    pid: i32,
+    release: std::os::fd::OwnedFd,
+    argv: &[String],
+    h: &mut dyn Handler,
+) -> Result<i32, AttachError> {
+    use std::os::fd::AsRawFd;
+    let p = Pid::from_raw(pid);
+    if let Err(errno) = ptrace::seize(p, engine.options()) {
+        return Err(AttachError::Launch {
+            cmd: argv.first().cloned().unwrap_or_default(),
+            errno,
+        });
+    }
+    // A seized process runs on without syscall stops until its first stop is resumed:
+    // interrupt it, so that its execve is seen.
+    let _ = ptrace::interrupt(p);
+    engine.add_seized(pid, true, h);
+    // SAFETY: one byte into our end of the pipe.
+    unsafe {
+        libc::write(release.as_raw_fd(), b"g".as_ptr().cast(), 1);
+    }
+    Ok(pid)
 }
 
 /// [`launch`] with an environment changed and a user to run as.
