@@ -52,6 +52,11 @@ pub struct TraceArgs {
     #[arg(short = 'Y')]
     pub decode_pids: bool,
 
+    /// Detach from a process when it reaches SYSCALL (only execve; the launched command's
+    /// own first execve excepted).
+    #[arg(short = 'b', long = "detach-on", value_name = "SYSCALL")]
+    pub detach_on: Option<String>,
+
     /// Run the tracer as a grandchild, so that the command stays its caller's child (-DD:
     /// in its own process group too; -DDD: in its own session).
     #[arg(short = 'D', action = ArgAction::Count)]
@@ -618,9 +623,10 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuSPIUX";
+const VALUE_SHORTS: &str = "eopsaEuSPIUXb";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 13] = [
+const VALUE_LONGS: [&str; 14] = [
+    "--detach-on",
     "--const-print-style",
     "--summary-columns",
     "--trace",
@@ -642,7 +648,7 @@ const VALUE_LONGS: [&str; 13] = [
 /// Short flags (no value) pgstrace knows.
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivYD";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "bdFO";
+const STRACE_ONLY_SHORTS: &str = "dFO";
 /// `--decode-pids=SET`: whether command names are asked for (`comm`); `pidns`, strace's
 /// translation of pids between namespaces, is refused by name.
 pub fn decode_pids_set(set: &str) -> Result<bool, String> {
@@ -763,7 +769,8 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 41] = [
+const KNOWN_LONGS: [&str; 42] = [
+    "--detach-on",
     "--daemonize",
     "--seccomp-bpf",
     "--decode-pids",
@@ -824,9 +831,8 @@ const LONG_ALIASES: [(&str, &str); 11] = [
 ];
 
 /// strace 6.1's long options pgstrace does not have yet.
-const STRACE_ONLY_LONGS: [&str; 7] = [
+const STRACE_ONLY_LONGS: [&str; 6] = [
     "--debug",
-    "--detach-on",
     "--kill-on-exit",
     "--summary-syscall-overhead",
     "--argv0",
@@ -1189,6 +1195,19 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             )));
         }
     };
+    if let Some(sc) = a.detach_on.as_deref()
+        && sc != "execve"
+    {
+        return Err(bad(format!(
+            "Syscall '{}' for -b isn't supported",
+            sc.escape_default()
+        )));
+    }
+    if a.detach_on.is_some() && a.seccomp_bpf {
+        return Err(bad(
+            "-b execve cannot be used with --seccomp-bpf (a filtered process is not let go)".into(),
+        ));
+    }
     if daemonize > 3 {
         return Err(bad(format!(
             "Too many -D's ({daemonize}), maximum supported -D count is 3"
@@ -1237,6 +1256,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         output: a.output,
         summary_only: a.summary_only,
         seccomp_bpf: a.seccomp_bpf,
+        detach_on_execve: a.detach_on.is_some(),
         daemonize,
         decode_pids: a.decode_pids
             || match &a.decode_pids_set {

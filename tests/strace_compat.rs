@@ -914,9 +914,9 @@ fn unknown_options_are_refused_like_strace() {
     assert!(pe.contains("invalid option -- 'j'"), "{pe}");
     assert_eq!(s.status.code(), p.status.code());
     assert_eq!(pe.lines().count(), 1, "{pe}");
-    let p = run(&fixtures::pgstrace_bin(), &["-D", "true"]);
+    let p = run(&fixtures::pgstrace_bin(), &["-F", "true"]);
     let pe = String::from_utf8_lossy(&p.stderr);
-    assert!(pe.contains("-D is not supported yet"), "{pe}");
+    assert!(pe.contains("-F is not supported yet"), "{pe}");
     assert_eq!(p.status.code(), Some(1));
     let p = run(&fixtures::pgstrace_bin(), &["--frobnicate", "true"]);
     assert!(String::from_utf8_lossy(&p.stderr).contains("unrecognized option '--frobnicate'"));
@@ -1598,4 +1598,23 @@ fn daemonize_keeps_the_command_our_child() {
             "{flags:?}: {o:?}"
         );
     }
+}
+
+/// `-b execve` (`--detach-on=execve`): a process that calls execve is let go at that call
+/// (` <detached ...>`), the launched command's own first execve excepted; strace's refusal
+/// of other calls.
+#[test]
+fn detach_on_execve() {
+    compat("procs", &["-f", "-b", "execve"], &[]);
+    compat(
+        "procs",
+        &["-f", "--detach-on=execve", "-e", "trace=%process"],
+        &[],
+    );
+    let o = Command::new(fixtures::pgstrace_bin())
+        .args(["-b", "open", "true"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Syscall 'open' for -b isn't supported"));
 }

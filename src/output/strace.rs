@@ -435,6 +435,12 @@ impl TextPrinter {
         // strace's form: ` <unfinished ...>` where arguments were still to come
         // (`read(3,  <unfinished ...>) = ?`), none where the entry printed them all.
         let unfinished = c.more;
+        if detached && self.current != Some(pid) {
+            // strace ends a detached tracee's call only on its own open line; a line cut
+            // already said `<unfinished ...>`.
+            c.active = false;
+            return;
+        }
         let base = if self.current == Some(pid) {
             self.current = None;
             self.cut(pid);

@@ -60,6 +60,8 @@ pub struct TraceConfig {
     pub decode_pids: bool,
     /// `--seccomp-bpf`: a launched command stops only at the traced calls.
     pub seccomp_bpf: bool,
+    /// `-b execve`: detach from a tracee at its execve.
+    pub detach_on_execve: bool,
     /// `-D` count: the tracer is a grandchild of the command (2: own process group, 3:
     /// own session).
     pub daemonize: u8,
@@ -442,6 +444,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
 
     trace::install_detach_signals(launched);
     let mut source = PtraceSource::new(&mut session).with_injections(injections);
+    if args.detach_on_execve {
+        source = source.detach_on_execve(launched);
+    }
     // As strace: -p processes and a command may be traced together.
     if !pids.is_empty() {
         attach::attach_all(&mut engine, &pids, &mut source)?;

@@ -137,6 +137,9 @@ pub struct PtraceSource<'c, C: Consumer + ?Sized> {
     injector: super::inject::Injector,
     /// Per tracee: its process's system time at its call's entry (under `measure_cpu`).
     entry_stime: std::collections::HashMap<i32, std::time::Duration>,
+    /// `-b execve`: detach from a tracee when its execve succeeds; `Some(true)` while the
+    /// launched command's own execve is still to come (that one is not a reason).
+    detach_on_execve: Option<bool>,
 }
 
 impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
@@ -145,10 +148,18 @@ impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
             consumer,
             injector: super::inject::Injector::default(),
             entry_stime: std::collections::HashMap::new(),
+            detach_on_execve: None,
         }
     }
 
     /// Tampers with the calls these rules pick (see [`super::inject`]).
+    /// `-b execve` (`--detach-on=execve`); `launched`: the first execve is the launched
+    /// command's own, traced on.
+    pub fn detach_on_execve(mut self, launched: bool) -> Self {
+        self.detach_on_execve = Some(launched);
+        self
+    }
+
     pub fn with_injections(mut self, rules: Vec<super::inject::Rule>) -> Self {
         self.injector = super::inject::Injector::new(rules);
         self
@@ -300,7 +311,20 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                     former: e.kind.former,
                 };
                 self.consumer.event(crate::util::now(), ev, &e.mem());
-                e.resume();
+                match self.detach_on_execve {
+                    // `-b execve`: let go once the new program is in (strace's moment: a
+                    // failed execve is no reason), its execve line ending ` <detached ...>`.
+                    Some(false) => {
+                        self.injector.forget(e.tid());
+                        self.entry_stime.remove(&e.tid());
+                        e.detach();
+                    }
+                    Some(true) => {
+                        self.detach_on_execve = Some(false);
+                        e.resume();
+                    }
+                    None => e.resume(),
+                }
             }
         }
     }
