@@ -851,7 +851,7 @@ fn inject_a_delay() {
         .map(stamp)
         .fold(0.0, f64::max);
     assert!(
-        write_at > 0.0 && last_getppid - write_at > 0.5,
+        write_at > 0.0 && last_getppid - write_at > 0.3,
         "the writer waited for the delayed child: {t}"
     );
 }
