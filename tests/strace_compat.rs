@@ -337,11 +337,16 @@ fn verbose_and_raw_sets() {
 /// (Fields of structures keep their names: calls with such fields are not compared.)
 #[test]
 fn const_print_styles() {
-    let set = "trace=openat,mmap,munmap,lseek,setsockopt,getpid,kill,execve,write,close";
+    let set = "trace=openat,mmap,munmap,lseek,socket,setsockopt,getpid,kill,execve,write,close";
     for style in ["raw", "verbose", "abbrev"] {
         verbosity_case(&["-X", style, "-e", set]);
     }
     verbosity_case(&["--const-print-style=verbose", "-e", set]);
+    // Signal lines: siginfo's signal and code as numbers (names in comments under verbose).
+    for style in ["raw", "verbose"] {
+        compat("sigmisc", &["-X", style, "-e", "trace=kill,tgkill"], &[]);
+        compat("procs", &["-f", "-X", style, "-e", "trace=exit_group"], &[]);
+    }
 }
 
 // --- -c summary --------------------------------------------------------------------------

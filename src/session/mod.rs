@@ -700,6 +700,7 @@ impl Consumer for Session {
                             if self.decode.decode_pids {
                                 decode::name_pids(&mut info, mem);
                             }
+                            decode::restyle_siginfo(&mut info, &siginfo, self.decode.const_style);
                             info
                         },
                         stack: Vec::new(),

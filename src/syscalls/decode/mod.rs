@@ -115,10 +115,16 @@ pub fn restyle<'a>(
     use crate::syscalls::ConstStyle;
     // timerfd_create's clock is a plain constant to strace, in hex like the others.
     let decimal_clocks = table::lookup(nr).is_none_or(|i| i.name != "timerfd_create");
-    for (v, &r) in args.zip(raw.iter()) {
+    let socket = table::lookup(nr).is_some_and(|i| matches!(i.name, "socket" | "socketpair"));
+    for (i, (v, &r)) in args.zip(raw.iter()).enumerate() {
         let Some(v) = v else { continue };
         if !deref && is_aggregate(v) {
             *v = Value::Ptr(r);
+            continue;
+        }
+        // socket's type is two numbers to strace: the type, then its flags.
+        if socket && i == 1 && style != ConstStyle::Abbrev {
+            *v = Value::Raw(socket_type(v, r, style));
             continue;
         }
         let num = match v {
@@ -160,6 +166,69 @@ pub fn restyle<'a>(
                 *v = Value::Raw(s);
             }
         }
+    }
+}
+
+/// socket's type under `-X raw` (`0x1|0x80000`) or `-X verbose`
+/// (`0x1 /* SOCK_STREAM */|0x80000 /* SOCK_CLOEXEC */`), from its decoded names `v`.
+fn socket_type(v: &Value, r: u64, style: crate::syscalls::ConstStyle) -> String {
+    let (ty, fl) = (r & 0xf, r & 0xffff_fff0);
+    let hex = |n: u64| {
+        if n == 0 {
+            "0".to_string()
+        } else {
+            format!("{n:#x}")
+        }
+    };
+    let names: Vec<String> = match v {
+        Value::Flags(f) => f.iter().map(|n| n.to_string()).collect(),
+        Value::Sym(n) => vec![n.to_string()],
+        _ => Vec::new(),
+    };
+    let verbose = style == crate::syscalls::ConstStyle::Verbose;
+    let mut out = hex(ty);
+    if verbose && let Some(n) = names.first() {
+        out.push_str(&format!(" /* {n} */"));
+    }
+    if fl != 0 {
+        out.push('|');
+        out.push_str(&hex(fl));
+        if verbose && names.len() > 1 {
+            out.push_str(&format!(" /* {} */", names[1..].join("|")));
+        }
+    }
+    out
+}
+
+/// `-X raw|verbose` on a signal line's siginfo (`raw`, the kernel's 128 bytes): `si_signo`
+/// in decimal, `si_code` in hex, a child's `si_status` signal in decimal; `verbose` with the
+/// names in comments, as strace prints them.
+pub fn restyle_siginfo(v: &mut Value, raw: &[u8; 128], style: crate::syscalls::ConstStyle) {
+    use crate::syscalls::ConstStyle;
+    if style == ConstStyle::Abbrev {
+        return;
+    }
+    let Value::Struct(fields) = v else { return };
+    let int = |off: usize| i32::from_le_bytes([raw[off], raw[off + 1], raw[off + 2], raw[off + 3]]);
+    for (k, f) in fields.iter_mut() {
+        let num = match (k.as_ref(), &*f) {
+            ("si_signo", _) => Value::Int(int(0).into()),
+            ("si_code", _) => util::hex0(u64::from(int(8) as u32)),
+            // A signal name where strace has a number (a child killed by it).
+            ("si_status", Value::Sym(_)) => Value::Int(int(24).into()),
+            _ => continue,
+        };
+        *f = match style {
+            ConstStyle::Verbose => {
+                let mut s = String::new();
+                crate::syscalls::notation::write_value(&mut s, &num);
+                s.push_str(" /* ");
+                crate::syscalls::notation::write_value(&mut s, f);
+                s.push_str(" */");
+                Value::Raw(s)
+            }
+            _ => num,
+        };
     }
 }
 
