@@ -66,21 +66,17 @@ impl Tracee for ProcMem<'_> {
 
     fn fd_path(&self, fd: i32) -> Option<String> {
         // AT_FDCWD stands for the working directory (strace prints `AT_FDCWD</cwd>` under -y).
-        let link = if fd == libc::AT_FDCWD {
-            std::fs::read_link(format!("/proc/{}/cwd", self.pid)).ok()?
-        } else if fd >= 0 {
-            std::fs::read_link(format!("/proc/{}/fd/{}", self.pid, fd)).ok()?
-        } else {
-            return None;
-        };
-        Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
-    }
-
-    fn comm(&self, pid: i32) -> Option<String> {
-        procfs::comm_of(pid)
+        if fd == libc::AT_FDCWD {
+            let link = std::fs::read_link(format!("/proc/{}/cwd", self.pid)).ok()?;
+            return Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned());
+        }
+        self.fd_path_of(self.pid, fd)
     }
 
     fn fd_path_of(&self, pid: i32, fd: i32) -> Option<String> {
+        if fd < 0 {
+            return None;
+        }
         let link = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
         Some(String::from_utf8_lossy(link.as_os_str().as_bytes()).into_owned())
     }

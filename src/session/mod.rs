@@ -698,7 +698,7 @@ impl Consumer for Session {
                         info: {
                             let mut info = signals::decode_siginfo(&siginfo);
                             if self.decode.decode_pids {
-                                decode::name_pids(&mut info, mem);
+                                decode::mark_pids(&mut info);
                             }
                             decode::restyle_siginfo(&mut info, &siginfo, self.decode.const_style);
                             info
@@ -772,6 +772,9 @@ impl Consumer for Session {
 
     fn after_resume(&mut self) {
         self.resolve_stacks();
+        if self.decode.decode_pids {
+            fill_comms(&mut self.queue);
+        }
         self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
             for s in &mut self.sinks {
@@ -788,6 +791,31 @@ impl Consumer for Session {
                     .unwrap_or_default()
             );
             trace::request_detach();
+        }
+    }
+}
+
+/// `-Y`: the command names of the pids the queued events carry, read now that the tracee
+/// runs again (a process gone by then has none, as in strace).
+fn fill_comms(queue: &mut [Event]) {
+    let find = &crate::remote::procfs::comm_of as &dyn Fn(i32) -> Option<String>;
+    for ev in queue {
+        match ev {
+            Event::SyscallEntry { args, .. } => {
+                args.iter_mut().for_each(|a| decode::fill_comms(a, find));
+            }
+            Event::SyscallExit { args, ret, .. } => {
+                args.iter_mut().for_each(|a| decode::fill_comms(a, find));
+                if let Ret::Pid {
+                    pid,
+                    comm: c @ None,
+                } = ret
+                {
+                    *c = i32::try_from(*pid).ok().and_then(find);
+                }
+            }
+            Event::Signal { info, .. } => decode::fill_comms(info, find),
+            _ => {}
         }
     }
 }

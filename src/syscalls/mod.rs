@@ -34,10 +34,6 @@ pub trait Tracee {
     fn fd_path_of(&self, _pid: i32, _fd: i32) -> Option<String> {
         None
     }
-    /// `-Y`: the command name (comm) of process or thread `pid`, if it can be known.
-    fn comm(&self, _pid: i32) -> Option<String> {
-        None
-    }
     /// Whether a value handed out so far was read from the running process after the event
     /// it belongs to (a kernel-side source's late read), not at it.
     fn read_late(&self) -> bool {

@@ -749,15 +749,13 @@ impl Engine {
             StopKind::Syscall | StopKind::Seccomp => {
                 // A seccomp stop is a call's entry: resumed with PTRACE_SYSCALL, the call's
                 // exit stops next (the entry stop, had there been one, came before it).
-                let mode = if core.seccomp {
-                    let entry = kind == StopKind::Seccomp;
-                    if let Some(t) = core.tracees.get_mut(&tid) {
-                        t.in_call = entry;
-                    }
-                    if entry { Resume::Syscall } else { core.mode }
-                } else {
-                    mode
-                };
+                let entry = kind == StopKind::Seccomp;
+                if core.seccomp
+                    && let Some(t) = core.tracees.get_mut(&tid)
+                {
+                    t.in_call = entry;
+                }
+                let mode = if entry { Resume::Syscall } else { core.mode };
                 let Some(call) = syscall_info(tid) else {
                     // The tracee vanished (SIGKILL); its exit status follows from waitpid.
                     raw_resume(tid, mode, 0);
@@ -920,12 +918,9 @@ impl Engine {
     /// kernel as if we had never been there.
     pub fn detach_all(&mut self, h: &mut dyn Handler) {
         if self.core.seccomp {
-            // Filtered tracees are not let go (see `filter_by_seccomp`): killed, and their
-            // deaths collected below.
-            for (_, tid, _, _) in std::mem::take(&mut self.core.parked) {
-                let _ =
-                    nix::sys::signal::kill(Pid::from_raw(tid), nix::sys::signal::Signal::SIGKILL);
-            }
+            // Filtered tracees are not let go (see `filter_by_seccomp`): killed (parked ones
+            // too: they are tracees), and their deaths collected below.
+            self.core.parked.clear();
             for &tid in self.core.tracees.keys() {
                 let _ =
                     nix::sys::signal::kill(Pid::from_raw(tid), nix::sys::signal::Signal::SIGKILL);

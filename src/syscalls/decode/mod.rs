@@ -114,8 +114,9 @@ pub fn restyle<'a>(
 ) {
     use crate::syscalls::ConstStyle;
     // timerfd_create's clock is a plain constant to strace, in hex like the others.
-    let decimal_clocks = table::lookup(nr).is_none_or(|i| i.name != "timerfd_create");
-    let socket = table::lookup(nr).is_some_and(|i| matches!(i.name, "socket" | "socketpair"));
+    let name = table::lookup(nr).map(|i| i.name);
+    let decimal_clocks = name != Some("timerfd_create");
+    let socket = matches!(name, Some("socket" | "socketpair"));
     for (i, (v, &r)) in args.zip(raw.iter()).enumerate() {
         let Some(v) = v else { continue };
         if !deref && is_aggregate(v) {
@@ -157,16 +158,19 @@ pub fn restyle<'a>(
         match style {
             ConstStyle::Abbrev => {}
             ConstStyle::Raw => *v = num,
-            ConstStyle::Verbose => {
-                let mut s = String::new();
-                crate::syscalls::notation::write_value(&mut s, &num);
-                s.push_str(" /* ");
-                crate::syscalls::notation::write_value(&mut s, v);
-                s.push_str(" */");
-                *v = Value::Raw(s);
-            }
+            ConstStyle::Verbose => *v = commented(&num, v),
         }
     }
+}
+
+/// `-X verbose`: a number with its names in a comment, `0x1 /* AF_UNIX */`.
+fn commented(num: &Value, names: &Value) -> Value {
+    let mut s = String::new();
+    crate::syscalls::notation::write_value(&mut s, num);
+    s.push_str(" /* ");
+    crate::syscalls::notation::write_value(&mut s, names);
+    s.push_str(" */");
+    Value::Raw(s)
 }
 
 /// socket's type under `-X raw` (`0x1|0x80000`) or `-X verbose`
@@ -174,11 +178,9 @@ pub fn restyle<'a>(
 fn socket_type(v: &Value, r: u64, style: crate::syscalls::ConstStyle) -> String {
     let (ty, fl) = (r & 0xf, r & 0xffff_fff0);
     let hex = |n: u64| {
-        if n == 0 {
-            "0".to_string()
-        } else {
-            format!("{n:#x}")
-        }
+        let mut s = String::new();
+        crate::syscalls::notation::write_hex(&mut s, n);
+        s
     };
     let names: Vec<String> = match v {
         Value::Flags(f) => f.iter().map(|n| n.to_string()).collect(),
@@ -219,14 +221,7 @@ pub fn restyle_siginfo(v: &mut Value, raw: &[u8; 128], style: crate::syscalls::C
             _ => continue,
         };
         *f = match style {
-            ConstStyle::Verbose => {
-                let mut s = String::new();
-                crate::syscalls::notation::write_value(&mut s, &num);
-                s.push_str(" /* ");
-                crate::syscalls::notation::write_value(&mut s, f);
-                s.push_str(" */");
-                Value::Raw(s)
-            }
+            ConstStyle::Verbose => commented(&num, f),
             _ => num,
         };
     }
@@ -302,16 +297,13 @@ pub fn decode_exit(
     }
     // -Y: the pids a call returns and the `si_pid` of a siginfo it filled.
     for a in &mut args {
-        name_pids(a, t);
+        mark_pids(a);
     }
     let ret = match ret {
         Ret::Int(n)
             if n > 0 && table::lookup(entry.nr).is_some_and(|i| PID_RETURNS.contains(&i.name)) =>
         {
-            Ret::Pid {
-                pid: n,
-                comm: i32::try_from(n).ok().and_then(|p| t.comm(p)),
-            }
+            Ret::Pid { pid: n, comm: None }
         }
         r => r,
     };
@@ -324,27 +316,39 @@ const PID_RETURNS: &[&str] = &[
     "clone", "clone3", "wait4",
 ];
 
-/// `-Y`: every `si_pid` field in `v` (a siginfo, or one inside an array or structure) with
-/// its command name.
-pub fn name_pids(v: &mut Value, t: &dyn Tracee) {
+/// `-Y`: every `si_pid` field in `v` (a siginfo, or one inside an array or structure)
+/// marked as a pid, its name to be found by [`fill_comms`].
+pub fn mark_pids(v: &mut Value) {
     match v {
         Value::Struct(fields) => {
             for (k, f) in fields.iter_mut() {
                 if k == "si_pid"
                     && let Value::Int(p) = f
-                    && let Ok(pid) = i32::try_from(*p)
-                    && pid > 0
+                    && *p > 0
                 {
                     *f = Value::Pid {
-                        pid: pid.into(),
-                        comm: t.comm(pid),
+                        pid: *p,
+                        comm: None,
                     };
                 } else {
-                    name_pids(f, t);
+                    mark_pids(f);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| name_pids(i, t)),
+        Value::Array(items) => items.iter_mut().for_each(mark_pids),
+        _ => {}
+    }
+}
+
+/// `-Y`: the command names of the pids in `v` (at any depth), from `find`; the decoders
+/// only mark pids, so that the names are read after the tracee is resumed.
+pub fn fill_comms(v: &mut Value, find: &dyn Fn(i32) -> Option<String>) {
+    match v {
+        Value::Pid { pid, comm } if comm.is_none() => {
+            *comm = i32::try_from(*pid).ok().and_then(find);
+        }
+        Value::Struct(fields) => fields.iter_mut().for_each(|(_, f)| fill_comms(f, find)),
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_comms(i, find)),
         _ => {}
     }
 }

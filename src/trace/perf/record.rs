@@ -89,10 +89,6 @@ impl Tracee for Captured<'_> {
         self.read_late.get()
     }
 
-    fn comm(&self, pid: i32) -> Option<String> {
-        crate::remote::procfs::comm_of(pid)
-    }
-
     /// All of `buf` from the copy, or (late reads allowed) from the process; never a part
     /// of it from the copy, which would pass for memory that ends there.
     fn read_mem(&self, addr: u64, buf: &mut [u8]) -> usize {

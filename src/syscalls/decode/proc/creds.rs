@@ -1,8 +1,9 @@
 //! Credentials and the execution domain: the set*id/get*id family, setfsuid/setfsgid,
 //! capget/capset, personality.
 
+use super::prctl::CAPS;
 use super::*;
-use crate::syscalls::decode::util::{default_ret, le_u32, read_bytes, read_vec};
+use crate::syscalls::decode::util::{default_ret, flags, le_u32, read_bytes, read_vec};
 use std::borrow::Cow;
 
 /// A `uid_t`/`gid_t`: `-1` for "unchanged" (`(uid_t)-1`), else unsigned decimal.
@@ -27,51 +28,6 @@ const CAP_VERSIONS: &[(u64, &str)] = &[
     (0x1998_0330, "_LINUX_CAPABILITY_VERSION_1"),
     (0x2007_1026, "_LINUX_CAPABILITY_VERSION_2"),
     (0x2008_0522, "_LINUX_CAPABILITY_VERSION_3"),
-];
-
-/// Capability names by bit number (`capability.h`).
-const CAPS: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// A capability set: `1<<CAP_CHOWN|1<<CAP_KILL`, bits no name covers in hex, `0` if empty.
@@ -175,16 +131,11 @@ fn persona(v: u32) -> String {
         Some(&(_, n)) => n.to_string(),
         None => format!("{ty:#x} /* PER_??? */"),
     };
-    let mut rest = u64::from(v) & !0xff;
-    for &(bit, name) in PERSONALITY_FLAGS {
-        if rest & bit != 0 {
+    if let Value::Flags(names) = flags(u64::from(v) & !0xff, PERSONALITY_FLAGS) {
+        for n in names {
             s.push('|');
-            s.push_str(name);
-            rest &= !bit;
+            s.push_str(&n);
         }
-    }
-    if rest != 0 {
-        s.push_str(&format!("|{rest:#x}"));
     }
     s
 }

@@ -53,17 +53,14 @@ pub(super) fn sig_arg(v: u64) -> Value {
     signals::value(v as i32)
 }
 
-/// A pid argument: signed (`-1`, `-PGID`); under `-Y` a positive one with its command name.
+/// A pid argument: signed (`-1`, `-PGID`); under `-Y` a positive one marked as a pid, its
+/// command name found after the resume (`decode::fill_comms`).
 pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
-    pid_value(c, v as i32)
-}
-
-/// A pid (argument, field or return value) as [`pid_arg`] prints it.
-pub(crate) fn pid_value(c: &Ctx, pid: i32) -> Value {
+    let pid = v as i32;
     if c.o.decode_pids && pid > 0 {
         Value::Pid {
             pid: pid.into(),
-            comm: c.t.comm(pid),
+            comm: None,
         }
     } else {
         Value::Int(pid.into())

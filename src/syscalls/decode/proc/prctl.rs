@@ -47,7 +47,8 @@ const DUMPABLE: &[(u64, &str)] = &[
     (2, "SUID_DUMP_ROOT"),
 ];
 
-const CAPS: &[&str] = &[
+/// Capability names by bit number (`capability.h`); capget/capset print them too.
+pub(super) const CAPS: &[&str] = &[
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",

@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::syscalls::decode::fs_util::{flags_x, sym_x};
-use crate::syscalls::decode::util::{default_ret, fd, fd_ret, hex0, le_u64, read_bytes, read_vec};
+use crate::syscalls::decode::util::{
+    default_ret, fd, fd_ret, hex0, int_ref, le_u64, read_bytes, read_vec,
+};
 
 const POLICIES: &[(u64, &str)] = &[
     (0, "SCHED_OTHER"),
@@ -18,14 +20,6 @@ const POLICIES: &[(u64, &str)] = &[
 
 fn policy(v: u64) -> Value {
     sym_x(u64::from(v as u32), POLICIES, "SCHED_???")
-}
-
-/// `struct sched_param *`: `[10]`.
-fn param(c: &Ctx, addr: u64) -> Value {
-    match read_bytes::<4>(c, addr) {
-        Some(b) => Value::Array(vec![Value::Int(i32::from_le_bytes(b).into())]),
-        None => Value::Ptr(addr),
-    }
 }
 
 /// `unsigned *`: `[1]`.
@@ -146,9 +140,9 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     Some(match name {
-        "sched_setscheduler" => vec![s(pid_arg(c, a[0])), s(policy(a[1])), s(param(c, a[2]))],
+        "sched_setscheduler" => vec![s(pid_arg(c, a[0])), s(policy(a[1])), s(int_ref(c, a[2]))],
         "sched_getscheduler" => vec![s(pid_arg(c, a[0]))],
-        "sched_setparam" => vec![s(pid_arg(c, a[0])), s(param(c, a[1]))],
+        "sched_setparam" => vec![s(pid_arg(c, a[0])), s(int_ref(c, a[1]))],
         "sched_getparam" => vec![s(pid_arg(c, a[0])), None],
         "sched_get_priority_max" | "sched_get_priority_min" => vec![s(policy(a[0]))],
         "getcpu" => vec![None, None, s(Value::Ptr(a[2]))],
@@ -243,7 +237,7 @@ pub(crate) fn exit(
             None => Ret::Int(rval),
         },
         "sched_getparam" => {
-            set(1, output(ok, a[1], &|| param(c, a[1])));
+            set(1, output(ok, a[1], &|| int_ref(c, a[1])));
             default_ret(rval, is_error)
         }
         "getcpu" => {
