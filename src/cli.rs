@@ -71,7 +71,8 @@ pub struct TraceArgs {
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
 
-    /// -Y as a set: comm (pidns is not supported yet).
+    /// What pids are printed with: comm (-Y), pidns (a namespaced tracee's pids also as
+    /// pgstrace's namespace numbers them), all, none; the later of -Y and this wins.
     #[arg(long = "decode-pids", value_name = "SET", require_equals = true)]
     pub decode_pids_set: Option<String>,
 
@@ -649,17 +650,19 @@ const VALUE_LONGS: [&str; 14] = [
 const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivYD";
 /// strace 6.1's short options pgstrace does not have yet.
 const STRACE_ONLY_SHORTS: &str = "dFO";
-/// `--decode-pids=SET`: whether command names are asked for (`comm`); `pidns`, strace's
-/// translation of pids between namespaces, is refused by name.
-pub fn decode_pids_set(set: &str) -> Result<bool, String> {
-    let mut comm = false;
+/// `--decode-pids=SET`: command names (`comm`), numbers in pgstrace's PID namespace
+/// (`pidns`).
+pub fn decode_pids_set(set: &str) -> Result<crate::syscalls::DecodePids, String> {
+    let mut d = crate::syscalls::DecodePids::default();
     for w in set.split(',') {
         match w {
-            "comm" | "all" => comm = true,
-            "none" => {}
-            "pidns" => {
-                return Err("--decode-pids=pidns is not supported yet (docs/trace.md)".into());
+            "comm" => d.comm = true,
+            "pidns" => d.pidns = true,
+            "all" => {
+                d.comm = true;
+                d.pidns = true;
             }
+            "none" => d = Default::default(),
             _ => {
                 return Err(format!(
                     "invalid --decode-pids '{}' (comm, pidns, all)",
@@ -668,7 +671,7 @@ pub fn decode_pids_set(set: &str) -> Result<bool, String> {
             }
         }
     }
-    Ok(comm)
+    Ok(d)
 }
 
 /// `--decode-fds=SET` as `session::FD_*` bits.
@@ -938,7 +941,17 @@ pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
             continue;
         }
         // A short cluster: flags up to the first value-taking letter, whose value is the rest.
-        let body = &a[1..];
+        // -Y is --decode-pids=comm in place, so that the later of the two wins, as in strace.
+        let mut body = a[1..].to_string();
+        let split = body.char_indices().find(|&(_, c)| VALUE_SHORTS.contains(c));
+        let flags_end = split.map_or(body.len(), |(i, _)| i);
+        if body[..flags_end].contains('Y') {
+            out.push("--decode-pids=comm".into());
+            body = body[..flags_end].replace('Y', "") + &body[flags_end..];
+            if body.is_empty() {
+                continue;
+            }
+        }
         match body.char_indices().find(|&(_, c)| VALUE_SHORTS.contains(c)) {
             Some((i, c)) => {
                 let rest = &body[i + c.len_utf8()..];
@@ -949,7 +962,7 @@ pub fn normalise_args(argv: Vec<String>) -> Vec<String> {
                     out.push(rest.strip_prefix('=').unwrap_or(rest).to_string());
                 }
             }
-            None => out.push(a),
+            None => out.push(format!("-{body}")),
         }
     }
     out
@@ -1183,6 +1196,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         )));
     }
     let (timestamps, ts_digits) = absolute(a.timestamps, a.absolute.as_deref()).map_err(bad)?;
+    let to_file_for_command = a.output.is_some() && !a.command.is_empty();
     let daemonize = match a.daemonize_how.as_deref() {
         None => a.daemonize,
         Some("grandchild") => 1,
@@ -1258,11 +1272,13 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         seccomp_bpf: a.seccomp_bpf,
         detach_on_execve: a.detach_on.is_some(),
         daemonize,
-        decode_pids: a.decode_pids
-            || match &a.decode_pids_set {
-                Some(set) => decode_pids_set(set).map_err(bad)?,
-                None => false,
+        decode_pids: match &a.decode_pids_set {
+            Some(set) => decode_pids_set(set).map_err(bad)?,
+            None => crate::syscalls::DecodePids {
+                comm: a.decode_pids,
+                pidns: false,
             },
+        },
         wall_clock: a.wall_clock,
         summary: a.summary,
         quiet: {
@@ -1277,8 +1293,15 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                 .iter()
                 .cloned()
                 .chain(quiet_exprs.iter().cloned());
+            let mut said = a.quiet > 0;
             for set in sets {
                 q |= crate::output::quiet_set(&set).map_err(bad)?;
+                said = true;
+            }
+            // strace is quiet about attaching when it writes to a file for a command it
+            // launched, unless told otherwise (-q, -e quiet=).
+            if to_file_for_command && !said {
+                q |= crate::output::QUIET_ATTACH;
             }
             q
         },
@@ -1423,6 +1446,20 @@ mod tests {
             normalise_args(v(&["p", "--trace", "x", "-c", "--", "-weird"])),
             v(&["p", "--trace", "x", "-c", "--", "-weird"])
         );
+        // -Y is --decode-pids=comm where it stands (the later one wins).
+        assert_eq!(
+            normalise_args(v(&["p", "-fYp1", "-Y", "--decode-pids=pidns", "cmd", "-Y"])),
+            v(&[
+                "p",
+                "--decode-pids=comm",
+                "-fp",
+                "1",
+                "--decode-pids=comm",
+                "--decode-pids=pidns",
+                "cmd",
+                "-Y"
+            ])
+        );
     }
 
     #[test]
@@ -1466,8 +1503,12 @@ mod tests {
             unknown_option(&v(&["p", "--kill-on-exit", "cmd"]))
                 .is_some_and(|m| m.contains("--kill-on-exit is not supported yet"))
         );
-        assert_eq!(decode_pids_set("comm"), Ok(true));
-        assert!(decode_pids_set("pidns").is_err());
+        use crate::syscalls::DecodePids;
+        let d = |comm, pidns| Ok(DecodePids { comm, pidns });
+        assert_eq!(decode_pids_set("comm"), d(true, false));
+        assert_eq!(decode_pids_set("pidns"), d(false, true));
+        assert_eq!(decode_pids_set("all"), d(true, true));
+        assert_eq!(decode_pids_set("comm,none"), d(false, false));
         assert!(decode_pids_set("nope").is_err());
     }
 }

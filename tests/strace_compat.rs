@@ -1136,6 +1136,36 @@ fn decode_pids_with_comm() {
     assert!(line.is_match(&err), "no [pid  N<procs>] line in:\n{err}");
 }
 
+/// `--decode-pids=pidns`: a tracee in its own PID namespace (pid 1 there, and its child 2)
+/// has its pids also as the tracer's namespace numbers them, where the process still lives
+/// when the line is printed (a reaped child has none, as in strace). `-Y` alone names the
+/// process the tracee means, not the one our namespace numbers so.
+#[test]
+fn decode_pids_across_namespaces() {
+    // The prefixes' names are compared in decode_pids_with_comm (the first execve's is the
+    // tracer's own, read before or after the exec).
+    let prefix = regex::Regex::new(r"(?m)^(\d+)<[^>]*> ").unwrap_or_else(|e| panic!("{e}"));
+    for flags in [
+        &["-f", "--decode-pids=pidns"][..],
+        &["-f", "--decode-pids=pidns,comm"],
+        &["-f", "-Y"],
+        &["-f", "-Y", "--decode-pids=pidns"],
+    ] {
+        let mut pair = Case::new("pidns", flags, &[]).run_both();
+        for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+            *t = prefix.replace_all(t, "$1 ").into_owned();
+        }
+        let t = &pair.pgstrace.trace;
+        if flags.contains(&"-Y") && flags.len() == 2 {
+            assert!(t.contains("kill(1<pidns>, 0)"), "{t}");
+            assert!(!t.contains("PID NS"), "{t}");
+        } else {
+            assert!(t.contains(" in pgstrace's PID NS */"), "{t}");
+        }
+        check_pair(&format!("pidns {}", flags.join(" ")), &pair);
+    }
+}
+
 /// `-e read=` / `-e write=`: the data in strace's hex dump layout, whole (not cut at -s).
 #[test]
 fn read_and_write_dumps() {
@@ -1322,6 +1352,34 @@ fn quiet_sets() {
     compat("procs", &["-f", "-e", "quiet=attach,exit"], &[]);
     compat("procs", &["-f", "--quiet=all"], &[]);
     compat("procs", &["-f", "-e", "silent=attach"], &[]);
+}
+
+/// strace says nothing of the children it attaches when it writes the trace of a command it
+/// launched to a file, unless a quiet option says what to say; to the terminal it does.
+#[test]
+fn attach_messages_with_output_file() {
+    for (flags, to_stderr) in [
+        (&["-f"][..], true),
+        (&["-f", "-e", "quiet=none"][..], false),
+        (&["-f", "--quiet=exit"][..], false),
+        (&["-f"][..], false),
+    ] {
+        let mut case = Case::new("procs", flags, &[]);
+        case.to_stderr = to_stderr;
+        let pair = case.run_both();
+        let count = |err: &str| err.lines().filter(|l| l.contains(" attached")).count();
+        let (s, p) = (
+            count(&pair.strace.out.stderr),
+            count(&pair.pgstrace.out.stderr),
+        );
+        let expect = to_stderr || flags.len() > 1;
+        assert_eq!(
+            (s > 0, s),
+            (expect, p),
+            "{flags:?} to_stderr={to_stderr}: pgstrace's stderr:\n{}",
+            pair.pgstrace.out.stderr
+        );
+    }
 }
 
 /// The timing columns of a trace, as shapes (digits as `D`): what precedes the call (the

@@ -120,8 +120,22 @@ pub fn value_json(v: &Value) -> J {
         Value::Ptr(0) => J::Null,
         Value::Ptr(p) => json!(p),
         Value::Fd { fd, path } => fd_json(*fd, path),
-        Value::Pid { pid, comm: None } => json!(pid),
-        Value::Pid { pid, comm: Some(c) } => json!({"pid": pid, "comm": c}),
+        Value::Pid {
+            pid,
+            comm: None,
+            ours: None,
+        } => json!(pid),
+        Value::Pid { pid, comm, ours } => {
+            let mut o = serde_json::Map::new();
+            o.insert("pid".into(), json!(pid));
+            if let Some(c) = comm {
+                o.insert("comm".into(), json!(c));
+            }
+            if let Some(n) = ours {
+                o.insert("pid_in_tracer_ns".into(), json!(n));
+            }
+            J::Object(o)
+        }
         Value::Str { bytes, truncated } => match std::str::from_utf8(bytes) {
             Ok(text) => {
                 let mut s = text.to_string();

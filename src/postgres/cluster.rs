@@ -168,18 +168,12 @@ fn all_pids() -> Vec<i32> {
 
 /// The pids of `pid` in each PID namespace, outermost first (NSpid of /proc/PID/status).
 fn ns_pids(pid: i32) -> Vec<i64> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("NSpid:").map(|v| {
-                    v.split_whitespace()
-                        .filter_map(|p| p.parse().ok())
-                        .collect()
-                })
-            })
-        })
-        .unwrap_or_else(|| vec![i64::from(pid)])
+    let v = crate::remote::pidns::ns_pids(pid);
+    if v.is_empty() {
+        vec![i64::from(pid)]
+    } else {
+        v
+    }
 }
 
 /// Every cluster, and the pids of postmaster candidates we were not allowed to look at

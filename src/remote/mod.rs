@@ -5,6 +5,7 @@
 //! guards give out) cannot change under the read; any other process can.
 
 pub mod maps;
+pub mod pidns;
 pub mod procfs;
 pub mod regs;
 pub mod sockets;

@@ -56,8 +56,8 @@ pub struct TraceConfig {
     pub align: usize,
     pub output: Option<std::path::PathBuf>,
     pub summary_only: bool,
-    /// `-Y`: pids with their command names.
-    pub decode_pids: bool,
+    /// `-Y`/`--decode-pids=`: pids with their command names, their numbers in our namespace.
+    pub decode_pids: crate::syscalls::DecodePids,
     /// `--seccomp-bpf`: a launched command stops only at the traced calls.
     pub seccomp_bpf: bool,
     /// `-b execve`: detach from a tracee at its execve.
@@ -365,6 +365,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 instruction_pointer: args.instruction_pointer,
                 comm_of: args
                     .decode_pids
+                    .comm
                     .then_some(crate::remote::procfs::comm_of as fn(i32) -> Option<String>),
             };
             if per_process {

@@ -19,6 +19,7 @@ pub use command::{TraceConfig, run};
 use crate::event::{Event, Timestamp};
 use crate::filter::{Filter, status};
 use crate::output::Sink;
+use crate::remote::pidns::PidNs;
 use crate::remote::regs::Snapshot;
 use crate::syscalls::decode::{self, Entry};
 use crate::syscalls::{DecodeOpts, Ret, Tracee, Value, nr, signals, table};
@@ -133,6 +134,8 @@ pub struct Session {
     hooked_early: rustc_hash::FxHashSet<i32>,
     /// Test-only fault injection (see [`Session::maybe_inject_panic`]).
     inject_panic_at: Option<u32>,
+    /// `-Y`/`--decode-pids=`: the tracees' PID namespaces and the translations found.
+    pidns: Option<PidNs>,
 }
 
 /// The syscall's name; unknown numbers as strace writes them (`syscall_0x1c8`).
@@ -181,6 +184,7 @@ impl Session {
             started: false,
             failure_hook: None,
             hooked_early: Default::default(),
+            pidns: decode.decode_pids.any().then(PidNs::new),
             inject_panic_at: std::env::var("PGSTRACE_INJECT_PANIC_AT_SIGNAL")
                 .ok()
                 .and_then(|v| v.parse().ok()),
@@ -628,6 +632,10 @@ impl Consumer for Session {
                     bt.fork(parent, pid);
                 }
                 let ns_pid = crate::remote::procfs::ns_pid(pid);
+                if let Some(ns) = &mut self.pidns {
+                    // Read while it surely lives: its lines are printed after the resume.
+                    ns.note(pid);
+                }
                 self.queue.push(Event::Attached { pid, time, ns_pid });
                 // Settled (its title final): attached or launched before any call was seen;
                 // a fork's child sets its title later (a kernel-side source may report a
@@ -697,7 +705,7 @@ impl Consumer for Session {
                         sig,
                         info: {
                             let mut info = signals::decode_siginfo(&siginfo);
-                            if self.decode.decode_pids {
+                            if self.decode.decode_pids.any() {
                                 decode::mark_pids(&mut info);
                             }
                             decode::restyle_siginfo(&mut info, &siginfo, self.decode.const_style);
@@ -772,8 +780,8 @@ impl Consumer for Session {
 
     fn after_resume(&mut self) {
         self.resolve_stacks();
-        if self.decode.decode_pids {
-            fill_comms(&mut self.queue);
+        if let Some(ns) = &mut self.pidns {
+            fill_pids(&mut self.queue, ns, self.decode.decode_pids);
         }
         self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
@@ -795,26 +803,45 @@ impl Consumer for Session {
     }
 }
 
-/// `-Y`: the command names of the pids the queued events carry, read now that the tracee
-/// runs again (a process gone by then has none, as in strace).
-fn fill_comms(queue: &mut [Event]) {
-    let find = &crate::remote::procfs::comm_of as &dyn Fn(i32) -> Option<String>;
+/// `-Y`/`--decode-pids=`: the command names of the pids the queued events carry and, for a
+/// tracee in another PID namespace, their numbers in ours; read now that the tracee runs
+/// again (a process gone by then has neither, as in strace).
+fn fill_pids(queue: &mut [Event], ns: &mut PidNs, want: crate::syscalls::DecodePids) {
+    use crate::remote::pidns::Seen;
     for ev in queue {
+        let tracee = ev.pid();
+        let mut find = |n: i64| -> (Option<String>, Option<i64>) {
+            let (ours, shown) = match ns.translate(tracee, n) {
+                Seen::Same => (i32::try_from(n).ok(), None),
+                Seen::Ours(p) => (Some(p), Some(i64::from(p))),
+                Seen::Unknown => (None, None),
+            };
+            let comm = ours
+                .filter(|_| want.comm)
+                .and_then(crate::remote::procfs::comm_of);
+            (comm, shown.filter(|_| want.pidns))
+        };
         match ev {
             Event::SyscallEntry { args, .. } => {
-                args.iter_mut().for_each(|a| decode::fill_comms(a, find));
+                args.iter_mut()
+                    .for_each(|a| decode::fill_pids(a, &mut find));
             }
             Event::SyscallExit { args, ret, .. } => {
-                args.iter_mut().for_each(|a| decode::fill_comms(a, find));
+                args.iter_mut()
+                    .for_each(|a| decode::fill_pids(a, &mut find));
                 if let Ret::Pid {
                     pid,
                     comm: c @ None,
+                    ours: o @ None,
                 } = ret
                 {
-                    *c = i32::try_from(*pid).ok().and_then(find);
+                    (*c, *o) = find(*pid);
                 }
             }
-            Event::Signal { info, .. } => decode::fill_comms(info, find),
+            Event::Signal { info, .. } => decode::fill_pids(info, &mut find),
+            Event::Exited { pid, .. } | Event::Killed { pid, .. } | Event::Detached { pid, .. } => {
+                ns.forget(*pid)
+            }
             _ => {}
         }
     }

@@ -95,8 +95,25 @@ pub struct DecodeOpts {
     pub abbrev: bool,
     /// `-X`: how named constants and flags of the arguments are printed.
     pub const_style: ConstStyle,
-    /// `-Y`: process ids with their command names (`1234<postgres>`).
-    pub decode_pids: bool,
+    /// `-Y`/`--decode-pids=`: what process ids are printed with.
+    pub decode_pids: DecodePids,
+}
+
+/// `--decode-pids=comm,pidns`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodePids {
+    /// Command names: `1234<postgres>` (`-Y`).
+    pub comm: bool,
+    /// A namespaced tracee's pids also as pgstrace's namespace numbers them:
+    /// `1 /* 4242 in pgstrace's PID NS */`.
+    pub pidns: bool,
+}
+
+impl DecodePids {
+    /// Whether pids are marked at all.
+    pub fn any(self) -> bool {
+        self.comm || self.pidns
+    }
 }
 
 /// strace's `-X raw|abbrev|verbose` (`--const-print-style`).
@@ -122,7 +139,7 @@ impl Default for DecodeOpts {
             max_array: 32,
             abbrev: true,
             const_style: ConstStyle::Abbrev,
-            decode_pids: false,
+            decode_pids: DecodePids::default(),
         }
     }
 }

@@ -145,7 +145,7 @@ pub fn write_value(buf: &mut String, v: &Value) {
             let _ = write!(buf, "{p:#x}");
         }
         Value::Fd { fd, path } => write_fd(buf, *fd, path),
-        Value::Pid { pid, comm } => write_pid(buf, *pid, comm.as_deref()),
+        Value::Pid { pid, comm, ours } => write_pid(buf, *pid, comm.as_deref(), *ours),
         Value::Str { bytes, truncated } => {
             buf.push('"');
             push_escaped_bytes(buf, bytes, false);
@@ -191,12 +191,15 @@ pub fn write_value(buf: &mut String, v: &Value) {
 }
 
 /// A pid, with `<comm>` after it under `-Y` (the name's bytes escaped as a path's).
-pub fn write_pid(buf: &mut String, pid: i64, comm: Option<&str>) {
+pub fn write_pid(buf: &mut String, pid: i64, comm: Option<&str>, ours: Option<i64>) {
     let _ = write!(buf, "{pid}");
     if let Some(c) = comm {
         buf.push('<');
         push_escaped_bytes(buf, c.as_bytes(), true);
         buf.push('>');
+    }
+    if let Some(o) = ours {
+        let _ = write!(buf, " /* {o} in pgstrace's PID NS */");
     }
 }
 
@@ -221,7 +224,7 @@ pub fn write_ret(buf: &mut String, r: &Ret) {
             let _ = write!(buf, "0{n:02o}");
         }
         Ret::Fd { fd, path } => write_fd(buf, *fd, path),
-        Ret::Pid { pid, comm } => write_pid(buf, *pid, comm.as_deref()),
+        Ret::Pid { pid, comm, ours } => write_pid(buf, *pid, comm.as_deref(), *ours),
         Ret::Error { errno: e } => {
             buf.push_str(if errno::is_restart(*e) { "? " } else { "-1 " });
             match errno::name(*e) {

@@ -18,8 +18,14 @@ pub enum Value {
     Ptr(u64),
     /// A file descriptor; the path is filled in under `-y`.
     Fd { fd: i32, path: Option<String> },
-    /// A process or thread id; its command name under `-Y` (`1234<postgres>`).
-    Pid { pid: i64, comm: Option<String> },
+    /// A process or thread id as the tracee numbers it; its command name under `-Y`
+    /// (`1234<postgres>`), its number in pgstrace's PID namespace under
+    /// `--decode-pids=pidns` when the tracee's namespace is another.
+    Pid {
+        pid: i64,
+        comm: Option<String>,
+        ours: Option<i64>,
+    },
     /// A quoted string from tracee memory. `truncated` prints `...` after the closing quote.
     Str { bytes: Vec<u8>, truncated: bool },
     /// A symbolic constant: `AT_FDCWD`, `SEEK_SET`, `CLOCK_MONOTONIC`, `SIG_IGN`.
@@ -64,8 +70,13 @@ pub enum Ret {
     Oct(u64),
     /// `= 3` or, under `-y`, `= 3</dev/shm/PostgreSQL.1>`.
     Fd { fd: i32, path: Option<String> },
-    /// `= 1234` or, under `-Y`, `= 1234<postgres>` (getpid, fork, clone, wait4, ...).
-    Pid { pid: i64, comm: Option<String> },
+    /// `= 1234` or, under `-Y`, `= 1234<postgres>` (getpid, fork, clone, wait4, ...); `ours`
+    /// as in [`Value::Pid`].
+    Pid {
+        pid: i64,
+        comm: Option<String>,
+        ours: Option<i64>,
+    },
     /// `= -1 ENOSPC (No space left on device)`; `errno` is positive. Kernel-internal restart
     /// codes (512..=516) print as `= ? ERESTARTSYS (To be restarted if SA_RESTART is set)`.
     Error { errno: i64 },

@@ -671,7 +671,9 @@ pub fn normalize_with(text: &str, known_pids: &[i64]) -> Vec<String> {
             // The first execve runs in the tracer's fork, in its own libc.
             ip = "[TRACER] ";
         }
-        let (mut body, mut changed) = mask_body(rest, &pids, &mut names);
+        // --decode-pids=pidns names the tracer's namespace after the tracer.
+        let rest = rest.replace(" in pgstrace's PID NS */", " in strace's PID NS */");
+        let (mut body, mut changed) = mask_body(&rest, &pids, &mut names);
         if syscall_name(&body) == Some("getrandom") && body.starts_with("getrandom(\"") {
             body = mask_first_string(&body);
             changed = true;
@@ -835,6 +837,8 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
                             || out.ends_with("superseded by execve in pid ")
                             || out.ends_with("<pid changed to ")
                             || out.ends_with("<pid:")
+                            || (out.ends_with(" /* ")
+                                && body[i + n..].starts_with(" in strace's PID NS */"))
                     })
             {
                 out.push_str(&placeholder(names, p));

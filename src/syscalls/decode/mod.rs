@@ -292,7 +292,7 @@ pub fn decode_exit(
         .enumerate()
         .map(|(i, a)| a.unwrap_or(Value::Ptr(entry.raw.get(i).copied().unwrap_or(0))))
         .collect();
-    if !o.decode_pids {
+    if !o.decode_pids.any() {
         return (args, ret);
     }
     // -Y: the pids a call returns and the `si_pid` of a siginfo it filled.
@@ -303,7 +303,11 @@ pub fn decode_exit(
         Ret::Int(n)
             if n > 0 && table::lookup(entry.nr).is_some_and(|i| PID_RETURNS.contains(&i.name)) =>
         {
-            Ret::Pid { pid: n, comm: None }
+            Ret::Pid {
+                pid: n,
+                comm: None,
+                ours: None,
+            }
         }
         r => r,
     };
@@ -329,6 +333,7 @@ pub fn mark_pids(v: &mut Value) {
                     *f = Value::Pid {
                         pid: *p,
                         comm: None,
+                        ours: None,
                     };
                 } else {
                     mark_pids(f);
@@ -340,15 +345,20 @@ pub fn mark_pids(v: &mut Value) {
     }
 }
 
-/// `-Y`: the command names of the pids in `v` (at any depth), from `find`; the decoders
-/// only mark pids, so that the names are read after the tracee is resumed.
-pub fn fill_comms(v: &mut Value, find: &dyn Fn(i32) -> Option<String>) {
+/// What `-Y` adds to a pid: its command name, and its number in pgstrace's PID namespace
+/// when that is not the tracee's.
+pub type PidFacts<'a> = dyn FnMut(i64) -> (Option<String>, Option<i64>) + 'a;
+
+/// `-Y`/`--decode-pids=pidns`: the names (and numbers in our namespace) of the pids in `v`
+/// (at any depth), from `find`; the decoders only mark pids, so that these are read after
+/// the tracee is resumed.
+pub fn fill_pids(v: &mut Value, find: &mut PidFacts) {
     match v {
-        Value::Pid { pid, comm } if comm.is_none() => {
-            *comm = i32::try_from(*pid).ok().and_then(find);
+        Value::Pid { pid, comm, ours } if comm.is_none() && ours.is_none() => {
+            (*comm, *ours) = find(*pid);
         }
-        Value::Struct(fields) => fields.iter_mut().for_each(|(_, f)| fill_comms(f, find)),
-        Value::Array(items) => items.iter_mut().for_each(|i| fill_comms(i, find)),
+        Value::Struct(fields) => fields.iter_mut().for_each(|(_, f)| fill_pids(f, find)),
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_pids(i, find)),
         _ => {}
     }
 }

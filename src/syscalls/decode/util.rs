@@ -331,8 +331,11 @@ pub mod fake {
             Ret::Oct(o) => format!("0{o:02o}"),
             Ret::Fd { fd, path: Some(p) } => format!("{fd}<{p}>"),
             Ret::Fd { fd, path: None } => fd.to_string(),
-            Ret::Pid { pid, comm: Some(c) } => format!("{pid}<{c}>"),
-            Ret::Pid { pid, comm: None } => pid.to_string(),
+            Ret::Pid { pid, comm, ours } => {
+                let mut s = String::new();
+                crate::syscalls::notation::write_pid(&mut s, *pid, comm.as_deref(), *ours);
+                s
+            }
             Ret::Error { errno } => match err {
                 ErrText::Errno => format!("-1 errno {errno}"),
                 ErrText::Negated => format!("-{errno}"),

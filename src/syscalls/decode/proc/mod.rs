@@ -54,13 +54,14 @@ pub(super) fn sig_arg(v: u64) -> Value {
 }
 
 /// A pid argument: signed (`-1`, `-PGID`); under `-Y` a positive one marked as a pid, its
-/// command name found after the resume (`decode::fill_comms`).
+/// command name found after the resume (`decode::fill_pids`).
 pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
     let pid = v as i32;
-    if c.o.decode_pids && pid > 0 {
+    if c.o.decode_pids.any() && pid > 0 {
         Value::Pid {
             pid: pid.into(),
             comm: None,
+            ours: None,
         }
     } else {
         Value::Int(pid.into())
