@@ -71,6 +71,33 @@ pub struct TraceArgs {
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
 
+    /// Kill the launched command and its traced children when pgstrace ends, instead of
+    /// letting them go (not with -p).
+    #[arg(long = "kill-on-exit")]
+    pub kill_on_exit: bool,
+
+    /// The launched command's argv[0] (the program is still found by its name).
+    #[arg(long = "argv0", value_name = "NAME")]
+    pub argv0: Option<String>,
+
+    /// pgstrace's own debugging output on stderr: stops other than syscalls, seizes,
+    /// signals passed on, ends of tracees, the detach (`pgstrace: [debug] ...`).
+    #[arg(short = 'd', long = "debug")]
+    pub debug: bool,
+
+    /// Print one of pgstrace's tips as the trace ends: [[id:]N|random][,[format:]none|compact|full].
+    #[arg(long = "tips", value_name = "SPEC", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub tips: Option<String>,
+
+    /// strace's deprecated -F: -f when there is no -f.
+    #[arg(short = 'F', action = ArgAction::Count, hide = true)]
+    pub follow_vforks: u8,
+
+    /// -c: the tracing overhead taken off each call's time (microseconds, or with s, ms,
+    /// us, ns).
+    #[arg(short = 'O', value_name = "OVERHEAD")]
+    pub overhead: Option<String>,
+
     /// What pids are printed with: comm (-Y), pidns (a namespaced tracee's pids also as
     /// pgstrace's namespace numbers them), all, none; the later of -Y and this wins.
     #[arg(long = "decode-pids", value_name = "SET", require_equals = true)]
@@ -624,7 +651,7 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 }
 
 /// Short options that take a value.
-const VALUE_SHORTS: &str = "eopsaEuSPIUXb";
+const VALUE_SHORTS: &str = "eopsaEuSPIUXbO";
 /// Long options that take a value (when not written `--opt=value`).
 const VALUE_LONGS: [&str; 14] = [
     "--detach-on",
@@ -647,9 +674,9 @@ const VALUE_LONGS: [&str; 14] = [
 /// command starts, because clap reads `-etrace=openat` as a cluster of flags. Everything from
 /// the command (the first word that is neither an option nor an option's value) is left as is.
 /// Short flags (no value) pgstrace knows.
-const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivYD";
+const FLAG_SHORTS: &str = "fkyTtrcwCqhVxnzZAivYDFd";
 /// strace 6.1's short options pgstrace does not have yet.
-const STRACE_ONLY_SHORTS: &str = "dFO";
+const STRACE_ONLY_SHORTS: &str = "";
 /// `--decode-pids=SET`: command names (`comm`), numbers in pgstrace's PID namespace
 /// (`pidns`).
 pub fn decode_pids_set(set: &str) -> Result<crate::syscalls::DecodePids, String> {
@@ -772,7 +799,11 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 42] = [
+const KNOWN_LONGS: [&str; 46] = [
+    "--tips",
+    "--debug",
+    "--kill-on-exit",
+    "--argv0",
     "--detach-on",
     "--daemonize",
     "--seccomp-bpf",
@@ -819,8 +850,9 @@ const KNOWN_LONGS: [&str; 42] = [
 
 /// strace's long forms of short options and `-e` qualifiers, as the words they stand for:
 /// `--env=X` is `-E X`, `--inject=X` is `-e inject=X`. (`""` after the name: a flag.)
-const LONG_ALIASES: [(&str, &str); 11] = [
+const LONG_ALIASES: [(&str, &str); 12] = [
     ("--env", "-E"),
+    ("--summary-syscall-overhead", "-O"),
     ("--user", "-u"),
     ("--interruptible", "-I"),
     ("--output-separately", ""),
@@ -834,14 +866,7 @@ const LONG_ALIASES: [(&str, &str); 11] = [
 ];
 
 /// strace 6.1's long options pgstrace does not have yet.
-const STRACE_ONLY_LONGS: [&str; 6] = [
-    "--debug",
-    "--kill-on-exit",
-    "--summary-syscall-overhead",
-    "--argv0",
-    "--tips",
-    "--kvm",
-];
+const STRACE_ONLY_LONGS: [&str; 1] = ["--kvm"];
 
 /// A long alias's words (see [`LONG_ALIASES`]); `value` is its `=VALUE` or next word.
 fn alias_words(short: &str, value: Option<String>) -> Vec<String> {
@@ -994,7 +1019,7 @@ fn parse<P: Parser>(argv: Vec<String>, help: &str) -> Result<P, i32> {
 /// What the command line asks for, as plain config values (nothing below `cli` sees clap).
 #[derive(Debug)]
 pub enum Command {
-    Trace(crate::session::TraceConfig),
+    Trace(Box<crate::session::TraceConfig>),
     Ps(crate::report::ps::PsConfig),
     ExplainShm(crate::report::shm::ShmConfig),
     Probe(crate::probe::ProbeConfig),
@@ -1222,6 +1247,36 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             "-b execve cannot be used with --seccomp-bpf (a filtered process is not let go)".into(),
         ));
     }
+    if a.debug {
+        crate::DEBUG.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let follow = match (a.follow, a.follow_vforks) {
+        (0, 0) => 0,
+        (0, _) => {
+            crate::errln!(
+                "pgstrace: option -F is deprecated, please use -f/--follow-forks instead"
+            );
+            1
+        }
+        (f, 0) => f,
+        (f, _) => {
+            crate::errln!("pgstrace: deprecated option -F ignored");
+            f
+        }
+    };
+    let overhead = match a.overhead.as_deref() {
+        None => std::time::Duration::ZERO,
+        Some(s) => crate::trace::inject::parse_delay(s)
+            .ok_or_else(|| bad(format!("invalid -O argument: '{}'", s.escape_default())))?,
+    };
+    if a.kill_on_exit && !a.pids.is_empty() {
+        return Err(bad(
+            "--kill-on-exit kills what pgstrace traces: not with -p (it did not start it)".into(),
+        ));
+    }
+    if a.argv0.is_some() && a.command.is_empty() {
+        return Err(bad("PROG [ARGS] must be specified with --argv0".into()));
+    }
     if daemonize > 3 {
         return Err(bad(format!(
             "Too many -D's ({daemonize}), maximum supported -D count is 3"
@@ -1232,9 +1287,16 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             "PROG [ARGS] must be specified with -D/--daemonize".into()
         ));
     }
-    Ok(Command::Trace(crate::session::TraceConfig {
+    Ok(Command::Trace(Box::new(crate::session::TraceConfig {
         pids,
-        follow: a.follow,
+        follow,
+        overhead,
+        tips: match a.tips.as_deref() {
+            None => None,
+            Some(spec) => Some(crate::output::tips::parse(Some(spec)).map_err(bad)?),
+        },
+        kill_on_exit: a.kill_on_exit,
+        argv0: a.argv0,
         exprs: a.exprs,
         trace: a.trace,
         signal: a.signal,
@@ -1360,7 +1422,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         append: a.append,
         trace_paths: a.trace_paths,
         command: a.command,
-    }))
+    })))
 }
 
 /// One `-p PID` of a subcommand: `-p X: not a process id` otherwise.
@@ -1500,8 +1562,8 @@ mod tests {
             None
         );
         assert!(
-            unknown_option(&v(&["p", "--kill-on-exit", "cmd"]))
-                .is_some_and(|m| m.contains("--kill-on-exit is not supported yet"))
+            unknown_option(&v(&["p", "--kvm=vcpu", "cmd"]))
+                .is_some_and(|m| m.contains("--kvm is not supported yet"))
         );
         use crate::syscalls::DecodePids;
         let d = |comm, pidns| Ok(DecodePids { comm, pidns });

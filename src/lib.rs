@@ -18,6 +18,20 @@ macro_rules! errln {
     }};
 }
 
+/// `-d`: whether pgstrace's own debugging lines are written (see [`debugln!`]).
+pub static DEBUG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-d`: one line of pgstrace's own debugging output on stderr (`pgstrace: [debug] ...`);
+/// the arguments are not even formatted without `-d`.
+#[macro_export]
+macro_rules! debugln {
+    ($($arg:tt)*) => {{
+        if $crate::DEBUG.load(::std::sync::atomic::Ordering::Relaxed) {
+            $crate::errln!("pgstrace: [debug] {}", ::std::format_args!($($arg)*));
+        }
+    }};
+}
+
 pub mod cli;
 pub mod demo;
 pub mod event;

@@ -5,6 +5,12 @@ use pgstrace::cli::{self, Command};
 use pgstrace::postgres::annotate::PgAnnotator;
 use pgstrace::{report, session, trace};
 
+/// A tip on stderr; a closed stderr is no error.
+fn eprint_tip(s: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+}
+
 fn main() {
     // First of all: a SIGINT that arrives while we start up must not kill us by the default
     // action once we may hold tracees. It only sets a flag until a command decides.
@@ -20,7 +26,15 @@ fn main() {
     let code = match cli::parse_command(argv) {
         Ok(Command::Trace(config)) => {
             let pg = PgAnnotator::new();
-            cli::exit_code(session::run(config, Some(Box::new(pg))))
+            let tips = config.tips;
+            let code = cli::exit_code(session::run(*config, Some(Box::new(pg))));
+            if let Some(t) = tips {
+                let random = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos().into());
+                eprint_tip(&pgstrace::output::tips::render(t, random));
+            }
+            code
         }
         Ok(Command::ExplainShm(config)) if config.watch => {
             cli::exit_code(report::shm::watch::run(config))

@@ -919,9 +919,9 @@ fn unknown_options_are_refused_like_strace() {
     assert!(pe.contains("invalid option -- 'j'"), "{pe}");
     assert_eq!(s.status.code(), p.status.code());
     assert_eq!(pe.lines().count(), 1, "{pe}");
-    let p = run(&fixtures::pgstrace_bin(), &["-F", "true"]);
+    let p = run(&fixtures::pgstrace_bin(), &["--kvm=vcpu", "true"]);
     let pe = String::from_utf8_lossy(&p.stderr);
-    assert!(pe.contains("-F is not supported yet"), "{pe}");
+    assert!(pe.contains("--kvm is not supported yet"), "{pe}");
     assert_eq!(p.status.code(), Some(1));
     let p = run(&fixtures::pgstrace_bin(), &["--frobnicate", "true"]);
     assert!(String::from_utf8_lossy(&p.stderr).contains("unrecognized option '--frobnicate'"));
@@ -1547,21 +1547,12 @@ fn seccomp_bpf_needs_f_a_command_and_a_filter() {
     }
 }
 
-/// A filtered command is not let go when pgstrace is stopped (its traced calls would fail
-/// with ENOSYS untraced): it is killed, as strace's --seccomp-bpf does, and pgstrace exits.
-#[test]
-fn seccomp_bpf_command_dies_with_the_tracer() {
+/// Runs `pgstrace FLAGS -o /dev/null sleep 30`, sends pgstrace `sig` once sleep runs, and
+/// says whether sleep is gone within 5 s (it is killed and reaped otherwise).
+fn sleep_dies_with_the_tracer(flags: &[&str], sig: i32) -> bool {
     let mut child = Command::new(fixtures::pgstrace_bin())
-        .args([
-            "-f",
-            "-qq",
-            "--seccomp-bpf",
-            "-e",
-            "trace=nanosleep,clock_nanosleep",
-            "-o",
-            "/dev/null",
-        ])
-        .args(["sleep", "30"])
+        .args(flags)
+        .args(["-o", "/dev/null", "sleep", "30"])
         .spawn()
         .unwrap_or_else(|e| panic!("{e}"));
     let me = child.id() as i32;
@@ -1585,19 +1576,204 @@ fn seccomp_bpf_command_dies_with_the_tracer() {
     let sleeper = sleeper.unwrap_or_default();
     // SAFETY: kill(2) on our own child.
     unsafe {
-        libc::kill(me, libc::SIGTERM);
+        libc::kill(me, sig);
     }
     let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    if sig != libc::SIGKILL {
+        assert!(
+            status.code().is_some(),
+            "{flags:?}: pgstrace died of a signal: {status:?}"
+        );
+    }
+    let gone = fixtures::wait_until(std::time::Duration::from_secs(5), || {
+        !std::path::Path::new(&format!("/proc/{sleeper}")).exists()
+            || fixtures::proc_state(sleeper).is_some_and(|(s, _)| s == 'Z')
+    });
+    if !gone {
+        // SAFETY: kill(2) on the sleep this test started (an orphan now).
+        unsafe {
+            libc::kill(sleeper, libc::SIGKILL);
+        }
+    }
+    gone
+}
+
+/// A filtered command is not let go when pgstrace is stopped (its traced calls would fail
+/// with ENOSYS untraced): it is killed, as strace's --seccomp-bpf does, and pgstrace exits.
+#[test]
+fn seccomp_bpf_command_dies_with_the_tracer() {
+    let flags = [
+        "-f",
+        "-qq",
+        "--seccomp-bpf",
+        "-e",
+        "trace=nanosleep,clock_nanosleep",
+    ];
     assert!(
-        status.code().is_some(),
-        "pgstrace died of a signal: {status:?}"
+        sleep_dies_with_the_tracer(&flags, libc::SIGTERM),
+        "the filtered sleep outlived pgstrace"
     );
+}
+
+/// `--kill-on-exit` (strace 6.2's): the command dies with pgstrace, whether pgstrace ends
+/// on SIGTERM (killed where it would be let go) or is SIGKILLed (PTRACE_O_EXITKILL);
+/// without it the command is let go and runs on. Refused with `-p` and `--backend=perf`.
+#[test]
+fn kill_on_exit_takes_the_command_along() {
+    assert!(sleep_dies_with_the_tracer(
+        &["--kill-on-exit"],
+        libc::SIGTERM
+    ));
+    assert!(sleep_dies_with_the_tracer(
+        &["-f", "--kill-on-exit"],
+        libc::SIGKILL
+    ));
     assert!(
-        fixtures::wait_until(std::time::Duration::from_secs(5), || {
-            !std::path::Path::new(&format!("/proc/{sleeper}")).exists()
-                || fixtures::proc_state(sleeper).is_some_and(|(s, _)| s == 'Z')
-        }),
-        "the filtered sleep {sleeper} outlived pgstrace"
+        !sleep_dies_with_the_tracer(&[], libc::SIGTERM),
+        "let go, sleep runs on"
+    );
+    for refused in [
+        &["--kill-on-exit", "-p", "1"][..],
+        &["--kill-on-exit", "--backend=perf", "true"],
+    ] {
+        let o = Command::new(fixtures::pgstrace_bin())
+            .args(refused)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{refused:?}: {err}");
+        assert!(
+            err.contains("--kill-on-exit") && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+/// `-d`/`--debug`: pgstrace's own debugging lines on stderr (strace's are its own too), the
+/// trace unchanged.
+#[test]
+fn debug_lines_beside_an_unchanged_trace() {
+    for flag in ["-d", "--debug"] {
+        let pair = Case::new("procs", &["-f", flag], &[]).run_both();
+        check_pair(&format!("procs -f {flag}"), &pair);
+        let err = &pair.pgstrace.out.stderr;
+        for what in [
+            "launched",
+            "seized",
+            "Forked",
+            "gone (Exited",
+            "0 tracees left",
+        ] {
+            assert!(
+                err.lines()
+                    .any(|l| l.starts_with("pgstrace: [debug] ") && l.contains(what)),
+                "no debug line with {what:?} in:\n{err}"
+            );
+        }
+        assert!(!pair.strace.out.stderr.is_empty(), "strace -d said nothing");
+    }
+}
+
+/// `--tips`: a tip (pgstrace's own) in a box on stderr after the trace, as strace prints
+/// its own; `format:none` prints none; a bad spec is refused in strace's words.
+#[test]
+fn tips_after_the_trace() {
+    let run = |tool: &std::path::Path, spec: &str| {
+        Command::new(tool)
+            .args([spec, "-e", "trace=none", "true"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let o = run(&fixtures::pgstrace_bin(), "--tips=id:1,format:full");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.first(), Some(&"+++ exited with 0 +++"), "{err}");
+    assert!(
+        lines[1].trim_start().starts_with("+--") && lines.len() > 4,
+        "{err}"
+    );
+    assert!(err.contains("pgstrace tip 1 of"), "{err}");
+    assert_eq!(o.status.code(), Some(0));
+    let o = run(&fixtures::pgstrace_bin(), "--tips=format:none");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "+++ exited with 0 +++\n"
+    );
+    for tool in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+        let o = run(&tool, "--tips=bogus");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("invalid --tips argument: 'bogus'"), "{err}");
+    }
+}
+
+/// strace's `-F` (deprecated): `-f` with strace's warning, ignored beside `-f`; `-O`
+/// (`--summary-syscall-overhead`) takes its time off each call in the `-c` table; `--argv0`
+/// (strace 6.4's) is the command's argv[0].
+#[test]
+fn deprecated_f_overhead_and_argv0() {
+    for flags in [&["-F"][..], &["-F", "-f", "-F"]] {
+        let mut case = Case::new("procs", flags, &[]);
+        case.to_stderr = false;
+        let pair = case.run_both();
+        check_pair(&format!("procs {flags:?}"), &pair);
+        let warning = |err: &str| {
+            err.lines()
+                .find(|l| l.contains("-F"))
+                // strace names itself as it was run (`/usr/bin/strace: ...`).
+                .and_then(|l| l.split_once("strace: "))
+                .map(|(_, msg)| msg.to_string())
+        };
+        assert_eq!(
+            warning(&pair.strace.out.stderr),
+            warning(&pair.pgstrace.out.stderr),
+            "{flags:?}"
+        );
+    }
+    // A 200 ms sleep with 100 ms off: about 0.1 s, in strace and in pgstrace.
+    for tracer in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+        let o = Command::new(&tracer)
+            .args([
+                "-c",
+                "-w",
+                "-U",
+                "name,total-time",
+                "-e",
+                "trace=clock_nanosleep",
+            ])
+            .args(["--summary-syscall-overhead=50ms", "-O", "100ms"])
+            .args(["sleep", "0.2"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let secs = summary_seconds(&err, "clock_nanosleep")
+            .unwrap_or_else(|| panic!("{}: no clock_nanosleep row in:\n{err}", tracer.display()));
+        assert!(
+            (0.09..0.15).contains(&secs),
+            "{}: {secs} s in:\n{err}",
+            tracer.display()
+        );
+        let bad = Command::new(&tracer)
+            .args(["-c", "-O", "soon", "true"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(err.contains("invalid -O argument: 'soon'"), "{err}");
+    }
+    let o = Command::new(fixtures::pgstrace_bin())
+        .args(["-e", "trace=execve", "--argv0", "dash-as-me"])
+        .args(["sh", "-c", "echo $0"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(out, "dash-as-me\n");
+    assert!(
+        err.contains(r#"execve("/usr/bin/sh", ["dash-as-me", "-c", "echo $0"]"#),
+        "{err}"
     );
 }
 

@@ -4,6 +4,7 @@ pub mod json;
 pub mod perpid;
 pub mod strace;
 pub mod summary;
+pub mod tips;
 
 use crate::event::Event;
 

@@ -28,6 +28,8 @@ pub struct SummaryOpts {
     pub sort: SortBy,
     /// `-U`: the table's columns in their order (`None`: strace's default six).
     pub columns: Option<Vec<Column>>,
+    /// `-O`: taken off each call's time (down to zero), as the cost of measuring it.
+    pub overhead: std::time::Duration,
 }
 
 /// A column of the `-c` table (`-U`).
@@ -393,7 +395,10 @@ impl Sink for Summary {
         }
         // The table's time is the system CPU time where the source measured it (plain
         // `-c`), else the wall time (`-w`, or a source that cannot measure it).
-        let ns = cpu.unwrap_or(*duration).as_nanos();
+        let ns = cpu
+            .unwrap_or(*duration)
+            .saturating_sub(self.o.overhead)
+            .as_nanos();
         st.nanos += ns;
         st.min_ns = st.min_ns.min(ns);
         st.max_ns = st.max_ns.max(ns);
@@ -447,6 +452,7 @@ mod tests {
                 json: false,
                 sort: SortBy::Time,
                 columns: None,
+                overhead: std::time::Duration::ZERO,
             },
         )
     }

@@ -60,6 +60,14 @@ pub struct TraceConfig {
     pub decode_pids: crate::syscalls::DecodePids,
     /// `--seccomp-bpf`: a launched command stops only at the traced calls.
     pub seccomp_bpf: bool,
+    /// `--kill-on-exit`: the tracees die with pgstrace rather than being let go.
+    pub kill_on_exit: bool,
+    /// `--argv0`: the launched command's argv[0].
+    pub argv0: Option<String>,
+    /// `-O`: taken off each call's time in the `-c` table.
+    pub overhead: std::time::Duration,
+    /// `--tips`: a tip on stderr as the trace ends.
+    pub tips: Option<crate::output::tips::Tips>,
     /// `-b execve`: detach from a tracee at its execve.
     pub detach_on_execve: bool,
     /// `-D` count: the tracer is a grandchild of the command (2: own process group, 3:
@@ -213,6 +221,9 @@ pub fn choose_perf(args: &TraceConfig, filter: &Filter) -> Result<(), String> {
     if args.daemonize > 0 {
         return Err("-D: the tracer seizes its parent with ptrace".into());
     }
+    if args.kill_on_exit {
+        return Err("--kill-on-exit ties the tracees to a ptrace tracer".into());
+    }
     let Some(nrs) = filter.traced_set() else {
         return Err("every syscall is traced (-e trace= narrows it)".into());
     };
@@ -332,6 +343,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
             Some(c) => Some(summary::Column::parse_list(c).map_err(|e| anyhow::anyhow!(e))?),
             None => None,
         },
+        overhead: args.overhead,
     };
     if args.summary_only {
         sinks.push(Box::new(summary::Summary::new(out, summary_opts)));
@@ -389,6 +401,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let decoding = !args.summary_only;
     let injections = filter.injections.clone();
     let seccomp = seccomp_filter(&args, &filter, &pids);
+    if let Some(prog) = &seccomp {
+        crate::debugln!("--seccomp-bpf: a filter of {} instructions", prog.len());
+    }
     let mut session = Session::new(filter, decode, decoding, sinks);
     session.watch_output(output.failed);
     if args.stack > 0 {
@@ -417,6 +432,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 None => None,
             },
             seccomp: seccomp.clone(),
+            argv0: args.argv0.clone(),
         })
     };
     if let Some(nrs) = perf_set {
@@ -435,6 +451,9 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
     let mut engine = Engine::new(args.follow > 0);
     if seccomp.is_some() {
         engine.filter_by_seccomp();
+    }
+    if args.kill_on_exit {
+        engine.kill_on_exit();
     }
     if (args.summary_only || args.summary) && !args.wall_clock {
         engine.measure_cpu();

@@ -148,6 +148,7 @@ fn seize_one(engine: &Engine, tid: i32, pid: i32) -> Result<(), AttachError> {
     })?;
     // The first stop: a PTRACE_EVENT_STOP that the wait loop resumes into syscall tracing.
     let _ = ptrace::interrupt(p);
+    crate::debugln!("{tid}: seized (options {:#x})", engine.options().bits());
     Ok(())
 }
 
@@ -247,6 +248,8 @@ pub struct LaunchOpts {
     /// `--seccomp-bpf`: the filter the command installs after the tracer has seized it
     /// and before its execve (see [`super::seccomp`]).
     pub seccomp: Option<Vec<libc::sock_filter>>,
+    /// `--argv0`: the command's argv[0] (the program is found by the command's name).
+    pub argv0: Option<String>,
 }
 
 impl LaunchOpts {
@@ -298,6 +301,11 @@ fn prepare(argv: &[String], opts: &LaunchOpts) -> Result<Prepared, AttachError> 
     let cpath = CString::new(path.as_os_str().as_bytes()).map_err(|_| bad())?;
     let cargs = argv
         .iter()
+        .enumerate()
+        .map(|(i, a)| match (i, &opts.argv0) {
+            (0, Some(name)) => name,
+            _ => a,
+        })
         .map(|a| CString::new(a.as_bytes()).map_err(|_| bad()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut ptrs: Vec<*const libc::c_char> = cargs.iter().map(|c| c.as_ptr()).collect();
@@ -530,6 +538,10 @@ pub fn launch_with(
         return Err(AttachError::Launch { cmd, errno });
     }
     engine.add_seized(child, true, h);
+    crate::debugln!(
+        "{child}: launched {cmd:?}, seized (options {:#x})",
+        engine.options().bits()
+    );
     let _ = kill(p, Signal::SIGCONT);
     Ok(child)
 }

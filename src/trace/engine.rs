@@ -109,6 +109,9 @@ struct Core {
     seccomp: bool,
     /// The system CPU time of the stopped tracee's process at the stop being handled.
     stop_stime: Option<Duration>,
+    /// `--kill-on-exit` (and `--seccomp-bpf`): tracees die with the tracer, and are killed
+    /// where they would be detached.
+    kill_on_exit: bool,
 }
 
 impl Core {
@@ -122,6 +125,9 @@ impl Core {
 /// Resumes `tid` with `how`, delivering `sig` (0: none). ESRCH means it died meanwhile;
 /// waitpid will tell.
 fn raw_resume(tid: i32, how: Resume, sig: i32) {
+    if sig != 0 {
+        crate::debugln!("{tid}: resumed ({how:?}) with signal {sig}");
+    }
     let req = match how {
         Resume::Syscall => libc::PTRACE_SYSCALL,
         Resume::Continue => libc::PTRACE_CONT,
@@ -529,6 +535,7 @@ impl Engine {
                 parked: Vec::new(),
                 want_cpu: false,
                 stop_stime: None,
+                kill_on_exit: false,
                 seccomp: false,
             },
             flush_armed: false,
@@ -551,7 +558,14 @@ impl Engine {
     /// (`PTRACE_O_EXITKILL`) and is killed where others are detached, as strace does.
     pub fn filter_by_seccomp(&mut self) {
         self.core.seccomp = true;
+        self.core.kill_on_exit = true;
         self.core.mode = Resume::Continue;
+    }
+
+    /// `--kill-on-exit`: the tracees die with pgstrace (`PTRACE_O_EXITKILL`, even when it is
+    /// SIGKILLed) and are killed rather than detached when tracing ends.
+    pub fn kill_on_exit(&mut self) {
+        self.core.kill_on_exit = true;
     }
 
     /// Measure how long each stop holds its tracee (see [`Engine::hold_times`]).
@@ -577,7 +591,10 @@ impl Engine {
                 | ptrace::Options::PTRACE_O_TRACECLONE;
         }
         if self.core.seccomp {
-            o |= ptrace::Options::PTRACE_O_TRACESECCOMP | ptrace::Options::PTRACE_O_EXITKILL;
+            o |= ptrace::Options::PTRACE_O_TRACESECCOMP;
+        }
+        if self.core.seccomp || self.core.kill_on_exit {
+            o |= ptrace::Options::PTRACE_O_EXITKILL;
         }
         o
     }
@@ -721,6 +738,9 @@ impl Engine {
 
     fn handle(&mut self, tid: i32, status: libc::c_int, h: &mut dyn Handler) {
         let (kind, siginfo) = Engine::classify(tid, status);
+        if !matches!(kind, StopKind::Syscall) {
+            crate::debugln!("{tid}: {kind:?} (wait status {status:#x})");
+        }
         match kind {
             StopKind::Exited { code } => return self.gone(tid, h, Gone::Exited { code }),
             StopKind::Killed { sig, core } => {
@@ -902,6 +922,10 @@ impl Engine {
         if self.core.tracees.remove(&tid).is_none() {
             return;
         }
+        crate::debugln!(
+            "{tid}: gone ({how:?}), {} tracees left",
+            self.core.tracees.len()
+        );
         if Some(tid) == self.launched {
             self.launched_code = Some(match how {
                 Gone::Exited { code } => code,
@@ -917,9 +941,19 @@ impl Engine {
     /// pending signal back so that nothing is lost. A syscall in flight is restarted by the
     /// kernel as if we had never been there.
     pub fn detach_all(&mut self, h: &mut dyn Handler) {
-        if self.core.seccomp {
-            // Filtered tracees are not let go (see `filter_by_seccomp`): killed (parked ones
-            // too: they are tracees), and their deaths collected below.
+        crate::debugln!(
+            "ending: {} tracees to {}",
+            self.core.tracees.len(),
+            if self.core.kill_on_exit {
+                "kill"
+            } else {
+                "detach"
+            }
+        );
+        if self.core.kill_on_exit {
+            // Filtered tracees are not let go (see `filter_by_seccomp`), nor those of
+            // --kill-on-exit: killed (parked ones too: they are tracees), and their deaths
+            // collected below.
             self.core.parked.clear();
             for &tid in self.core.tracees.keys() {
                 let _ =
