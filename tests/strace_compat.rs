@@ -1095,6 +1095,21 @@ fn more_calls_decode_like_strace() {
     );
 }
 
+/// Calls that printed raw until strace was compared on them: sendmmsg/recvmmsg (each
+/// message with its length, the received data cut at it, recvmmsg's `left` timeout),
+/// openat2's open_how (mode only where it counts, extra bytes, short sizes), times, utime and
+/// utimes with their dates, rt_sigqueueinfo's and rt_sigtimedwait's siginfo, process_vm_*
+/// (the other process's buffers as addresses), sched_getattr/setattr.
+#[test]
+fn raw_calls_decode_like_strace() {
+    compat("rawcalls", &[], &["{dir}"]);
+    compat(
+        "rawcalls",
+        &["-e", "trace=%network,openat2,utimes"],
+        &["{dir}"],
+    );
+}
+
 /// `-Y`: pids with their command names, in the `[pid N<comm>]` prefixes (padded as strace
 /// pads them), in arguments (kill, wait4), return values (fork, getpid) and siginfo's
 /// `si_pid`; with `-o FILE` the unpadded `N<comm> ` prefix.

@@ -72,6 +72,89 @@ const MFD_FLAGS: &[(u64, &str)] = &[
     (0x2, "MFD_ALLOW_SEALING"),
     (0x4, "MFD_HUGETLB"),
 ];
+/// openat2's `resolve` flags, in bit order.
+const RESOLVE: &[(u64, &str)] = &[
+    (0x01, "RESOLVE_NO_XDEV"),
+    (0x02, "RESOLVE_NO_MAGICLINKS"),
+    (0x04, "RESOLVE_NO_SYMLINKS"),
+    (0x08, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+
+/// openat2's `struct open_how` of `size` bytes: `{flags=..., mode=0644, resolve=...}`, the
+/// mode only where open would print it (or when set); bytes past the known 24, when not
+/// all zero, as strace shows them (`/* bytes 24..31 */ "\x07..."`).
+fn open_how(c: &Ctx, addr: u64, size: u64) -> Value {
+    const KNOWN: u64 = 24;
+    if addr == 0 || size < KNOWN {
+        return Value::Ptr(addr);
+    }
+    let Some(b) = util::read_vec(c, addr, size.min(4096) as usize) else {
+        return Value::Ptr(addr);
+    };
+    if (b.len() as u64) < KNOWN {
+        return Value::Ptr(addr);
+    }
+    let flags = util::le_u64(&b, 0);
+    let mode = util::le_u64(&b, 8);
+    let resolve = util::le_u64(&b, 16);
+    let mut f = vec![("flags", t::open_flags(flags))];
+    if t::open_has_mode(flags) || mode != 0 {
+        f.push(("mode", t::mode_arg(mode)));
+    }
+    f.push(("resolve", flags_x(resolve, RESOLVE, None, "RESOLVE_???")));
+    let extra = &b[KNOWN as usize..];
+    if extra.iter().any(|&x| x != 0) {
+        f.push((
+            "",
+            Value::Raw(format!(
+                "/* bytes {KNOWN}..{} */ {}",
+                KNOWN + extra.len() as u64 - 1,
+                util::quote_hex(extra)
+            )),
+        ));
+    }
+    Value::structure(f)
+}
+
+/// utime's `struct utimbuf`: `{actime=S /* date */, modtime=S /* date */}`.
+fn utimbuf(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    match read_bytes::<16>(c, addr) {
+        Some(b) => {
+            let date = |off: usize| {
+                let s = util::le_i64(&b, off);
+                Value::Raw(format!("{s} /* {} */", super::time::local_iso8601(s)))
+            };
+            Value::structure(vec![("actime", date(0)), ("modtime", date(8))])
+        }
+        None => Value::Ptr(addr),
+    }
+}
+
+/// utimes' two `struct timeval`s: `[{tv_sec=S, tv_usec=U} /* date */, ...]`.
+fn timevals(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    match read_bytes::<32>(c, addr) {
+        Some(b) => {
+            let tv = |off: usize| {
+                let (s, us) = (util::le_i64(&b, off), util::le_i64(&b, off + 8));
+                Value::Raw(format!(
+                    "{{tv_sec={s}, tv_usec={us}}} /* {} */",
+                    super::time::local_iso8601_frac(s, us, 6)
+                ))
+            };
+            Value::Array(vec![tv(0), tv(16)])
+        }
+        None => Value::Ptr(addr),
+    }
+}
+
 const CLOSE_RANGE: &[(u64, &str)] = &[(0x2, "CLOSE_RANGE_UNSHARE"), (0x4, "CLOSE_RANGE_CLOEXEC")];
 const SEALS: &[(u64, &str)] = &[
     (0x1, "F_SEAL_SEAL"),
@@ -317,6 +400,31 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(int(a[3])),
         ],
         "readv" => vec![s(fd(c, a[0])), None, s(int32(a[2]))],
+        "openat2" => vec![
+            s(dirfd_y(c, a[0])),
+            s(path(c, a[1])),
+            s(open_how(c, a[2], a[3])),
+            s(uint(a[3])),
+        ],
+        "utime" => vec![s(path(c, a[0])), s(utimbuf(c, a[1]))],
+        "utimes" => vec![s(path(c, a[0])), s(timevals(c, a[1]))],
+        // The remote process's buffers are addresses there: never read.
+        "process_vm_readv" => vec![
+            s(crate::syscalls::decode::proc::pid_value(c, a[0])),
+            None,
+            s(uint(a[2])),
+            s(iovecs(c, a[3], a[4], Iov::Failed)),
+            s(uint(a[4])),
+            s(uint(a[5])),
+        ],
+        "process_vm_writev" => vec![
+            s(crate::syscalls::decode::proc::pid_value(c, a[0])),
+            s(iovecs(c, a[1], a[2], Iov::Written)),
+            s(uint(a[2])),
+            s(iovecs(c, a[3], a[4], Iov::Failed)),
+            s(uint(a[4])),
+            s(uint(a[5])),
+        ],
         "splice" => vec![
             s(fd(c, a[0])),
             s(offset_ref(a[1])),
@@ -570,8 +678,20 @@ pub fn exit(
             }
             default_ret(rval, is_error)
         }
-        "open" | "openat" | "creat" | "dup" | "dup2" | "dup3" | "memfd_create" => {
+        "open" | "openat" | "openat2" | "creat" | "dup" | "dup2" | "dup3" | "memfd_create" => {
             fd_ret(c, rval, is_error)
+        }
+        "utime" | "utimes" | "process_vm_writev" => default_ret(rval, is_error),
+        "process_vm_readv" => {
+            if let Some(slot @ None) = slots.get_mut(1) {
+                let data = if is_error {
+                    Iov::Failed
+                } else {
+                    Iov::Read(rval as u64)
+                };
+                *slot = Some(iovecs(c, a[1], a[2], data));
+            }
+            default_ret(rval, is_error)
         }
         "read" | "pread64" => {
             fill(1, &|| buffer(c, a[1], rval as u64));
@@ -914,6 +1034,62 @@ mod tests {
         assert_eq!(
             e.and_then(|v| v.get(1).cloned().flatten()),
             Some(Value::Oct(0o640))
+        );
+    }
+
+    #[test]
+    fn openat2_utimes_and_process_vm() {
+        let le = |v: &[u64]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        let mut big = le(&[0o100 | 1, 0o644, 0]);
+        big.extend(le(&[7]));
+        let t = FakeTracee::default()
+            .with(P, &cstr("f"))
+            .with(Q, &big)
+            .with(Q + 0x100, &le(&[0x80000, 0, 0x0c]))
+            .with(Q + 0x200, &le(&[1000, 5, 2000, 0]))
+            .with(Q + 0x300, &le(&[Q + 0x400, 8]))
+            .with(Q + 0x400, b"payload\0");
+        let o = DecodeOpts::default();
+        let at = (-100i64) as u64;
+        assert_eq!(
+            line_with(&t, &o, "openat2", [at, P, Q, 24, 0, 0], 3),
+            "openat2(AT_FDCWD, \"f\", {flags=O_WRONLY|O_CREAT, mode=0644, resolve=0}, 24) = 3"
+        );
+        assert_eq!(
+            line_with(&t, &o, "openat2", [at, P, Q, 32, 0, 0], -7),
+            "openat2(AT_FDCWD, \"f\", {flags=O_WRONLY|O_CREAT, mode=0644, resolve=0, \
+             /* bytes 24..31 */ \"\\x07\\x00\\x00\\x00\\x00\\x00\\x00\\x00\"}, 32) = -1 errno 7"
+        );
+        assert_eq!(
+            line_with(&t, &o, "openat2", [at, P, Q + 0x100, 24, 0, 0], 4),
+            "openat2(AT_FDCWD, \"f\", {flags=O_RDONLY|O_CLOEXEC, \
+             resolve=RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH}, 24) = 4"
+        );
+        assert_eq!(
+            line_with(&t, &o, "openat2", [at, P, Q, 8, 0, 0], -22),
+            format!("openat2(AT_FDCWD, \"f\", {Q:#x}, 8) = -1 errno 22")
+        );
+        let utimes = line_with(&t, &o, "utimes", [P, Q + 0x200, 0, 0, 0, 0], 0);
+        assert!(
+            utimes.starts_with("utimes(\"f\", [{tv_sec=1000, tv_usec=5} /* 1970-01-01T")
+                && utimes.contains(".000005")
+                && utimes.contains("{tv_sec=2000, tv_usec=0} /* 1970"),
+            "{utimes}"
+        );
+        // The other process's buffers are never read: addresses.
+        assert_eq!(
+            line_with(
+                &t,
+                &o,
+                "process_vm_readv",
+                [42, Q + 0x300, 1, Q + 0x300, 1, 0],
+                8
+            ),
+            format!(
+                "process_vm_readv(42, [{{iov_base=\"payload\\0\", iov_len=8}}], 1, \
+                 [{{iov_base={:#x}, iov_len=8}}], 1, 0) = 8",
+                Q + 0x400
+            )
         );
     }
 

@@ -554,6 +554,34 @@ fn msghdr(c: &Ctx, addr: u64, budget: u64) -> Value {
     Value::structure(f)
 }
 
+/// A `struct mmsghdr` array of `n` entries (at most `-a`'s array limit): each
+/// `{msg_hdr={...}, msg_len=N}`, `msg_len` only for the first `with_len` entries (those the
+/// call processed); with `recv` each entry's data is cut at its `msg_len`.
+fn mmsghdrs(c: &Ctx, addr: u64, n: u64, with_len: u64, recv: bool) -> Value {
+    const SIZE: u64 = 64;
+    let shown = n.min(c.o.max_array as u64);
+    let mut items = Vec::with_capacity(shown as usize + 1);
+    for i in 0..shown {
+        let at = addr.wrapping_add(i * SIZE);
+        let Some(len) = read_bytes::<4>(c, at.wrapping_add(56)).map(|b| le_u32(&b, 0)) else {
+            if i == 0 {
+                return Value::Ptr(addr);
+            }
+            break;
+        };
+        let budget = if recv { u64::from(len) } else { u64::MAX };
+        let mut f = vec![("msg_hdr", msghdr(c, at, budget))];
+        if i < with_len {
+            f.push(("msg_len", Value::UInt(len.into())));
+        }
+        items.push(Value::structure(f));
+    }
+    if n > shown {
+        items.push(Value::Elided);
+    }
+    Value::Array(items)
+}
+
 /// Entry-stop decoding; `None` if `name` is not a socket call.
 pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
@@ -621,6 +649,24 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(msg_flags(a[2])),
         ],
         "recvmsg" => vec![s(fd(c, a[0])), None, s(msg_flags(a[2]))],
+        // The vector is printed at exit, with the lengths the call sent.
+        "sendmmsg" => vec![
+            s(fd(c, a[0])),
+            None,
+            s(Value::UInt(a[2] & 0xffff_ffff)),
+            s(msg_flags(a[3])),
+        ],
+        "recvmmsg" => vec![
+            s(fd(c, a[0])),
+            None,
+            s(Value::UInt(a[2] & 0xffff_ffff)),
+            s(msg_flags(a[3])),
+            s(if a[4] == 0 {
+                Value::Ptr(0)
+            } else {
+                super::util::timespec(c, a[4])
+            }),
+        ],
         "setsockopt" => vec![
             s(fd(c, a[0])),
             s(level(a[1])),
@@ -721,6 +767,29 @@ pub fn exit(
                 Value::Ptr(a[1])
             };
             set(slots, 1, v);
+            default_ret(rval, is_error)
+        }
+        "sendmmsg" => {
+            let sent = if ok { rval.max(0) as u64 } else { 0 };
+            set(slots, 1, mmsghdrs(c, a[1], a[2] & 0xffff_ffff, sent, false));
+            default_ret(rval, is_error)
+        }
+        "recvmmsg" => {
+            if !ok || a[1] == 0 {
+                set(slots, 1, Value::Ptr(a[1]));
+                return Some(default_ret(rval, is_error));
+            }
+            let got = rval.max(0) as u64;
+            set(slots, 1, mmsghdrs(c, a[1], got, got, true));
+            if a[4] != 0 {
+                return Some(Ret::Annotated {
+                    value: Box::new(Ret::Int(rval)),
+                    note: format!(
+                        "left {}",
+                        super::util::render(&super::util::timespec(c, a[4]))
+                    ),
+                });
+            }
             default_ret(rval, is_error)
         }
         "getsockopt" => {
@@ -1123,6 +1192,60 @@ mod tests {
         assert_eq!(
             line("sendmsg", [4, 0x3200, 0, 0, 0, 0], &t, 1, false),
             "sendmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"a\", iov_len=1}], msg_iovlen=1, msg_control=[{cmsg_len=24, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[0, 1]}], msg_controllen=24, msg_flags=0}, 0) = 1"
+        );
+    }
+
+    #[test]
+    fn mmsghdrs() {
+        // Two mmsghdrs (64 bytes each): one iovec each, msg_len 3 and 4.
+        let mut v = le64(&[0, 0, 0x2000, 1, 0, 0, 0]);
+        v.extend(3u32.to_le_bytes());
+        v.extend(0u32.to_le_bytes());
+        v.extend(le64(&[0, 0, 0x2010, 1, 0, 0, 0]));
+        v.extend(4u32.to_le_bytes());
+        v.extend(0u32.to_le_bytes());
+        let iovs = le64(&[0x1000, 8, 0x1100, 8]);
+        let t = FakeTracee::default()
+            .with(0x1000, b"abcdefgh")
+            .with(0x1100, b"ijklmnop")
+            .with(0x2000, &iovs)
+            .with(0x3000, &v)
+            .with(0x4000, &le64(&[0, 900]));
+        let h = |data: &str, len: Option<u32>| {
+            let l = len.map(|l| format!(", msg_len={l}")).unwrap_or_default();
+            format!(
+                "{{msg_hdr={{msg_name=NULL, msg_namelen=0, msg_iov=[{{iov_base=\"{data}\", iov_len=8}}], msg_iovlen=1, msg_controllen=0, msg_flags=0}}{l}}}"
+            )
+        };
+        assert_eq!(
+            line("sendmmsg", [3, 0x3000, 2, 0x40, 0, 0], &t, 2, false),
+            format!(
+                "sendmmsg(3, [{}, {}], 2, MSG_DONTWAIT) = 2",
+                h("abcdefgh", Some(3)),
+                h("ijklmnop", Some(4))
+            )
+        );
+        // Failed: every entry, no lengths.
+        assert_eq!(
+            line("sendmmsg", [3, 0x3000, 2, 0, 0, 0], &t, -9, true),
+            format!(
+                "sendmmsg(3, [{}, {}], 2, 0) = -9",
+                h("abcdefgh", None),
+                h("ijklmnop", None)
+            )
+        );
+        // Received: the entries the call filled, data cut at msg_len, the timeout left.
+        assert_eq!(
+            line("recvmmsg", [4, 0x3000, 5, 0, 0x4000, 0], &t, 2, false),
+            format!(
+                "recvmmsg(4, [{}, {}], 5, 0, {{tv_sec=0, tv_nsec=900}}) = 2 (left {{tv_sec=0, tv_nsec=900}})",
+                h("abc", Some(3)),
+                h("ijkl", Some(4))
+            )
+        );
+        assert_eq!(
+            line("recvmmsg", [4, 0x3000, 5, 0, 0, 0], &t, -11, true),
+            "recvmmsg(4, 0x3000, 5, 0, NULL) = -11"
         );
     }
 

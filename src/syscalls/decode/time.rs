@@ -90,6 +90,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let s = Some;
     let v = match name {
         "gettimeofday" => vec![None, None],
+        "times" => vec![None],
         "settimeofday" => vec![
             s(opt(a[0], || timeval(c, a[0]))),
             s(opt(a[1], || timezone(c, a[1]))),
@@ -168,6 +169,11 @@ pub fn exit(
             set(1, out(a[1], &|| timezone(c, a[1])));
         }
         "clock_gettime" | "clock_getres" => set(1, out(a[1], &|| timespec(c, a[1]))),
+        // times' result is clock ticks, which may be any value: never an error.
+        "times" => {
+            set(0, out(a[0], &|| tms(c, a[0])));
+            return Some(Ret::Int(rval));
+        }
         // The remaining time is written only when the sleep was interrupted.
         "nanosleep" => set(1, remaining(c, a[1], is_error)),
         "clock_nanosleep" => set(3, remaining(c, a[3], is_error)),
@@ -208,6 +214,22 @@ pub fn exit(
         _ => return None,
     }
     Some(default_ret(rval, is_error))
+}
+
+/// `struct tms`: `{tms_utime=0, tms_stime=0, tms_cutime=0, tms_cstime=0}` (clock ticks).
+fn tms(c: &Ctx, addr: u64) -> Value {
+    match super::util::read_bytes::<32>(c, addr) {
+        Some(b) => {
+            let f = |off: usize| Value::UInt(super::util::le_u64(&b, off));
+            Value::structure(vec![
+                ("tms_utime", f(0)),
+                ("tms_stime", f(8)),
+                ("tms_cutime", f(16)),
+                ("tms_cstime", f(24)),
+            ])
+        }
+        None => Value::Ptr(addr),
+    }
 }
 
 /// `{tv_sec=S, tv_nsec=N} /* 2023-11-14T22:13:21.000000500+0000 */` as strace comments a
@@ -284,7 +306,7 @@ fn sigevent(c: &Ctx, addr: u64) -> Value {
 }
 
 /// Epoch seconds as local time the way strace writes them: `2026-11-27T08:47:47+0100`.
-fn local_iso8601(t: i64) -> String {
+pub(crate) fn local_iso8601(t: i64) -> String {
     let tt = libc::time_t::from(t);
     // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
@@ -297,12 +319,18 @@ fn local_iso8601(t: i64) -> String {
 /// [`local_iso8601`] with the nanoseconds when there are any, as strace writes file times:
 /// `2026-12-02T19:08:57.067762371+0000`.
 pub(crate) fn local_iso8601_ns(t: i64, ns: i64) -> String {
+    local_iso8601_frac(t, ns, 9)
+}
+
+/// [`local_iso8601`] with a fraction of `digits` digits when it is not zero (utimes'
+/// microseconds: `1970-01-01T00:16:40.000005+0000`).
+pub(crate) fn local_iso8601_frac(t: i64, frac: i64, digits: usize) -> String {
     let mut s = local_iso8601(t);
-    if ns != 0
+    if frac != 0
         && let Some(i) = s.rfind(['+', '-'])
         && i > 10
     {
-        s.insert_str(i, &format!(".{ns:09}"));
+        s.insert_str(i, &format!(".{frac:0digits$}"));
     }
     s
 }

@@ -68,6 +68,11 @@ pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
     }
 }
 
+/// [`pid_arg`] for the other groups (process_vm_readv's pid).
+pub(crate) fn pid_value(c: &Ctx, v: u64) -> Value {
+    pid_arg(c, v)
+}
+
 /// `struct rusage`, abbreviated as strace does by default (every field under `-v`).
 pub(super) fn rusage(c: &Ctx, addr: u64) -> Value {
     let need = if c.o.abbrev { 32 } else { 144 };

@@ -22,6 +22,47 @@ fn policy(v: u64) -> Value {
     sym_x(u64::from(v as u32), POLICIES, "SCHED_???")
 }
 
+const SCHED_ATTR_FLAGS: &[(u64, &str)] = &[
+    (0x01, "SCHED_FLAG_RESET_ON_FORK"),
+    (0x02, "SCHED_FLAG_RECLAIM"),
+    (0x04, "SCHED_FLAG_DL_OVERRUN"),
+    (0x08, "SCHED_FLAG_KEEP_POLICY"),
+    (0x10, "SCHED_FLAG_KEEP_PARAMS"),
+    (0x20, "SCHED_FLAG_UTIL_CLAMP_MIN"),
+    (0x40, "SCHED_FLAG_UTIL_CLAMP_MAX"),
+];
+
+/// `struct sched_attr`: the fields its `size` covers (48 bytes before the utilisation
+/// clamps of Linux 5.3, 56 with them).
+fn sched_attr(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    let Some(b) = read_vec(c, addr, 56).filter(|b| b.len() >= 48) else {
+        return Value::Ptr(addr);
+    };
+    let u32_at = |off: usize| u32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]);
+    let size = u32_at(0);
+    let mut f = vec![
+        ("size", Value::UInt(size.into())),
+        ("sched_policy", policy(u32_at(4).into())),
+        (
+            "sched_flags",
+            flags_x(le_u64(&b, 8), SCHED_ATTR_FLAGS, None, "SCHED_FLAG_???"),
+        ),
+        ("sched_nice", Value::Int((u32_at(16) as i32).into())),
+        ("sched_priority", Value::UInt(u32_at(20).into())),
+        ("sched_runtime", Value::UInt(le_u64(&b, 24))),
+        ("sched_deadline", Value::UInt(le_u64(&b, 32))),
+        ("sched_period", Value::UInt(le_u64(&b, 40))),
+    ];
+    if size >= 56 && b.len() >= 56 {
+        f.push(("sched_util_min", Value::UInt(u32_at(48).into())));
+        f.push(("sched_util_max", Value::UInt(u32_at(52).into())));
+    }
+    Value::structure(f)
+}
+
 /// `unsigned *`: `[1]`.
 fn uint_ref(c: &Ctx, addr: u64) -> Value {
     match read_bytes::<4>(c, addr) {
@@ -145,6 +186,17 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         "sched_setparam" => vec![s(pid_arg(c, a[0])), s(int_ref(c, a[1]))],
         "sched_getparam" => vec![s(pid_arg(c, a[0])), None],
         "sched_get_priority_max" | "sched_get_priority_min" => vec![s(policy(a[0]))],
+        "sched_setattr" => vec![
+            s(pid_arg(c, a[0])),
+            s(sched_attr(c, a[1])),
+            s(Value::UInt(a[2] & 0xffff_ffff)),
+        ],
+        "sched_getattr" => vec![
+            s(pid_arg(c, a[0])),
+            None,
+            s(Value::UInt(a[2] & 0xffff_ffff)),
+            s(Value::UInt(a[3] & 0xffff_ffff)),
+        ],
         "getcpu" => vec![None, None, s(Value::Ptr(a[2]))],
         "unshare" => vec![s(flags_x(a[0], UNSHARE_FLAGS, None, "CLONE_???"))],
         "setns" => vec![
@@ -236,6 +288,11 @@ pub(crate) fn exit(
             },
             None => Ret::Int(rval),
         },
+        "sched_getattr" => {
+            set(1, output(ok, a[1], &|| sched_attr(c, a[1])));
+            default_ret(rval, is_error)
+        }
+        "sched_setattr" => default_ret(rval, is_error),
         "sched_getparam" => {
             set(1, output(ok, a[1], &|| int_ref(c, a[1])));
             default_ret(rval, is_error)

@@ -21,6 +21,22 @@ fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
     }
 }
 
+/// A `siginfo_t` in memory (rt_sigqueueinfo's, rt_sigtimedwait's), decoded as on a signal
+/// line.
+fn siginfo_at(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    match crate::syscalls::decode::util::read_vec(c, addr, 128) {
+        Some(b) if b.len() == 128 => {
+            let mut raw = [0u8; 128];
+            raw.copy_from_slice(&b);
+            crate::syscalls::signals::decode_siginfo(&raw)
+        }
+        _ => Value::Ptr(addr),
+    }
+}
+
 const SA_FLAGS: &[(u64, &str)] = &[
     (0x0400_0000, "SA_RESTORER"),
     (0x0800_0000, "SA_ONSTACK"),
@@ -115,6 +131,27 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             v
         }
         "kill" | "tkill" => vec![s(pid_arg(c, a[0])), s(sig_arg(a[1]))],
+        "rt_sigqueueinfo" => vec![
+            s(pid_arg(c, a[0])),
+            s(sig_arg(a[1])),
+            s(siginfo_at(c, a[2])),
+        ],
+        "rt_tgsigqueueinfo" => vec![
+            s(pid_arg(c, a[0])),
+            s(pid_arg(c, a[1])),
+            s(sig_arg(a[2])),
+            s(siginfo_at(c, a[3])),
+        ],
+        "rt_sigtimedwait" => vec![
+            s(sigset_at(c, a[0], a[3])),
+            None,
+            s(if a[2] == 0 {
+                Value::Ptr(0)
+            } else {
+                crate::syscalls::decode::util::timespec(c, a[2])
+            }),
+            s(Value::UInt(a[3])),
+        ],
         "tgkill" => vec![s(pid_arg(c, a[0])), s(pid_arg(c, a[1])), s(sig_arg(a[2]))],
         "rt_sigaction" => vec![
             s(sig_arg(a[0])),
@@ -166,6 +203,19 @@ pub(crate) fn exit(
     let out = |addr: u64, f: &dyn Fn() -> Value| output(ok, addr, f);
     let ret = match name {
         "signalfd4" | "signalfd" => crate::syscalls::decode::util::fd_ret(c, rval, is_error),
+        "rt_sigqueueinfo" | "rt_tgsigqueueinfo" => default_ret(rval, is_error),
+        // `= 10 (SIGUSR1)`: the signal taken.
+        "rt_sigtimedwait" => {
+            set(1, out(a[1], &|| siginfo_at(c, a[1])));
+            if ok && rval > 0 {
+                Ret::Annotated {
+                    value: Box::new(Ret::Int(rval)),
+                    note: crate::syscalls::signals::name(rval as i32).into_owned(),
+                }
+            } else {
+                default_ret(rval, is_error)
+            }
+        }
         "rt_sigaction" => {
             set(2, out(a[2], &|| sigaction(c, a[2])));
             default_ret(rval, is_error)

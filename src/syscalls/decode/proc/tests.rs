@@ -1027,3 +1027,63 @@ fn scheduler_namespaces_numa_pidfds() {
         ],
     );
 }
+
+#[test]
+fn queued_signals_and_sched_attr() {
+    // A SI_QUEUE siginfo: signo 10, code -1, pid 77, uid 0, value 42.
+    let mut si = vec![0u8; 128];
+    si[0..4].copy_from_slice(&10i32.to_le_bytes());
+    si[8..12].copy_from_slice(&(-1i32).to_le_bytes());
+    si[16..20].copy_from_slice(&77i32.to_le_bytes());
+    si[24..32].copy_from_slice(&42u64.to_le_bytes());
+    let mut attr = Vec::new();
+    attr.extend(56u32.to_le_bytes());
+    attr.extend(0u32.to_le_bytes());
+    attr.extend(1u64.to_le_bytes());
+    attr.extend((-5i32).to_le_bytes());
+    attr.extend(0u32.to_le_bytes());
+    attr.extend(le64(&[1_400_000, 0, 0]));
+    attr.extend(0u32.to_le_bytes());
+    attr.extend(1024u32.to_le_bytes());
+    let t = FakeTracee::default()
+        .with(0x1000, &si)
+        .with(0x2000, &(1u64 << 9).to_le_bytes())
+        .with(0x3000, &le64(&[0, 1000]))
+        .with(0x4000, &attr);
+    let info = "{si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid=77, si_uid=0, si_int=42, si_ptr=0x2a}";
+    assert_eq!(
+        line("rt_sigqueueinfo", [77, 10, 0x1000, 0, 0, 0], &t, 0, false),
+        format!("rt_sigqueueinfo(77, SIGUSR1, {info}) = 0")
+    );
+    assert_eq!(
+        line(
+            "rt_sigtimedwait",
+            [0x2000, 0x1000, 0x3000, 8, 0, 0],
+            &t,
+            10,
+            false
+        ),
+        format!("rt_sigtimedwait([USR1], {info}, {{tv_sec=0, tv_nsec=1000}}, 8) = 10 (SIGUSR1)")
+    );
+    assert_eq!(
+        line(
+            "rt_sigtimedwait",
+            [0x2000, 0x1000, 0, 8, 0, 0],
+            &t,
+            -11,
+            true
+        ),
+        "rt_sigtimedwait([USR1], 0x1000, NULL, 8) = -11"
+    );
+    assert_eq!(
+        line("sched_getattr", [0, 0x4000, 56, 0, 0, 0], &t, 0, false),
+        "sched_getattr(0, {size=56, sched_policy=SCHED_OTHER, \
+         sched_flags=SCHED_FLAG_RESET_ON_FORK, sched_nice=-5, sched_priority=0, \
+         sched_runtime=1400000, sched_deadline=0, sched_period=0, sched_util_min=0, \
+         sched_util_max=1024}, 56, 0) = 0"
+    );
+    assert_eq!(
+        line("sched_getattr", [0, 0x4000, 56, 0, 0, 0], &t, -22, true),
+        "sched_getattr(0, 0x4000, 56, 0) = -22"
+    );
+}
