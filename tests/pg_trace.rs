@@ -1035,3 +1035,116 @@ fn injected_enospc_reproduces_the_failure_and_is_explained_as_injected() {
     pg.assert_untraced_and_healthy("explain-shm --watch -e inject");
     assert_eq!(psql_ok(&pg, join).trim(), "40000");
 }
+
+/// A trace line's shape: its call with every string, number and address masked, so that
+/// two runs of the same program compare by how each call is decoded, not by its values.
+fn call_shape(line: &str) -> Option<String> {
+    let strings = regex::Regex::new(r#""(\\.|[^"\\])*"(\.\.\.)?"#).ok()?;
+    let hex = regex::Regex::new(r"0x[0-9a-f]+").ok()?;
+    let num = regex::Regex::new(r"\d+").ok()?;
+    let pad = regex::Regex::new(r"\s+= ").ok()?;
+    let body = line.trim_end();
+    let name_end = body.find('(')?;
+    if body.is_empty()
+        || !body[..name_end]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return None;
+    }
+    let s = strings.replace_all(body, "S");
+    let s = hex.replace_all(&s, "X");
+    let s = num.replace_all(&s, "N");
+    Some(pad.replace_all(&s, " = ").into_owned())
+}
+
+/// The shapes of every line in the `-ff` files `DIR/t.PID`.
+fn shapes_in(dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for e in fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.unwrap_or_else(|e| panic!("{e}")).path();
+        if !p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("t."))
+        {
+            continue;
+        }
+        let text = fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        out.extend(
+            String::from_utf8_lossy(&text)
+                .lines()
+                .filter_map(call_shape),
+        );
+    }
+    out
+}
+
+/// The decoding PostgreSQL meets, against strace as the oracle: initdb, which runs the
+/// server in bootstrap and single-user mode (storage, WAL, shared memory, semaphores,
+/// signals), traced whole by strace and by pgstrace (`-ff -u postgres`, one file per
+/// process, so that no call is split by another's). Every call shape (the call with its
+/// values masked) strace prints, pgstrace prints, and none other: a call pgstrace left raw,
+/// or decoded differently, shows as a pair of shapes.
+#[test]
+fn initdb_decodes_like_strace() {
+    if pg::skip_unless_available("initdb_decodes_like_strace") {
+        return;
+    }
+    let (uid, gid) = pg::postgres_ids().unwrap_or_else(|e| panic!("{e:#}"));
+    let mut shapes = Vec::new();
+    for tracer in ["strace", PGSTRACE] {
+        let dir = tempfile::Builder::new()
+            .prefix("pgstrace-initdb-")
+            .tempdir_in("/tmp")
+            .unwrap_or_else(|e| panic!("{e}"));
+        nix::unistd::chown(
+            dir.path(),
+            Some(nix::unistd::Uid::from_raw(uid)),
+            Some(nix::unistd::Gid::from_raw(gid)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(tracer);
+        if tracer == PGSTRACE {
+            cmd.arg("--no-pg");
+        }
+        cmd.args(["-ff", "-u", "postgres", "-o"])
+            .arg(dir.path().join("t"))
+            .arg(format!("{}/initdb", pg::PG_BIN))
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
+            .arg("--no-sync")
+            .current_dir(dir.path());
+        let out = pg::run_with_timeout(cmd, Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("{tracer}: {e:#}"));
+        assert!(
+            out.success,
+            "initdb under {tracer}: {}{}",
+            out.stdout, out.stderr
+        );
+        shapes.push(shapes_in(dir.path()));
+    }
+    let (s, p) = (&shapes[0], &shapes[1]);
+    assert!(
+        s.len() > 100,
+        "strace's trace of initdb has {} shapes",
+        s.len()
+    );
+    let only_s: Vec<&String> = s.difference(p).collect();
+    let only_p: Vec<&String> = p.difference(s).collect();
+    assert!(
+        only_s.is_empty() && only_p.is_empty(),
+        "calls decoded differently ({} shapes in all):\nstrace only:\n  {}\npgstrace only:\n  {}",
+        s.len(),
+        only_s
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  "),
+        only_p
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join("\n  ")
+    );
+}

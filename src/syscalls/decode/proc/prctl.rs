@@ -31,15 +31,71 @@ const PR_OPTIONS: &[(u64, &str)] = &[
     (22, "PR_SET_SECCOMP"),
     (23, "PR_CAPBSET_READ"),
     (24, "PR_CAPBSET_DROP"),
+    (27, "PR_GET_SECUREBITS"),
+    (28, "PR_SET_SECUREBITS"),
     (29, "PR_SET_TIMERSLACK"),
     (30, "PR_GET_TIMERSLACK"),
+    (33, "PR_MCE_KILL"),
+    (34, "PR_MCE_KILL_GET"),
     (35, "PR_SET_MM"),
     (36, "PR_SET_CHILD_SUBREAPER"),
     (37, "PR_GET_CHILD_SUBREAPER"),
     (38, "PR_SET_NO_NEW_PRIVS"),
     (39, "PR_GET_NO_NEW_PRIVS"),
+    (41, "PR_SET_THP_DISABLE"),
+    (42, "PR_GET_THP_DISABLE"),
+    (47, "PR_CAP_AMBIENT"),
+    (52, "PR_GET_SPECULATION_CTRL"),
+    (53, "PR_SET_SPECULATION_CTRL"),
+    (57, "PR_SET_IO_FLUSHER"),
+    (58, "PR_GET_IO_FLUSHER"),
     (0x5356_4d41, "PR_SET_VMA"),
 ];
+
+const SECBITS: &[(u64, &str)] = &[
+    (0x01, "SECBIT_NOROOT"),
+    (0x02, "SECBIT_NOROOT_LOCKED"),
+    (0x04, "SECBIT_NO_SETUID_FIXUP"),
+    (0x08, "SECBIT_NO_SETUID_FIXUP_LOCKED"),
+    (0x10, "SECBIT_KEEP_CAPS"),
+    (0x20, "SECBIT_KEEP_CAPS_LOCKED"),
+    (0x40, "SECBIT_NO_CAP_AMBIENT_RAISE"),
+    (0x80, "SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED"),
+];
+
+const AMBIENT: &[(u64, &str)] = &[
+    (1, "PR_CAP_AMBIENT_IS_SET"),
+    (2, "PR_CAP_AMBIENT_RAISE"),
+    (3, "PR_CAP_AMBIENT_LOWER"),
+    (4, "PR_CAP_AMBIENT_CLEAR_ALL"),
+];
+
+const SPEC_WHICH: &[(u64, &str)] = &[
+    (0, "PR_SPEC_STORE_BYPASS"),
+    (1, "PR_SPEC_INDIRECT_BRANCH"),
+    (2, "PR_SPEC_L1D_FLUSH"),
+];
+
+const SPEC_STATE: &[(u64, &str)] = &[
+    (0x01, "PR_SPEC_PRCTL"),
+    (0x02, "PR_SPEC_ENABLE"),
+    (0x04, "PR_SPEC_DISABLE"),
+    (0x08, "PR_SPEC_FORCE_DISABLE"),
+    (0x10, "PR_SPEC_DISABLE_NOEXEC"),
+];
+
+const MCE_KILL_POLICY: &[(u64, &str)] = &[
+    (0, "PR_MCE_KILL_LATE"),
+    (1, "PR_MCE_KILL_EARLY"),
+    (2, "PR_MCE_KILL_DEFAULT"),
+];
+
+/// A capability by number, `0x63 /* CAP_??? */` beyond the known ones.
+fn cap(v: u64) -> Value {
+    CAPS.get(v as usize)
+        .map(|n| Value::sym(n))
+        .unwrap_or_else(|| unknown(v, "CAP_???"))
+}
 
 const DUMPABLE: &[(u64, &str)] = &[
     (0, "SUID_DUMP_DISABLE"),
@@ -102,18 +158,48 @@ fn prctl(c: &Ctx) -> Slots {
     match opt {
         PR_SET_PDEATHSIG => vec![s(name), s(sig_arg(a[1]))],
         PR_GET_PDEATHSIG | PR_GET_NAME => vec![s(name), None],
-        PR_GET_DUMPABLE | 7 | 21 | 30 | 37 => vec![s(name)],
+        PR_GET_DUMPABLE | 7 | 21 | 27 | 30 | 37 => vec![s(name)],
+        28 => vec![
+            s(name),
+            s(crate::syscalls::decode::fs_util::flags_x(
+                a[1],
+                SECBITS,
+                None,
+                "SECBIT_???",
+            )),
+        ],
+        47 => {
+            let sub = xlat(a[1], AMBIENT, "PR_CAP_AMBIENT_???");
+            let which = if (1..=3).contains(&a[1]) {
+                cap(a[2])
+            } else {
+                uint(a[2])
+            };
+            vec![s(name), s(sub), s(which), s(uint(a[3])), s(uint(a[4]))]
+        }
+        52 => vec![s(name), s(xlat(a[1], SPEC_WHICH, "PR_SPEC_???"))],
+        53 => vec![
+            s(name),
+            s(xlat(a[1], SPEC_WHICH, "PR_SPEC_???")),
+            s(crate::syscalls::decode::fs_util::flags_x(
+                a[2],
+                SPEC_STATE,
+                None,
+                "PR_SPEC_???",
+            )),
+        ],
+        33 | 34 | 41 | 42 | 57 | 58 => vec![
+            s(name),
+            s(uint(a[1])),
+            s(uint(a[2])),
+            s(uint(a[3])),
+            s(uint(a[4])),
+        ],
         PR_SET_DUMPABLE => vec![s(name), s(xlat(a[1], DUMPABLE, "SUID_DUMP_???"))],
         PR_SET_NAME => vec![s(name), s(string(c, a[1]))],
         8 | 36 => vec![s(name), s(int(a[1]))],
         29 => vec![s(name), s(uint(a[1]))],
-        23 | 24 => {
-            let cap = CAPS
-                .get(a[1] as usize)
-                .map(|n| Value::sym(n))
-                .unwrap_or_else(|| unknown(a[1], "CAP_???"));
-            vec![s(name), s(cap)]
-        }
+        23 | 24 => vec![s(name), s(cap(a[1]))],
         35 => {
             let sub = xlat(
                 a[1],
@@ -230,6 +316,21 @@ pub(crate) fn exit(
                 set(1, v);
                 default_ret(rval, is_error)
             }
+            // `= 0x3 (PR_SPEC_PRCTL|PR_SPEC_ENABLE)`.
+            52 if ok && rval >= 0 => Ret::Annotated {
+                value: Box::new(Ret::Hex(rval as u64)),
+                note: crate::syscalls::decode::util::render(&crate::syscalls::decode::util::flags(
+                    rval as u64,
+                    SPEC_STATE,
+                )),
+            },
+            34 if ok => match MCE_KILL_POLICY.iter().find(|&&(v, _)| v as i64 == rval) {
+                Some(&(_, n)) => Ret::Annotated {
+                    value: Box::new(Ret::Int(rval)),
+                    note: n.to_string(),
+                },
+                None => Ret::Int(rval),
+            },
             PR_GET_DUMPABLE if ok => match DUMPABLE.iter().find(|&&(v, _)| v as i64 == rval) {
                 Some(&(_, n)) => Ret::Annotated {
                     value: Box::new(Ret::Int(rval)),
