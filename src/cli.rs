@@ -1222,6 +1222,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
     }
     let (timestamps, ts_digits) = absolute(a.timestamps, a.absolute.as_deref()).map_err(bad)?;
     let to_file_for_command = a.output.is_some() && !a.command.is_empty();
+    let quiet_choice;
     let daemonize = match a.daemonize_how.as_deref() {
         None => a.daemonize,
         Some("grandchild") => 1,
@@ -1360,6 +1361,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
                 q |= crate::output::quiet_set(&set).map_err(bad)?;
                 said = true;
             }
+            quiet_choice = q & crate::output::QUIET_ATTACH != 0;
             // strace is quiet about attaching when it writes to a file for a command it
             // launched, unless told otherwise (-q, -e quiet=).
             if to_file_for_command && !said {
@@ -1367,6 +1369,7 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             }
             q
         },
+        quiet_choice,
         json: a.json,
         histogram: a.histogram,
         hold_stats: a.hold_stats,

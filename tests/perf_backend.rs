@@ -131,7 +131,13 @@ fn the_tracee_never_stops() {
     tracer.signal(libc::SIGINT);
     let t = tracer.wait(LONG);
     fixtures::assert_no_panic("tracer", &t.stderr);
-    assert!(t.status.success(), "{:?} {}", t.status, t.stderr);
+    assert_eq!(
+        t.status.code(),
+        Some(128 + libc::SIGINT),
+        "{:?} {}",
+        t.status,
+        t.stderr
+    );
     let b = busy.wait(LONG);
     assert!(
         b.status.success(),

@@ -254,6 +254,13 @@ fn detach_on(sig: i32, name: &str) {
     tracer.signal(sig);
     let out = tracer.wait(SHORT);
     assert_no_panic(name, &out.stderr);
+    // As strace's caller sees it after strace re-raised the signal: 128 + it.
+    assert_eq!(
+        out.status.code(),
+        Some(128 + sig),
+        "{name}: exit status: {}",
+        out.stderr
+    );
     // Every syscall line is complete: a call in flight at the detach ends `<detached ...>`.
     let text = std::fs::read_to_string(&trace).unwrap_or_default();
     for line in text.lines() {
@@ -333,7 +340,13 @@ fn sigint_while_a_delay_holds_the_tracee() {
     tracer.signal(libc::SIGINT);
     let out = tracer.wait(SHORT);
     assert_no_panic("delay + SIGINT", &out.stderr);
-    assert!(out.status.success(), "{:?} {}", out.status, out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGINT),
+        "{:?} {}",
+        out.status,
+        out.stderr
+    );
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     sleeper.assert_untouched("delay + SIGINT");
     sleeper.finish("delay + SIGINT");
@@ -627,7 +640,7 @@ fn attach_follows_threads_that_come_and_go() {
         tracer.signal(libc::SIGINT);
         let out = tracer.wait(SHORT);
         assert!(
-            traced && out.status.success(),
+            traced && out.status.code() == Some(128 + libc::SIGINT),
             "round {round}: {:?} {}",
             out.status,
             out.stderr

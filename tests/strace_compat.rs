@@ -1689,6 +1689,74 @@ fn debug_lines_beside_an_unchanged_trace() {
     }
 }
 
+/// After a detach signal the exit status is what strace's caller sees (128 + the signal),
+/// with `-p` and with a launched command (SIGTERM; written to the terminal), and the
+/// launched command's detach is announced as strace announces it; `-b execve` announces it
+/// too.
+#[test]
+fn exit_status_and_messages_after_a_detach() {
+    let mut sleeper = Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let spid = sleeper.id().to_string();
+    let run = |tool: &std::path::Path, args: &[&str], sig: i32| {
+        let mut c = Command::new(tool)
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // SAFETY: kill(2) on our own child.
+        unsafe {
+            libc::kill(c.id() as i32, sig);
+        }
+        let mut err = String::new();
+        if let Some(mut e) = c.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        let st = c.wait().unwrap_or_else(|e| panic!("{e}"));
+        // strace re-raises the signal; pgstrace exits with 128 + it.
+        let code = st
+            .code()
+            .or_else(|| std::os::unix::process::ExitStatusExt::signal(&st).map(|s| 128 + s));
+        (code, err.contains(" detached"))
+    };
+    let cases: [(&[&str], i32); 3] = [
+        (&["-o", "/dev/null", "-p", &spid], libc::SIGINT),
+        (&["-o", "/dev/null", "-p", &spid], libc::SIGTERM),
+        (&["-e", "trace=none", "sleep", "5"], libc::SIGTERM),
+    ];
+    for (args, sig) in cases {
+        let s = run(&fixtures::strace_bin(), args, sig);
+        let p = run(&fixtures::pgstrace_bin(), args, sig);
+        assert_eq!(
+            s, p,
+            "{args:?} signal {sig}: (exit status, detached message)"
+        );
+        assert_eq!(p, (Some(128 + sig), true), "{args:?}");
+    }
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    for tool in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+        let o = Command::new(&tool)
+            .args([
+                "-b",
+                "execve",
+                "-e",
+                "trace=execve",
+                "sh",
+                "-c",
+                "exec true",
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(" detached"), "{}: {err}", tool.display());
+    }
+    // The two `sleep 5` let go above end by themselves.
+}
+
 /// `--tips`: a tip (pgstrace's own) in a box on stderr after the trace, as strace prints
 /// its own; `format:none` prints none; a bad spec is refused in strace's words.
 #[test]

@@ -92,6 +92,9 @@ pub struct TextOpts {
     /// `-Y`: where a line's pid prefix finds the process's command name
     /// (`[pid  1234<postgres>]`); the printer remembers the last one it found.
     pub comm_of: Option<fn(i32) -> Option<String>>,
+    /// The trace is of a command pgstrace launched: its detach (at its execve under `-b`, or
+    /// on a detach signal) is announced, as strace does.
+    pub launched: bool,
 }
 
 impl Default for TextOpts {
@@ -111,6 +114,7 @@ impl Default for TextOpts {
             syscall_numbers: false,
             instruction_pointer: false,
             comm_of: None,
+            launched: false,
         }
     }
 }

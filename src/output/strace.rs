@@ -75,6 +75,8 @@ pub struct TextPrinter {
     started: bool,
     /// Children we announced; their detach is announced too.
     announced: Vec<i32>,
+    /// The launched command (the first process seen when [`TextOpts::launched`]).
+    command: Option<i32>,
     /// Attach notes waiting for the current line to end (stderr output only).
     notes: Vec<(i32, Option<i32>)>,
     /// Timestamp of the previous line, for `-r`.
@@ -113,6 +115,7 @@ impl TextPrinter {
             live: 0,
             started: false,
             announced: Vec::new(),
+            command: None,
             notes: Vec::new(),
             last: None,
             clock: (u64::MAX, String::new()),
@@ -656,6 +659,9 @@ impl Sink for TextPrinter {
         match ev {
             Event::Attached { pid, ns_pid, .. } => {
                 self.live += 1;
+                if self.o.launched && !self.started && self.command.is_none() {
+                    self.command = Some(*pid);
+                }
                 if self.started && self.o.quiet & super::QUIET_ATTACH == 0 {
                     self.announced.push(*pid);
                     if self.o.to_file {
@@ -770,6 +776,10 @@ impl Sink for TextPrinter {
                 self.close_call(*pid, *time, true);
                 if let Some(i) = self.announced.iter().position(|p| p == pid) {
                     self.announced.swap_remove(i);
+                    self.interrupt();
+                    self.process_note(*pid, "detached", None);
+                } else if self.command == Some(*pid) && self.o.quiet & super::QUIET_ATTACH == 0 {
+                    self.command = None;
                     self.interrupt();
                     self.process_note(*pid, "detached", None);
                 }

@@ -66,6 +66,9 @@ pub struct TraceConfig {
     pub argv0: Option<String>,
     /// `-O`: taken off each call's time in the `-c` table.
     pub overhead: std::time::Duration,
+    /// `-q`/`--quiet=attach` given: the backend chosen under auto is not announced either
+    /// (strace's implied quiet for a launched command traced to a file is not enough).
+    pub quiet_choice: bool,
     /// `--tips`: a tip on stderr as the trace ends.
     pub tips: Option<crate::output::tips::Tips>,
     /// `-b execve`: detach from a tracee at its execve.
@@ -286,7 +289,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         }
         Backend::Auto => match choose_perf(&args, &filter) {
             Ok(()) => {
-                if args.quiet & crate::output::QUIET_ATTACH == 0 {
+                if !args.quiet_choice {
                     crate::errln!(
                         "pgstrace: backend perf: every traced call is seen whole at its event; nothing stops"
                     );
@@ -375,6 +378,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                 colour,
                 syscall_numbers: args.syscall_numbers,
                 instruction_pointer: args.instruction_pointer,
+                launched: !args.command.is_empty(),
                 comm_of: args
                     .decode_pids
                     .comm
@@ -520,7 +524,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
                     crate::errln!("pgstrace: Process {pid} detached");
                 }
             }
-            0
+            trace::signals::detached_exit_code()
         }
         Outcome::Failed => 1,
     })
@@ -611,7 +615,7 @@ fn finish_status(args: &TraceConfig, session: &Session, pids: &[i32], status: Op
                     crate::errln!("pgstrace: Process {pid} detached");
                 }
             }
-            0
+            crate::trace::signals::detached_exit_code()
         }
     }
 }

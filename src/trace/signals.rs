@@ -5,13 +5,16 @@
 //! sleeping backend, may never come), so the handler also arms a repeating timer whose
 //! SIGALRM keeps interrupting `waitpid` with EINTR until the loop has seen the flag.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// The first detach signal that arrived (0: none; a detach asked for by pgstrace itself).
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
 /// The flush timer fired: buffered trace output should be written out.
 static FLUSH_DUE: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_detach_signal(_sig: libc::c_int) {
+extern "C" fn on_detach_signal(sig: libc::c_int) {
+    let _ = SIGNAL.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
     INTERRUPTED.store(true, Ordering::SeqCst);
     let tick = libc::timeval {
         tv_sec: 0,
@@ -113,6 +116,17 @@ pub fn install_detach_signals(launched: bool) {
 /// Whether a detach signal arrived.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// The detach signal that ended the trace, if one did.
+pub fn detach_signal() -> Option<i32> {
+    Some(SIGNAL.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
+/// The exit status after detaching: what strace's caller sees after strace re-raised the
+/// signal (128 + it: 130 for SIGINT), 0 when nothing but the tracees' ends stopped it.
+pub fn detached_exit_code() -> i32 {
+    detach_signal().map_or(0, |s| 128 + s)
 }
 
 /// Asks the wait loop to detach from everything, as a detach signal would (used when the
