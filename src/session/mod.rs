@@ -362,6 +362,20 @@ impl Session {
                 args: Vec::new(),
             }
         };
+        // -Y: the child a wait call names is reaped by the call itself as soon as the tracee
+        // runs: its name is read now, one small read while the tracee is held, as strace
+        // reads it (every other name is read after the resume).
+        if matches!(nr_, nr::WAIT4 | nr::WAITID)
+            && let Some(ns) = &mut self.pidns
+        {
+            let want = self.decode.decode_pids;
+            let mut find = |n: i64| pid_facts(ns, pid, n, want);
+            entry
+                .args
+                .iter_mut()
+                .flatten()
+                .for_each(|a| decode::fill_pids(a, &mut find));
+        }
         let st = self.calls.entry(pid).or_default();
         if nr_ == nr::RESTART_SYSCALL && self.decoding {
             // Kept (not taken): a restart_syscall interrupted again resumes the same call.
@@ -372,7 +386,11 @@ impl Session {
             entry.args = vec![Some(decode::proc::restart_arg(&what))];
         }
         if nr_ == nr::RT_SIGRETURN && self.decoding {
-            entry.args = vec![Some(decode::proc::sigreturn_arg(mem, sp))];
+            entry.args = vec![Some(decode::proc::sigreturn_arg(
+                mem,
+                sp,
+                self.decode.const_style,
+            ))];
         }
         if emitted {
             let n = entry.printable_prefix();
@@ -782,6 +800,24 @@ impl Consumer for Session {
         self.resolve_stacks();
         if let Some(ns) = &mut self.pidns {
             fill_pids(&mut self.queue, ns, self.decode.decode_pids);
+            // The call's own line is often printed whole at its exit, from the arguments
+            // kept since the entry: they get the names found now, while the processes they
+            // name (wait4's child) still live, as strace names them at the entry.
+            for ev in &self.queue {
+                if let Event::SyscallEntry { pid, args, .. } = ev
+                    && let Some(entry) = self
+                        .calls
+                        .get_mut(pid)
+                        .and_then(|st| st.pending.as_mut())
+                        .and_then(|p| p.entry.as_mut())
+                {
+                    for (kept, filled) in entry.args.iter_mut().flatten().zip(args) {
+                        if matches!(kept, Value::Pid { .. }) {
+                            *kept = filled.clone();
+                        }
+                    }
+                }
+            }
         }
         self.unflushed |= !self.queue.is_empty();
         for ev in self.queue.drain(..) {
@@ -806,21 +842,30 @@ impl Consumer for Session {
 /// `-Y`/`--decode-pids=`: the command names of the pids the queued events carry and, for a
 /// tracee in another PID namespace, their numbers in ours; read now that the tracee runs
 /// again (a process gone by then has neither, as in strace).
-fn fill_pids(queue: &mut [Event], ns: &mut PidNs, want: crate::syscalls::DecodePids) {
+/// What `-Y`/`--decode-pids=` adds to pid `n` as `tracee` numbers it: its name, and its
+/// number in our namespace when the tracee's is another.
+fn pid_facts(
+    ns: &mut PidNs,
+    tracee: i32,
+    n: i64,
+    want: crate::syscalls::DecodePids,
+) -> (Option<String>, Option<i64>) {
     use crate::remote::pidns::Seen;
+    let (ours, shown) = match ns.translate(tracee, n) {
+        Seen::Same => (i32::try_from(n).ok(), None),
+        Seen::Ours(p) => (Some(p), Some(i64::from(p))),
+        Seen::Unknown => (None, None),
+    };
+    let comm = ours
+        .filter(|_| want.comm)
+        .and_then(crate::remote::procfs::comm_of);
+    (comm, shown.filter(|_| want.pidns))
+}
+
+fn fill_pids(queue: &mut [Event], ns: &mut PidNs, want: crate::syscalls::DecodePids) {
     for ev in queue {
         let tracee = ev.pid();
-        let mut find = |n: i64| -> (Option<String>, Option<i64>) {
-            let (ours, shown) = match ns.translate(tracee, n) {
-                Seen::Same => (i32::try_from(n).ok(), None),
-                Seen::Ours(p) => (Some(p), Some(i64::from(p))),
-                Seen::Unknown => (None, None),
-            };
-            let comm = ours
-                .filter(|_| want.comm)
-                .and_then(crate::remote::procfs::comm_of);
-            (comm, shown.filter(|_| want.pidns))
-        };
+        let mut find = |n: i64| pid_facts(ns, tracee, n, want);
         match ev {
             Event::SyscallEntry { args, .. } => {
                 args.iter_mut()

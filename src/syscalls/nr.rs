@@ -19,6 +19,8 @@ pub const OPENAT: u64 = 257;
 pub const EXIT_GROUP: u64 = 231;
 pub const FALLOCATE: u64 = 285;
 pub const EXECVEAT: u64 = 322;
+pub const WAIT4: u64 = 61;
+pub const WAITID: u64 = 247;
 
 /// Calls that change a process's memory map: after one, a cached module list is stale.
 pub const MEMORY_MAP_CHANGES: [u64; 5] = [MMAP, MPROTECT, MUNMAP, BRK, MREMAP];

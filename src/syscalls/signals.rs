@@ -132,6 +132,13 @@ pub fn by_name(name: &str) -> Option<i32> {
 ///
 /// A [`Value::Raw`] because the items are space-separated, which no other variant prints.
 pub fn sigset(mask: u64) -> Value {
+    sigset_styled(mask, crate::syscalls::ConstStyle::Abbrev)
+}
+
+/// [`sigset`] under `-X`: the signals as numbers (`[10 12]`), under verbose each with its
+/// name in a comment (`[10 /* USR1 */ 12 /* USR2 */]`).
+pub fn sigset_styled(mask: u64, style: crate::syscalls::ConstStyle) -> Value {
+    use crate::syscalls::ConstStyle;
     // strace's threshold, measured: 41 set bits print plainly, 42 print inverted.
     let inverted = mask.count_ones() >= 42;
     let shown = if inverted { !mask } else { mask };
@@ -147,9 +154,10 @@ pub fn sigset(mask: u64) -> Value {
                 s.push(' ');
             }
             first = false;
-            match short_name(bit + 1) {
-                Some(n) => s.push_str(&n),
-                None => s.push_str(&(bit + 1).to_string()),
+            match (short_name(bit + 1), style) {
+                (Some(n), ConstStyle::Abbrev) => s.push_str(&n),
+                (Some(n), ConstStyle::Verbose) => s.push_str(&format!("{} /* {n} */", bit + 1)),
+                _ => s.push_str(&(bit + 1).to_string()),
             }
         }
     }

@@ -99,11 +99,21 @@ fn open_how(c: &Ctx, addr: u64, size: u64) -> Value {
     let flags = util::le_u64(&b, 0);
     let mode = util::le_u64(&b, 8);
     let resolve = util::le_u64(&b, 16);
-    let mut f = vec![("flags", t::open_flags(flags))];
+    let mut f = vec![(
+        "flags",
+        util::styled(c, t::open_flags(flags), util::hex0(flags)),
+    )];
     if t::open_has_mode(flags) || mode != 0 {
         f.push(("mode", t::mode_arg(mode)));
     }
-    f.push(("resolve", flags_x(resolve, RESOLVE, None, "RESOLVE_???")));
+    f.push((
+        "resolve",
+        util::styled(
+            c,
+            flags_x(resolve, RESOLVE, None, "RESOLVE_???"),
+            util::hex0(resolve),
+        ),
+    ));
     let extra = &b[KNOWN as usize..];
     if extra.iter().any(|&x| x != 0) {
         f.push((

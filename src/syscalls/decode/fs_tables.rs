@@ -199,6 +199,16 @@ fn makedev(major: u64, minor: u64) -> Value {
     Value::Raw(format!("makedev({}, {})", f(major), f(minor)))
 }
 
+/// `stx_mask` as a field: under `-X` in hex.
+fn mask_field(c: &Ctx, m: u64) -> Value {
+    super::util::styled(c, statx_mask(m), super::util::hex0(m))
+}
+
+/// `st_mode` as a field: its names, or under `-X` the octal number (`0100644`).
+fn mode_field(c: &Ctx, mode: u64) -> Value {
+    super::util::styled(c, st_mode(mode), Value::Oct(mode))
+}
+
 /// `struct stat` (x86-64 layout, 144 bytes), abbreviated as strace does by default:
 /// `{st_mode=S_IFREG|0644, st_size=1234, ...}`; devices show `st_rdev` instead of the size.
 pub fn stat(c: &Ctx, addr: u64) -> Value {
@@ -234,7 +244,7 @@ pub fn stat(c: &Ctx, addr: u64) -> Value {
         return Value::structure(vec![
             ("st_dev", makedev(dmaj, dmin)),
             ("st_ino", Value::UInt(le_u64(&b, 8))),
-            ("st_mode", st_mode(mode)),
+            ("st_mode", mode_field(c, mode)),
             ("st_nlink", Value::UInt(le_u64(&b, 16))),
             ("st_uid", Value::UInt(le_u32(&b, 28).into())),
             ("st_gid", Value::UInt(le_u32(&b, 32).into())),
@@ -250,7 +260,7 @@ pub fn stat(c: &Ctx, addr: u64) -> Value {
         ]);
     }
     Value::structure(vec![
-        ("st_mode", st_mode(mode)),
+        ("st_mode", mode_field(c, mode)),
         second,
         ("", Value::Elided),
     ])
@@ -265,12 +275,15 @@ pub fn statx(c: &Ctx, addr: u64) -> Value {
         return Value::Ptr(addr);
     };
     Value::structure(vec![
-        ("stx_mask", statx_mask(u64::from(le_u32(&b, 0)))),
+        ("stx_mask", mask_field(c, u64::from(le_u32(&b, 0)))),
         (
             "stx_attributes",
             flags_x(le_u64(&b, 8), STATX_ATTRS, None, "STATX_ATTR_???"),
         ),
-        ("stx_mode", st_mode(u64::from(le_u32(&b, 28) & 0xffff))),
+        (
+            "stx_mode",
+            mode_field(c, u64::from(le_u32(&b, 28) & 0xffff)),
+        ),
         ("stx_size", Value::UInt(le_u64(&b, 40))),
         ("", Value::Elided),
     ])
@@ -296,7 +309,7 @@ fn statx_whole(c: &Ctx, addr: u64) -> Value {
         ))
     };
     let mut f = vec![
-        ("stx_mask", statx_mask(mask)),
+        ("stx_mask", mask_field(c, mask)),
         ("stx_blksize", u32f(4)),
         (
             "stx_attributes",
@@ -305,7 +318,10 @@ fn statx_whole(c: &Ctx, addr: u64) -> Value {
         ("stx_nlink", u32f(16)),
         ("stx_uid", u32f(20)),
         ("stx_gid", u32f(24)),
-        ("stx_mode", st_mode(u64::from(le_u32(&b, 28) & 0xffff))),
+        (
+            "stx_mode",
+            mode_field(c, u64::from(le_u32(&b, 28) & 0xffff)),
+        ),
         ("stx_ino", Value::UInt(le_u64(&b, 32))),
         ("stx_size", Value::UInt(le_u64(&b, 40))),
         ("stx_blocks", Value::UInt(le_u64(&b, 48))),

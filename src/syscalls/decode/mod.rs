@@ -101,7 +101,8 @@ pub fn raw_exit(entry: &Entry, rval: i64, is_error: bool) -> (Vec<Value>, Ret) {
 /// What `-e verbose=` and `-X` change in decoded arguments, whose registers are `raw`:
 /// without `deref`, a structure or array read from memory prints as its address; under
 /// `-X raw`/`verbose`, a named constant prints as its number (in hex as strace prints most,
-/// `0x1` for AF_UNIX; signals, clocks and AT_FDCWD in decimal as the `int` they are: `-100`)
+/// `0x1` for AF_UNIX and CLOCK_MONOTONIC; signals and AT_FDCWD in decimal as the `int` they
+/// are: `-100`)
 /// and flags as theirs (`0x80000`), `verbose` with the names in a comment. Only top-level
 /// arguments: fields of structures keep their names.
 /// `args` in register order (`None`: a slot not decoded yet) of syscall `nr`.
@@ -113,14 +114,19 @@ pub fn restyle<'a>(
     style: crate::syscalls::ConstStyle,
 ) {
     use crate::syscalls::ConstStyle;
-    // timerfd_create's clock is a plain constant to strace, in hex like the others.
     let name = table::lookup(nr).map(|i| i.name);
-    let decimal_clocks = name != Some("timerfd_create");
     let socket = matches!(name, Some("socket" | "socketpair"));
     for (i, (v, &r)) in args.zip(raw.iter()).enumerate() {
         let Some(v) = v else { continue };
         if !deref && is_aggregate(v) {
             *v = Value::Ptr(r);
+            continue;
+        }
+        // strace 6.1 prints statx's flags of 0 (AT_STATX_SYNC_AS_STAT) under -X raw as
+        // nothing at all (`statx(-100, "f", , 0x7ff, ...)`); so does pgstrace, for the
+        // lines to compare.
+        if name == Some("statx") && i == 2 && r & 0xffff_ffff == 0 && style == ConstStyle::Raw {
+            *v = Value::Raw(String::new());
             continue;
         }
         // socket's type is two numbers to strace: the type, then its flags.
@@ -130,10 +136,9 @@ pub fn restyle<'a>(
         }
         let num = match v {
             // strace prints most constants in hex, these in decimal.
+            // (`SIG_BLOCK` and friends are plain constants: in hex.)
             Value::Sym(n)
-                if n.starts_with("SIG")
-                    || (decimal_clocks && n.starts_with("CLOCK_"))
-                    || n == "AT_FDCWD" =>
+                if (n.starts_with("SIG") && !n.starts_with("SIG_")) || n == "AT_FDCWD" =>
             {
                 Value::Int((r as i32).into())
             }
@@ -164,7 +169,7 @@ pub fn restyle<'a>(
 }
 
 /// `-X verbose`: a number with its names in a comment, `0x1 /* AF_UNIX */`.
-fn commented(num: &Value, names: &Value) -> Value {
+pub(crate) fn commented(num: &Value, names: &Value) -> Value {
     let mut s = String::new();
     crate::syscalls::notation::write_value(&mut s, num);
     s.push_str(" /* ");

@@ -185,12 +185,27 @@ fn scope_id(addr: &std::net::Ipv6Addr, id: u32) -> Value {
 
 /// The bytes of a socket address as strace decodes them, `len` being the length the caller
 /// gave (or the kernel returned).
-fn sockaddr_bytes(b: &[u8]) -> Value {
+fn sockaddr_bytes(c: &Ctx, b: &[u8]) -> Value {
     let fam = u16::from_le_bytes([
         b.first().copied().unwrap_or(0),
         b.get(1).copied().unwrap_or(0),
     ]);
-    let mut f: Vec<(&'static str, Value)> = vec![("sa_family", family(fam.into()))];
+    let fam_v = super::util::styled(c, family(fam.into()), super::util::hex0(fam.into()));
+    let mut f: Vec<(&'static str, Value)> = vec![("sa_family", fam_v)];
+    // Under -X: network-order fields as their bytes, the decoded form in a comment.
+    let bytes = |names: String, raw: &[u8]| {
+        super::util::styled(
+            c,
+            Value::Raw(names),
+            Value::Raw(format!(
+                "\"{}\"",
+                raw.iter()
+                    .map(|x| format!("\\x{x:02x}"))
+                    .collect::<String>()
+            )),
+        )
+    };
+    let raw_style = c.o.const_style != crate::syscalls::ConstStyle::Abbrev;
     let rest = b.get(2..).unwrap_or(&[]);
     match fam {
         AF_UNIX => {
@@ -211,8 +226,8 @@ fn sockaddr_bytes(b: &[u8]) -> Value {
         AF_INET if b.len() >= 16 => {
             let port = u16::from_be_bytes([b[2], b[3]]);
             let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
-            f.push(("sin_port", Value::Raw(format!("htons({port})"))));
-            f.push(("sin_addr", Value::Raw(format!("inet_addr(\"{ip}\")"))));
+            f.push(("sin_port", bytes(format!("htons({port})"), &b[2..4])));
+            f.push(("sin_addr", bytes(format!("inet_addr(\"{ip}\")"), &b[4..8])));
         }
         AF_INET6 if b.len() >= 24 => {
             let port = u16::from_be_bytes([b[2], b[3]]);
@@ -220,12 +235,20 @@ fn sockaddr_bytes(b: &[u8]) -> Value {
             let mut a = [0u8; 16];
             a.copy_from_slice(&b[8..24]);
             let ip = std::net::Ipv6Addr::from(a);
-            f.push(("sin6_port", Value::Raw(format!("htons({port})"))));
-            f.push(("sin6_flowinfo", Value::Raw(format!("htonl({flow})"))));
-            f.push((
-                "",
-                Value::Raw(format!("inet_pton(AF_INET6, \"{ip}\", &sin6_addr)")),
-            ));
+            f.push(("sin6_port", bytes(format!("htons({port})"), &b[2..4])));
+            f.push(("sin6_flowinfo", bytes(format!("htonl({flow})"), &b[4..8])));
+            if raw_style {
+                // The address is a named field then; its comment has no `&sin6_addr`.
+                f.push((
+                    "sin6_addr",
+                    bytes(format!("inet_pton(AF_INET6, \"{ip}\")"), &b[8..24]),
+                ));
+            } else {
+                f.push((
+                    "",
+                    Value::Raw(format!("inet_pton(AF_INET6, \"{ip}\", &sin6_addr)")),
+                ));
+            }
             if b.len() >= 28 {
                 f.push(("sin6_scope_id", scope_id(&ip, le_u32(b, 24))));
             }
@@ -255,7 +278,7 @@ fn sockaddr(c: &Ctx, addr: u64, len: u64) -> Value {
         return Value::Ptr(addr);
     }
     match read_vec(c, addr, n) {
-        Some(b) if b.len() == n => sockaddr_bytes(&b),
+        Some(b) if b.len() == n => sockaddr_bytes(c, &b),
         _ => Value::Ptr(addr),
     }
 }

@@ -3,10 +3,9 @@
 
 use super::Ctx;
 use super::util::{
-    default_ret, fd, fd_ret, flags, le_i32, le_u32, le_u64, read_bytes, read_vec, render, timespec,
-    timeval, unknown,
+    default_ret, fd, fd_ret, flags, hex0, le_i32, le_u32, le_u64, read_bytes, read_vec, render,
+    styled, timespec, timeval, unknown,
 };
-use crate::syscalls::signals::sigset;
 use crate::syscalls::{Ret, Value};
 
 type Slots = Vec<Option<Value>>;
@@ -50,10 +49,11 @@ const POLL_EVENTS: &[(u64, &str)] = &[
 ];
 
 /// One packed `struct epoll_event` (12 bytes).
-fn epoll_event(b: &[u8]) -> Value {
+fn epoll_event(c: &Ctx, b: &[u8]) -> Value {
     let data = le_u64(b, 4);
+    let ev = u64::from(le_u32(b, 0));
     Value::structure(vec![
-        ("events", flags(u64::from(le_u32(b, 0)), EPOLL_EVENTS)),
+        ("events", styled(c, flags(ev, EPOLL_EVENTS), hex0(ev))),
         (
             "data",
             Value::structure(vec![
@@ -72,7 +72,7 @@ fn epoll_events(c: &Ctx, addr: u64, n: usize) -> Value {
     }
     match read_vec(c, addr, shown * 12) {
         Some(b) if b.len() == shown * 12 => {
-            let mut items: Vec<Value> = b.chunks_exact(12).map(epoll_event).collect();
+            let mut items: Vec<Value> = b.chunks_exact(12).map(|e| epoll_event(c, e)).collect();
             if n > shown {
                 items.push(Value::Elided);
             }
@@ -100,13 +100,13 @@ fn pollfds(c: &Ctx, addr: u64, n: u64, revents: bool) -> Option<Vec<Value>> {
                 // The note after the return value names fds without their paths.
                 items.push(Value::structure(vec![
                     ("fd", Value::Int(i64::from(le_i32(e, 0)))),
-                    ("revents", flags(rev, POLL_EVENTS)),
+                    ("revents", styled(c, flags(rev, POLL_EVENTS), hex0(rev))),
                 ]));
             }
         } else {
             items.push(Value::structure(vec![
                 ("fd", f),
-                ("events", flags(ev, POLL_EVENTS)),
+                ("events", styled(c, flags(ev, POLL_EVENTS), hex0(ev))),
             ]));
         }
     }
@@ -218,7 +218,7 @@ fn sigset_ptr(c: &Ctx, addr: u64, size: u64) -> Value {
         return Value::Ptr(addr);
     }
     match read_bytes::<8>(c, addr) {
-        Some(b) => sigset(u64::from_le_bytes(b)),
+        Some(b) => crate::syscalls::signals::sigset_styled(u64::from_le_bytes(b), c.o.const_style),
         None => Value::Ptr(addr),
     }
 }
@@ -262,7 +262,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
                 Value::Ptr(a[3])
             } else {
                 match read_vec(c, a[3], 12) {
-                    Some(b) if b.len() == 12 => epoll_event(&b),
+                    Some(b) if b.len() == 12 => epoll_event(c, &b),
                     _ => Value::Ptr(a[3]),
                 }
             };

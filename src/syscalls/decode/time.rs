@@ -279,7 +279,7 @@ fn sigevent(c: &Ctx, addr: u64) -> Value {
     let notify_v = if how.is_empty() {
         Value::Raw(format!("{notify} /* SIGEV_??? */"))
     } else {
-        Value::sym(how)
+        super::util::styled(c, Value::sym(how), super::util::hex0(notify as u32 as u64))
     };
     let mut f = Vec::new();
     if notify != 1 {
@@ -291,7 +291,14 @@ fn sigevent(c: &Ctx, addr: u64) -> Value {
                 val as i32, val as u64
             )),
         ));
-        f.push(("sigev_signo", crate::syscalls::signals::value(signo)));
+        f.push((
+            "sigev_signo",
+            super::util::styled(
+                c,
+                crate::syscalls::signals::value(signo),
+                Value::Int(signo.into()),
+            ),
+        ));
     } else {
         f.push(("sigev_signo", Value::Int(signo.into())));
     }

@@ -6,6 +6,28 @@ use crate::syscalls::{Ret, Value};
 use std::borrow::Cow;
 
 /// The return value when nothing more is known: `-1 ERRNO` or a signed decimal.
+/// A structure field's constant or flags under `-X`: `names` as decoded (the default),
+/// `raw` alone (`-X raw`), or `raw /* names */` (`-X verbose`), as strace prints fields.
+pub fn styled(c: &Ctx, names: Value, raw: Value) -> Value {
+    use crate::syscalls::ConstStyle;
+    match c.o.const_style {
+        ConstStyle::Abbrev => names,
+        ConstStyle::Raw => raw,
+        // No names to add (a zero, a plain number): the number alone.
+        ConstStyle::Verbose if render(&names) == render(&raw) || is_number(&names) => raw,
+        // A number no table names is already `0x40 /* RESOLVE_??? */`.
+        ConstStyle::Verbose if matches!(&names, Value::Raw(t) if t.ends_with("??? */")) => names,
+        ConstStyle::Verbose => super::commented(&raw, &names),
+    }
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Int(_) | Value::UInt(_) | Value::Hex(_) | Value::Oct(_)
+    )
+}
+
 pub fn default_ret(rval: i64, is_error: bool) -> Ret {
     if is_error {
         Ret::Error { errno: -rval }

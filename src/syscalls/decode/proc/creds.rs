@@ -3,7 +3,9 @@
 
 use super::prctl::CAPS;
 use super::*;
-use crate::syscalls::decode::util::{default_ret, flags, le_u32, read_bytes, read_vec};
+use crate::syscalls::decode::util::{
+    default_ret, flags, hex0, le_u32, read_bytes, read_vec, render, styled,
+};
 use std::borrow::Cow;
 
 /// A `uid_t`/`gid_t`: `-1` for "unchanged" (`(uid_t)-1`), else unsigned decimal.
@@ -53,7 +55,7 @@ fn cap_header(c: &Ctx, addr: u64) -> (Value, u32) {
     };
     let version = le_u32(&b, 0);
     let v = match CAP_VERSIONS.iter().find(|&&(x, _)| x == u64::from(version)) {
-        Some(&(_, n)) => Value::sym(n),
+        Some(&(_, n)) => styled(c, Value::sym(n), hex0(version.into())),
         None => Value::Raw(format!("{version:#x} /* _LINUX_CAPABILITY_VERSION_??? */")),
     };
     (
@@ -80,6 +82,19 @@ fn cap_data(c: &Ctx, addr: u64, version: u32) -> Value {
         } else {
             0
         };
+        // Under -X strace shows the kernel's two 32-bit words: `0xfeffffff|0x1ff`.
+        if c.o.const_style != crate::syscalls::ConstStyle::Abbrev && lo | hi != 0 {
+            let word = |w: u64, shift: u32| render(&styled(c, cap_set(w << shift), hex0(w)));
+            let mut s = word(lo, 0);
+            if hi != 0 {
+                s = if lo == 0 {
+                    word(hi, 32)
+                } else {
+                    format!("{s}|{}", word(hi, 32))
+                };
+            }
+            return Value::Raw(s);
+        }
         cap_set(lo | hi << 32)
     };
     Value::structure(vec![
@@ -125,13 +140,28 @@ const PERSONALITY_FLAGS: &[(u64, &str)] = &[
 
 /// A persona: its type (`PER_LINUX`, `0x78 /* PER_??? */`), then its flags and leftover
 /// bits, joined with `|`.
-fn persona(v: u32) -> String {
+fn persona(c: &Ctx, v: u32) -> String {
+    use crate::syscalls::ConstStyle;
     let ty = u64::from(v & 0xff);
+    let fl = u64::from(v) & !0xff;
+    if c.o.const_style != ConstStyle::Abbrev {
+        // `0 /* PER_LINUX */|0x40000 /* ADDR_NO_RANDOMIZE */` (verbose), `0|0x40000` (raw).
+        let ty_names = match PERSONALITY_TYPES.iter().find(|&&(x, _)| x == ty) {
+            Some(&(_, n)) => Value::sym(n),
+            None => Value::sym("PER_???"),
+        };
+        let mut s = render(&styled(c, ty_names, hex0(ty)));
+        if fl != 0 {
+            s.push('|');
+            s.push_str(&render(&styled(c, flags(fl, PERSONALITY_FLAGS), hex0(fl))));
+        }
+        return s;
+    }
     let mut s = match PERSONALITY_TYPES.iter().find(|&&(x, _)| x == ty) {
         Some(&(_, n)) => n.to_string(),
         None => format!("{ty:#x} /* PER_??? */"),
     };
-    if let Value::Flags(names) = flags(u64::from(v) & !0xff, PERSONALITY_FLAGS) {
+    if let Value::Flags(names) = flags(fl, PERSONALITY_FLAGS) {
         for n in names {
             s.push('|');
             s.push_str(&n);
@@ -161,7 +191,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         "personality" => vec![s(if a[0] as u32 == u32::MAX {
             Value::Hex(0xffff_ffff)
         } else {
-            Value::Raw(persona(a[0] as u32))
+            Value::Raw(persona(c, a[0] as u32))
         })],
         _ => return None,
     })
@@ -202,7 +232,7 @@ pub(crate) fn exit(
                     } else {
                         Ret::Hex(v.into())
                     }),
-                    note: persona(v),
+                    note: persona(c, v),
                 }
             }
         }

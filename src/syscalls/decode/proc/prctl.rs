@@ -177,7 +177,14 @@ fn prctl(c: &Ctx) -> Slots {
             };
             vec![s(name), s(sub), s(which), s(uint(a[3])), s(uint(a[4]))]
         }
-        52 => vec![s(name), s(xlat(a[1], SPEC_WHICH, "PR_SPEC_???"))],
+        52 => vec![
+            s(name),
+            s(crate::syscalls::decode::util::styled(
+                c,
+                xlat(a[1], SPEC_WHICH, "PR_SPEC_???"),
+                hex0(a[1]),
+            )),
+        ],
         53 => vec![
             s(name),
             s(xlat(a[1], SPEC_WHICH, "PR_SPEC_???")),
@@ -317,6 +324,10 @@ pub(crate) fn exit(
                 default_ret(rval, is_error)
             }
             // `= 0x3 (PR_SPEC_PRCTL|PR_SPEC_ENABLE)`.
+            // strace's -X raw prints the bare number.
+            52 if ok && rval >= 0 && c.o.const_style == crate::syscalls::ConstStyle::Raw => {
+                Ret::Hex(rval as u64)
+            }
             52 if ok && rval >= 0 => Ret::Annotated {
                 value: Box::new(Ret::Hex(rval as u64)),
                 note: crate::syscalls::decode::util::render(&crate::syscalls::decode::util::flags(

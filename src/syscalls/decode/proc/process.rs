@@ -3,7 +3,7 @@
 use super::*;
 use crate::syscalls::decode::util::{
     default_ret, dirfd, flags, hex0, int_ref, le_u64, named, path, read_bytes, read_vec, render,
-    string,
+    string, styled,
 };
 use crate::syscalls::signals;
 
@@ -63,6 +63,30 @@ fn clone_flags(v: u64) -> Value {
     Value::Flags(names)
 }
 
+/// [`clone_flags`] under `-X`: `0x1200000|17` (the flags in hex, the exit signal's
+/// number), with the names in comments under verbose.
+fn clone_flags_styled(c: &Ctx, v: u64) -> Value {
+    use crate::syscalls::ConstStyle;
+    let style = c.o.const_style;
+    if style == ConstStyle::Abbrev {
+        return clone_flags(v);
+    }
+    let (sig, fl) = (v & 0xff, v & !0xff);
+    let mut parts = Vec::new();
+    if fl != 0 || sig == 0 {
+        parts.push(render(&styled(c, flags(fl, CLONE_FLAGS), hex0(fl))));
+    }
+    if sig != 0 {
+        let num = Value::Int(sig as i64);
+        parts.push(render(&styled(
+            c,
+            Value::Flags(vec![signals::name(sig as i32)]),
+            num,
+        )));
+    }
+    Value::Raw(parts.join("|"))
+}
+
 /// clone3's `struct clone_args`; pointer fields appear when set.
 fn clone_args(c: &Ctx, addr: u64, size: u64) -> Value {
     let n = (size as usize).clamp(0, 88);
@@ -71,7 +95,7 @@ fn clone_args(c: &Ctx, addr: u64, size: u64) -> Value {
         _ => return Value::Ptr(addr),
     };
     let fl = le_u64(&b, 0);
-    let mut f = vec![("flags", flags(fl, CLONE_FLAGS))];
+    let mut f = vec![("flags", styled(c, flags(fl, CLONE_FLAGS), hex0(fl)))];
     // Pointer fields show when a flag makes the kernel use them.
     for (name, off, flag) in [
         ("pidfd", 8, 0x1000),
@@ -82,7 +106,11 @@ fn clone_args(c: &Ctx, addr: u64, size: u64) -> Value {
             f.push((name, Value::Ptr(le_u64(&b, off))));
         }
     }
-    f.push(("exit_signal", sig_arg(le_u64(&b, 32))));
+    let sig = le_u64(&b, 32);
+    f.push((
+        "exit_signal",
+        styled(c, sig_arg(sig), Value::Int((sig as i32).into())),
+    ));
     f.push(("stack", Value::Ptr(le_u64(&b, 40))));
     f.push(("stack_size", hex0(le_u64(&b, 48))));
     if fl & CLONE_SETTLS != 0 {
@@ -217,7 +245,7 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         "clone" => {
             let mut v = vec![
                 s(named("child_stack", &Value::Ptr(a[1]))),
-                s(named("flags", &clone_flags(a[0]))),
+                s(named("flags", &clone_flags_styled(c, a[0]))),
             ];
             let n = usize::from(a[0] & CLONE_PARENT_SETTID != 0)
                 + usize::from(a[0] & CLONE_SETTLS != 0)
@@ -334,7 +362,9 @@ pub(crate) fn exit(
                         if raw[..4] == [0; 4] {
                             Value::Raw("{}".into())
                         } else {
-                            crate::syscalls::signals::decode_siginfo(&raw)
+                            let mut v = crate::syscalls::signals::decode_siginfo(&raw);
+                            crate::syscalls::decode::restyle_siginfo(&mut v, &raw, c.o.const_style);
+                            v
                         }
                     }
                     _ => Value::Ptr(a[2]),

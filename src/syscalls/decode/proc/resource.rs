@@ -35,11 +35,16 @@ fn rlim(v: u64) -> Value {
     }
 }
 
+/// A limit as a field: under `-X` the number (`18446744073709551615`).
+fn rlim_field(c: &Ctx, v: u64) -> Value {
+    crate::syscalls::decode::util::styled(c, rlim(v), Value::UInt(v))
+}
+
 fn rlimit(c: &Ctx, addr: u64) -> Value {
     match read_bytes::<16>(c, addr) {
         Some(b) => Value::structure(vec![
-            ("rlim_cur", rlim(le_u64(&b, 0))),
-            ("rlim_max", rlim(le_u64(&b, 8))),
+            ("rlim_cur", rlim_field(c, le_u64(&b, 0))),
+            ("rlim_max", rlim_field(c, le_u64(&b, 8))),
         ]),
         None => Value::Ptr(addr),
     }

@@ -5,7 +5,7 @@
 use super::*;
 use crate::syscalls::decode::fs_util::{flags_x, sym_x};
 use crate::syscalls::decode::util::{
-    default_ret, fd, fd_ret, hex0, int_ref, le_u64, read_bytes, read_vec,
+    default_ret, fd, fd_ret, hex0, int_ref, le_u64, read_bytes, read_vec, styled,
 };
 
 const POLICIES: &[(u64, &str)] = &[
@@ -45,10 +45,17 @@ fn sched_attr(c: &Ctx, addr: u64) -> Value {
     let size = u32_at(0);
     let mut f = vec![
         ("size", Value::UInt(size.into())),
-        ("sched_policy", policy(u32_at(4).into())),
+        (
+            "sched_policy",
+            styled(c, policy(u32_at(4).into()), hex0(u32_at(4).into())),
+        ),
         (
             "sched_flags",
-            flags_x(le_u64(&b, 8), SCHED_ATTR_FLAGS, None, "SCHED_FLAG_???"),
+            styled(
+                c,
+                flags_x(le_u64(&b, 8), SCHED_ATTR_FLAGS, None, "SCHED_FLAG_???"),
+                hex0(le_u64(&b, 8)),
+            ),
         ),
         ("sched_nice", Value::Int((u32_at(16) as i32).into())),
         ("sched_priority", Value::UInt(u32_at(20).into())),
@@ -306,7 +313,14 @@ pub(crate) fn exit(
             set(
                 0,
                 output(ok, a[0], &|| match read_bytes::<4>(c, a[0]) {
-                    Some(b) => Value::Array(vec![mpol_mode(u32::from_le_bytes(b).into())]),
+                    Some(b) => {
+                        let m = u64::from(u32::from_le_bytes(b));
+                        Value::Array(vec![crate::syscalls::decode::util::styled(
+                            c,
+                            mpol_mode(m),
+                            hex0(m),
+                        )])
+                    }
                     None => Value::Ptr(a[0]),
                 }),
             );

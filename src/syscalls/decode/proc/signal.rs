@@ -3,8 +3,10 @@
 
 use super::*;
 use crate::syscalls::Tracee;
-use crate::syscalls::decode::util::{default_ret, flags, le_u32, le_u64, read_bytes, xlat};
-use crate::syscalls::signals::sigset;
+use crate::syscalls::decode::util::{
+    default_ret, flags, hex0, le_u32, le_u64, read_bytes, styled, xlat,
+};
+use crate::syscalls::signals::sigset_styled;
 
 /// A `sigset_t *` with its size argument: the set, or the address if unreadable or the size
 /// is not the kernel's 8 (strace does not decode other sizes).
@@ -16,7 +18,7 @@ fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
         return Value::Ptr(addr);
     }
     match read_bytes::<8>(c, addr) {
-        Some(b) => sigset(u64::from_le_bytes(b)),
+        Some(b) => sigset_styled(u64::from_le_bytes(b), c.o.const_style),
         None => Value::Ptr(addr),
     }
 }
@@ -31,7 +33,9 @@ fn siginfo_at(c: &Ctx, addr: u64) -> Value {
         Some(b) if b.len() == 128 => {
             let mut raw = [0u8; 128];
             raw.copy_from_slice(&b);
-            crate::syscalls::signals::decode_siginfo(&raw)
+            let mut v = crate::syscalls::signals::decode_siginfo(&raw);
+            crate::syscalls::decode::restyle_siginfo(&mut v, &raw, c.o.const_style);
+            v
         }
         _ => Value::Ptr(addr),
     }
@@ -61,10 +65,14 @@ fn sigaction(c: &Ctx, addr: u64) -> Value {
         u64::MAX => Value::sym("SIG_ERR"),
         p => Value::Ptr(p),
     };
+    let h = match h {
+        Value::Sym(_) => styled(c, h, hex0(handler)),
+        h => h,
+    };
     let mut f = vec![
         ("sa_handler", h),
-        ("sa_mask", sigset(le_u64(&b, 24))),
-        ("sa_flags", flags(fl, SA_FLAGS)),
+        ("sa_mask", sigset_styled(le_u64(&b, 24), c.o.const_style)),
+        ("sa_flags", styled(c, flags(fl, SA_FLAGS), hex0(fl))),
     ];
     if fl & 0x0400_0000 != 0 {
         f.push(("sa_restorer", Value::Ptr(le_u64(&b, 16))));
@@ -97,10 +105,10 @@ fn stack_t(c: &Ctx, addr: u64) -> Value {
 /// The `rt_sigreturn` argument, `{mask=[...]}`, read from the signal frame: at the entry stop
 /// `sp` points just past the frame's return address, at the `ucontext`, whose `uc_sigmask`
 /// lies after the flags, link, stack and the 256-byte machine context.
-pub fn sigreturn_arg(t: &dyn Tracee, sp: u64) -> Value {
+pub fn sigreturn_arg(t: &dyn Tracee, sp: u64, style: crate::syscalls::ConstStyle) -> Value {
     let mut b = [0u8; 8];
     let mask = if t.read_mem(sp.wrapping_add(296), &mut b) == 8 {
-        sigset(u64::from_le_bytes(b))
+        sigset_styled(u64::from_le_bytes(b), style)
     } else {
         Value::Elided
     };

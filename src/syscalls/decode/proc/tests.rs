@@ -106,7 +106,10 @@ fn sigreturn_and_sigaltstack() {
     let mut frame = vec![0u8; 304];
     frame[296..304].copy_from_slice(&(1u64 << 9).to_le_bytes());
     let t = FakeTracee::default().with(0x7000, &frame);
-    assert_eq!(render(&sigreturn_arg(&t, 0x7000)), "{mask=[USR1]}");
+    assert_eq!(
+        render(&sigreturn_arg(&t, 0x7000, Default::default())),
+        "{mask=[USR1]}"
+    );
     assert_eq!(
         line("rt_sigreturn", [0; 6], &t, 0, false),
         "rt_sigreturn({mask=...}) = 0"
