@@ -24,19 +24,19 @@ const TIPS: &[&str] = &[
      explains it (and says it was injected).",
     "pgstrace explain-shm -p PID tells what fills /dev/shm: every segment, its owners, what \
      the running parallel plans ask for, and what to change.",
-    "pgstrace postmortem /var/log/postgresql/*.log explains a \"could not resize shared \
+    "pgstrace postmortem SERVER.log explains a \"could not resize shared \
      memory segment\" after the fact, from the server's logs alone.",
     "--backend=perf watches a filtered set of calls without stopping the backend at every \
      syscall: a busy server keeps its throughput while you wait for one failure.",
     "-y prints the path behind each descriptor; -yy the peer of each socket. A backend's \
      client is the UNIX or TCP socket it reads its queries from.",
-    "pgstrace ps lists a host's PostgreSQL processes with their roles, parallel leaders and \
+    "pgstrace ps lists a host's database server processes with their roles, parallel leaders and \
      workers, and the query each backend runs, containers included.",
     "-k prints the stack of every traced call, symbolized from debug files when they are \
      installed, else from the binary's own tables; a frame nothing covers says so.",
-    "pgstrace doctor checks what the host does to PostgreSQL: /dev/shm, huge pages, the \
+    "pgstrace doctor checks what the host does to the server: /dev/shm, huge pages, the \
      clocksource and vDSO, the cgroup's memory and writeback, the hypervisor.",
-    "-Y names the process behind every pid (`4242<postgres>`); --decode-pids=pidns adds \
+    "-Y names the process behind every pid (`4242<sleep>`); --decode-pids=pidns adds \
      its number in your PID namespace when the tracee lives in a container's.",
     "pgstrace probe -p BACKEND 'dsm_create size=$arg1:u64' prints each call of a server \
      function with the values asked for, and never leaves a breakpoint behind.",
