@@ -72,99 +72,6 @@ const MFD_FLAGS: &[(u64, &str)] = &[
     (0x2, "MFD_ALLOW_SEALING"),
     (0x4, "MFD_HUGETLB"),
 ];
-/// openat2's `resolve` flags, in bit order.
-const RESOLVE: &[(u64, &str)] = &[
-    (0x01, "RESOLVE_NO_XDEV"),
-    (0x02, "RESOLVE_NO_MAGICLINKS"),
-    (0x04, "RESOLVE_NO_SYMLINKS"),
-    (0x08, "RESOLVE_BENEATH"),
-    (0x10, "RESOLVE_IN_ROOT"),
-    (0x20, "RESOLVE_CACHED"),
-];
-
-/// openat2's `struct open_how` of `size` bytes: `{flags=..., mode=0644, resolve=...}`, the
-/// mode only where open would print it (or when set); bytes past the known 24, when not
-/// all zero, as strace shows them (`/* bytes 24..31 */ "\x07..."`).
-fn open_how(c: &Ctx, addr: u64, size: u64) -> Value {
-    const KNOWN: u64 = 24;
-    if addr == 0 || size < KNOWN {
-        return Value::Ptr(addr);
-    }
-    let Some(b) = util::read_vec(c, addr, size.min(4096) as usize) else {
-        return Value::Ptr(addr);
-    };
-    if (b.len() as u64) < KNOWN {
-        return Value::Ptr(addr);
-    }
-    let flags = util::le_u64(&b, 0);
-    let mode = util::le_u64(&b, 8);
-    let resolve = util::le_u64(&b, 16);
-    let mut f = vec![(
-        "flags",
-        util::styled(c, t::open_flags(flags), util::hex0(flags)),
-    )];
-    if t::open_has_mode(flags) || mode != 0 {
-        f.push(("mode", t::mode_arg(mode)));
-    }
-    f.push((
-        "resolve",
-        util::styled(
-            c,
-            flags_x(resolve, RESOLVE, None, "RESOLVE_???"),
-            util::hex0(resolve),
-        ),
-    ));
-    let extra = &b[KNOWN as usize..];
-    if extra.iter().any(|&x| x != 0) {
-        f.push((
-            "",
-            Value::Raw(format!(
-                "/* bytes {KNOWN}..{} */ {}",
-                KNOWN + extra.len() as u64 - 1,
-                util::quote_hex(extra)
-            )),
-        ));
-    }
-    Value::structure(f)
-}
-
-/// utime's `struct utimbuf`: `{actime=S /* date */, modtime=S /* date */}`.
-fn utimbuf(c: &Ctx, addr: u64) -> Value {
-    if addr == 0 {
-        return Value::Ptr(0);
-    }
-    match read_bytes::<16>(c, addr) {
-        Some(b) => {
-            let date = |off: usize| {
-                let s = util::le_i64(&b, off);
-                Value::Raw(format!("{s} /* {} */", super::time::local_iso8601(s)))
-            };
-            Value::structure(vec![("actime", date(0)), ("modtime", date(8))])
-        }
-        None => Value::Ptr(addr),
-    }
-}
-
-/// utimes' two `struct timeval`s: `[{tv_sec=S, tv_usec=U} /* date */, ...]`.
-fn timevals(c: &Ctx, addr: u64) -> Value {
-    if addr == 0 {
-        return Value::Ptr(0);
-    }
-    match read_bytes::<32>(c, addr) {
-        Some(b) => {
-            let tv = |off: usize| {
-                let (s, us) = (util::le_i64(&b, off), util::le_i64(&b, off + 8));
-                Value::Raw(format!(
-                    "{{tv_sec={s}, tv_usec={us}}} /* {} */",
-                    super::time::local_iso8601_frac(s, us, 6)
-                ))
-            };
-            Value::Array(vec![tv(0), tv(16)])
-        }
-        None => Value::Ptr(addr),
-    }
-}
-
 const CLOSE_RANGE: &[(u64, &str)] = &[(0x2, "CLOSE_RANGE_UNSHARE"), (0x4, "CLOSE_RANGE_CLOEXEC")];
 const SEALS: &[(u64, &str)] = &[
     (0x1, "F_SEAL_SEAL"),
@@ -413,14 +320,14 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         "openat2" => vec![
             s(dirfd_y(c, a[0])),
             s(path(c, a[1])),
-            s(open_how(c, a[2], a[3])),
+            s(t::open_how(c, a[2], a[3])),
             s(uint(a[3])),
         ],
-        "utime" => vec![s(path(c, a[0])), s(utimbuf(c, a[1]))],
-        "utimes" => vec![s(path(c, a[0])), s(timevals(c, a[1]))],
+        "utime" => vec![s(path(c, a[0])), s(t::utimbuf(c, a[1]))],
+        "utimes" => vec![s(path(c, a[0])), s(t::timevals(c, a[1]))],
         // The remote process's buffers are addresses there: never read.
         "process_vm_readv" => vec![
-            s(crate::syscalls::decode::proc::pid_value(c, a[0])),
+            s(crate::syscalls::decode::proc::pid_arg(c, a[0])),
             None,
             s(uint(a[2])),
             s(iovecs(c, a[3], a[4], Iov::Failed)),
@@ -428,7 +335,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(uint(a[5])),
         ],
         "process_vm_writev" => vec![
-            s(crate::syscalls::decode::proc::pid_value(c, a[0])),
+            s(crate::syscalls::decode::proc::pid_arg(c, a[0])),
             s(iovecs(c, a[1], a[2], Iov::Written)),
             s(uint(a[2])),
             s(iovecs(c, a[3], a[4], Iov::Failed)),
@@ -692,22 +599,11 @@ pub fn exit(
             fd_ret(c, rval, is_error)
         }
         "utime" | "utimes" | "process_vm_writev" => default_ret(rval, is_error),
-        "process_vm_readv" => {
-            if let Some(slot @ None) = slots.get_mut(1) {
-                let data = if is_error {
-                    Iov::Failed
-                } else {
-                    Iov::Read(rval as u64)
-                };
-                *slot = Some(iovecs(c, a[1], a[2], data));
-            }
-            default_ret(rval, is_error)
-        }
         "read" | "pread64" => {
             fill(1, &|| buffer(c, a[1], rval as u64));
             default_ret(rval, is_error)
         }
-        "readv" | "preadv" | "preadv2" => {
+        "readv" | "preadv" | "preadv2" | "process_vm_readv" => {
             // strace shows the vectors even when the call failed, with bare addresses.
             if let Some(slot @ None) = slots.get_mut(1) {
                 let data = if is_error {

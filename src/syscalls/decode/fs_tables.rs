@@ -1,5 +1,6 @@
 //! Flag tables and structure decoders used by the `fs` group: open flags, `AT_*`, `statx`,
-//! `struct stat`/`statx`/`statfs`/`flock`, termios, ioctl request names.
+//! `struct stat`/`statx`/`statfs`/`flock`, termios, ioctl request names, openat2's
+//! `open_how`, utime's and utimes' times.
 //!
 //! Table order is strace 6.1's printing order (observed by running it), which is not always
 //! bit order: a multi-bit name (`O_SYNC`, `O_TMPFILE`) must come before its parts.
@@ -754,3 +755,96 @@ pub const FS_FL: &[(u64, &str)] = &[
     (0x10000000, "FS_INLINE_DATA_FL"),
     (0x20000000, "FS_PROJINHERIT_FL"),
 ];
+
+/// openat2's `resolve` flags, in bit order.
+const RESOLVE: &[(u64, &str)] = &[
+    (0x01, "RESOLVE_NO_XDEV"),
+    (0x02, "RESOLVE_NO_MAGICLINKS"),
+    (0x04, "RESOLVE_NO_SYMLINKS"),
+    (0x08, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+
+/// openat2's `struct open_how` of `size` bytes: `{flags=..., mode=0644, resolve=...}`, the
+/// mode only where open would print it (or when set); bytes past the known 24, when not
+/// all zero, as strace shows them (`/* bytes 24..31 */ "\x07..."`).
+pub fn open_how(c: &Ctx, addr: u64, size: u64) -> Value {
+    const KNOWN: u64 = 24;
+    if addr == 0 || size < KNOWN {
+        return Value::Ptr(addr);
+    }
+    let Some(b) = util::read_vec(c, addr, size.min(4096) as usize) else {
+        return Value::Ptr(addr);
+    };
+    if (b.len() as u64) < KNOWN {
+        return Value::Ptr(addr);
+    }
+    let flags = util::le_u64(&b, 0);
+    let mode = util::le_u64(&b, 8);
+    let resolve = util::le_u64(&b, 16);
+    let mut f = vec![(
+        "flags",
+        util::styled(c, open_flags(flags), util::hex0(flags)),
+    )];
+    if open_has_mode(flags) || mode != 0 {
+        f.push(("mode", mode_arg(mode)));
+    }
+    f.push((
+        "resolve",
+        util::styled(
+            c,
+            flags_x(resolve, RESOLVE, None, "RESOLVE_???"),
+            util::hex0(resolve),
+        ),
+    ));
+    let extra = &b[KNOWN as usize..];
+    if extra.iter().any(|&x| x != 0) {
+        f.push((
+            "",
+            Value::Raw(format!(
+                "/* bytes {KNOWN}..{} */ {}",
+                KNOWN + extra.len() as u64 - 1,
+                util::quote_hex(extra)
+            )),
+        ));
+    }
+    Value::structure(f)
+}
+
+/// utime's `struct utimbuf`: `{actime=S /* date */, modtime=S /* date */}`.
+pub fn utimbuf(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    match read_bytes::<16>(c, addr) {
+        Some(b) => {
+            let date = |off: usize| {
+                let s = util::le_i64(&b, off);
+                Value::Raw(format!("{s} /* {} */", super::time::local_iso8601(s)))
+            };
+            Value::structure(vec![("actime", date(0)), ("modtime", date(8))])
+        }
+        None => Value::Ptr(addr),
+    }
+}
+
+/// utimes' two `struct timeval`s: `[{tv_sec=S, tv_usec=U} /* date */, ...]`.
+pub fn timevals(c: &Ctx, addr: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    match read_bytes::<32>(c, addr) {
+        Some(b) => {
+            let tv = |off: usize| {
+                let (s, us) = (util::le_i64(&b, off), util::le_i64(&b, off + 8));
+                Value::Raw(format!(
+                    "{{tv_sec={s}, tv_usec={us}}} /* {} */",
+                    super::time::local_iso8601_frac(s, us, 6)
+                ))
+            };
+            Value::Array(vec![tv(0), tv(16)])
+        }
+        None => Value::Ptr(addr),
+    }
+}

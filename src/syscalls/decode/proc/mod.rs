@@ -55,7 +55,7 @@ pub(super) fn sig_arg(v: u64) -> Value {
 
 /// A pid argument: signed (`-1`, `-PGID`); under `-Y` a positive one marked as a pid, its
 /// command name found after the resume (`decode::fill_pids`).
-pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
+pub(crate) fn pid_arg(c: &Ctx, v: u64) -> Value {
     let pid = v as i32;
     if c.o.decode_pids.any() && pid > 0 {
         Value::Pid {
@@ -66,11 +66,6 @@ pub(super) fn pid_arg(c: &Ctx, v: u64) -> Value {
     } else {
         Value::Int(pid.into())
     }
-}
-
-/// [`pid_arg`] for the other groups (process_vm_readv's pid).
-pub(crate) fn pid_value(c: &Ctx, v: u64) -> Value {
-    pid_arg(c, v)
 }
 
 /// `struct rusage`, abbreviated as strace does by default (every field under `-v`).
