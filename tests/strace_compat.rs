@@ -1147,6 +1147,21 @@ fn raw_calls_decode_like_strace() {
     );
 }
 
+/// Netlink messages as glibc's getaddrinfo exchanges them with the kernel (an RTM_GETADDR
+/// dump, which a server listening on a two-address `localhost` makes at start) and as ip(8)
+/// does: the replies with their attributes, NLMSG_DONE, errors with the request they answer
+/// (capped or not, with extended ACK attributes), several messages in one buffer and over
+/// iovecs, buffers too short for a message, SOL_NETLINK options; and the same bytes on a
+/// socket that is not netlink. With `-s` cutting strings, messages and attributes, `-v`
+/// lifting the cut, `-yy`.
+#[test]
+fn netlink_messages_decode_like_strace() {
+    compat("netlink", &["-e", "trace=%network"], &[]);
+    compat("netlink", &["-s", "3", "-e", "trace=%network"], &[]);
+    compat("netlink", &["-s", "3", "-v", "-e", "trace=%network"], &[]);
+    compat("netlink", &["-yy", "-e", "trace=%network"], &[]);
+}
+
 /// `-Y`: pids with their command names, in the `[pid N<comm>]` prefixes (padded as strace
 /// pads them), in arguments (kill, wait4), return values (fork, getpid) and siginfo's
 /// `si_pid`; with `-o FILE` the unpadded `N<comm> ` prefix.

@@ -85,6 +85,10 @@ impl Tracee for ProcMem<'_> {
     fn fd_detail(&self, fd: i32, path: &str) -> Option<String> {
         sockets::fd_detail(self.pid, fd, path)
     }
+
+    fn netlink_protocol(&self, fd: i32) -> Option<Option<u32>> {
+        sockets::netlink_protocol(self.pid, fd)
+    }
 }
 
 /// Copies memory of `pid` at `addr` into `buf`; returns the number of bytes copied, which is

@@ -233,6 +233,56 @@ fn parse_endpoint(s: &str, v6: bool) -> Option<(std::net::IpAddr, u16)> {
     Some((addr, port))
 }
 
+/// What the netlink decoder asks of a descriptor: `None` if it is not a netlink socket,
+/// else its protocol from the process's `/proc/PID/net/netlink` (`Some(None)` for a socket
+/// the table does not list: one not bound yet, which the kernel binds at its first send).
+/// One readlink per call; what is known of an inode is kept (a socket's protocol never
+/// changes; an unbound one is asked again).
+pub fn netlink_protocol(pid: i32, fd: i32) -> Option<Option<u32>> {
+    if fd < 0 {
+        return None;
+    }
+    let link = format!("/proc/{pid}/fd/{fd}");
+    let target = std::fs::read_link(&link).ok()?;
+    let ino: u64 = target
+        .to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    let mut cache = NETLINK.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(Default::default);
+    if let Some(&known) = cache.get(&ino) {
+        return known.map(Some);
+    }
+    let found = if sock_proto_name(&link).as_deref() == Some("NETLINK") {
+        let table = std::fs::read_to_string(format!("/proc/{pid}/net/netlink")).ok();
+        match table.and_then(|t| netlink_protocol_in(&t, ino)) {
+            Some(p) => Some(p),
+            None => return Some(None),
+        }
+    } else {
+        None
+    };
+    if cache.len() >= 4096 {
+        cache.clear();
+    }
+    cache.insert(ino, found);
+    found.map(Some)
+}
+
+/// Netlink protocols by socket inode (`None`: not a netlink socket).
+static NETLINK: std::sync::Mutex<Option<std::collections::HashMap<u64, Option<u32>>>> =
+    std::sync::Mutex::new(None);
+
+/// The protocol of the socket with inode `ino` in a `/proc/net/netlink` table.
+pub fn netlink_protocol_in(table: &str, ino: u64) -> Option<u32> {
+    table.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f.get(9)?.parse::<u64>().ok()? == ino).then(|| f.get(1)?.parse().ok())?
+    })
+}
+
 /// `ROUTE:1234` for a bound netlink socket (its protocol and port id) in `/proc/net/netlink`.
 pub fn netlink_endpoint(table: &str, ino: u64) -> Option<String> {
     for line in table.lines().skip(1) {
@@ -466,6 +516,9 @@ ffff8880050d8000 99  5          00000000 0        0        0     2        0     
         assert_eq!(netlink_endpoint(t, 31971).as_deref(), Some("ROUTE:17910"));
         assert_eq!(netlink_endpoint(t, 31972), None);
         assert_eq!(netlink_endpoint(t, 31973).as_deref(), Some("99:5"));
+        assert_eq!(netlink_protocol_in(t, 31971), Some(0));
+        assert_eq!(netlink_protocol_in(t, 31972), Some(4));
+        assert_eq!(netlink_protocol_in(t, 1), None);
     }
 
     #[test]

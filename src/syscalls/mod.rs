@@ -30,6 +30,12 @@ pub trait Tracee {
     fn fd_detail(&self, _fd: i32, _path: &str) -> Option<String> {
         None
     }
+    /// Whether descriptor `fd` is a netlink socket: `None` if not (or not known), else its
+    /// protocol (`NETLINK_ROUTE` is 0) when the kernel lists the socket, `Some(None)` when it
+    /// does not (a socket not bound yet).
+    fn netlink_protocol(&self, _fd: i32) -> Option<Option<u32>> {
+        None
+    }
     /// The path behind descriptor `fd` of another process `pid` (pidfd_getfd's target).
     fn fd_path_of(&self, _pid: i32, _fd: i32) -> Option<String> {
         None

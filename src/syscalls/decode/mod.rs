@@ -20,6 +20,7 @@ mod fs_tables;
 mod fs_util;
 pub mod mem;
 pub mod net;
+pub mod netlink;
 pub mod poll;
 pub mod proc;
 pub mod time;

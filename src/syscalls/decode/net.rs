@@ -71,7 +71,7 @@ fn msg_flags(v: u64) -> Value {
     flags(v & 0xffff_ffff, MSG_FLAGS)
 }
 
-fn family(v: u64) -> Value {
+pub(super) fn family(v: u64) -> Value {
     xlat(v, FAMILIES, "AF_???")
 }
 
@@ -167,7 +167,17 @@ fn protocol(domain: u64, p: u64) -> Value {
 fn scope_id(addr: &std::net::Ipv6Addr, id: u32) -> Value {
     let seg = addr.segments();
     let link_local = (seg[0] & 0xffc0) == 0xfe80 || (seg[0] & 0xff0f) == 0xff02;
-    if link_local && id != 0 {
+    if link_local {
+        ifindex(id)
+    } else {
+        Value::UInt(id.into())
+    }
+}
+
+/// An interface index as strace prints it: `if_nametoindex("lo")` when this host (pgstrace's
+/// network namespace, as strace's) has an interface of that index, else the number.
+pub(super) fn ifindex(id: u32) -> Value {
+    if id != 0 {
         let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
         // SAFETY: `name` has the IF_NAMESIZE bytes if_indextoname may write.
         let p = unsafe { libc::if_indextoname(id, name.as_mut_ptr()) };
@@ -421,6 +431,22 @@ fn level(v: u64) -> Value {
     xlat(v & 0xffff_ffff, LEVELS, "SOL_??")
 }
 
+const SOL_NETLINK: u64 = 270;
+const NETLINK_OPTS: &[(u64, &str)] = &[
+    (1, "NETLINK_ADD_MEMBERSHIP"),
+    (2, "NETLINK_DROP_MEMBERSHIP"),
+    (3, "NETLINK_PKTINFO"),
+    (4, "NETLINK_BROADCAST_ERROR"),
+    (5, "NETLINK_NO_ENOBUFS"),
+    (6, "NETLINK_RX_RING"),
+    (7, "NETLINK_TX_RING"),
+    (8, "NETLINK_LISTEN_ALL_NSID"),
+    (9, "NETLINK_LIST_MEMBERSHIPS"),
+    (10, "NETLINK_CAP_ACK"),
+    (11, "NETLINK_EXT_ACK"),
+    (12, "NETLINK_GET_STRICT_CHK"),
+];
+
 fn optname(lvl: u64, v: u64) -> Value {
     let v = v & 0xffff_ffff;
     match lvl & 0xffff_ffff {
@@ -428,6 +454,7 @@ fn optname(lvl: u64, v: u64) -> Value {
         SOL_TCP => xlat(v, TCP_NAMES, "TCP_???"),
         SOL_IP => xlat(v, IP_NAMES, "IP_???"),
         SOL_IPV6 => xlat(v, IPV6_NAMES, "IPV6_???"),
+        SOL_NETLINK => xlat(v, NETLINK_OPTS, "NETLINK_???"),
         _ => Value::UInt(v),
     }
 }
@@ -468,9 +495,24 @@ fn optval(c: &Ctx, lvl: u64, name: u64, addr: u64, len: u64, short_as_ptr: bool)
     buffer(c, addr, len)
 }
 
+/// Whether a socket is netlink, and of which protocol (see [`crate::syscalls::Tracee::netlink_protocol`]).
+type Netlink = Option<Option<u32>>;
+
+fn netlink_of(c: &Ctx, fd: u64) -> Netlink {
+    c.t.netlink_protocol(fd as i32)
+}
+
+/// Data sent or received on a socket: netlink messages decoded, other bytes as a string.
+fn socket_data(c: &Ctx, nl: Netlink, addr: u64, len: u64) -> Value {
+    match nl {
+        Some(proto) if addr != 0 && len != 0 => super::netlink::buffer(c, proto, addr, len),
+        _ => buffer(c, addr, len),
+    }
+}
+
 /// A `struct iovec` array, each buffer shown up to `-s` and up to `budget` bytes in total
 /// (the call's return value at exit; the full lengths at entry).
-fn iovecs(c: &Ctx, addr: u64, n: u64, mut budget: u64) -> Value {
+fn iovecs(c: &Ctx, addr: u64, n: u64, mut budget: u64, nl: Netlink) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
@@ -488,7 +530,7 @@ fn iovecs(c: &Ctx, addr: u64, n: u64, mut budget: u64) -> Value {
         let take = len.min(budget);
         budget -= take;
         items.push(Value::structure(vec![
-            ("iov_base", buffer(c, base, take)),
+            ("iov_base", socket_data(c, nl, base, take)),
             ("iov_len", Value::UInt(len)),
         ]));
     }
@@ -553,7 +595,7 @@ fn cmsgs(c: &Ctx, addr: u64, len: u64) -> Value {
 }
 
 /// A `struct msghdr`. `budget` limits the iov data shown (the byte count at recvmsg's exit).
-fn msghdr(c: &Ctx, addr: u64, budget: u64) -> Value {
+fn msghdr(c: &Ctx, addr: u64, budget: u64, nl: Netlink) -> Value {
     let Some(b) = read_bytes::<56>(c, addr) else {
         return Value::Ptr(addr);
     };
@@ -566,7 +608,7 @@ fn msghdr(c: &Ctx, addr: u64, budget: u64) -> Value {
     let mut f = vec![
         ("msg_name", sockaddr(c, name, namelen)),
         ("msg_namelen", Value::UInt(namelen)),
-        ("msg_iov", iovecs(c, iov, iovlen, budget)),
+        ("msg_iov", iovecs(c, iov, iovlen, budget, nl)),
         ("msg_iovlen", Value::UInt(iovlen)),
     ];
     if ctllen > 0 && ctl != 0 {
@@ -580,7 +622,7 @@ fn msghdr(c: &Ctx, addr: u64, budget: u64) -> Value {
 /// A `struct mmsghdr` array of `n` entries (at most `-a`'s array limit): each
 /// `{msg_hdr={...}, msg_len=N}`, `msg_len` only for the first `with_len` entries (those the
 /// call processed); with `recv` each entry's data is cut at its `msg_len`.
-fn mmsghdrs(c: &Ctx, addr: u64, n: u64, with_len: u64, recv: bool) -> Value {
+fn mmsghdrs(c: &Ctx, addr: u64, n: u64, with_len: u64, recv: bool, nl: Netlink) -> Value {
     const SIZE: u64 = 64;
     let shown = n.min(c.o.max_array as u64);
     let mut items = Vec::with_capacity(shown as usize + 1);
@@ -593,7 +635,7 @@ fn mmsghdrs(c: &Ctx, addr: u64, n: u64, with_len: u64, recv: bool) -> Value {
             break;
         };
         let budget = if recv { u64::from(len) } else { u64::MAX };
-        let mut f = vec![("msg_hdr", msghdr(c, at, budget))];
+        let mut f = vec![("msg_hdr", msghdr(c, at, budget, nl))];
         if i < with_len {
             f.push(("msg_len", Value::UInt(len.into())));
         }
@@ -648,7 +690,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         ],
         "sendto" => vec![
             s(fd(c, a[0])),
-            s(buffer(c, a[1], a[2])),
+            s(socket_data(c, netlink_of(c, a[0]), a[1], a[2])),
             s(Value::UInt(a[2])),
             s(msg_flags(a[3])),
             s(sockaddr(c, a[4], a[5] & 0xffff_ffff)),
@@ -667,7 +709,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             s(if a[1] == 0 {
                 Value::Ptr(0)
             } else {
-                msghdr(c, a[1], u64::MAX)
+                msghdr(c, a[1], u64::MAX, netlink_of(c, a[0]))
             }),
             s(msg_flags(a[2])),
         ],
@@ -762,7 +804,7 @@ pub fn exit(
         }
         "recvfrom" => {
             let buf = if ok {
-                buffer(c, a[1], rval.max(0) as u64)
+                socket_data(c, netlink_of(c, a[0]), a[1], rval.max(0) as u64)
             } else {
                 Value::Ptr(a[1])
             };
@@ -785,7 +827,7 @@ pub fn exit(
         }
         "recvmsg" => {
             let v = if ok && a[1] != 0 {
-                msghdr(c, a[1], rval.max(0) as u64)
+                msghdr(c, a[1], rval.max(0) as u64, netlink_of(c, a[0]))
             } else {
                 Value::Ptr(a[1])
             };
@@ -794,7 +836,12 @@ pub fn exit(
         }
         "sendmmsg" => {
             let sent = if ok { rval.max(0) as u64 } else { 0 };
-            set(slots, 1, mmsghdrs(c, a[1], a[2] & 0xffff_ffff, sent, false));
+            let nl = netlink_of(c, a[0]);
+            set(
+                slots,
+                1,
+                mmsghdrs(c, a[1], a[2] & 0xffff_ffff, sent, false, nl),
+            );
             default_ret(rval, is_error)
         }
         "recvmmsg" => {
@@ -803,7 +850,11 @@ pub fn exit(
                 return Some(default_ret(rval, is_error));
             }
             let got = rval.max(0) as u64;
-            set(slots, 1, mmsghdrs(c, a[1], got, got, true));
+            set(
+                slots,
+                1,
+                mmsghdrs(c, a[1], got, got, true, netlink_of(c, a[0])),
+            );
             if a[4] != 0 {
                 return Some(Ret::Annotated {
                     value: Box::new(Ret::Int(rval)),
