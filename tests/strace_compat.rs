@@ -1162,6 +1162,42 @@ fn netlink_messages_decode_like_strace() {
     compat("netlink", &["-yy", "-e", "trace=%network"], &[]);
 }
 
+/// Calls decoded since strace was compared on them: membarrier, futimesat, POSIX and System V
+/// message queues, mount and the mount API, seccomp's queries, landlock, fanotify, keys, AIO,
+/// io_uring (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew
+/// on each run: masked in both traces alike.
+#[test]
+fn kernel_calls_decode_like_strace() {
+    let serial = regex::Regex::new(r"\b\d{6,}\b").unwrap_or_else(|e| panic!("{e}"));
+    let msqid = regex::Regex::new(r"^(msg(?:snd|rcv|ctl))\(\d+,").unwrap_or_else(|e| panic!("{e}"));
+    let msgget = regex::Regex::new(r"^(msgget\(.*\)) += \d+$").unwrap_or_else(|e| panic!("{e}"));
+    // A masked line's ` = ` column moves with the number's width: one space before it.
+    let pad = regex::Regex::new(r"\) +=").unwrap_or_else(|e| panic!("{e}"));
+    for flags in [&[][..], &["-e", "trace=%ipc,%desc"][..]] {
+        let mut pair = Case::new("kernelcalls", flags, &["{dir}"]).run_both();
+        for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+            let masked: Vec<String> = t
+                .lines()
+                .map(|l| {
+                    let mut m = if l.contains("key") {
+                        serial.replace_all(l, "SERIAL").into_owned()
+                    } else {
+                        l.to_string()
+                    };
+                    m = msqid.replace(&m, "${1}(ID,").into_owned();
+                    m = msgget.replace(&m, "${1} = ID").into_owned();
+                    if m != l {
+                        m = pad.replace(&m, ") =").into_owned();
+                    }
+                    m
+                })
+                .collect();
+            *t = masked.join("\n") + "\n";
+        }
+        check_pair(&format!("kernelcalls {}", flags.join(" ")), &pair);
+    }
+}
+
 /// `-Y`: pids with their command names, in the `[pid N<comm>]` prefixes (padded as strace
 /// pads them), in arguments (kill, wait4), return values (fork, getpid) and siginfo's
 /// `si_pid`; with `-o FILE` the unpadded `N<comm> ` prefix.

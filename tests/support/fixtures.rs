@@ -517,6 +517,11 @@ const TIME_KEYS: &[&str] = &[
     "si_stime=",
     "ru_utime=",
     "ru_stime=",
+    "msg_stime=",
+    "msg_rtime=",
+    "msg_ctime=",
+    "msg_lspid=",
+    "msg_lrpid=",
 ];
 
 /// Real pids are at least this large: the kernel hands out pids below 300 only at boot, so

@@ -325,6 +325,11 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
         ],
         "utime" => vec![s(path(c, a[0])), s(t::utimbuf(c, a[1]))],
         "utimes" => vec![s(path(c, a[0])), s(t::timevals(c, a[1]))],
+        "futimesat" => vec![
+            s(dirfd_y(c, a[0])),
+            s(path(c, a[1])),
+            s(t::timevals(c, a[2])),
+        ],
         // The remote process's buffers are addresses there: never read.
         "process_vm_readv" => vec![
             s(crate::syscalls::decode::proc::pid_arg(c, a[0])),
@@ -598,7 +603,7 @@ pub fn exit(
         "open" | "openat" | "openat2" | "creat" | "dup" | "dup2" | "dup3" | "memfd_create" => {
             fd_ret(c, rval, is_error)
         }
-        "utime" | "utimes" | "process_vm_writev" => default_ret(rval, is_error),
+        "utime" | "utimes" | "futimesat" | "process_vm_writev" => default_ret(rval, is_error),
         "read" | "pread64" => {
             fill(1, &|| buffer(c, a[1], rval as u64));
             default_ret(rval, is_error)

@@ -16,9 +16,11 @@
 
 pub mod events;
 pub mod fs;
-mod fs_tables;
+pub(crate) mod fs_tables;
 mod fs_util;
+pub mod kernel;
 pub mod mem;
+pub mod mount;
 pub mod net;
 pub mod netlink;
 pub mod poll;
@@ -74,6 +76,8 @@ fn decoders(group: Group) -> Option<(EntryFn, ExitFn)> {
         Group::Sched => (proc::sched::entry, proc::sched::exit),
         Group::Xattr => (xattr::entry, xattr::exit),
         Group::Events => (events::entry, events::exit),
+        Group::Mount => (mount::entry, mount::exit),
+        Group::Kernel => (kernel::entry, kernel::exit),
         Group::Raw => return None,
     })
 }
@@ -447,6 +451,8 @@ mod tests {
             Group::Sched,
             Group::Xattr,
             Group::Events,
+            Group::Mount,
+            Group::Kernel,
         ];
         for (nr, info) in table::all() {
             let claims: Vec<Group> = all

@@ -263,7 +263,7 @@ fn itimerspec(c: &Ctx, addr: u64) -> Value {
 }
 
 /// `struct sigevent` as strace prints it for timer_create.
-fn sigevent(c: &Ctx, addr: u64) -> Value {
+pub(crate) fn sigevent(c: &Ctx, addr: u64) -> Value {
     let Some(b) = read_bytes::<20>(c, addr) else {
         return Value::Ptr(addr);
     };
