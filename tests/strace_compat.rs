@@ -1164,7 +1164,7 @@ fn netlink_messages_decode_like_strace() {
 
 /// Calls decoded since strace was compared on them: membarrier, futimesat, POSIX and System V
 /// message queues, mount and the mount API, seccomp's queries, landlock, fanotify, keys, AIO,
-/// io_uring (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew
+/// io_uring, perf_event_open (abbreviated and under `-v`) (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew
 /// on each run: masked in both traces alike.
 #[test]
 fn kernel_calls_decode_like_strace() {
@@ -1173,7 +1173,15 @@ fn kernel_calls_decode_like_strace() {
     let msgget = regex::Regex::new(r"^(msgget\(.*\)) += \d+$").unwrap_or_else(|e| panic!("{e}"));
     // A masked line's ` = ` column moves with the number's width: one space before it.
     let pad = regex::Regex::new(r"\) +=").unwrap_or_else(|e| panic!("{e}"));
-    for flags in [&[][..], &["-e", "trace=%ipc,%desc"][..]] {
+    for flags in [
+        &[][..],
+        &["-e", "trace=%ipc,%desc"],
+        &[
+            "-v",
+            "-e",
+            "trace=perf_event_open,io_uring_setup,mq_open,msgctl",
+        ],
+    ] {
         let mut pair = Case::new("kernelcalls", flags, &["{dir}"]).run_both();
         for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
             let masked: Vec<String> = t

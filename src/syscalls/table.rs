@@ -393,7 +393,7 @@ static ROWS: &[Row] = &[
     (295, "preadv", 5, DESC, Fs),
     (296, "pwritev", 5, DESC, Fs),
     (297, "rt_tgsigqueueinfo", 4, PROCESS | SIGNAL, Signal),
-    (298, "perf_event_open", 5, DESC, Raw),
+    (298, "perf_event_open", 5, DESC, Kernel),
     (299, "recvmmsg", 5, NETWORK, Net),
     (300, "fanotify_init", 2, DESC, Kernel),
     (301, "fanotify_mark", 5, DESC | FILE, Kernel),

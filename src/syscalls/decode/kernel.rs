@@ -1,6 +1,7 @@
 //! Kernel facilities asked for by number: membarrier, seccomp's queries, landlock,
 //! fanotify, the key calls (add_key, request_key, keyctl), Linux AIO (io_setup, io_submit,
-//! io_getevents, io_cancel, io_destroy) and io_uring (setup, enter, register), as strace 6.1
+//! io_getevents, io_cancel, io_destroy), io_uring (setup, enter, register) and
+//! perf_event_open (its attribute structure in `perf`), as strace 6.1
 //! prints them. Not decoded here: a seccomp filter's BPF program (printed as its address
 //! in `{len=N, filter=ADDR}`), keyctl commands past the common ones (their arguments in hex),
 //! AIO vectored commands' buffers.
@@ -622,6 +623,22 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             None,
         ],
         "io_cancel" => vec![s(hex0(a[0])), s(iocb(c, a[1], false)), None],
+        "perf_event_open" => vec![
+            s(if a[0] == 0 {
+                Value::Ptr(0)
+            } else {
+                super::perf::attr(c, a[0])
+            }),
+            s(int(a[1])),
+            s(int(a[2])),
+            s(int(a[3])),
+            s(flags_x(
+                low(a[4]),
+                super::perf::OPEN_FLAGS,
+                None,
+                "PERF_FLAG_???",
+            )),
+        ],
         "io_uring_setup" => vec![s(Value::UInt(low(a[0]))), None],
         "io_uring_enter" => vec![
             s(fd(c, a[0])),
@@ -705,6 +722,9 @@ pub fn exit(
         }
         "landlock_create_ruleset" if low(a[2]) & 1 == 0 => fd_ret(c, rval, is_error),
         "fanotify_init" => fd_ret(c, rval, is_error),
+        // strace adds the size the kernel wrote back after E2BIG (`size=0xc8 => 0x88`);
+        // pgstrace prints the structure as the call was made (the entry's line is kept).
+        "perf_event_open" => fd_ret(c, rval, is_error),
         "keyctl" => {
             if matches!(low(a[0]), 6 | 11 | 17) {
                 let n = (rval.max(0) as u64).min(a[3]);

@@ -23,6 +23,7 @@ pub mod mem;
 pub mod mount;
 pub mod net;
 pub mod netlink;
+mod perf;
 pub mod poll;
 pub mod proc;
 pub mod time;
