@@ -859,7 +859,9 @@ fn mask_body(body: &str, pids: &HashSet<i64>, names: &mut HashMap<i64, usize>) -
                     .ok()
                     .filter(|p| pids.contains(p))
                     .filter(|_| {
-                        pid_args
+                        // A call taking pids: its arguments, not a structure's fields
+                        // (`rlim_cur=8192*1024` when the pid is 8192).
+                        (pid_args && !out.ends_with('='))
                             || i == ret_at
                             || out.ends_with("si_pid=")
                             || out.ends_with("superseded by execve in pid ")
@@ -1047,6 +1049,15 @@ pub fn assert_no_panic(what: &str, stderr: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_structure_field_equal_to_a_pid_is_not_a_pid() {
+        let text = "8192  prlimit64(0, RLIMIT_STACK, NULL, {rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}) = 0\n\
+                    8192  kill(8192, SIGTERM) = 0\n";
+        let lines = normalize(text);
+        assert!(lines[0].contains("rlim_cur=8192*1024"), "{lines:?}");
+        assert!(!lines[1].contains("8192"), "{lines:?}");
+    }
 
     #[test]
     fn masks_pids_addresses_and_times() {
