@@ -104,6 +104,9 @@ pub enum Event {
     },
     /// A kernel-side source dropped `count` events here: `+++ lost N events +++`.
     Lost { time: Timestamp, count: u64 },
+    /// A child pgstrace never traced exited (inherited from the process that exec'd
+    /// pgstrace): `pgstrace: Exit of unknown pid N ignored`, unless `--quiet=exit`.
+    UnknownExit { pid: i32, time: Timestamp },
     /// A note about a tracee from the session's annotator (PostgreSQL's: the statement a
     /// backend runs, a parallel worker's leader), sent just before the tracee's next
     /// syscall event. The printers do not know what it means: the text printer writes its
@@ -138,7 +141,8 @@ impl Event {
             | Event::Killed { pid, .. }
             | Event::Detached { pid, .. }
             | Event::Superseded { pid, .. }
-            | Event::Note { pid, .. } => *pid,
+            | Event::Note { pid, .. }
+            | Event::UnknownExit { pid, .. } => *pid,
             Event::Lost { .. } => 0,
         }
     }

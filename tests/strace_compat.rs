@@ -1789,6 +1789,35 @@ fn debug_lines_beside_an_unchanged_trace() {
 /// with `-p` and with a launched command (SIGTERM; written to the terminal), and the
 /// launched command's detach is announced as strace announces it; `-b execve` announces it
 /// too.
+/// A child the tracer inherited and never traced (`(sleep 1 & exec strace true)`): its exit
+/// is reaped with the tracees' and reported as `Exit of unknown pid N ignored`, to stderr
+/// even with `-o`, kept quiet by `--quiet=exit` (and `-qq`), not by `-q`.
+#[test]
+fn exit_of_an_unknown_pid() {
+    let re =
+        regex::Regex::new(r"Exit of unknown pid \d+ ignored").unwrap_or_else(|e| panic!("{e}"));
+    for flags in ["", "-q", "-qq", "--quiet=exit", "-o /dev/null"] {
+        let mut seen = Vec::new();
+        for tool in [fixtures::strace_bin(), fixtures::pgstrace_bin()] {
+            let script = format!(
+                "sleep 0.2 & exec {} {flags} -e trace=none sleep 0.8",
+                tool.display()
+            );
+            let o = Command::new("sh")
+                .args(["-c", &script])
+                .output()
+                .unwrap_or_else(|e| panic!("{e}"));
+            let err = String::from_utf8_lossy(&o.stderr);
+            fixtures::assert_no_panic(&script, &err);
+            assert_eq!(o.status.code(), Some(0), "{script}: {err}");
+            seen.push(re.find_iter(&err).count());
+        }
+        assert_eq!(seen[0], seen[1], "{flags:?}: (strace, pgstrace) messages");
+        let quiet = flags.contains("qq") || flags.contains("exit");
+        assert_eq!(seen[1], usize::from(!quiet), "{flags:?}");
+    }
+}
+
 #[test]
 fn exit_status_and_messages_after_a_detach() {
     let mut sleeper = Command::new("sleep")

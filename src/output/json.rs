@@ -329,6 +329,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
         Event::Lost { time, count } => {
             json!({"event": "lost", "count": count, "time": secs(*time)})
         }
+        Event::UnknownExit { pid, time } => {
+            json!({"event": "unknown_exit", "pid": pid, "time": secs(*time)})
+        }
     })
 }
 

@@ -79,6 +79,9 @@ pub struct TextPrinter {
     command: Option<i32>,
     /// Attach notes waiting for the current line to end (stderr output only).
     notes: Vec<(i32, Option<i32>)>,
+    /// Messages of pgstrace's own waiting for the end of the line being printed (strace's
+    /// `Exit of unknown pid N ignored`).
+    messages: Vec<String>,
     /// Timestamp of the previous line, for `-r`.
     last: Option<Timestamp>,
     /// `HH:MM:SS` of the last second formatted, so `localtime_r` runs once per second.
@@ -117,6 +120,7 @@ impl TextPrinter {
             announced: Vec::new(),
             command: None,
             notes: Vec::new(),
+            messages: Vec::new(),
             last: None,
             clock: (u64::MAX, String::new()),
             last_nr: HashMap::default(),
@@ -638,6 +642,13 @@ impl TextPrinter {
     }
 
     fn flush_notes(&mut self) {
+        if self.current.is_none() && !self.messages.is_empty() {
+            for m in std::mem::take(&mut self.messages) {
+                self.buf.clear();
+                self.buf.push_str(&m);
+                self.emit();
+            }
+        }
         if self.current.is_none() && !self.notes.is_empty() {
             let notes = std::mem::take(&mut self.notes);
             for &(pid, ns) in &notes {
@@ -787,6 +798,16 @@ impl Sink for TextPrinter {
             }
             Event::Superseded { pid, former, time } => self.superseded(*pid, *former, *time),
             Event::Note { pid, note, .. } => self.note(*pid, note),
+            Event::UnknownExit { pid, .. } => {
+                if self.o.quiet & super::QUIET_EXIT == 0 {
+                    let m = format!("pgstrace: Exit of unknown pid {pid} ignored");
+                    if self.o.to_file {
+                        crate::errln!("{m}");
+                    } else {
+                        self.messages.push(m + "\n");
+                    }
+                }
+            }
             Event::Lost { count, .. } => {
                 // Not a tracee's line: no pid prefix, so that it cannot be taken for one.
                 self.interrupt();
@@ -795,7 +816,10 @@ impl Sink for TextPrinter {
                 self.emit();
             }
         }
-        if !matches!(ev, Event::Attached { .. } | Event::Note { .. }) {
+        if !matches!(
+            ev,
+            Event::Attached { .. } | Event::Note { .. } | Event::UnknownExit { .. }
+        ) {
             self.started = true;
         }
         self.flush_notes();

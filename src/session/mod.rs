@@ -782,6 +782,9 @@ impl Consumer for Session {
                 self.queue.push(Event::Detached { pid, time });
             }
             SourceEvent::Lost { count } => self.queue.push(Event::Lost { time, count }),
+            SourceEvent::UnknownExit { tid: pid } => {
+                self.queue.push(Event::UnknownExit { pid, time });
+            }
         }
     }
 

@@ -99,6 +99,9 @@ struct Core {
     mode: Resume,
     /// Tracees a guard detached during this stop (the handler is told after it returns).
     detached: Vec<i32>,
+    /// Tracees let go of (detached) whose end has not been reaped: a child of ours among
+    /// them still reports its exit, which is not an unknown process's.
+    released: std::collections::HashSet<i32>,
     /// Tracees held in their stop until a time (`-e inject=...:delay_enter=`), with how
     /// they are resumed then and the signal the resume delivers.
     parked: Vec<(Instant, i32, Resume, i32)>,
@@ -316,6 +319,7 @@ impl<'e, K> Stopped<'e, K> {
         if let Some(core) = self.core.take() {
             if raw_detach(self.tid, self.deliver) {
                 core.tracees.remove(&self.tid);
+                core.released.insert(self.tid);
                 core.detached.push(self.tid);
             }
             core.resumed();
@@ -469,6 +473,9 @@ pub trait Handler {
     fn stop(&mut self, stop: Stop<'_>);
     /// The tracee exited, was killed, or was detached.
     fn gone(&mut self, tid: i32, how: Gone);
+    /// A process that was never a tracee exited: a child pgstrace inherited (its exit is
+    /// reaped with the tracees'). One let go of earlier is not reported.
+    fn unknown_exit(&mut self, _tid: i32) {}
     /// Just before a tracee is detached (on a detach signal, a request or the engine's
     /// Drop), while it is held: undo what was written into it. The engine detaches it after,
     /// with its signal; the guard cannot resume it. Returns whether the trap it stopped on
@@ -532,6 +539,7 @@ impl Engine {
                 stop_seen: None,
                 mode,
                 detached: Vec::new(),
+                released: Default::default(),
                 parked: Vec::new(),
                 want_cpu: false,
                 stop_stime: None,
@@ -911,6 +919,7 @@ impl Engine {
     /// Detaches `tid` from its stop, handing `pass` back, and tells the handler.
     fn let_go(&mut self, h: &mut dyn Handler, tid: i32, pass: i32) {
         raw_detach(tid, pass);
+        self.core.released.insert(tid);
         if self.core.tracees.remove(&tid).is_some() {
             h.gone(tid, Gone::Detached);
             h.after_resume();
@@ -920,6 +929,12 @@ impl Engine {
     fn gone(&mut self, tid: i32, h: &mut dyn Handler, how: Gone) {
         self.core.parked.retain(|p| p.1 != tid);
         if self.core.tracees.remove(&tid).is_none() {
+            // Let go of earlier (detached, say by -b execve), it is still our child: its end
+            // is nobody's news. Else it was never traced.
+            if !self.core.released.remove(&tid) {
+                crate::debugln!("{tid}: exit of a process never traced");
+                h.unknown_exit(tid);
+            }
             return;
         }
         crate::debugln!(

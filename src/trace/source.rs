@@ -90,6 +90,11 @@ pub enum SourceEvent {
     Lost {
         count: u64,
     },
+    /// A child pgstrace never traced exited (inherited from whatever exec'd pgstrace): strace's
+    /// `Exit of unknown pid N ignored`.
+    UnknownExit {
+        tid: i32,
+    },
 }
 
 /// What a stack snapshot would be taken for.
@@ -339,6 +344,14 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
         };
         self.consumer
             .event(crate::util::now(), ev, &ProcMem::racy(tid));
+    }
+
+    fn unknown_exit(&mut self, tid: i32) {
+        self.consumer.event(
+            crate::util::now(),
+            SourceEvent::UnknownExit { tid },
+            &ProcMem::racy(tid),
+        );
     }
 
     fn after_resume(&mut self) {
