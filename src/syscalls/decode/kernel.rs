@@ -681,20 +681,8 @@ pub fn exit(
 ) -> Option<Ret> {
     let a = c.raw;
     let ok = !is_error;
-    let mut set = |i: usize, v: Value| {
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = Some(v);
-        }
-    };
-    let out = |addr: u64, f: &dyn Fn() -> Value| {
-        if addr == 0 {
-            Value::Ptr(0)
-        } else if ok {
-            f()
-        } else {
-            Value::Ptr(addr)
-        }
-    };
+    let mut set = super::util::setter(slots);
+    let out = |addr: u64, f: &dyn Fn() -> Value| super::util::output(ok, addr, f);
     Some(match name {
         "membarrier" if low(a[0]) == 0 && ok && rval != 0 => Ret::Annotated {
             value: Box::new(Ret::Hex(rval as u64)),

@@ -150,15 +150,9 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
                 _ if a[3] == 0 => Value::Ptr(0),
                 1 => string(c, a[3]),
                 2 => {
-                    match super::util::read_vec(c, a[3], (low(a[4]) as usize).min(c.o.string_limit))
-                    {
-                        Some(b) => {
-                            let mut t = super::util::quote_hex(&b);
-                            if low(a[4]) as usize > b.len() {
-                                t.push_str("...");
-                            }
-                            Value::Raw(t)
-                        }
+                    let total = low(a[4]) as usize;
+                    match super::util::read_vec(c, a[3], total.min(c.o.string_limit)) {
+                        Some(b) => super::util::hex_cut(&b, total),
                         None => Value::Ptr(a[3]),
                     }
                 }

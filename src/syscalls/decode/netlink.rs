@@ -24,7 +24,7 @@
 //! Pure: the bytes come from the tracee through [`Ctx`], the protocol from the caller.
 
 use super::Ctx;
-use super::util::{le_u32, quote_hex, read_vec};
+use super::util::{le_u32, read_vec};
 use crate::syscalls::Value;
 use std::borrow::Cow;
 
@@ -70,12 +70,7 @@ pub fn buffer(c: &Ctx, proto: Option<u32>, addr: u64, len: u64) -> Value {
 /// Bytes that are no message (or whose decoder does not apply), as strace prints them: in
 /// hex, cut at `-s`.
 fn hex(c: &Ctx, b: &[u8]) -> Value {
-    let limit = c.o.string_limit;
-    let mut s = quote_hex(&b[..b.len().min(limit)]);
-    if b.len() > limit {
-        s.push_str("...");
-    }
-    Value::Raw(s)
+    super::util::hex_cut(&b[..b.len().min(c.o.string_limit)], b.len())
 }
 
 /// The elements of a list walked as strace walks messages and attributes: one element

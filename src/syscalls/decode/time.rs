@@ -148,21 +148,9 @@ pub fn exit(
 ) -> Option<Ret> {
     let a = c.raw;
     let ok = !is_error;
-    let mut set = |i: usize, v: Value| {
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = Some(v);
-        }
-    };
+    let mut set = super::util::setter(slots);
     // An output struct prints decoded on success, as its address on failure.
-    let out = |addr: u64, f: &dyn Fn() -> Value| {
-        if addr == 0 {
-            Value::Ptr(0)
-        } else if ok {
-            f()
-        } else {
-            Value::Ptr(addr)
-        }
-    };
+    let out = |addr: u64, f: &dyn Fn() -> Value| super::util::output(ok, addr, f);
     match name {
         "gettimeofday" => {
             set(0, out(a[0], &|| timeval(c, a[0])));

@@ -239,6 +239,37 @@ pub fn int_ref(c: &Ctx, addr: u64) -> Value {
     }
 }
 
+/// An exit decoder's writer of output slots (a slot the call does not have is ignored).
+pub fn setter(slots: &mut [Option<Value>]) -> impl FnMut(usize, Value) + '_ {
+    move |i, v| {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(v);
+        }
+    }
+}
+
+/// An output pointer as strace prints it at exit: NULL, the decoded value when the call
+/// succeeded, else the address.
+pub fn output(ok: bool, addr: u64, f: &dyn Fn() -> Value) -> Value {
+    if addr == 0 {
+        Value::Ptr(0)
+    } else if ok {
+        f()
+    } else {
+        Value::Ptr(addr)
+    }
+}
+
+/// Bytes printed in hex as strace forces them (`"\x61\x62"`): `shown`, with `...` when the
+/// whole was `total` bytes and more than `shown`.
+pub fn hex_cut(shown: &[u8], total: usize) -> Value {
+    let mut s = quote_hex(shown);
+    if total > shown.len() {
+        s.push_str("...");
+    }
+    Value::Raw(s)
+}
+
 /// Up to `n` bytes at `addr` in one read; `None` if nothing could be read. The result may be
 /// shorter than `n` when the end is unmapped.
 pub fn read_vec(c: &Ctx, addr: u64, n: usize) -> Option<Vec<u8>> {

@@ -44,18 +44,23 @@ const IPC_CMDS: &[(u64, &str)] = &[
     (3, "IPC_INFO"),
 ];
 
+/// The `struct ipc_perm` that begins every System V `*id_ds`.
+fn ipc_perm(b: &[u8]) -> Value {
+    Value::structure(vec![
+        ("uid", Value::UInt(u64::from(le_u32(b, 4)))),
+        ("gid", Value::UInt(u64::from(le_u32(b, 8)))),
+        ("mode", Value::Oct(u64::from(le_u32(b, 20) & 0o777))),
+        ("key", hex0(u64::from(le_u32(b, 0)))),
+        ("cuid", Value::UInt(u64::from(le_u32(b, 12)))),
+        ("cgid", Value::UInt(u64::from(le_u32(b, 16)))),
+    ])
+}
+
 fn shmid_ds(c: &Ctx, addr: u64) -> Value {
     let Some(b) = read_bytes::<112>(c, addr) else {
         return Value::Ptr(addr);
     };
-    let perm = Value::structure(vec![
-        ("uid", Value::UInt(u64::from(le_u32(&b, 4)))),
-        ("gid", Value::UInt(u64::from(le_u32(&b, 8)))),
-        ("mode", Value::Oct(u64::from(le_u32(&b, 20) & 0o777))),
-        ("key", hex0(u64::from(le_u32(&b, 0)))),
-        ("cuid", Value::UInt(u64::from(le_u32(&b, 12)))),
-        ("cgid", Value::UInt(u64::from(le_u32(&b, 16)))),
-    ]);
+    let perm = ipc_perm(&b);
     Value::structure(vec![
         ("shm_perm", perm),
         ("shm_segsz", Value::UInt(le_u64(&b, 48))),
@@ -94,14 +99,7 @@ fn msqid_ds(c: &Ctx, addr: u64) -> Value {
     let Some(b) = read_bytes::<120>(c, addr) else {
         return Value::Ptr(addr);
     };
-    let perm = Value::structure(vec![
-        ("uid", Value::UInt(u64::from(le_u32(&b, 4)))),
-        ("gid", Value::UInt(u64::from(le_u32(&b, 8)))),
-        ("mode", Value::Oct(u64::from(le_u32(&b, 20) & 0o777))),
-        ("key", hex0(u64::from(le_u32(&b, 0)))),
-        ("cuid", Value::UInt(u64::from(le_u32(&b, 12)))),
-        ("cgid", Value::UInt(u64::from(le_u32(&b, 16)))),
-    ]);
+    let perm = ipc_perm(&b);
     Value::structure(vec![
         ("msg_perm", perm),
         ("msg_stime", Value::Int(le_i64(&b, 48))),

@@ -28,26 +28,7 @@ pub use signal::{restart_arg, sigreturn_arg};
 
 pub(super) type Slots = Vec<Option<Value>>;
 
-/// An exit decoder's writer of output slots (a slot the call does not have is ignored).
-pub(super) fn setter(slots: &mut [Option<Value>]) -> impl FnMut(usize, Value) + '_ {
-    move |i, v| {
-        if let Some(slot) = slots.get_mut(i) {
-            *slot = Some(v);
-        }
-    }
-}
-
-/// An output pointer as strace prints it at exit: NULL, the decoded value when the call
-/// succeeded, else the address.
-pub(super) fn output(ok: bool, addr: u64, f: &dyn Fn() -> Value) -> Value {
-    if addr == 0 {
-        Value::Ptr(0)
-    } else if ok {
-        f()
-    } else {
-        Value::Ptr(addr)
-    }
-}
+pub(super) use super::util::{output, setter};
 
 pub(super) fn sig_arg(v: u64) -> Value {
     signals::value(v as i32)
