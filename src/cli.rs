@@ -243,6 +243,16 @@ pub struct TraceArgs {
     )]
     pub backend: String,
 
+    /// perf backend: the reader's CPU policy. batch: SCHED_BATCH (its wake-ups do not
+    /// preempt the server's processes), raised while a ring fills; normal; auto (default):
+    /// batch when every syscall is traced, normal for a short set.
+    #[arg(
+        long = "reader-priority",
+        value_name = "auto|batch|normal",
+        default_value = "auto"
+    )]
+    pub reader_priority: String,
+
     /// Print non-ASCII strings in hexadecimal (-xx: all strings).
     #[arg(short = 'x', action = ArgAction::Count)]
     pub hex: u8,
@@ -653,7 +663,9 @@ pub fn parse_pids(values: &[String]) -> Result<Vec<i32>, String> {
 /// Short options that take a value.
 const VALUE_SHORTS: &str = "eopsaEuSPIUXbO";
 /// Long options that take a value (when not written `--opt=value`).
-const VALUE_LONGS: [&str; 14] = [
+const VALUE_LONGS: [&str; 16] = [
+    "--backend",
+    "--reader-priority",
     "--detach-on",
     "--const-print-style",
     "--summary-columns",
@@ -799,7 +811,7 @@ pub fn absolute(t: u8, spec: Option<&str>) -> Result<(u8, u8), String> {
 }
 
 /// Long options pgstrace knows (their `=value` forms too).
-const KNOWN_LONGS: [&str; 46] = [
+const KNOWN_LONGS: [&str; 47] = [
     "--tips",
     "--debug",
     "--kill-on-exit",
@@ -812,6 +824,7 @@ const KNOWN_LONGS: [&str; 46] = [
     "--const-print-style",
     "--summary-columns",
     "--backend",
+    "--reader-priority",
     "--color",
     "--colour",
     "--instruction-pointer",
@@ -1386,6 +1399,18 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             other => {
                 crate::errln!(
                     "pgstrace: invalid --backend '{}' (ptrace, perf or auto)",
+                    other.escape_default()
+                );
+                return Err(1);
+            }
+        },
+        reader_priority: match a.reader_priority.as_str() {
+            "auto" => None,
+            "batch" => Some(crate::trace::perf::priority::ReaderPriority::Yield),
+            "normal" => Some(crate::trace::perf::priority::ReaderPriority::Normal),
+            other => {
+                crate::errln!(
+                    "pgstrace: invalid --reader-priority '{}' (auto, batch or normal)",
                     other.escape_default()
                 );
                 return Err(1);

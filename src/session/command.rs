@@ -87,6 +87,8 @@ pub struct TraceConfig {
     pub color: crate::util::ColorChoice,
     /// `--backend`.
     pub backend: Backend,
+    /// `--reader-priority`: the perf reader's CPU policy (`None`: auto).
+    pub reader_priority: Option<crate::trace::perf::priority::ReaderPriority>,
     pub no_pg: bool,
     /// `-v`: nothing abbreviated (`-e abbrev=none`).
     pub no_abbrev: bool,
@@ -560,6 +562,7 @@ fn run_perf(
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|p| p.is_power_of_two())
             .unwrap_or(if args.stack > 0 { 2048 } else { 512 }),
+        priority: args.reader_priority,
     };
     let mut src = PerfSource::new(cfg)?;
     for &pid in pids {

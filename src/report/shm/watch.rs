@@ -662,6 +662,8 @@ fn watch_perf(pid: i32, follow: bool, running: usize, session: &mut Session) -> 
         stack_all: true,
         follow,
         pages: 2048,
+        // A failure's query and /dev/shm are read as soon as it is seen.
+        priority: Some(crate::trace::perf::priority::ReaderPriority::Normal),
     };
     let mut src = PerfSource::new(cfg)?;
     // The symbols first: the first failure must not wait for them to load.

@@ -12,6 +12,7 @@
 //! Lost records (a full ring) are counted and reported where they happened. Closing the fds
 //! removes every event: nothing is left behind, also when pgstrace is killed.
 
+pub mod priority;
 pub mod record;
 pub mod ring;
 pub mod tracefs;
@@ -40,6 +41,9 @@ pub struct PerfConfig {
     pub follow: bool,
     /// Data pages per CPU ring (a power of two).
     pub pages: usize,
+    /// The reader's CPU policy; `None`: yield when every syscall (or a large set) is
+    /// traced, normal for a short set, whose few events are wanted soon.
+    pub priority: Option<priority::ReaderPriority>,
 }
 
 impl PerfConfig {
@@ -446,6 +450,12 @@ impl PerfSource {
     pub fn run(&mut self, c: &mut dyn Consumer) -> Option<i32> {
         let mut buf = Vec::new();
         let mut urgent = Vec::new();
+        let mut gov = priority::Governor::new(self.cfg.priority.unwrap_or(if self.raw {
+            priority::ReaderPriority::Yield
+        } else {
+            priority::ReaderPriority::Normal
+        }));
+        let (mut lost_seen, mut pruned) = (0, std::time::Instant::now());
         loop {
             let mut pfds: Vec<libc::pollfd> = self
                 .rings
@@ -468,6 +478,13 @@ impl PerfSource {
                 2
             };
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, wait) };
+            gov.observe(
+                self.rings
+                    .iter()
+                    .flatten()
+                    .map(|(r, _)| r.fill())
+                    .fold(0.0, f64::max),
+            );
             self.reap(false);
             // Records stamped before this instant are all in the rings once we read them.
             let mark = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
@@ -479,6 +496,20 @@ impl PerfSource {
             c.after_resume();
             if c.has_idle_work() {
                 c.idle();
+            }
+            // A lost record may have been a task's end: after a loss, and when every ring
+            // says its tasks are gone, the tasks no longer in /proc are ended.
+            let hup = !pfds.is_empty()
+                && pfds
+                    .iter()
+                    .all(|p| p.revents & (libc::POLLHUP | libc::POLLERR) != 0);
+            if hup || (self.lost > lost_seen && pruned.elapsed() >= Duration::from_millis(100)) {
+                (lost_seen, pruned) = (self.lost, std::time::Instant::now());
+                self.prune_vanished(c);
+                if hup && !self.done() {
+                    // poll returns at once now: do not spin.
+                    std::thread::sleep(Duration::from_millis(2));
+                }
             }
             if super::interrupted() || self.done() {
                 break;
@@ -703,6 +734,40 @@ impl PerfSource {
                 );
             }
         }
+    }
+
+    /// Ends the watched tasks that have left /proc (their exit among lost records), as far
+    /// as the records we have tell how they ended.
+    fn prune_vanished(&mut self, c: &mut dyn Consumer) {
+        self.deliver(c, None);
+        self.reap(false);
+        let alive = |t: i32| std::path::Path::new(&format!("/proc/{t}")).exists();
+        let mut gone: Vec<(i32, i32)> = self
+            .tasks
+            .iter()
+            .filter(|&(&t, _)| !alive(t))
+            .map(|(&t, &p)| (t, p))
+            .collect();
+        gone.sort_unstable();
+        let now = self.now();
+        for (tid, pid) in gone {
+            self.tasks.remove(&tid);
+            let ev = self.gone(tid, pid);
+            c.event(now, ev, &crate::remote::ProcMem::racy(tid));
+        }
+        let mut leaders: Vec<i32> = self
+            .zombie_leaders
+            .keys()
+            .copied()
+            .filter(|&l| !self.tasks.values().any(|&g| g == l))
+            .collect();
+        leaders.sort_unstable();
+        for pid in leaders {
+            self.zombie_leaders.remove(&pid);
+            let ev = self.gone(pid, pid);
+            c.event(now, ev, &crate::remote::ProcMem::racy(pid));
+        }
+        c.after_resume();
     }
 
     /// How task `tid` of process `pid` ended, as far as the events tell.

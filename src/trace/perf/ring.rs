@@ -92,6 +92,13 @@ impl Ring {
         unsafe { &*self.base.add(DATA_TAIL).cast::<AtomicU64>() }
     }
 
+    /// The fraction of the data area the kernel has written and we have not read yet.
+    pub fn fill(&self) -> f64 {
+        let head = self.head().load(Ordering::Acquire);
+        let tail = self.tail().load(Ordering::Relaxed);
+        head.saturating_sub(tail) as f64 / self.data_size as f64
+    }
+
     /// Calls `f` with each complete record (header and body: in place, or copied out when it
     /// wraps so that it is contiguous), then frees the space they used.
     pub fn read(&self, buf: &mut Vec<u8>, mut f: impl FnMut(Header, &[u8])) -> usize {
