@@ -103,7 +103,7 @@ pub enum Event {
         time: Timestamp,
     },
     /// A kernel-side source dropped `count` events here: `+++ lost N events +++`.
-    Lost { time: Timestamp, count: u64 },
+    Lost { time: Timestamp, count: Option<u64> },
     /// A child pgstrace never traced exited (inherited from the process that exec'd
     /// pgstrace): `pgstrace: Exit of unknown pid N ignored`, unless `--quiet=exit`.
     UnknownExit { pid: i32, time: Timestamp },

@@ -168,6 +168,82 @@ fn fork_storm_loses_no_process() {
     assert!(!text.contains("lost"), "{text}");
 }
 
+/// A reader that fell behind until the end (stopped while its tracee ran and exited): the
+/// tracee's exit was among the dropped records and the kernel had no later record to report
+/// the loss with. The trace still ends, with the command's exit, and says a loss of unknown
+/// size may have happened, in text and JSON.
+#[test]
+fn a_reader_behind_at_the_end_ends_and_says_so() {
+    for json in [false, true] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("t.txt");
+        let work = dir.path().join("w");
+        std::fs::create_dir(&work).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(pgstrace_bin());
+        cmd.env("PGSTRACE_PERF_PAGES", "8")
+            .args(["--backend=perf", "-e", SET, "-o"])
+            .arg(&out);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.arg(fixture("perfcalls")).arg(&work).arg("1000000");
+        let p = Proc::spawn(cmd);
+        let children = format!("/proc/{0}/task/{0}/children", p.pid);
+        let deadline = Instant::now() + LONG;
+        let child: i32 = loop {
+            let c = std::fs::read_to_string(&children).unwrap_or_default();
+            if let Some(c) = c.split_whitespace().next().and_then(|c| c.parse().ok()) {
+                break c;
+            }
+            assert!(Instant::now() < deadline, "no tracee");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // Let the trace start, then stop the reader and end the tracee meanwhile.
+        std::thread::sleep(Duration::from_millis(300));
+        p.signal(libc::SIGSTOP);
+        // Thousands of calls fill the 32 KiB rings meanwhile: what follows is dropped.
+        std::thread::sleep(Duration::from_millis(200));
+        // SAFETY: kill(2); the child is ours (the test's grandchild), it is only asked to end.
+        unsafe { libc::kill(child, libc::SIGTERM) };
+        while proc_state(child).is_some_and(|(s, _)| s != 'Z') {
+            assert!(Instant::now() < deadline, "the tracee did not end");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        p.signal(libc::SIGCONT);
+        let o = p.wait(LONG);
+        // The command's end is pgstrace's, as with strace: 128 + SIGTERM.
+        assert_eq!(o.status.code(), Some(143), "{}", o.stderr);
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let tail = &text[text.len().saturating_sub(2000)..];
+        if json {
+            let v: Vec<serde_json::Value> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            assert!(
+                v.iter()
+                    .any(|v| v["event"] == "killed" || v["event"] == "exited"),
+                "no end of the tracee in\n{tail}"
+            );
+            assert!(
+                v.iter().any(|v| v["event"] == "lost"
+                    && v["count"].is_null()
+                    && v["ring_full_at_end"] == true),
+                "no loss of unknown size in\n{tail}"
+            );
+        } else {
+            assert!(
+                text.contains("+++ killed by SIGTERM +++"),
+                "no end of the tracee in\n{tail}"
+            );
+            assert!(
+                text.contains("+++ lost ? events (a ring was full at the end) +++"),
+                "no loss of unknown size in\n{tail}"
+            );
+        }
+    }
+}
+
 /// A ring too small for the rate: the loss is reported with its count, in text and JSON.
 #[test]
 fn lost_events_are_reported() {

@@ -326,9 +326,12 @@ pub fn event_json(ev: &Event) -> Option<J> {
             json!({"event": "detached", "pid": pid, "time": secs(*time)})
         }
         Event::Note { .. } => return None,
-        Event::Lost { time, count } => {
-            json!({"event": "lost", "count": count, "time": secs(*time)})
-        }
+        Event::Lost { time, count } => match count {
+            Some(n) => json!({"event": "lost", "count": n, "time": secs(*time)}),
+            None => {
+                json!({"event": "lost", "count": null, "ring_full_at_end": true, "time": secs(*time)})
+            }
+        },
         Event::UnknownExit { pid, time } => {
             json!({"event": "unknown_exit", "pid": pid, "time": secs(*time)})
         }

@@ -812,7 +812,13 @@ impl Sink for TextPrinter {
                 // Not a tracee's line: no pid prefix, so that it cannot be taken for one.
                 self.interrupt();
                 self.buf.clear();
-                let _ = writeln!(self.buf, "+++ lost {count} events +++");
+                let _ = match count {
+                    Some(n) => writeln!(self.buf, "+++ lost {n} events +++"),
+                    None => writeln!(
+                        self.buf,
+                        "+++ lost ? events (a ring was full at the end) +++"
+                    ),
+                };
                 self.emit();
             }
         }

@@ -86,9 +86,11 @@ pub enum SourceEvent {
     Detached {
         tid: i32,
     },
-    /// A kernel-side source dropped `count` records (its ring was full).
+    /// A kernel-side source dropped `count` records (its ring was full); `None`: a ring
+    /// was full when the trace ended, and what it dropped after its last report is unknown
+    /// (the kernel reports a loss with the next record it writes there).
     Lost {
-        count: u64,
+        count: Option<u64>,
     },
     /// A child pgstrace never traced exited (inherited from whatever exec'd pgstrace): strace's
     /// `Exit of unknown pid N ignored`.

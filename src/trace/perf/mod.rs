@@ -156,6 +156,8 @@ pub struct PerfSource {
     /// CLOCK_MONOTONIC → wall clock.
     offset: Duration,
     held: Vec<(u64, u64, Rec)>,
+    /// Per ring: it was full at the last read that found records (see `drain`).
+    brim: Vec<bool>,
     seq: u64,
     pub lost: u64,
 }
@@ -316,6 +318,7 @@ impl PerfSource {
         }
         let cpus = online_cpus();
         let rings = cpus.iter().map(|_| None).collect();
+        let brim = vec![false; cpus.len()];
         let info_enter = parse_info(&attr(&cfg, 0, Kind::Enter, false, false));
         let info_plain = parse_info(&attr(&cfg, 0, Kind::Exit, false, false));
         let offset = clock(libc::CLOCK_REALTIME).saturating_sub(clock(libc::CLOCK_MONOTONIC));
@@ -336,6 +339,7 @@ impl PerfSource {
             launched: None,
             offset,
             held: Vec::new(),
+            brim,
             seq: 0,
             lost: 0,
         })
@@ -520,6 +524,13 @@ impl PerfSource {
             c.urgent_exit(tid, nr, ret);
         }
         self.deliver(c, None);
+        if self.brim.iter().any(|&b| b) {
+            c.event(
+                self.now(),
+                SourceEvent::Lost { count: None },
+                &crate::remote::ProcMem::racy(0),
+            );
+        }
         self.close();
         let now = self.now();
         let mut rest: Vec<i32> = self.tasks.drain().map(|(t, _)| t).collect();
@@ -562,12 +573,23 @@ impl PerfSource {
         let mut got: Vec<(u64, Rec)> = Vec::new();
         let (ie, ip) = (self.info_enter, self.info_plain);
         let ids = &self.ids;
-        for (r, _) in self.rings.iter().flatten() {
-            r.read(buf, |h, body| {
+        // A sample with its stack copy, and what goes with it.
+        let largest = self.cfg.stack_bytes as usize + 1024;
+        for (i, ring) in self.rings.iter().enumerate() {
+            let Some((r, _)) = ring else { continue };
+            let room = r.room();
+            let n = r.read(buf, |h, body| {
                 if let Some(x) = parse(h, body, ids, &ie, &ip) {
                     got.push(x);
                 }
             });
+            // After a read of a full ring the kernel's next record there reports what it
+            // dropped meanwhile; until one comes, the ring may hold an unreported loss.
+            if n > 0
+                && let Some(b) = self.brim.get_mut(i)
+            {
+                *b = room < largest;
+            }
         }
         for (t, rec) in got {
             if let Rec::Exit { tid, nr, ret } = &rec
@@ -729,7 +751,7 @@ impl PerfSource {
                 self.lost += count;
                 c.event(
                     time,
-                    SourceEvent::Lost { count },
+                    SourceEvent::Lost { count: Some(count) },
                     &crate::remote::ProcMem::racy(0),
                 );
             }

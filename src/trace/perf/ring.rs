@@ -99,6 +99,14 @@ impl Ring {
         head.saturating_sub(tail) as f64 / self.data_size as f64
     }
 
+    /// Bytes the kernel can still write before it must drop records.
+    pub fn room(&self) -> usize {
+        let head = self.head().load(Ordering::Acquire);
+        let tail = self.tail().load(Ordering::Relaxed);
+        self.data_size
+            .saturating_sub(head.saturating_sub(tail) as usize)
+    }
+
     /// Calls `f` with each complete record (header and body: in place, or copied out when it
     /// wraps so that it is contiguous), then frees the space they used.
     pub fn read(&self, buf: &mut Vec<u8>, mut f: impl FnMut(Header, &[u8])) -> usize {
