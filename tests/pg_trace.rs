@@ -1149,3 +1149,145 @@ fn initdb_decodes_like_strace() {
             .join("\n  ")
     );
 }
+
+/// Stops a postmaster started by a test, whatever happened to the test.
+struct StopServer(PathBuf);
+
+impl Drop for StopServer {
+    fn drop(&mut self) {
+        let mut c = pg::as_postgres(&format!("{}/pg_ctl", pg::PG_BIN));
+        c.arg("-D")
+            .arg(&self.0)
+            .args(["stop", "-m", "immediate", "-w", "-t", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let _ = pg::run_with_timeout(c, pg::CMD_TIMEOUT);
+    }
+}
+
+/// The netlink exchange of a postmaster that listens on every address
+/// (`listen_addresses='*'`): glibc's getaddrinfo asks the kernel for the host's addresses
+/// (an RTM_GETADDR dump on a route socket) to sort the wildcard addresses. The postmaster is
+/// traced from its start, by strace and by pgstrace (`-f -u postgres -e trace=%network`), and
+/// stopped with `pg_ctl stop -m fast`; the netlink lines (request, every RTM_NEWADDR with its
+/// attributes, NLMSG_DONE) must be the same, sequence numbers and port ids masked.
+#[test]
+fn listening_postmaster_netlink_decodes_like_strace() {
+    use std::os::unix::process::CommandExt;
+    if pg::skip_unless_available("listening_postmaster_netlink_decodes_like_strace") {
+        return;
+    }
+    let (uid, gid) = pg::postgres_ids().unwrap_or_else(|e| panic!("{e:#}"));
+    let dir = tempfile::Builder::new()
+        .prefix("pgstrace-listen-")
+        .tempdir_in("/tmp")
+        .unwrap_or_else(|e| panic!("{e}"));
+    nix::unistd::chown(
+        dir.path(),
+        Some(nix::unistd::Uid::from_raw(uid)),
+        Some(nix::unistd::Gid::from_raw(gid)),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let mut initdb = pg::as_postgres(&format!("{}/initdb", pg::PG_BIN));
+    initdb
+        .arg("-D")
+        .arg(&data)
+        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"])
+        .arg("--no-sync")
+        .current_dir(dir.path());
+    let out = pg::run_with_timeout(initdb, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(out.success, "initdb: {}{}", out.stdout, out.stderr);
+    let port = pg::free_port().unwrap_or_else(|e| panic!("{e:#}"));
+    let masks = [
+        (regex::Regex::new(r"nlmsg_seq=\d+"), "nlmsg_seq=SEQ"),
+        (regex::Regex::new(r"nlmsg_pid=\d+"), "nlmsg_pid=PID"),
+        (regex::Regex::new(r"nl_pid=\d+"), "nl_pid=PID"),
+        (regex::Regex::new(r"ifa_prefered=\d+"), "ifa_prefered=T"),
+        (regex::Regex::new(r"ifa_valid=\d+"), "ifa_valid=T"),
+    ];
+    let mut netlink = Vec::new();
+    for tracer in ["strace", PGSTRACE] {
+        let trace = dir.path().join(format!("t-{}", netlink.len()));
+        let log = fs::File::create(dir.path().join("server.log")).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(tracer);
+        if tracer == PGSTRACE {
+            cmd.arg("--no-pg");
+        }
+        cmd.args(["-f", "-u", "postgres", "-e", "trace=%network", "-o"])
+            .arg(&trace)
+            .arg(format!("{}/postgres", pg::PG_BIN))
+            .arg("-D")
+            .arg(&data)
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=*", "-c"])
+            .arg(format!("unix_socket_directories={}", dir.path().display()))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap_or_else(|e| panic!("{e}")))
+            .stderr(log)
+            .process_group(0);
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{tracer}: {e}"));
+        let stop = StopServer(data.clone());
+        let pid_file = data.join("postmaster.pid");
+        let deadline = Instant::now() + pg::CMD_TIMEOUT;
+        // Ready once postmaster.pid's status line says so.
+        while !fs::read_to_string(&pid_file).is_ok_and(|s| s.contains("ready")) {
+            if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+                let _ = child.kill();
+                panic!(
+                    "{tracer}: the server did not start: {}",
+                    fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut pg_ctl = pg::as_postgres(&format!("{}/pg_ctl", pg::PG_BIN));
+        pg_ctl.arg("-D").arg(&data).args(["stop", "-m", "fast", "-w"]);
+        let out = pg::run_with_timeout(pg_ctl, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(out.success, "pg_ctl stop: {}{}", out.stdout, out.stderr);
+        drop(stop);
+        let status = loop {
+            if let Some(st) = child.try_wait().ok().flatten() {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{tracer} did not end after the server stopped");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "{tracer}: {status:?}");
+        let text = fs::read_to_string(&trace).unwrap_or_else(|e| panic!("{e}"));
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains("nlmsg_"))
+            .map(|l| {
+                // Drop the pid prefix of -f -o.
+                let l = l.split_once(' ').map_or(l, |(p, rest)| {
+                    if p.bytes().all(|b| b.is_ascii_digit()) {
+                        rest
+                    } else {
+                        l
+                    }
+                });
+                let mut l = l.trim_start().to_string();
+                for (re, to) in &masks {
+                    let re = re.as_ref().unwrap_or_else(|e| panic!("{e}"));
+                    l = re.replace_all(&l, *to).into_owned();
+                }
+                l
+            })
+            .collect();
+        netlink.push(lines);
+    }
+    assert!(
+        netlink[0].len() >= 3 && netlink[0].iter().any(|l| l.contains("RTM_GETADDR")),
+        "strace shows no address dump:\n{}",
+        netlink[0].join("\n")
+    );
+    assert_eq!(
+        netlink[0].join("\n"),
+        netlink[1].join("\n"),
+        "strace's netlink lines, then pgstrace's"
+    );
+}

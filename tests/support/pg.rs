@@ -111,7 +111,7 @@ pub fn postgres_ids() -> Result<(u32, u32)> {
 }
 
 /// `setpriv` prefix that runs the rest of the command line as postgres.
-fn as_postgres(program: &str) -> Command {
+pub fn as_postgres(program: &str) -> Command {
     let mut cmd = Command::new("setpriv");
     cmd.args([
         "--reuid=postgres",
@@ -189,7 +189,7 @@ pub fn wait_timeout(
 
 /// A free TCP port number. Only used to name the socket file `.s.PGSQL.<port>`; the server
 /// listens on no TCP address.
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("binding a probe socket")?;
     Ok(l.local_addr()?.port())
 }
