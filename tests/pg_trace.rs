@@ -1242,7 +1242,10 @@ fn listening_postmaster_netlink_decodes_like_strace() {
             std::thread::sleep(Duration::from_millis(50));
         }
         let mut pg_ctl = pg::as_postgres(&format!("{}/pg_ctl", pg::PG_BIN));
-        pg_ctl.arg("-D").arg(&data).args(["stop", "-m", "fast", "-w"]);
+        pg_ctl
+            .arg("-D")
+            .arg(&data)
+            .args(["stop", "-m", "fast", "-w"]);
         let out = pg::run_with_timeout(pg_ctl, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
         assert!(out.success, "pg_ctl stop: {}{}", out.stdout, out.stderr);
         drop(stop);
