@@ -1,6 +1,6 @@
 //! Kernel facilities asked for by number: membarrier, seccomp's queries, landlock,
 //! fanotify, the key calls (add_key, request_key, keyctl), Linux AIO (io_setup, io_submit,
-//! io_getevents, io_cancel, io_destroy), io_uring (setup, enter, register) and
+//! io_getevents, io_pgetevents, io_cancel, io_destroy), io_uring (setup, enter, register) and
 //! perf_event_open (its attribute structure in `perf`), as strace 6.1
 //! prints them. Not decoded here: a seccomp filter's BPF program (printed as its address
 //! in `{len=N, filter=ADDR}`), keyctl commands past the common ones (their arguments in hex),
@@ -622,6 +622,14 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             None,
             None,
         ],
+        "io_pgetevents" => vec![
+            s(hex0(a[0])),
+            s(Value::Int(a[1] as i64)),
+            s(Value::Int(a[2] as i64)),
+            None,
+            None,
+            None,
+        ],
         "io_cancel" => vec![s(hex0(a[0])), s(iocb(c, a[1], false)), None],
         "perf_event_open" => vec![
             s(if a[0] == 0 {
@@ -730,7 +738,10 @@ pub fn exit(
             );
             default_ret(rval, is_error)
         }
-        "io_getevents" => {
+        "io_getevents" | "io_pgetevents" => {
+            if name == "io_pgetevents" {
+                set(5, super::poll::pselect_sig(c, a[5]));
+            }
             let got = rval.max(0) as u64;
             set(3, out(a[3], &|| io_events(c, a[3], got)));
             set(

@@ -1,5 +1,5 @@
 //! Mounts: mount, umount2, pivot_root and the mount API (fsopen, fsconfig, fsmount,
-//! open_tree, fspick, move_mount), as strace 6.1 prints them.
+//! open_tree, fspick, move_mount, mount_setattr), as strace 6.1 prints them.
 
 use super::Ctx;
 use super::fs_util::{dirfd_y, flags_x};
@@ -214,6 +214,23 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
                 "FSPICK_???",
             )),
         ],
+        "mount_setattr" => vec![
+            s(dirfd_y(c, a[0])),
+            s(path(c, a[1])),
+            s(flags_x(
+                low(a[2]),
+                &[
+                    (0x100, "AT_SYMLINK_NOFOLLOW"),
+                    (0x800, "AT_NO_AUTOMOUNT"),
+                    (0x1000, "AT_EMPTY_PATH"),
+                    (0x8000, "AT_RECURSIVE"),
+                ],
+                None,
+                "AT_???",
+            )),
+            s(mount_attr(c, a[3], a[4])),
+            s(Value::UInt(a[4])),
+        ],
         "move_mount" => vec![
             s(dirfd_y(c, a[0])),
             s(path(c, a[1])),
@@ -238,6 +255,50 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     })
 }
 
+/// mount_setattr's `struct mount_attr` of `size` bytes: `{attr_set=MOUNT_ATTR_RDONLY,
+/// attr_clr=0, propagation=MS_PRIVATE, userns_fd=0}`; bytes past the known 32, when not all
+/// zero, as strace shows them (`/* bytes 32..39 */ "\x03..."`).
+fn mount_attr(c: &Ctx, addr: u64, size: u64) -> Value {
+    use super::util::{hex0, le_u64, quote_hex, read_vec, styled};
+    const KNOWN: u64 = 32;
+    if addr == 0 || size < KNOWN {
+        return Value::Ptr(addr);
+    }
+    let Some(b) = read_vec(c, addr, size.min(4096) as usize).filter(|b| b.len() as u64 >= KNOWN)
+    else {
+        return Value::Ptr(addr);
+    };
+    let attrs = |v: u64| {
+        styled(
+            c,
+            flags_x(v, MOUNT_ATTRS, Some("0"), "MOUNT_ATTR_???"),
+            hex0(v),
+        )
+    };
+    let prop = le_u64(&b, 16);
+    let mut f = vec![
+        ("attr_set", attrs(le_u64(&b, 0))),
+        ("attr_clr", attrs(le_u64(&b, 8))),
+        (
+            "propagation",
+            styled(c, flags_x(prop, MS_FLAGS, Some("0"), "MS_???"), hex0(prop)),
+        ),
+        ("userns_fd", Value::UInt(le_u64(&b, 24))),
+    ];
+    let extra = &b[KNOWN as usize..];
+    if extra.iter().any(|&x| x != 0) {
+        f.push((
+            "",
+            Value::Raw(format!(
+                "/* bytes {KNOWN}..{} */ {}",
+                KNOWN + extra.len() as u64 - 1,
+                quote_hex(extra)
+            )),
+        ));
+    }
+    Value::structure(f)
+}
+
 pub fn exit(
     name: &str,
     c: &Ctx,
@@ -247,7 +308,7 @@ pub fn exit(
 ) -> Option<Ret> {
     Some(match name {
         "fsopen" | "fsmount" | "open_tree" | "fspick" => fd_ret(c, rval, is_error),
-        "mount" | "umount2" | "pivot_root" | "fsconfig" | "move_mount" => {
+        "mount" | "umount2" | "pivot_root" | "fsconfig" | "move_mount" | "mount_setattr" => {
             default_ret(rval, is_error)
         }
         _ => return None,
@@ -257,6 +318,38 @@ pub fn exit(
 #[cfg(test)]
 mod tests {
     use crate::syscalls::decode::util::fake::{FakeTracee, assert_lines};
+
+    #[test]
+    fn mount_setattr_and_its_attributes() {
+        let attr = |w: [u64; 5]| w.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+        let t = FakeTracee::default()
+            .with(0x1000, b"/mnt\0")
+            .with(0x2000, &attr([3, 0x70, 1 << 18, 0, 0]))
+            .with(0x3000, &attr([0x10_0000, 0, 0, 5, 3]));
+        assert_lines(
+            &t,
+            [
+                (
+                    "mount_setattr",
+                    [(-100i64) as u64, 0x1000, 0x8100, 0x2000, 32, 0],
+                    0,
+                    "mount_setattr(AT_FDCWD, \"/mnt\", AT_SYMLINK_NOFOLLOW|AT_RECURSIVE, {attr_set=MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID, attr_clr=MOUNT_ATTR_NOATIME|MOUNT_ATTR_STRICTATIME|0x40, propagation=MS_PRIVATE, userns_fd=0}, 32) = 0",
+                ),
+                (
+                    "mount_setattr",
+                    [3, 0x1000, 0, 0x3000, 40, 0],
+                    -7,
+                    "mount_setattr(3, \"/mnt\", 0, {attr_set=MOUNT_ATTR_IDMAP, attr_clr=0, propagation=0, userns_fd=5, /* bytes 32..39 */ \"\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\"}, 40) = -7",
+                ),
+                (
+                    "mount_setattr",
+                    [3, 0x1000, 0, 0x3000, 16, 0],
+                    -22,
+                    "mount_setattr(3, \"/mnt\", 0, 0x3000, 16) = -22",
+                ),
+            ],
+        );
+    }
 
     #[test]
     fn mounts() {

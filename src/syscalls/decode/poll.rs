@@ -195,7 +195,7 @@ fn fd_set_arg(c: &Ctx, addr: u64, nfds: u64) -> Value {
 }
 
 /// pselect6's sixth argument: `{sigmask=[USR1], sigsetsize=8}`.
-fn pselect_sig(c: &Ctx, addr: u64) -> Value {
+pub(crate) fn pselect_sig(c: &Ctx, addr: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
