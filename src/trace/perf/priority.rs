@@ -112,6 +112,6 @@ mod tests {
             assert_eq!(policy(), libc::SCHED_OTHER);
         })
         .join()
-        .unwrap();
+        .unwrap_or_else(|_| panic!("the policy assertions failed on the thread"));
     }
 }
