@@ -1162,6 +1162,65 @@ fn netlink_messages_decode_like_strace() {
     compat("netlink", &["-yy", "-e", "trace=%network"], &[]);
 }
 
+/// getifaddrs, which PostgreSQL calls for `samehost`/`samenet` in pg_hba.conf: glibc's link
+/// dump (RTM_NEWLINK: `struct ifinfomsg`, the IFLA attributes with the statistics, IFLA_MAP,
+/// the nested XDP, LINKINFO, PROP_LIST and AF_SPEC with IPv4's and IPv6's arrays) and its
+/// address dump. Run in a network namespace of this test's own thread (children inherit a
+/// thread's namespace), with loopback up and a veth pair with an alias and an alternative
+/// name: nothing moves a counter between the two runs. At strace's default `-s` (the first 32
+/// attributes of a link), with every attribute (`-s 4096`), with `-v` and with `-s 10`.
+#[test]
+fn getifaddrs_link_dump_decodes_like_strace() {
+    let worker = std::thread::spawn(|| {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .unwrap_or_else(|e| panic!("unshare(CLONE_NEWNET): {e}"));
+        let ip = |args: &[&str]| {
+            let out = Command::new("ip")
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("ip (iproute2) not runnable: {e}"));
+            assert!(
+                out.status.success(),
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        ip(&["link", "set", "lo", "up"]);
+        ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+        ip(&["link", "set", "v0", "alias", "db link"]);
+        ip(&["link", "property", "add", "dev", "v1", "altname", "dbalt"]);
+        // glibc's sequence number is the time; the port id is the tracee's pid.
+        let masks = regex::Regex::new(r"(nlmsg_seq|nlmsg_pid|nl_pid)=\d+")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sets: [&[&str]; 4] = [
+            &["-e", "trace=%network"],
+            &["-s", "4096", "-e", "trace=%network"],
+            &["-v", "-e", "trace=%network"],
+            &["-s", "10", "-e", "trace=%network"],
+        ];
+        for flags in sets {
+            let mut pair = Case::new("ifaddrs", flags, &[]).run_both();
+            for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+                *t = masks.replace_all(t, "${1}=N").into_owned();
+            }
+            assert!(
+                pair.strace.trace.contains("RTM_NEWLINK")
+                    && pair
+                        .strace
+                        .trace
+                        .contains("ifi_index=if_nametoindex(\"v1\")"),
+                "strace shows no link dump:\n{}",
+                pair.strace.trace
+            );
+            check_pair(&format!("ifaddrs {}", flags.join(" ")), &pair);
+        }
+    });
+    if let Err(e) = worker.join() {
+        std::panic::resume_unwind(e);
+    }
+}
+
 /// Calls decoded since strace was compared on them: membarrier, futimesat, POSIX and System V
 /// message queues, mount and the mount API, seccomp's queries, landlock, fanotify, keys, AIO,
 /// io_uring, perf_event_open (abbreviated and under `-v`) (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew

@@ -23,6 +23,7 @@ pub mod mem;
 pub mod mount;
 pub mod net;
 pub mod netlink;
+mod netlink_link;
 mod perf;
 pub mod poll;
 pub mod proc;

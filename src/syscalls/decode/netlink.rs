@@ -16,10 +16,12 @@
 //! message with a payload as `[header, payload...]`, without one as its header. The generic
 //! types (`NLMSG_ERROR` with the request it answers, `NLMSG_DONE`) are decoded for every
 //! protocol. What is not decoded prints as strace prints it: its bytes in hex
-//! (`"\x61\x62"`). Not yet decoded (strace decodes them): the other route messages beyond their
-//! first field (`RTM_NEWLINK`'s `ifinfomsg` and its attributes, routes, neighbours, ...) and
-//! the other protocols' types (sock_diag, audit, generic netlink, netfilter, ...), which print
-//! as strace prints a socket whose protocol it does not know.
+//! (`"\x61\x62"`). Link messages (`RTM_NEWLINK`, the other half of glibc's getifaddrs,
+//! which PostgreSQL calls for `samehost`/`samenet` in pg_hba.conf) are decoded in
+//! `netlink_link`. Not yet decoded (strace decodes them): the other route messages beyond
+//! their first field (routes, neighbours, ...) and the other protocols' types (sock_diag,
+//! audit, generic netlink, netfilter, ...), which print as strace prints a socket whose
+//! protocol it does not know.
 //!
 //! Pure: the bytes come from the tracee through [`Ctx`], the protocol from the caller.
 
@@ -44,7 +46,7 @@ fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
 
-fn le_u16(b: &[u8], off: usize) -> u16 {
+pub(super) fn le_u16(b: &[u8], off: usize) -> u16 {
     u16::from_le_bytes([
         b.get(off).copied().unwrap_or(0),
         b.get(off + 1).copied().unwrap_or(0),
@@ -69,13 +71,13 @@ pub fn buffer(c: &Ctx, proto: Option<u32>, addr: u64, len: u64) -> Value {
 
 /// Bytes that are no message (or whose decoder does not apply), as strace prints them: in
 /// hex, cut at `-s`.
-fn hex(c: &Ctx, b: &[u8]) -> Value {
+pub(super) fn hex(c: &Ctx, b: &[u8]) -> Value {
     super::util::hex_cut(&b[..b.len().min(c.o.string_limit)], b.len())
 }
 
 /// The elements of a list walked as strace walks messages and attributes: one element
 /// alone, several in an array, `...` after `-s` of them (unless `-v`).
-fn list(c: &Ctx, b: &[u8], min: usize, mut one: impl FnMut(&[u8]) -> Value) -> Value {
+pub(super) fn list(c: &Ctx, b: &[u8], min: usize, mut one: impl FnMut(&[u8]) -> Value) -> Value {
     let mut items: Vec<Value> = Vec::new();
     let mut rest = b;
     loop {
@@ -337,7 +339,7 @@ fn route_type(t: u16) -> Option<&'static str> {
     })
 }
 
-fn family(b: u8) -> Value {
+pub(super) fn family(b: u8) -> Value {
     super::net::family(b.into())
 }
 
@@ -354,6 +356,7 @@ fn route(c: &Ctx, typ: u16, data: &[u8]) -> Vec<Value> {
     match typ {
         20..=22 => ifaddrmsg(c, data),
         16..=19 if data.len() < 16 => first("ifi_family"),
+        16..=19 => super::netlink_link::ifinfomsg(c, data),
         24..=26 if data.len() < 12 => first("rtm_family"),
         t if route_type(t).is_none() => {
             let mut f = vec![("family", family(data[0]))];
@@ -463,7 +466,7 @@ fn ifa_attr(c: &Ctx, fam: u8, typ: u16, d: &[u8]) -> Option<Value> {
 }
 
 /// A string attribute: its trailing NUL left out; `...` when it has none or is cut at `-s`.
-fn label(c: &Ctx, d: &[u8]) -> Value {
+pub(super) fn label(c: &Ctx, d: &[u8]) -> Value {
     let (body, terminated) = match d.split_last() {
         Some((0, body)) => (body, true),
         _ => (d, false),
@@ -475,18 +478,35 @@ fn label(c: &Ctx, d: &[u8]) -> Value {
     }
 }
 
-type AttrFn<'a> = dyn Fn(u16, &[u8]) -> Option<Value> + 'a;
+pub(super) type AttrFn<'a> = dyn Fn(u16, &[u8]) -> Option<Value> + 'a;
 
 /// Attributes (`struct nlattr` and data): `[{nla_len=8, nla_type=IFA_LOCAL}, data]`, the
 /// data decoded by `decode` (by type, the NLA_F_ flags aside) or else in hex.
-fn attributes(c: &Ctx, b: &[u8], names: &[&'static str], what: &str, decode: &AttrFn) -> Value {
+pub(super) fn attributes(
+    c: &Ctx,
+    b: &[u8],
+    names: &[&'static str],
+    what: &str,
+    decode: &AttrFn,
+) -> Value {
+    let name = |base: u16| match names.get(usize::from(base)) {
+        Some(n) => Value::sym(n),
+        None => super::util::unknown(base.into(), what),
+    };
+    attributes_named(c, b, &name, decode)
+}
+
+/// [`attributes`] with the type's name from a function (a family's name, say).
+pub(super) fn attributes_named(
+    c: &Ctx,
+    b: &[u8],
+    name: &dyn Fn(u16) -> Value,
+    decode: &AttrFn,
+) -> Value {
     list(c, b, 4, |a| {
         let raw_type = le_u16(a, 2);
         let base = raw_type & 0x3fff;
-        let base_v = match names.get(usize::from(base)) {
-            Some(n) => Value::sym(n),
-            None => super::util::unknown(base.into(), what),
-        };
+        let base_v = name(base);
         let type_v = if raw_type & 0xc000 == 0 {
             base_v
         } else {
