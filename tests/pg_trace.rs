@@ -1173,8 +1173,51 @@ impl Drop for StopServer {
 /// attributes, NLMSG_DONE) must be the same, sequence numbers and port ids masked.
 #[test]
 fn listening_postmaster_netlink_decodes_like_strace() {
+    postmaster_netlink("listening_postmaster_netlink_decodes_like_strace", false);
+}
+
+/// `samehost` in pg_hba.conf: the backend that authenticates a TCP client calls getifaddrs,
+/// a link dump (RTM_NEWLINK with its IFLA attributes) and an address dump. The same traced
+/// server as above, in a network namespace of this test's thread (its children inherit it)
+/// with loopback up and a veth pair holding an address, so that no counter moves between the
+/// strace run and the pgstrace run; a psql connects over 127.0.0.1 before the stop.
+#[test]
+fn samehost_backend_netlink_decodes_like_strace() {
+    let worker = std::thread::spawn(|| {
+        if pg::skip_unless_available("samehost_backend_netlink_decodes_like_strace") {
+            return;
+        }
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+            .unwrap_or_else(|e| panic!("unshare(CLONE_NEWNET): {e}"));
+        for args in [
+            &["link", "set", "lo", "up"][..],
+            &["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+            &["addr", "add", "10.9.0.1/24", "dev", "v0"],
+        ] {
+            let out = Command::new("ip")
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("ip (iproute2) not runnable: {e}"));
+            assert!(
+                out.status.success(),
+                "ip {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        postmaster_netlink("samehost_backend_netlink_decodes_like_strace", true);
+    });
+    if let Err(e) = worker.join() {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// A postmaster traced from its start by strace, then by pgstrace; with `samehost`, pg_hba's
+/// first line is `host all all samehost trust` and a client connects over TCP. Compares the
+/// netlink lines.
+fn postmaster_netlink(name: &str, samehost: bool) {
     use std::os::unix::process::CommandExt;
-    if pg::skip_unless_available("listening_postmaster_netlink_decodes_like_strace") {
+    if pg::skip_unless_available(name) {
         return;
     }
     let (uid, gid) = pg::postgres_ids().unwrap_or_else(|e| panic!("{e:#}"));
@@ -1198,6 +1241,12 @@ fn listening_postmaster_netlink_decodes_like_strace() {
         .current_dir(dir.path());
     let out = pg::run_with_timeout(initdb, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
     assert!(out.success, "initdb: {}{}", out.stdout, out.stderr);
+    if samehost {
+        let hba = data.join("pg_hba.conf");
+        let old = fs::read_to_string(&hba).unwrap_or_else(|e| panic!("{e}"));
+        fs::write(&hba, format!("host all all samehost trust\n{old}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     let port = pg::free_port().unwrap_or_else(|e| panic!("{e:#}"));
     let masks = [
         (regex::Regex::new(r"nlmsg_seq=\d+"), "nlmsg_seq=SEQ"),
@@ -1205,6 +1254,11 @@ fn listening_postmaster_netlink_decodes_like_strace() {
         (regex::Regex::new(r"nl_pid=\d+"), "nl_pid=PID"),
         (regex::Regex::new(r"ifa_prefered=\d+"), "ifa_prefered=T"),
         (regex::Regex::new(r"ifa_valid=\d+"), "ifa_valid=T"),
+        // The client's own packets over loopback, between the two runs.
+        (
+            regex::Regex::new(r"\b([rt]x_(?:packets|bytes))=\d+"),
+            "${1}=N",
+        ),
     ];
     let mut netlink = Vec::new();
     for tracer in ["strace", PGSTRACE] {
@@ -1240,6 +1294,27 @@ fn listening_postmaster_netlink_decodes_like_strace() {
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+        if samehost {
+            let mut psql = pg::as_postgres(&format!("{}/psql", pg::PG_BIN));
+            psql.args([
+                "-X",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-d", "postgres", "-Atc", "select 1"]);
+            let out =
+                pg::run_with_timeout(psql, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(
+                out.success && out.stdout.trim() == "1",
+                "{tracer}: psql over samehost: {}{}",
+                out.stdout,
+                out.stderr
+            );
         }
         let mut pg_ctl = pg::as_postgres(&format!("{}/pg_ctl", pg::PG_BIN));
         pg_ctl
@@ -1288,6 +1363,15 @@ fn listening_postmaster_netlink_decodes_like_strace() {
         "strace shows no address dump:\n{}",
         netlink[0].join("\n")
     );
+    if samehost {
+        assert!(
+            netlink[0].iter().any(
+                |l| l.contains("RTM_NEWLINK") && l.contains("ifi_index=if_nametoindex(\"v0\")")
+            ),
+            "strace shows no link dump:\n{}",
+            netlink[0].join("\n")
+        );
+    }
     assert_eq!(
         netlink[0].join("\n"),
         netlink[1].join("\n"),
