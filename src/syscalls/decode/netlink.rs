@@ -26,7 +26,7 @@
 //! Pure: the bytes come from the tracee through [`Ctx`], the protocol from the caller.
 
 use super::Ctx;
-use super::util::{le_u32, read_vec};
+use super::util::{hex0, le_u32, read_vec, styled};
 use crate::syscalls::Value;
 use std::borrow::Cow;
 
@@ -125,8 +125,14 @@ fn message(c: &Ctx, proto: Option<u32>, m: &[u8]) -> Value {
     let flags = le_u16(m, 6);
     let hdr = Value::structure(vec![
         ("nlmsg_len", Value::UInt(le_u32(m, 0).into())),
-        ("nlmsg_type", msg_type(proto, typ)),
-        ("nlmsg_flags", msg_flags(proto, typ, flags)),
+        (
+            "nlmsg_type",
+            styled(c, msg_type(proto, typ), hex0(typ.into())),
+        ),
+        (
+            "nlmsg_flags",
+            styled(c, msg_flags(proto, typ, flags), hex0(flags.into())),
+        ),
         ("nlmsg_seq", Value::UInt(le_u32(m, 8).into())),
         ("nlmsg_pid", Value::UInt(le_u32(m, 12).into())),
     ]);
@@ -153,7 +159,7 @@ fn payload(c: &Ctx, proto: Option<u32>, typ: u16, flags: u16, data: &[u8]) -> Ve
 fn error(c: &Ctx, proto: Option<u32>, flags: u16, data: &[u8]) -> Value {
     let err = le_u32(data, 0) as i32;
     let err_v = match crate::syscalls::errno::name(-i64::from(err)) {
-        Some(n) if err < 0 => Value::Raw(format!("-{n}")),
+        Some(n) if err < 0 => styled(c, Value::Raw(format!("-{n}")), Value::Int(err.into())),
         _ => Value::Int(err.into()),
     };
     let rest = &data[4..];
@@ -343,13 +349,49 @@ pub(super) fn family(b: u8) -> Value {
     super::net::family(b.into())
 }
 
+/// A structure's family field, under `-X` as strace prints it (`0x2 /* AF_INET */`).
+pub(super) fn family_field(c: &Ctx, b: u8) -> Value {
+    styled(c, family(b), hex0(b.into()))
+}
+
+/// Flags, under `-X` as a number (`0x80 /* IFA_F_PERMANENT */`).
+pub(super) fn flags_field(c: &Ctx, v: u64, table: &[(u64, &'static str)]) -> Value {
+    styled(c, super::util::flags(v, table), hex0(v))
+}
+
+/// An interface index, under `-X` as a number (`1 /* if_nametoindex("lo") */`).
+pub(super) fn ifindex_field(c: &Ctx, id: u32) -> Value {
+    styled(c, super::net::ifindex(id), Value::UInt(id.into()))
+}
+
+/// Data strace prints decoded (an address, a MAC), under `-X` as its bytes in hex with the
+/// decoded form in a comment (`"\x7f\x00\x00\x01" /* inet_addr("127.0.0.1") */`).
+pub(super) fn bytes_field(c: &Ctx, decoded: String, d: &[u8]) -> Value {
+    styled(
+        c,
+        Value::Raw(decoded),
+        Value::Raw(super::util::quote_hex(d)),
+    )
+}
+
+/// An IPv6 address attribute: `inet_pton(AF_INET6, "::1")`.
+pub(super) fn inet6_field(c: &Ctx, d: &[u8]) -> Value {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(&d[..16]);
+    bytes_field(
+        c,
+        format!("inet_pton(AF_INET6, \"{}\")", std::net::Ipv6Addr::from(a)),
+        d,
+    )
+}
+
 /// A route message's payload: an address message whole; a message type strace does not know
 /// as `{family=..., data=...}`; the first field of the others' structure when that is all
 /// there is (`{ifi_family=AF_UNSPEC, ...}`).
 fn route(c: &Ctx, typ: u16, data: &[u8]) -> Vec<Value> {
     let first = |name: &'static str| {
         vec![Value::structure(vec![
-            (name, family(data[0])),
+            (name, family_field(c, data[0])),
             ("", Value::Elided),
         ])]
     };
@@ -359,7 +401,7 @@ fn route(c: &Ctx, typ: u16, data: &[u8]) -> Vec<Value> {
         16..=19 => super::netlink_link::ifinfomsg(c, data),
         24..=26 if data.len() < 12 => first("rtm_family"),
         t if route_type(t).is_none() => {
-            let mut f = vec![("family", family(data[0]))];
+            let mut f = vec![("family", family_field(c, data[0]))];
             if data.len() > 1 {
                 f.push(("data", hex(c, &data[1..])));
             }
@@ -415,16 +457,16 @@ fn ifaddrmsg(c: &Ctx, data: &[u8]) -> Vec<Value> {
     let fam = data[0];
     if data.len() < 8 {
         return vec![Value::structure(vec![
-            ("ifa_family", family(fam)),
+            ("ifa_family", family_field(c, fam)),
             ("", Value::Elided),
         ])];
     }
     let mut out = vec![Value::structure(vec![
-        ("ifa_family", family(fam)),
+        ("ifa_family", family_field(c, fam)),
         ("ifa_prefixlen", Value::UInt(data[1].into())),
-        ("ifa_flags", super::util::flags(data[2].into(), IFA_FLAGS)),
-        ("ifa_scope", scope(data[3])),
-        ("ifa_index", super::net::ifindex(le_u32(data, 4))),
+        ("ifa_flags", flags_field(c, data[2].into(), IFA_FLAGS)),
+        ("ifa_scope", styled(c, scope(data[3]), hex0(data[3].into()))),
+        ("ifa_index", ifindex_field(c, le_u32(data, 4))),
     ])];
     if data.len() > 8 {
         out.push(attributes(c, &data[8..], &IFA_ATTRS, "IFA_???", &|t, d| {
@@ -437,18 +479,15 @@ fn ifaddrmsg(c: &Ctx, data: &[u8]) -> Vec<Value> {
 fn ifa_attr(c: &Ctx, fam: u8, typ: u16, d: &[u8]) -> Option<Value> {
     match typ {
         1 | 2 | 4 | 5 | 7 => match fam {
-            2 if d.len() >= 4 => Some(Value::Raw(format!(
-                "inet_addr(\"{}\")",
-                std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3])
-            ))),
-            10 if d.len() >= 16 => {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(&d[..16]);
-                Some(Value::Raw(format!(
-                    "inet_pton(AF_INET6, \"{}\")",
-                    std::net::Ipv6Addr::from(a)
-                )))
-            }
+            2 if d.len() >= 4 => Some(bytes_field(
+                c,
+                format!(
+                    "inet_addr(\"{}\")",
+                    std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3])
+                ),
+                d,
+            )),
+            10 if d.len() >= 16 => Some(inet6_field(c, d)),
             _ => None,
         },
         3 => Some(label(c, d)),
@@ -458,7 +497,7 @@ fn ifa_attr(c: &Ctx, fam: u8, typ: u16, d: &[u8]) -> Option<Value> {
             ("cstamp", Value::UInt(le_u32(d, 8).into())),
             ("tstamp", Value::UInt(le_u32(d, 12).into())),
         ])),
-        8 if d.len() >= 4 => Some(super::util::flags(le_u32(d, 0).into(), IFA_FLAGS)),
+        8 if d.len() >= 4 => Some(flags_field(c, le_u32(d, 0).into(), IFA_FLAGS)),
         9 if d.len() >= 4 => Some(Value::UInt(le_u32(d, 0).into())),
         10 if d.len() >= 4 => Some(Value::Int((le_u32(d, 0) as i32).into())),
         _ => None,
@@ -506,16 +545,17 @@ pub(super) fn attributes_named(
     list(c, b, 4, |a| {
         let raw_type = le_u16(a, 2);
         let base = raw_type & 0x3fff;
-        let base_v = name(base);
+        let base_v = styled(c, name(base), hex0(base.into()));
         let type_v = if raw_type & 0xc000 == 0 {
             base_v
         } else {
             let mut s = String::new();
-            if raw_type & 0x8000 != 0 {
-                s.push_str("NLA_F_NESTED|");
-            }
-            if raw_type & 0x4000 != 0 {
-                s.push_str("NLA_F_NET_BYTEORDER|");
+            for (bit, flag) in [(0x8000u16, "NLA_F_NESTED"), (0x4000, "NLA_F_NET_BYTEORDER")] {
+                if raw_type & bit != 0 {
+                    let v = styled(c, Value::sym(flag), Value::Hex(bit.into()));
+                    s.push_str(&super::util::render(&v));
+                    s.push('|');
+                }
             }
             s.push_str(&super::util::render(&base_v));
             Value::Raw(s)

@@ -22,9 +22,12 @@
 //! Pure: the bytes come from [`super::netlink`].
 
 use super::Ctx;
-use super::netlink::{attributes, attributes_named, family, hex, label, le_u16};
-use super::util::{flags, le_u32, le_u64, xlat};
-use crate::syscalls::Value;
+use super::netlink::{
+    attributes, attributes_named, bytes_field, family, family_field, flags_field, hex,
+    ifindex_field, inet6_field, label, le_u16,
+};
+use super::util::{hex0, le_u32, le_u64, styled, xlat};
+use crate::syscalls::{ConstStyle, Value};
 
 const IFLA: [&str; 62] = [
     "IFLA_UNSPEC",
@@ -456,14 +459,14 @@ const ICMP6_MIB: [&str; 6] = [
 /// has checked that the structure fits.
 pub(super) fn ifinfomsg(c: &Ctx, data: &[u8]) -> Vec<Value> {
     let mut out = vec![Value::structure(vec![
-        ("ifi_family", family(data[0])),
+        ("ifi_family", family_field(c, data[0])),
         (
             "ifi_type",
-            xlat(le_u16(data, 2).into(), ARPHRD, "ARPHRD_???"),
+            xlat_field(c, le_u16(data, 2).into(), ARPHRD, "ARPHRD_???", true),
         ),
-        ("ifi_index", super::net::ifindex(le_u32(data, 4))),
-        ("ifi_flags", flags(le_u32(data, 8).into(), IFF)),
-        ("ifi_change", super::util::hex0(le_u32(data, 12).into())),
+        ("ifi_index", ifindex_field(c, le_u32(data, 4))),
+        ("ifi_flags", flags_field(c, le_u32(data, 8).into(), IFF)),
+        ("ifi_change", hex0(le_u32(data, 12).into())),
     ])];
     if data.len() > 16 {
         out.push(attributes(c, &data[16..], &IFLA, "IFLA_???", &|t, d| {
@@ -486,14 +489,20 @@ fn i32_at(d: &[u8]) -> Option<i64> {
 }
 
 /// A hardware address: `02:fc:00:00:00:01`.
-fn hwaddr(d: &[u8]) -> Value {
+fn hwaddr(c: &Ctx, d: &[u8]) -> Value {
     let parts: Vec<String> = d.iter().map(|b| format!("{b:02x}")).collect();
-    Value::Raw(parts.join(":"))
+    bytes_field(c, parts.join(":"), d)
+}
+
+/// A named constant; under `-X` the number (in hex when `in_hex`), the name in a comment.
+fn xlat_field(c: &Ctx, v: u64, table: &[(u64, &'static str)], what: &str, in_hex: bool) -> Value {
+    let raw = if in_hex { hex0(v) } else { Value::UInt(v) };
+    styled(c, xlat(v, table, what), raw)
 }
 
 fn link_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
     Some(match typ {
-        1 | 2 | 54 => hwaddr(d),
+        1 | 2 | 54 => hwaddr(c, d),
         3 | 6 | 20 | 38 | 53 | 56 | 57 => label(c, d),
         4
         | 5
@@ -535,9 +544,9 @@ fn link_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
         }),
         26 => attributes_named(c, d, &|t| family(t as u8), &|t, d| af_spec(c, t, d)),
         28 => Value::Int(i32_at(d)?),
-        29 => flags(u32_at(d)?, RTEXT_FILTER),
-        43 => attributes(c, d, &XDP_ATTRS, "IFLA_XDP_???", &|t, d| xdp_attr(t, d)),
-        44 => xlat(u32_at(d)?, IFLA_EVENT, "IFLA_EVENT_???"),
+        29 => flags_field(c, u32_at(d)?, RTEXT_FILTER),
+        43 => attributes(c, d, &XDP_ATTRS, "IFLA_XDP_???", &|t, d| xdp_attr(c, t, d)),
+        44 => xlat_field(c, u32_at(d)?, IFLA_EVENT, "IFLA_EVENT_???", false),
         52 => attributes(c, d, &IFLA, "IFLA_???", &|t, d| match t {
             53 => Some(label(c, d)),
             _ => None,
@@ -580,11 +589,11 @@ fn stats(d: &[u8], width: usize) -> Option<Value> {
     ))
 }
 
-fn xdp_attr(typ: u16, d: &[u8]) -> Option<Value> {
+fn xdp_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
     Some(match typ {
         1 | 8 => Value::Int(i32_at(d)?),
-        2 => xlat(u8_at(d)?, XDP_ATTACHED, "XDP_ATTACHED_???"),
-        3 => flags(u32_at(d)?, XDP_FLAGS),
+        2 => xlat_field(c, u8_at(d)?, XDP_ATTACHED, "XDP_ATTACHED_???", false),
+        3 => flags_field(c, u32_at(d)?, XDP_FLAGS),
         4..=7 => Value::UInt(u32_at(d)?),
         _ => return None,
     })
@@ -605,7 +614,7 @@ fn af_spec(c: &Ctx, fam: u16, d: &[u8]) -> Option<Value> {
 
 fn inet6_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
     Some(match typ {
-        1 => flags(u32_at(d)?, INET6_FLAGS),
+        1 => flags_field(c, u32_at(d)?, INET6_FLAGS),
         2 => indexed(c, d, 4, true, &DEVCONF, "DEVCONF_???"),
         3 => indexed(c, d, 8, false, &IPSTATS_MIB, "IPSTATS_MIB_???"),
         5 if d.len() >= 16 => Value::structure(vec![
@@ -615,15 +624,8 @@ fn inet6_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
             ("retrans_time", Value::UInt(le_u32(d, 12).into())),
         ]),
         6 => indexed(c, d, 8, false, &ICMP6_MIB, "ICMP6_MIB_???"),
-        7 if d.len() >= 16 => {
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&d[..16]);
-            Value::Raw(format!(
-                "inet_pton(AF_INET6, \"{}\")",
-                std::net::Ipv6Addr::from(a)
-            ))
-        }
-        8 => xlat(u8_at(d)?, ADDR_GEN_MODE, "IN6_ADDR_GEN_MODE_???"),
+        7 if d.len() >= 16 => inet6_field(c, d),
+        8 => xlat_field(c, u8_at(d)?, ADDR_GEN_MODE, "IN6_ADDR_GEN_MODE_???", false),
         9 => Value::UInt(u32_at(d)?),
         _ => return None,
     })
@@ -641,9 +643,11 @@ fn indexed(c: &Ctx, d: &[u8], width: usize, signed: bool, names: &[&str], what: 
             items.push(Value::Elided);
             break;
         }
-        let name = match names.get(i) {
-            Some(n) => (*n).to_string(),
-            None => format!("{i} /* {what} */"),
+        let name = match (names.get(i), c.o.const_style) {
+            (_, ConstStyle::Raw) => i.to_string(),
+            (Some(n), ConstStyle::Verbose) => format!("{i} /* {n} */"),
+            (Some(n), ConstStyle::Abbrev) => (*n).to_string(),
+            (None, _) => format!("{i} /* {what} */"),
         };
         let v = match (width, signed) {
             (4, true) => (le_u32(slot, 0) as i32).to_string(),
@@ -774,6 +778,42 @@ mod tests {
         assert!(
             out.contains("[{nla_len=16, nla_type=NLA_F_NESTED|IFLA_PROP_LIST}, [{nla_len=10, nla_type=IFLA_ALT_IFNAME}, \"dbalt\"]]"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn const_styles() {
+        let mut p = ifi(772, 0, 0x9);
+        p.extend(attr(1, &[0xfe, 0x01]));
+        p.extend(attr(0x8000 | 0x3e, &[]));
+        p.extend(attr(43, &attr(2, &[0])));
+        let raw = show(
+            &p,
+            DecodeOpts {
+                const_style: ConstStyle::Raw,
+                ..DecodeOpts::default()
+            },
+        );
+        assert_eq!(
+            raw,
+            "{ifi_family=0, ifi_type=0x304, ifi_index=0, ifi_flags=0x9, ifi_change=0}, \
+             [[{nla_len=6, nla_type=0x1}, \"\\xfe\\x01\"], {nla_len=4, nla_type=0x8000|0x3e}, \
+             [{nla_len=12, nla_type=0x2b}, [{nla_len=5, nla_type=0x2}, 0]]]"
+        );
+        let verbose = show(
+            &p,
+            DecodeOpts {
+                const_style: ConstStyle::Verbose,
+                ..DecodeOpts::default()
+            },
+        );
+        assert_eq!(
+            verbose,
+            "{ifi_family=0 /* AF_UNSPEC */, ifi_type=0x304 /* ARPHRD_LOOPBACK */, ifi_index=0, \
+             ifi_flags=0x9 /* IFF_UP|IFF_LOOPBACK */, ifi_change=0}, \
+             [[{nla_len=6, nla_type=0x1 /* IFLA_ADDRESS */}, \"\\xfe\\x01\" /* fe:01 */], \
+             {nla_len=4, nla_type=0x8000 /* NLA_F_NESTED */|0x3e /* IFLA_??? */}, \
+             [{nla_len=12, nla_type=0x2b /* IFLA_XDP */}, [{nla_len=5, nla_type=0x2 /* IFLA_XDP_ATTACHED */}, 0 /* XDP_ATTACHED_NONE */]]]"
         );
     }
 
