@@ -995,6 +995,11 @@ fn strings_in_hex_x_and_xx() {
         &["-x", "-e", "trace=%network,write,read"],
         &["{dir}"],
     );
+    // Under -xx strace quotes inet_addr's and inet_pton's text in hex as well.
+    compat("inetnet", &["-xx", "-e", "trace=%network"], &[]);
+    // Netlink string attributes under -x: their NUL in hex, then `...`.
+    compat("netlink", &["-x", "-e", "trace=%network"], &[]);
+    compat("netlink", &["-xx", "-e", "trace=%network"], &[]);
 }
 
 #[test]
@@ -1171,8 +1176,8 @@ fn netlink_messages_decode_like_strace() {
 /// address dump. Run in a network namespace of this test's own thread (children inherit a
 /// thread's namespace), with loopback up and a veth pair with an alias and an alternative
 /// name: nothing moves a counter between the two runs. At strace's default `-s` (the first 32
-/// attributes of a link), with every attribute (`-s 4096`), with `-v`, with `-s 10`, and
-/// under `-X raw` and `-X verbose`.
+/// attributes of a link), with every attribute (`-s 4096`), with `-v`, with `-s 10`, under
+/// `-X raw` and `-X verbose`, and `-x` (strace's NUL-in-hex quirk for string attributes).
 #[test]
 fn getifaddrs_link_dump_decodes_like_strace() {
     let worker = std::thread::spawn(|| {
@@ -1197,13 +1202,14 @@ fn getifaddrs_link_dump_decodes_like_strace() {
         // glibc's sequence number is the time; the port id is the tracee's pid.
         let masks = regex::Regex::new(r"(nlmsg_seq|nlmsg_pid|nl_pid)=\d+")
             .unwrap_or_else(|e| panic!("{e}"));
-        let sets: [&[&str]; 6] = [
+        let sets: [&[&str]; 7] = [
             &["-e", "trace=%network"],
             &["-s", "4096", "-e", "trace=%network"],
             &["-v", "-e", "trace=%network"],
             &["-s", "10", "-e", "trace=%network"],
             &["-X", "raw", "-e", "trace=%network"],
             &["-X", "verbose", "-s", "4096", "-e", "trace=%network"],
+            &["-x", "-s", "4096", "-e", "trace=%network"],
         ];
         for flags in sets {
             let mut pair = Case::new("ifaddrs", flags, &[]).run_both();

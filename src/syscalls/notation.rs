@@ -55,6 +55,11 @@ pub fn set_hex_strings(level: u8) {
     HEX_STRINGS.store(level.min(2), std::sync::atomic::Ordering::Relaxed);
 }
 
+/// The `-x` level [`set_hex_strings`] set.
+pub fn hex_strings_level() -> u8 {
+    HEX_STRINGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Whether `bytes` print as `\xHH` each: always with `-xx`; with `-x` when a byte is not
 /// printable ASCII nor whitespace (strace's rule).
 fn hex_string(bytes: &[u8]) -> bool {

@@ -237,7 +237,13 @@ fn sockaddr_bytes(c: &Ctx, b: &[u8]) -> Value {
             let port = u16::from_be_bytes([b[2], b[3]]);
             let ip = std::net::Ipv4Addr::new(b[4], b[5], b[6], b[7]);
             f.push(("sin_port", bytes(format!("htons({port})"), &b[2..4])));
-            f.push(("sin_addr", bytes(format!("inet_addr(\"{ip}\")"), &b[4..8])));
+            f.push((
+                "sin_addr",
+                bytes(
+                    format!("inet_addr({})", quote(ip.to_string().as_bytes())),
+                    &b[4..8],
+                ),
+            ));
         }
         AF_INET6 if b.len() >= 24 => {
             let port = u16::from_be_bytes([b[2], b[3]]);
@@ -251,12 +257,18 @@ fn sockaddr_bytes(c: &Ctx, b: &[u8]) -> Value {
                 // The address is a named field then; its comment has no `&sin6_addr`.
                 f.push((
                     "sin6_addr",
-                    bytes(format!("inet_pton(AF_INET6, \"{ip}\")"), &b[8..24]),
+                    bytes(
+                        format!("inet_pton(AF_INET6, {})", quote(ip.to_string().as_bytes())),
+                        &b[8..24],
+                    ),
                 ));
             } else {
                 f.push((
                     "",
-                    Value::Raw(format!("inet_pton(AF_INET6, \"{ip}\", &sin6_addr)")),
+                    Value::Raw(format!(
+                        "inet_pton(AF_INET6, {}, &sin6_addr)",
+                        quote(ip.to_string().as_bytes())
+                    )),
                 ));
             }
             if b.len() >= 28 {

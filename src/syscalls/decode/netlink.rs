@@ -380,7 +380,10 @@ pub(super) fn inet6_field(c: &Ctx, d: &[u8]) -> Value {
     a.copy_from_slice(&d[..16]);
     bytes_field(
         c,
-        format!("inet_pton(AF_INET6, \"{}\")", std::net::Ipv6Addr::from(a)),
+        format!(
+            "inet_pton(AF_INET6, {})",
+            super::util::quote(std::net::Ipv6Addr::from(a).to_string().as_bytes())
+        ),
         d,
     )
 }
@@ -482,8 +485,12 @@ fn ifa_attr(c: &Ctx, fam: u8, typ: u16, d: &[u8]) -> Option<Value> {
             2 if d.len() >= 4 => Some(bytes_field(
                 c,
                 format!(
-                    "inet_addr(\"{}\")",
-                    std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3])
+                    "inet_addr({})",
+                    super::util::quote(
+                        std::net::Ipv4Addr::new(d[0], d[1], d[2], d[3])
+                            .to_string()
+                            .as_bytes()
+                    )
                 ),
                 d,
             )),
@@ -506,6 +513,19 @@ fn ifa_attr(c: &Ctx, fam: u8, typ: u16, d: &[u8]) -> Option<Value> {
 
 /// A string attribute: its trailing NUL left out; `...` when it has none or is cut at `-s`.
 pub(super) fn label(c: &Ctx, d: &[u8]) -> Value {
+    if d.last() == Some(&0) && crate::syscalls::notation::hex_strings_level() > 0 {
+        // strace 6.1 under -x/-xx: the terminating NUL is one of the bytes (so the string
+        // prints in hex), followed by `...`.
+        return Value::Str {
+            bytes: d[..d.len().min(c.o.string_limit)].to_vec(),
+            truncated: true,
+        };
+    }
+    label_plain(c, d)
+}
+
+/// [`label`] without strace's `-x` quirk.
+pub(super) fn label_plain(c: &Ctx, d: &[u8]) -> Value {
     let (body, terminated) = match d.split_last() {
         Some((0, body)) => (body, true),
         _ => (d, false),

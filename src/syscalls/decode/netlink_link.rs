@@ -24,7 +24,7 @@
 use super::Ctx;
 use super::netlink::{
     attributes, attributes_named, bytes_field, family, family_field, flags_field, hex,
-    ifindex_field, inet6_field, label, le_u16,
+    ifindex_field, inet6_field, label, label_plain, le_u16,
 };
 use super::util::{hex0, le_u32, le_u64, styled, xlat};
 use crate::syscalls::{ConstStyle, Value};
@@ -539,7 +539,8 @@ fn link_attr(c: &Ctx, typ: u16, d: &[u8]) -> Option<Value> {
             ("port", Value::UInt(d[27].into())),
         ]),
         18 => attributes(c, d, &INFO_ATTRS, "IFLA_INFO_???", &|t, d| match t {
-            1 | 4 => Some(label(c, d)),
+            // strace prints the kinds as plain strings, even under -x.
+            1 | 4 => Some(label_plain(c, d)),
             _ => None,
         }),
         26 => attributes_named(c, d, &|t| family(t as u8), &|t, d| af_spec(c, t, d)),
