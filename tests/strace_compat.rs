@@ -1142,6 +1142,18 @@ fn more_calls_decode_like_strace() {
 /// openat2's open_how (mode only where it counts, extra bytes, short sizes), times, utime and
 /// utimes with their dates, rt_sigqueueinfo's and rt_sigtimedwait's siginfo, process_vm_*
 /// (the other process's buffers as addresses), sched_getattr/setattr.
+/// The administrative calls, refused by the kernel: modules, kexec (architecture and flags,
+/// segments, the command line cut at its length), quotactl and quotactl_fd with each
+/// command's arguments and structures; abbreviated, whole under `-v`, under both `-X`.
+#[test]
+fn admin_calls_decode_like_strace() {
+    let t = "trace=init_module,finit_module,delete_module,kexec_load,kexec_file_load,quotactl,quotactl_fd";
+    compat("admincalls", &["-e", t], &[]);
+    compat("admincalls", &["-v", "-e", t], &[]);
+    compat("admincalls", &["-X", "raw", "-e", t], &[]);
+    compat("admincalls", &["-X", "verbose", "-e", t], &[]);
+}
+
 #[test]
 fn raw_calls_decode_like_strace() {
     compat("rawcalls", &[], &["{dir}"]);

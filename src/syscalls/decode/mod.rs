@@ -14,6 +14,7 @@
 //! "not one of mine" (then the arguments print in hex and the return value plainly). A
 //! `Raw` syscall has no decoder.
 
+mod admin;
 pub mod events;
 pub mod fs;
 pub(crate) mod fs_tables;
@@ -80,6 +81,7 @@ fn decoders(group: Group) -> Option<(EntryFn, ExitFn)> {
         Group::Events => (events::entry, events::exit),
         Group::Mount => (mount::entry, mount::exit),
         Group::Kernel => (kernel::entry, kernel::exit),
+        Group::Admin => (admin::entry, admin::exit),
         Group::Raw => return None,
     })
 }
@@ -455,6 +457,7 @@ mod tests {
             Group::Events,
             Group::Mount,
             Group::Kernel,
+            Group::Admin,
         ];
         for (nr, info) in table::all() {
             let claims: Vec<Group> = all
