@@ -1245,7 +1245,8 @@ fn getifaddrs_link_dump_decodes_like_strace() {
 
 /// Calls decoded since strace was compared on them: membarrier, futimesat, POSIX and System V
 /// message queues, mount and the mount API, seccomp's queries, landlock, fanotify, keys, AIO,
-/// io_uring, perf_event_open (abbreviated and under `-v`) (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew
+/// io_uring, perf_event_open (abbreviated and under `-v` and both `-X`; a cache event's
+/// composite config; E2BIG's `size=0xc8 => 0x88`) (`fixtures/kernelcalls.c`). Key serials and message queue ids are handed out anew
 /// on each run: masked in both traces alike.
 #[test]
 fn kernel_calls_decode_like_strace() {
@@ -1262,6 +1263,8 @@ fn kernel_calls_decode_like_strace() {
             "-e",
             "trace=perf_event_open,io_uring_setup,mq_open,msgctl",
         ],
+        &["-X", "raw", "-e", "trace=perf_event_open"],
+        &["-v", "-X", "verbose", "-e", "trace=perf_event_open"],
     ] {
         let mut pair = Case::new("kernelcalls", flags, &["{dir}"]).run_both();
         for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {

@@ -360,6 +360,7 @@ impl Session {
                 nr: nr_,
                 raw: *args,
                 args: Vec::new(),
+                held: Vec::new(),
             }
         };
         // -Y: the child a wait call names is reaped by the call itself as soon as the tracee
@@ -554,8 +555,14 @@ impl Session {
                 time,
                 nr,
                 name: syscall_name(nr),
-                args: entry.args.iter().flatten().cloned().collect(),
-                more: false,
+                // The arguments known at entry, up to the first one only the exit knows
+                // (then strace's `read(3,  <unfinished ...>`).
+                args: entry.args[..entry.printable_prefix()]
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+                more: entry.printable_prefix() < entry.args.len(),
                 raw_args: entry.raw,
                 ip,
             });

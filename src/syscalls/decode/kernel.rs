@@ -680,6 +680,25 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     })
 }
 
+/// After E2BIG the kernel has written the size it knows into the structure: strace adds it
+/// (`size=0xc8 /* PERF_ATTR_SIZE_??? */ => 0x88 /* PERF_ATTR_SIZE_??? */`). The structure is
+/// the one decoded at the entry (held to the exit, see `HELD_TO_EXIT`).
+fn perf_size_written_back(c: &Ctx, slots: &mut [Option<Value>]) {
+    let Some(b) = read_bytes::<4>(c, c.raw[0].wrapping_add(4)) else {
+        return;
+    };
+    if let Some(Some(Value::Struct(fields))) = slots.get_mut(0)
+        && let Some((_, v)) = fields.iter_mut().find(|(k, _)| k == "size")
+    {
+        let new = super::perf::size_field(c, u32::from_le_bytes(b));
+        *v = Value::Raw(format!(
+            "{} => {}",
+            super::util::render(v),
+            super::util::render(&new)
+        ));
+    }
+}
+
 pub fn exit(
     name: &str,
     c: &Ctx,
@@ -689,6 +708,9 @@ pub fn exit(
 ) -> Option<Ret> {
     let a = c.raw;
     let ok = !is_error;
+    if name == "perf_event_open" && is_error && rval == -i64::from(libc::E2BIG) {
+        perf_size_written_back(c, slots);
+    }
     let mut set = super::util::setter(slots);
     let out = |addr: u64, f: &dyn Fn() -> Value| super::util::output(ok, addr, f);
     Some(match name {
@@ -718,8 +740,6 @@ pub fn exit(
         }
         "landlock_create_ruleset" if low(a[2]) & 1 == 0 => fd_ret(c, rval, is_error),
         "fanotify_init" => fd_ret(c, rval, is_error),
-        // strace adds the size the kernel wrote back after E2BIG (`size=0xc8 => 0x88`);
-        // pgstrace prints the structure as the call was made (the entry's line is kept).
         "perf_event_open" => fd_ret(c, rval, is_error),
         "keyctl" => {
             if matches!(low(a[0]), 6 | 11 | 17) {

@@ -49,7 +49,15 @@ pub struct Entry {
     pub raw: [u64; 6],
     /// One slot per printed argument; `None` for an argument only known at exit.
     pub args: Vec<Option<Value>>,
+    /// Arguments decoded at entry but printed only at exit, as strace prints them (their
+    /// slot in `args` is `None` until then): `(slot, value)`.
+    pub held: Vec<(usize, Value)>,
 }
+
+/// The arguments strace prints at the exit though they are read at the entry:
+/// perf_event_open's attribute structure, to which the exit adds the size the kernel wrote
+/// back after E2BIG (`size=0xc8 => 0x88`).
+const HELD_TO_EXIT: &[(&str, usize)] = &[("perf_event_open", 0)];
 
 impl Entry {
     /// The arguments printable at entry: the leading run of decoded slots.
@@ -94,6 +102,7 @@ pub fn raw_entry(nr: u64, raw: &[u64; 6]) -> Entry {
         nr,
         raw: *raw,
         args: raw[..n].iter().map(|&v| Some(util::hex0(v))).collect(),
+        held: Vec::new(),
     }
 }
 
@@ -265,16 +274,27 @@ fn is_aggregate(v: &Value) -> bool {
 pub fn decode_entry(nr: u64, raw: &[u64; 6], t: &dyn Tracee, o: &DecodeOpts) -> Entry {
     let ctx = Ctx { raw: *raw, t, o };
     let info = table::lookup(nr);
-    let args = info
+    let mut args: Vec<Option<Value>> = info
         .and_then(|i| decoders(i.group).and_then(|(entry, _)| entry(i.name, &ctx)))
         .unwrap_or_else(|| {
             let n = info.map(|s| s.nargs as usize).unwrap_or(6);
             raw[..n].iter().map(|&a| Some(Value::Hex(a))).collect()
         });
+    let mut held = Vec::new();
+    if let Some(i) = info {
+        for &(name, slot) in HELD_TO_EXIT {
+            if name == i.name
+                && let Some(v) = args.get_mut(slot).and_then(Option::take)
+            {
+                held.push((slot, v));
+            }
+        }
+    }
     Entry {
         nr,
         raw: *raw,
         args,
+        held,
     }
 }
 
@@ -294,6 +314,11 @@ pub fn decode_exit(
         o,
     };
     let mut slots = entry.args.clone();
+    for (slot, v) in &entry.held {
+        if let Some(s) = slots.get_mut(*slot) {
+            *s = Some(v.clone());
+        }
+    }
     let ret = table::lookup(entry.nr)
         .and_then(|i| {
             let (_, exit) = decoders(i.group)?;

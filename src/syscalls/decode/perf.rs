@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use super::fs_util::flags_x;
-use super::util::{le_u32, le_u64, read_vec, xlat};
+use super::util::{hex0, le_u32, le_u64, read_vec, styled, xlat};
 use crate::syscalls::Value;
 
 /// The most of the structure strace 6.1 knows (`PERF_ATTR_SIZE_VER7`).
@@ -168,8 +168,65 @@ pub(super) const OPEN_FLAGS: &[(u64, &str)] = &[
     (8, "PERF_FLAG_FD_CLOEXEC"),
 ];
 
-fn size_v(v: u32) -> Value {
-    xlat(v.into(), SIZES, "PERF_ATTR_SIZE_???")
+const HW_CACHE_IDS: &[(u64, &str)] = &[
+    (0, "PERF_COUNT_HW_CACHE_L1D"),
+    (1, "PERF_COUNT_HW_CACHE_L1I"),
+    (2, "PERF_COUNT_HW_CACHE_LL"),
+    (3, "PERF_COUNT_HW_CACHE_DTLB"),
+    (4, "PERF_COUNT_HW_CACHE_ITLB"),
+    (5, "PERF_COUNT_HW_CACHE_BPU"),
+    (6, "PERF_COUNT_HW_CACHE_NODE"),
+];
+
+const HW_CACHE_OPS: &[(u64, &str)] = &[
+    (0, "PERF_COUNT_HW_CACHE_OP_READ"),
+    (1, "PERF_COUNT_HW_CACHE_OP_WRITE"),
+    (2, "PERF_COUNT_HW_CACHE_OP_PREFETCH"),
+];
+
+const HW_CACHE_RESULTS: &[(u64, &str)] = &[
+    (0, "PERF_COUNT_HW_CACHE_RESULT_ACCESS"),
+    (1, "PERF_COUNT_HW_CACHE_RESULT_MISS"),
+];
+
+/// A `PERF_TYPE_HW_CACHE` config, as strace composes it:
+/// `PERF_COUNT_HW_CACHE_RESULT_MISS<<16|PERF_COUNT_HW_CACHE_OP_READ<<8|PERF_COUNT_HW_CACHE_L1D`
+/// (bits past the three bytes first: `0x12<<32|0x34<<24|...`).
+fn hw_cache(c: &Ctx, config: u64) -> Value {
+    let part = |v: u64, table: &[(u64, &'static str)], what: &str| {
+        super::util::render(&styled(c, xlat(v, table, what), hex0(v)))
+    };
+    let mut s = String::new();
+    if config >> 32 != 0 {
+        s.push_str(&format!("{:#x}<<32|", config >> 32));
+    }
+    if (config >> 24) & 0xff != 0 {
+        s.push_str(&format!("{:#x}<<24|", (config >> 24) & 0xff));
+    }
+    s.push_str(&format!(
+        "{}<<16|{}<<8|{}",
+        part(
+            (config >> 16) & 0xff,
+            HW_CACHE_RESULTS,
+            "PERF_COUNT_HW_CACHE_RESULT_???"
+        ),
+        part(
+            (config >> 8) & 0xff,
+            HW_CACHE_OPS,
+            "PERF_COUNT_HW_CACHE_OP_???"
+        ),
+        part(config & 0xff, HW_CACHE_IDS, "PERF_COUNT_HW_CACHE_???"),
+    ));
+    Value::Raw(s)
+}
+
+/// The structure's size, `PERF_ATTR_SIZE_VER7` (under `-X` the number).
+pub(super) fn size_field(c: &Ctx, v: u32) -> Value {
+    styled(
+        c,
+        xlat(v.into(), SIZES, "PERF_ATTR_SIZE_???"),
+        hex0(v.into()),
+    )
 }
 
 /// The attribute structure at `addr` (its address if unreadable).
@@ -195,17 +252,22 @@ pub(super) fn attr(c: &Ctx, addr: u64) -> Value {
     let u64_at = |off: usize| le_u64(&b, off);
     let typ = le_u32(&b, 0);
     let config = u64_at(8);
+    let st = |names: Value, v: u64| styled(c, names, hex0(v));
     let config_v = match typ {
-        0 => xlat(config, HW, "PERF_COUNT_HW_???"),
-        1 => xlat(config, SW, "PERF_COUNT_SW_???"),
+        0 => st(xlat(config, HW, "PERF_COUNT_HW_???"), config),
+        1 => st(xlat(config, SW, "PERF_COUNT_SW_???"), config),
         2 => Value::UInt(config),
+        3 => hw_cache(c, config),
         _ => Value::Hex(config),
     };
     let bits = u64_at(40);
     let verbose = !c.o.abbrev;
     let mut f: Vec<(&'static str, Value)> = vec![
-        ("type", xlat(typ.into(), TYPES, "PERF_TYPE_???")),
-        ("size", size_v(size)),
+        (
+            "type",
+            st(xlat(typ.into(), TYPES, "PERF_TYPE_???"), typ.into()),
+        ),
+        ("size", size_field(c, size)),
         ("config", config_v),
     ];
     // `freq` chooses which of the union's names the number has.
@@ -216,11 +278,17 @@ pub(super) fn attr(c: &Ctx, addr: u64) -> Value {
     }
     f.push((
         "sample_type",
-        flags_x(u64_at(24), SAMPLE, None, "PERF_SAMPLE_???"),
+        st(
+            flags_x(u64_at(24), SAMPLE, None, "PERF_SAMPLE_???"),
+            u64_at(24),
+        ),
     ));
     f.push((
         "read_format",
-        flags_x(u64_at(32), READ, None, "PERF_FORMAT_???"),
+        st(
+            flags_x(u64_at(32), READ, None, "PERF_FORMAT_???"),
+            u64_at(32),
+        ),
     ));
     let bit = |i: u32| Value::UInt((bits >> i) & 1);
     for (i, name) in BITS_BEFORE.iter().enumerate() {
@@ -277,7 +345,10 @@ pub(super) fn attr(c: &Ctx, addr: u64) -> Value {
     if have >= 80 && sample_type & 0x800 != 0 {
         f.push((
             "branch_sample_type",
-            flags_x(u64_at(72), BRANCH, None, "PERF_SAMPLE_BRANCH_???"),
+            st(
+                flags_x(u64_at(72), BRANCH, None, "PERF_SAMPLE_BRANCH_???"),
+                u64_at(72),
+            ),
         ));
     }
     if have >= 96 {
@@ -286,7 +357,8 @@ pub(super) fn attr(c: &Ctx, addr: u64) -> Value {
             f.push(("sample_stack_user", Value::Hex(u32_at(88).into()).or_zero()));
         }
         if bits & (1 << 25) != 0 {
-            f.push(("clockid", super::time::clock_id(u32_at(92).into())));
+            let id = u32_at(92).into();
+            f.push(("clockid", st(super::time::clock_id(id), id)));
         }
     }
     if have >= 104 {
