@@ -190,9 +190,19 @@ fn a_reader_behind_at_the_end_ends_and_says_so() {
         let p = Proc::spawn(cmd);
         let children = format!("/proc/{0}/task/{0}/children", p.pid);
         let deadline = Instant::now() + LONG;
+        // The tracee by its name once it runs the fixture: before its exec (or for a
+        // helper pgstrace runs) a child has another image, and killing that one would leave
+        // the million rounds running.
         let child: i32 = loop {
             let c = std::fs::read_to_string(&children).unwrap_or_default();
-            if let Some(c) = c.split_whitespace().next().and_then(|c| c.parse().ok()) {
+            if let Some(c) = c
+                .split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok())
+                .find(|c| {
+                    std::fs::read_to_string(format!("/proc/{c}/comm"))
+                        .is_ok_and(|n| n.trim() == "perfcalls")
+                })
+            {
                 break c;
             }
             assert!(Instant::now() < deadline, "no tracee");

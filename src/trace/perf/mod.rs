@@ -490,6 +490,9 @@ impl PerfSource {
                     .fold(0.0, f64::max),
             );
             self.reap(false);
+            // The launched command reaped before this drain: its records are all in the
+            // rings now, so a task of it still watched after the drain lost its exit.
+            let reaped = self.launched.is_some_and(|(_, st)| st.is_some());
             // Records stamped before this instant are all in the rings once we read them.
             let mark = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
             self.drain(&mut buf, &mut urgent);
@@ -507,7 +510,13 @@ impl PerfSource {
                 && pfds
                     .iter()
                     .all(|p| p.revents & (libc::POLLHUP | libc::POLLERR) != 0);
-            if hup || (self.lost > lost_seen && pruned.elapsed() >= Duration::from_millis(100)) {
+            // The same when the launched command has ended (its exit may have been dropped
+            // with no later record to report the loss, and not every ring hung up).
+            let settle = pruned.elapsed() >= Duration::from_millis(100);
+            if hup
+                || (self.lost > lost_seen && settle)
+                || (reaped && !self.tasks.is_empty() && settle)
+            {
                 (lost_seen, pruned) = (self.lost, std::time::Instant::now());
                 self.prune_vanished(c);
                 if hup && !self.done() {
