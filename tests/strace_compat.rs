@@ -1154,6 +1154,14 @@ fn admin_calls_decode_like_strace() {
     compat("admincalls", &["-X", "verbose", "-e", t], &[]);
 }
 
+/// Seccomp filters (refused by the kernel, never installed): `{len=N, filter=ADDR}` by
+/// default, each instruction as strace spells it under `-v`, through seccomp and prctl.
+#[test]
+fn seccomp_filters_decode_like_strace() {
+    compat("seccompfilter", &["-e", "trace=seccomp,prctl"], &[]);
+    compat("seccompfilter", &["-v", "-e", "trace=seccomp,prctl"], &[]);
+}
+
 #[test]
 fn raw_calls_decode_like_strace() {
     compat("rawcalls", &[], &["{dir}"]);

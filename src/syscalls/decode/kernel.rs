@@ -2,8 +2,8 @@
 //! fanotify, the key calls (add_key, request_key, keyctl), Linux AIO (io_setup, io_submit,
 //! io_getevents, io_pgetevents, io_cancel, io_destroy), io_uring (setup, enter, register) and
 //! perf_event_open (its attribute structure in `perf`), as strace 6.1
-//! prints them. Not decoded here: a seccomp filter's BPF program (printed as its address
-//! in `{len=N, filter=ADDR}`), keyctl commands past the common ones (their arguments in hex),
+//! prints them (a seccomp filter's program in `seccomp_filter`). Not decoded here: keyctl
+//! commands past the common ones (their arguments in hex),
 //! AIO vectored commands' buffers.
 
 use super::Ctx;
@@ -36,16 +36,7 @@ const MEMBARRIER_CMDS: &[(u64, &str)] = &[
     (256, "MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ"),
 ];
 
-const SECCOMP_ACTIONS: &[(u64, &str)] = &[
-    (0x8000_0000, "SECCOMP_RET_KILL_PROCESS"),
-    (0, "SECCOMP_RET_KILL_THREAD"),
-    (0x0003_0000, "SECCOMP_RET_TRAP"),
-    (0x0005_0000, "SECCOMP_RET_ERRNO"),
-    (0x7fc0_0000, "SECCOMP_RET_USER_NOTIF"),
-    (0x7ff0_0000, "SECCOMP_RET_TRACE"),
-    (0x7ffc_0000, "SECCOMP_RET_LOG"),
-    (0x7fff_0000, "SECCOMP_RET_ALLOW"),
-];
+use super::seccomp_filter::ACTIONS as SECCOMP_ACTIONS;
 
 const LANDLOCK_FS: &[(u64, &str)] = &[
     (0x1, "LANDLOCK_ACCESS_FS_EXECUTE"),
@@ -509,13 +500,7 @@ pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
             );
             let arg = match low(a[0]) {
                 _ if a[2] == 0 => Some(Value::Ptr(0)),
-                1 => Some(match read_bytes::<16>(c, a[2]) {
-                    Some(b) => Value::structure(vec![
-                        ("len", Value::UInt(u16::from_le_bytes([b[0], b[1]]).into())),
-                        ("filter", Value::Ptr(le_u64(&b, 8))),
-                    ]),
-                    None => Value::Ptr(a[2]),
-                }),
+                1 => Some(super::seccomp_filter::fprog(c, a[2])),
                 2 => Some(match read_bytes::<4>(c, a[2]) {
                     Some(b) => Value::Array(vec![xlat(
                         le_u32(&b, 0).into(),

@@ -28,6 +28,7 @@ mod netlink_link;
 mod perf;
 pub mod poll;
 pub mod proc;
+mod seccomp_filter;
 pub mod time;
 pub mod util;
 pub mod xattr;

@@ -159,6 +159,33 @@ fn prctl(c: &Ctx) -> Slots {
         PR_SET_PDEATHSIG => vec![s(name), s(sig_arg(a[1]))],
         PR_GET_PDEATHSIG | PR_GET_NAME => vec![s(name), None],
         PR_GET_DUMPABLE | 7 | 21 | 27 | 30 | 37 => vec![s(name)],
+        // PR_SET_SECCOMP: the mode, then the filter for SECCOMP_MODE_FILTER.
+        22 => {
+            let mode = xlat(
+                a[1],
+                &[
+                    (0, "SECCOMP_MODE_DISABLED"),
+                    (1, "SECCOMP_MODE_STRICT"),
+                    (2, "SECCOMP_MODE_FILTER"),
+                ],
+                "SECCOMP_MODE_???",
+            );
+            match a[1] {
+                1 => vec![s(name), s(mode)],
+                2 => vec![
+                    s(name),
+                    s(mode),
+                    s(crate::syscalls::decode::seccomp_filter::fprog(c, a[2])),
+                ],
+                _ => vec![
+                    s(name),
+                    s(mode),
+                    s(hex0(a[2])),
+                    s(hex0(a[3])),
+                    s(hex0(a[4])),
+                ],
+            }
+        }
         28 => vec![
             s(name),
             s(crate::syscalls::decode::fs_util::flags_x(
