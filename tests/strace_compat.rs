@@ -1155,11 +1155,22 @@ fn admin_calls_decode_like_strace() {
 }
 
 /// Seccomp filters (refused by the kernel, never installed): `{len=N, filter=ADDR}` by
-/// default, each instruction as strace spells it under `-v`, through seccomp and prctl.
+/// default, each instruction as strace spells it under `-v` (and both `-X`), through seccomp
+/// and prctl.
 #[test]
 fn seccomp_filters_decode_like_strace() {
     compat("seccompfilter", &["-e", "trace=seccomp,prctl"], &[]);
     compat("seccompfilter", &["-v", "-e", "trace=seccomp,prctl"], &[]);
+    compat(
+        "seccompfilter",
+        &["-v", "-X", "raw", "-e", "trace=seccomp,prctl"],
+        &[],
+    );
+    compat(
+        "seccompfilter",
+        &["-v", "-X", "verbose", "-e", "trace=seccomp,prctl"],
+        &[],
+    );
 }
 
 #[test]

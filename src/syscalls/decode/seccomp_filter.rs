@@ -12,7 +12,7 @@
 //! through [`Ctx`].
 
 use super::Ctx;
-use super::util::{hex0, le_u32, le_u64, read_vec};
+use super::util::{hex0, le_u32, le_u64, read_vec, render, styled};
 use crate::syscalls::Value;
 
 /// The actions a filter returns (`SECCOMP_RET_ACTION_FULL`, the high half).
@@ -54,41 +54,47 @@ fn program(c: &Ctx, addr: u64, len: usize) -> Value {
         return Value::Array(Vec::new());
     }
     match read_vec(c, addr, n * 8).filter(|b| b.len() == n * 8) {
-        Some(b) => Value::Array(b.chunks_exact(8).map(insn).collect()),
+        Some(b) => Value::Array(b.chunks_exact(8).map(|i| insn(c, i)).collect()),
         None => Value::Ptr(addr),
     }
 }
 
 /// One `struct sock_filter {u16 code; u8 jt; u8 jf; u32 k;}`.
-fn insn(b: &[u8]) -> Value {
+fn insn(c: &Ctx, b: &[u8]) -> Value {
     let code = u16::from_le_bytes([b[0], b[1]]);
     let (jt, jf) = (b[2], b[3]);
     let k = le_u32(b, 4);
     let class = code & 0x07;
     let k_v = if class == 6 {
-        action(k)
+        action(c, k)
     } else {
-        super::util::render(&hex0(k.into()))
+        render(&hex0(k.into()))
     };
     let text = if class == 5 && (jt != 0 || jf != 0) {
         format!(
             "BPF_JUMP({}, {k_v}, {}, {})",
-            code_text(code),
+            code_text(c, code),
             super::util::render(&hex0(jt.into())),
             super::util::render(&hex0(jf.into()))
         )
     } else {
-        format!("BPF_STMT({}, {k_v})", code_text(code))
+        format!("BPF_STMT({}, {k_v})", code_text(c, code))
     };
     Value::Raw(text)
 }
 
+/// A name, under `-X` its number (`0x6 /* BPF_RET */`).
+fn part(c: &Ctx, name: &'static str, v: u64) -> String {
+    render(&styled(c, Value::sym(name), hex0(v)))
+}
+
 /// A return's operand: the action, then its data (`SECCOMP_RET_ERRNO|0x1`).
-fn action(k: u32) -> String {
+fn action(c: &Ctx, k: u32) -> String {
     let act = u64::from(k & 0xffff_0000);
     let data = k & 0xffff;
     let mut s = match ACTIONS.iter().find(|&&(v, _)| v == act) {
-        Some(&(_, n)) => n.to_string(),
+        Some(&(_, n)) => part(c, n, act),
+        None if c.o.const_style == crate::syscalls::ConstStyle::Raw => format!("{act:#x}"),
         None => format!("{act:#x} /* SECCOMP_RET_??? */"),
     };
     if data != 0 {
@@ -97,19 +103,24 @@ fn action(k: u32) -> String {
     s
 }
 
-fn unknown(v: u16) -> String {
-    format!("{v:#x} /* BPF_??? */")
+/// A field no name covers: `0xe0 /* BPF_??? */`, under `-X raw` the number alone.
+fn unknown(c: &Ctx, v: u16) -> String {
+    if c.o.const_style == crate::syscalls::ConstStyle::Raw {
+        format!("{v:#x}")
+    } else {
+        format!("{v:#x} /* BPF_??? */")
+    }
 }
 
-fn named(v: u16, table: &[(u16, &str)]) -> String {
+fn named(c: &Ctx, v: u16, table: &[(u16, &'static str)]) -> String {
     match table.iter().find(|&&(x, _)| x == v) {
-        Some(&(_, n)) => n.to_string(),
-        None => unknown(v),
+        Some(&(_, n)) => part(c, n, v.into()),
+        None => unknown(c, v),
     }
 }
 
 /// The instruction's code as strace spells it: the class, then its fields by class.
-fn code_text(code: u16) -> String {
+fn code_text(c: &Ctx, code: u16) -> String {
     const CLASSES: [&str; 8] = [
         "BPF_LD", "BPF_LDX", "BPF_ST", "BPF_STX", "BPF_ALU", "BPF_JMP", "BPF_RET", "BPF_MISC",
     ];
@@ -151,35 +162,36 @@ fn code_text(code: u16) -> String {
     const RVAL: &[(u16, &str)] = &[(0x00, "BPF_K"), (0x08, "BPF_X"), (0x10, "BPF_A")];
     const MISC: &[(u16, &str)] = &[(0x00, "BPF_TAX"), (0x80, "BPF_TXA")];
     let class = code & 0x07;
-    let mut parts = vec![CLASSES[usize::from(class)].to_string()];
+    let mut parts = vec![part(c, CLASSES[usize::from(class)], class.into())];
     match class {
         0 | 1 => {
-            parts.push(named(code & 0x18, SIZES));
-            parts.push(named(code & 0xe0, MODES));
+            parts.push(named(c, code & 0x18, SIZES));
+            parts.push(named(c, code & 0xe0, MODES));
         }
         4 => {
-            parts.push(named(code & 0x08, SRC));
-            parts.push(named(code & 0xf0, ALU_OPS));
+            parts.push(named(c, code & 0x08, SRC));
+            parts.push(named(c, code & 0xf0, ALU_OPS));
         }
         5 => {
-            parts.push(named(code & 0x08, SRC));
-            parts.push(named(code & 0xf0, JMP_OPS));
+            parts.push(named(c, code & 0x08, SRC));
+            parts.push(named(c, code & 0xf0, JMP_OPS));
         }
         6 => {
-            parts.push(named(code & 0x18, RVAL));
+            parts.push(named(c, code & 0x18, RVAL));
             if code & 0xe0 != 0 {
-                parts.push(unknown(code & 0xe0));
+                parts.push(unknown(c, code & 0xe0));
             }
         }
-        7 => parts.push(named(code & 0xf8, MISC)),
+        7 => parts.push(named(c, code & 0xf8, MISC)),
+        // BPF_ST, BPF_STX: strace keeps the comment on other bits even under -X raw.
         _ => {
             if code & 0xf8 != 0 {
-                parts.push(unknown(code & 0xf8));
+                parts.push(format!("{:#x} /* BPF_??? */", code & 0xf8));
             }
         }
     }
     if code & 0xff00 != 0 {
-        parts.push(unknown(code & 0xff00));
+        parts.push(unknown(c, code & 0xff00));
     }
     parts.join("|")
 }
