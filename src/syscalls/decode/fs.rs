@@ -672,7 +672,7 @@ pub fn exit(
 
 /// What an iovec array's buffers hold when it is printed.
 #[derive(Clone, Copy)]
-enum Iov {
+pub(super) enum Iov {
     /// Input (writev): each buffer up to its own length.
     Written,
     /// readv's result: this many bytes, spread over the buffers in order.
@@ -682,7 +682,7 @@ enum Iov {
 }
 
 /// An iovec array: `[{iov_base="ab", iov_len=2}, ...]`.
-fn iovecs(c: &Ctx, addr: u64, count: u64, data: Iov) -> Value {
+pub(super) fn iovecs(c: &Ctx, addr: u64, count: u64, data: Iov) -> Value {
     let count = count & 0xffff_ffff;
     if count == 0 {
         return Value::Array(Vec::new());

@@ -3,8 +3,7 @@
 //! io_getevents, io_pgetevents, io_cancel, io_destroy), io_uring (setup, enter, register) and
 //! perf_event_open (its attribute structure in `perf`), as strace 6.1
 //! prints them (a seccomp filter's program in `seccomp_filter`). Not decoded here: keyctl
-//! commands past the common ones (their arguments in hex),
-//! AIO vectored commands' buffers.
+//! commands past the common ones (their arguments in hex).
 
 use super::Ctx;
 use super::fs_util::{dirfd_y, flags_x};
@@ -232,9 +231,15 @@ fn iocb(c: &Ctx, addr: u64, whole: bool) -> Value {
                 f.push(("aio_nbytes", Value::UInt(nbytes)));
                 f.push(("aio_offset", Value::Int(offset)));
             }
+            // PREADV, PWRITEV: the iovec array (`aio_nbytes` its length), the buffers'
+            // data for a write, their addresses for a read.
             7 | 8 => {
-                f.push(("aio_buf", Value::Ptr(buf)));
-                f.push(("aio_nbytes", Value::UInt(nbytes)));
+                let data = if op == 8 {
+                    super::fs::Iov::Written
+                } else {
+                    super::fs::Iov::Failed
+                };
+                f.push(("aio_buf", super::fs::iovecs(c, buf, nbytes, data)));
                 f.push(("aio_offset", Value::Int(offset)));
             }
             _ => {}
