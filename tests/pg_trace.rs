@@ -9,6 +9,8 @@
 //! They need root and postgresql-15; without them they are skipped, unless
 //! `PGSTRACE_REQUIRE_PG=1` makes that a failure.
 
+#[path = "support/netns.rs"]
+mod netns;
 #[path = "support/pg.rs"]
 mod pg;
 
@@ -1183,33 +1185,17 @@ fn listening_postmaster_netlink_decodes_like_strace() {
 /// strace run and the pgstrace run; a psql connects over 127.0.0.1 before the stop.
 #[test]
 fn samehost_backend_netlink_decodes_like_strace() {
-    let worker = std::thread::spawn(|| {
-        if pg::skip_unless_available("samehost_backend_netlink_decodes_like_strace") {
-            return;
-        }
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
-            .unwrap_or_else(|e| panic!("unshare(CLONE_NEWNET): {e}"));
-        for args in [
-            &["link", "set", "lo", "up"][..],
+    if pg::skip_unless_available("samehost_backend_netlink_decodes_like_strace") {
+        return;
+    }
+    netns::in_private_netns(
+        &[
+            &["link", "set", "lo", "up"],
             &["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
             &["addr", "add", "10.9.0.1/24", "dev", "v0"],
-        ] {
-            let out = Command::new("ip")
-                .args(args)
-                .output()
-                .unwrap_or_else(|e| panic!("ip (iproute2) not runnable: {e}"));
-            assert!(
-                out.status.success(),
-                "ip {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        postmaster_netlink("samehost_backend_netlink_decodes_like_strace", true);
-    });
-    if let Err(e) = worker.join() {
-        std::panic::resume_unwind(e);
-    }
+        ],
+        || postmaster_netlink("samehost_backend_netlink_decodes_like_strace", true),
+    );
 }
 
 /// A postmaster traced from its start by strace, then by pgstrace; with `samehost`, pg_hba's

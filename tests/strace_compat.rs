@@ -7,6 +7,8 @@
 mod compare;
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/netns.rs"]
+mod netns;
 
 use fixtures::{Case, Pair, Tracer};
 use std::path::Path;
@@ -1211,55 +1213,42 @@ fn netlink_messages_decode_like_strace() {
 /// `-X raw` and `-X verbose`, and `-x` (strace's NUL-in-hex quirk for string attributes).
 #[test]
 fn getifaddrs_link_dump_decodes_like_strace() {
-    let worker = std::thread::spawn(|| {
-        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
-            .unwrap_or_else(|e| panic!("unshare(CLONE_NEWNET): {e}"));
-        let ip = |args: &[&str]| {
-            let out = Command::new("ip")
-                .args(args)
-                .output()
-                .unwrap_or_else(|e| panic!("ip (iproute2) not runnable: {e}"));
-            assert!(
-                out.status.success(),
-                "ip {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        ip(&["link", "set", "lo", "up"]);
-        ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-        ip(&["link", "set", "v0", "alias", "db link"]);
-        ip(&["link", "property", "add", "dev", "v1", "altname", "dbalt"]);
-        // glibc's sequence number is the time; the port id is the tracee's pid.
-        let masks = regex::Regex::new(r"(nlmsg_seq|nlmsg_pid|nl_pid)=\d+")
-            .unwrap_or_else(|e| panic!("{e}"));
-        let sets: [&[&str]; 7] = [
-            &["-e", "trace=%network"],
-            &["-s", "4096", "-e", "trace=%network"],
-            &["-v", "-e", "trace=%network"],
-            &["-s", "10", "-e", "trace=%network"],
-            &["-X", "raw", "-e", "trace=%network"],
-            &["-X", "verbose", "-s", "4096", "-e", "trace=%network"],
-            &["-x", "-s", "4096", "-e", "trace=%network"],
-        ];
-        for flags in sets {
-            let mut pair = Case::new("ifaddrs", flags, &[]).run_both();
-            for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
-                *t = masks.replace_all(t, "${1}=N").into_owned();
+    netns::in_private_netns(
+        &[
+            &["link", "set", "lo", "up"],
+            &["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+            &["link", "set", "v0", "alias", "db link"],
+            &["link", "property", "add", "dev", "v1", "altname", "dbalt"],
+        ],
+        || {
+            // glibc's sequence number is the time; the port id is the tracee's pid.
+            let masks = regex::Regex::new(r"(nlmsg_seq|nlmsg_pid|nl_pid)=\d+")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let sets: [&[&str]; 7] = [
+                &["-e", "trace=%network"],
+                &["-s", "4096", "-e", "trace=%network"],
+                &["-v", "-e", "trace=%network"],
+                &["-s", "10", "-e", "trace=%network"],
+                &["-X", "raw", "-e", "trace=%network"],
+                &["-X", "verbose", "-s", "4096", "-e", "trace=%network"],
+                &["-x", "-s", "4096", "-e", "trace=%network"],
+            ];
+            for flags in sets {
+                let mut pair = Case::new("ifaddrs", flags, &[]).run_both();
+                for t in [&mut pair.strace.trace, &mut pair.pgstrace.trace] {
+                    *t = masks.replace_all(t, "${1}=N").into_owned();
+                }
+                assert!(
+                    pair.strace.trace.contains("ifi_type=")
+                        && (pair.strace.trace.contains("if_nametoindex(\"v1\")")
+                            || flags.contains(&"raw")),
+                    "strace shows no link dump:\n{}",
+                    pair.strace.trace
+                );
+                check_pair(&format!("ifaddrs {}", flags.join(" ")), &pair);
             }
-            assert!(
-                pair.strace.trace.contains("ifi_type=")
-                    && (pair.strace.trace.contains("if_nametoindex(\"v1\")")
-                        || flags.contains(&"raw")),
-                "strace shows no link dump:\n{}",
-                pair.strace.trace
-            );
-            check_pair(&format!("ifaddrs {}", flags.join(" ")), &pair);
-        }
-    });
-    if let Err(e) = worker.join() {
-        std::panic::resume_unwind(e);
-    }
+        },
+    );
 }
 
 /// Calls decoded since strace was compared on them: membarrier, futimesat, POSIX and System V

@@ -550,6 +550,7 @@ impl Session {
             return;
         };
         if self.filter.shows_status(bit) && (self.filter.paths.is_empty() || touches) {
+            let known = entry.printable_prefix();
             self.queue.push(Event::SyscallEntry {
                 pid,
                 time,
@@ -557,12 +558,8 @@ impl Session {
                 name: syscall_name(nr),
                 // The arguments known at entry, up to the first one only the exit knows
                 // (then strace's `read(3,  <unfinished ...>`).
-                args: entry.args[..entry.printable_prefix()]
-                    .iter()
-                    .flatten()
-                    .cloned()
-                    .collect(),
-                more: entry.printable_prefix() < entry.args.len(),
+                args: entry.args[..known].iter().flatten().cloned().collect(),
+                more: known < entry.args.len(),
                 raw_args: entry.raw,
                 ip,
             });

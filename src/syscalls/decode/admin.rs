@@ -10,7 +10,9 @@
 
 use super::Ctx;
 use super::fs_util::{flags_x, sym_x};
-use super::util::{default_ret, fd, hex0, le_i32, le_u32, le_u64, read_vec, string, styled};
+use super::util::{
+    default_ret, fd, hex0, le_i32, le_u32, le_u64, read_bytes, read_vec, string, styled,
+};
 use crate::syscalls::{Ret, Value};
 
 type Slots = Vec<Option<Value>>;
@@ -211,7 +213,7 @@ fn read_struct(c: &Ctx, addr: u64, n: usize) -> Option<Vec<u8>> {
 
 /// `struct if_dqinfo`.
 fn dqinfo(c: &Ctx, addr: u64) -> Value {
-    let Some(b) = read_struct(c, addr, 24) else {
+    let Some(b) = read_bytes::<24>(c, addr) else {
         return Value::Ptr(addr);
     };
     Value::structure(vec![
@@ -230,7 +232,7 @@ fn dqinfo(c: &Ctx, addr: u64) -> Value {
 
 /// `struct if_dqblk`, abbreviated after `dqb_curinodes` unless `-v`.
 fn dqblk(c: &Ctx, addr: u64) -> Value {
-    let Some(b) = read_struct(c, addr, 72) else {
+    let Some(b) = read_bytes::<72>(c, addr) else {
         return Value::Ptr(addr);
     };
     let names = [
@@ -262,7 +264,7 @@ fn dqblk(c: &Ctx, addr: u64) -> Value {
 
 /// XFS's `struct fs_disk_quota`, abbreviated after `d_icount` unless `-v`.
 fn fs_disk_quota(c: &Ctx, addr: u64) -> Value {
-    let Some(b) = read_struct(c, addr, 112) else {
+    let Some(b) = read_bytes::<112>(c, addr) else {
         return Value::Ptr(addr);
     };
     let u16_at = |o: usize| Value::UInt(u16::from_le_bytes([b[o], b[o + 1]]).into());

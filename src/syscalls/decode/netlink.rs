@@ -594,7 +594,7 @@ pub(super) fn attributes_named(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
     use crate::syscalls::decode::util::fake::FakeTracee;
@@ -609,7 +609,8 @@ mod tests {
         v
     }
 
-    fn attr(typ: u16, data: &[u8]) -> Vec<u8> {
+    /// An attribute's bytes, padded to 4 (also for `netlink_link`'s tests).
+    pub(in crate::syscalls::decode) fn attr(typ: u16, data: &[u8]) -> Vec<u8> {
         let mut v = ((4 + data.len()) as u16).to_le_bytes().to_vec();
         v.extend(typ.to_le_bytes());
         v.extend(data);

@@ -664,18 +664,9 @@ fn indexed(c: &Ctx, d: &[u8], width: usize, signed: bool, names: &[&str], what: 
 mod tests {
     use super::*;
     use crate::syscalls::DecodeOpts;
+    use crate::syscalls::decode::netlink::tests::attr;
     use crate::syscalls::decode::util::fake::FakeTracee;
     use crate::syscalls::decode::util::render;
-
-    fn attr(typ: u16, data: &[u8]) -> Vec<u8> {
-        let mut v = ((4 + data.len()) as u16).to_le_bytes().to_vec();
-        v.extend(typ.to_le_bytes());
-        v.extend(data);
-        while !v.len().is_multiple_of(4) {
-            v.push(0);
-        }
-        v
-    }
 
     fn show(payload: &[u8], o: DecodeOpts) -> String {
         let t = FakeTracee::default();
