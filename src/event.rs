@@ -58,6 +58,9 @@ pub enum Event {
         fields: Vec<(&'static str, FieldValue)>,
         /// The return value was made up by `-e inject=`: the kernel ran nothing.
         injected: bool,
+        /// `-e inject=...:poke_enter=|poke_exit=` wrote into an argument's memory: strace's
+        /// ` (INJECTED: args)`.
+        poked: bool,
         /// `-e inject=`'s delay held the tracee at this call: ` (DELAYED)`.
         delayed: bool,
         /// `-e read=` / `-e write=`: the data the call moved, dumped in hex after its line.
@@ -107,6 +110,13 @@ pub enum Event {
     /// A child pgstrace never traced exited (inherited from the process that exec'd
     /// pgstrace): `pgstrace: Exit of unknown pid N ignored`, unless `--quiet=exit`.
     UnknownExit { pid: i32, time: Timestamp },
+    /// `-e inject=...:poke_enter=|poke_exit=` could not write into a tracee (`why`):
+    /// `pgstrace: Failed to tamper with process N: WHY`, before the call's line.
+    TamperFailed {
+        pid: i32,
+        time: Timestamp,
+        why: String,
+    },
     /// A note about a tracee from the session's annotator (PostgreSQL's: the statement a
     /// backend runs, a parallel worker's leader), sent just before the tracee's next
     /// syscall event. The printers do not know what it means: the text printer writes its
@@ -142,7 +152,8 @@ impl Event {
             | Event::Detached { pid, .. }
             | Event::Superseded { pid, .. }
             | Event::Note { pid, .. }
-            | Event::UnknownExit { pid, .. } => *pid,
+            | Event::UnknownExit { pid, .. }
+            | Event::TamperFailed { pid, .. } => *pid,
             Event::Lost { .. } => 0,
         }
     }

@@ -168,8 +168,10 @@ impl Filter {
         }
     }
 
-    /// `inject=SET:error=ERRNO|retval=N[:when=EXPR]`, `fault=SET[:error=ERRNO][:when=EXPR]`
-    /// (fault's default error is ENOSYS).
+    /// `inject=SET:error=ERRNO|retval=N[:signal=SIG][:syscall=PURE][:delay_enter=D]
+    /// [:delay_exit=D][:poke_enter=@argN=HEX,...][:poke_exit=...][:when=EXPR]`,
+    /// `fault=SET[:error=ERRNO][:signal=SIG][:syscall=PURE][:when=EXPR]` (fault's default error
+    /// is ENOSYS). Each key at most once, as strace takes them.
     fn apply_inject(&mut self, spec: &str, fault: bool) -> Result<(), FilterError> {
         let what = if fault { "fault" } else { "inject" };
         let mut parts = spec.split(':');
@@ -179,10 +181,39 @@ impl Filter {
         let mut signal = None;
         let (mut delay_enter, mut delay_exit) = (None, None);
         let mut when = crate::trace::inject::When::default();
+        let (mut syscall, mut poke_enter, mut poke_exit) = (None, Vec::new(), Vec::new());
         let bad = |p: &str| FilterError::Inject(what, p.to_string());
+        let mut seen: Vec<&str> = Vec::new();
         for p in parts {
             let (k, v) = p.split_once('=').ok_or_else(|| bad(p))?;
+            // Each once (error= and retval= are one slot); when= is taken again, the last
+            // one counting.
+            let slot = if k == "retval" { "error" } else { k };
+            if slot != "when" {
+                if seen.contains(&slot) {
+                    return Err(bad(p));
+                }
+                seen.push(slot);
+            }
             match k {
+                // Only a call with no arguments and no effect may run instead (strace's
+                // `%pure`), named as it is named in the table.
+                "syscall" => {
+                    let nr = crate::syscalls::table::by_name(v)
+                        .filter(|&nr| {
+                            crate::syscalls::table::lookup(nr).is_some_and(|i| {
+                                i.classes & crate::syscalls::table::class::PURE != 0
+                            })
+                        })
+                        .ok_or_else(|| bad(p))?;
+                    syscall = Some(nr);
+                }
+                "poke_enter" if !fault => {
+                    poke_enter = crate::trace::inject::parse_pokes(v).ok_or_else(|| bad(p))?;
+                }
+                "poke_exit" if !fault => {
+                    poke_exit = crate::trace::inject::parse_pokes(v).ok_or_else(|| bad(p))?;
+                }
                 "error" => {
                     let e = crate::syscalls::errno::by_name(v)
                         .or_else(|| v.parse().ok().filter(|n: &i64| (1..4096).contains(n)))
@@ -209,18 +240,27 @@ impl Filter {
                 _ => return Err(bad(p)),
             }
         }
-        if action.is_none() && signal.is_none() && delay_enter.is_none() && delay_exit.is_none() {
+        if action.is_none()
+            && signal.is_none()
+            && delay_enter.is_none()
+            && delay_exit.is_none()
+            && poke_enter.is_empty()
+            && poke_exit.is_empty()
+        {
             return Err(bad(
-                "(no error=, retval=, signal=, delay_enter= or delay_exit=)",
+                "(no error=, retval=, signal=, delay_enter=, delay_exit=, poke_enter= or poke_exit=)",
             ));
         }
         self.injections.push(crate::trace::inject::Rule {
             syscalls,
             tamper: crate::trace::inject::Tamper {
                 ret: action,
+                syscall,
                 signal,
                 delay_enter,
                 delay_exit,
+                poke_enter,
+                poke_exit,
             },
             when,
         });
@@ -423,6 +463,20 @@ mod tests {
         assert_eq!(f.injections[4].tamper.signal, Some(15));
         // Tracing is untouched by tampering.
         assert!(f.traces(0));
+        f.apply("inject=write:error=EIO:syscall=getppid:when=1:when=3")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.injections[5].tamper.syscall, Some(110));
+        assert_eq!(
+            f.injections[5].when,
+            crate::trace::inject::When::parse("3").unwrap_or_default()
+        );
+        f.apply("inject=write:poke_enter=@arg2=58:poke_exit=@arg2=5a59")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = &f.injections[6].tamper;
+        assert_eq!((t.ret, t.poke_enter[0].arg), (None, 2));
+        assert_eq!(t.poke_exit[0].data, b"ZY");
+        f.apply("fault=write:syscall=gettid")
+            .unwrap_or_else(|e| panic!("{e}"));
         for bad in [
             "inject=fallocate",
             "inject=fallocate:error=ENOTANERRNO",
@@ -432,6 +486,17 @@ mod tests {
             "fault=write:retval=1",
             "inject=write:colour=red",
             "inject=write:signal=SIGNOPE",
+            "inject=write:error=EIO:error=EPERM",
+            "inject=write:error=EIO:retval=1",
+            "inject=write:signal=1:signal=2",
+            "inject=write:delay_enter=1:delay_enter=2",
+            "inject=write:syscall=getpid",
+            "inject=write:error=EIO:syscall=sync",
+            "inject=write:error=EIO:syscall=39",
+            "inject=write:error=EIO:syscall=getpid:syscall=getppid",
+            "inject=write:poke_enter=@arg2=5",
+            "inject=write:poke_enter=@arg2=58:poke_enter=@arg2=59",
+            "fault=write:poke_enter=@arg2=58",
         ] {
             assert!(Filter::default().apply(bad).is_err(), "{bad}");
         }

@@ -900,6 +900,100 @@ fn inject_a_delay() {
     );
 }
 
+/// `poke_enter=`/`poke_exit=`: the bytes written where an argument points (read-only data
+/// too: the fixture's string constant stays changed for the rounds after), before the
+/// entry's or the exit's decoding as strace writes them, the line tagged ` (INJECTED: args)`
+/// or ` (INJECTED: args, retval)`; what cannot be written (an argument that is not an
+/// address, one the call does not have) said on stderr in strace's words and order.
+/// `syscall=getppid`: the kernel runs getppid in the call's place, which the fixture's
+/// seccomp filter answers with SIGSYS (nothing at all runs without it).
+#[test]
+fn inject_pokes_and_a_replacement_call() {
+    let flags = [
+        "-e",
+        "trace=pwrite64,pread64,fdatasync",
+        "-e",
+        "inject=pwrite64:poke_enter=@arg2=58595a:when=2",
+        "-e",
+        "inject=pread64:poke_exit=@arg2=2a2a,@arg1=00,@arg5=01:error=EIO:when=3",
+        "-e",
+        "inject=fdatasync:error=EROFS:syscall=getppid:when=2+",
+    ];
+    let pair = compat("poke", &flags, &["{dir}"]);
+    let out = &pair.pgstrace.out.stdout;
+    for want in [
+        "round 0: pwrite 16 pread -1 **..............",
+        "round 2: pwrite 16 pread 16 XYZ3456789abcdef",
+        "fdatasync -1 errno 30, SIGSYS 2",
+    ] {
+        assert!(out.contains(want), "no {want:?} in:\n{out}");
+    }
+    let t = &pair.pgstrace.trace;
+    assert_eq!(t.matches("(INJECTED: args, retval)").count(), 1, "{t}");
+    assert_eq!(t.matches("(INJECTED: args)").count(), 1, "{t}");
+    // The refusals, as strace words them (strace names its function; pgstrace does not).
+    let said = |stderr: &str, prefix: &str| -> Vec<String> {
+        stderr
+            .lines()
+            .filter_map(|l| Some(l.split_once(prefix)?.1))
+            .map(|l| match l.split_once(": ") {
+                Some((_, why)) => why.to_string(),
+                None => l.to_string(),
+            })
+            .collect()
+    };
+    let theirs = said(
+        &pair.strace.out.stderr,
+        "strace: poke_tcb: Failed to tamper with process ",
+    );
+    let ours = said(
+        &pair.pgstrace.out.stderr,
+        "pgstrace: Failed to tamper with process ",
+    );
+    assert_eq!(theirs.len(), 2, "{}", pair.strace.out.stderr);
+    assert_eq!(theirs, ours, "{}", pair.pgstrace.out.stderr);
+    // Without the replacement call nothing runs and no SIGSYS comes.
+    let plain = compat(
+        "poke",
+        &[
+            "-e",
+            "trace=fdatasync",
+            "-e",
+            "inject=fdatasync:error=EROFS:when=2+",
+        ],
+        &["{dir}"],
+    );
+    assert!(
+        plain
+            .pgstrace
+            .out
+            .stdout
+            .contains("fdatasync -1 errno 30, SIGSYS 0"),
+        "{}",
+        plain.pgstrace.out.stdout
+    );
+    // Under --json: the poke marked on the call.
+    let (work, out_dir) = (tmp(), tmp());
+    let json = Case::new(
+        "poke",
+        &[
+            "--json",
+            "-e",
+            "trace=pwrite64",
+            "-e",
+            "inject=pwrite64:poke_enter=@arg2=58:when=2",
+        ],
+        &["{dir}"],
+    )
+    .run_one(Tracer::Pgstrace, work.path(), out_dir.path());
+    let poked = json.trace.lines().filter(|l| l.contains("\"poked\":true"));
+    assert_eq!(poked.count(), 1, "{}", json.trace);
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+}
+
 // --- the command line -------------------------------------------------------------------
 
 /// `-e trace=` with a class named without its `%` (`file`, `network`), and with names of the

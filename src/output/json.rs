@@ -244,6 +244,7 @@ pub fn event_json(ev: &Event) -> Option<J> {
             duration,
             stack,
             injected,
+            poked,
             delayed,
             ..
         } => {
@@ -265,6 +266,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
             }
             if *injected {
                 obj["injected"] = json!(true);
+            }
+            if *poked {
+                obj["poked"] = json!(true);
             }
             if *delayed {
                 obj["delayed"] = json!(true);
@@ -334,6 +338,9 @@ pub fn event_json(ev: &Event) -> Option<J> {
         },
         Event::UnknownExit { pid, time } => {
             json!({"event": "unknown_exit", "pid": pid, "time": secs(*time)})
+        }
+        Event::TamperFailed { pid, time, why } => {
+            json!({"event": "tamper_failed", "pid": pid, "why": why, "time": secs(*time)})
         }
     })
 }
@@ -592,6 +599,7 @@ mod tests {
                 stack: Vec::new(),
                 fields: Vec::new(),
                 injected: false,
+                poked: false,
                 delayed: false,
                 dump: None,
                 ip: 0,
@@ -625,6 +633,7 @@ mod tests {
             stack: Vec::new(),
             fields,
             injected: false,
+            poked: false,
             delayed: false,
             dump: None,
             ip: 0,

@@ -267,20 +267,24 @@ impl TextPrinter {
     }
 
     /// Writes the return value, ` <duration>` and the newline.
-    /// `marks`: ` (INJECTED)`, ` (DELAYED)` after the return, as strace tags tampered calls.
+    /// `marks` (injected, poked, delayed): ` (INJECTED)`, ` (INJECTED: args)`, ` (INJECTED:
+    /// args, retval)`, ` (DELAYED)` after the return, as strace tags tampered calls.
     fn finish_ret(
         &mut self,
         base: usize,
         ret: &Ret,
         duration: Option<Duration>,
-        marks: (bool, bool),
+        marks: (bool, bool, bool),
     ) {
-        let (injected, delayed) = marks;
+        let (injected, poked, delayed) = marks;
         self.align(base);
         let start = self.buf.len();
         write_ret(&mut self.buf, ret);
-        if injected {
-            self.buf.push_str(" (INJECTED)");
+        match (poked, injected) {
+            (true, true) => self.buf.push_str(" (INJECTED: args, retval)"),
+            (true, false) => self.buf.push_str(" (INJECTED: args)"),
+            (false, true) => self.buf.push_str(" (INJECTED)"),
+            (false, false) => {}
         }
         if delayed {
             self.buf.push_str(" (DELAYED)");
@@ -358,7 +362,7 @@ impl TextPrinter {
             call.active = false;
             self.buf.push(')');
             let base = self.col;
-            self.finish_ret(base, &Ret::Unknown, None, (false, false));
+            self.finish_ret(base, &Ret::Unknown, None, (false, false, false));
             self.emit();
             return;
         }
@@ -381,7 +385,7 @@ impl TextPrinter {
         args: &[Value],
         ret: &Ret,
         duration: Duration,
-        marks: (bool, bool),
+        marks: (bool, bool, bool),
         ip: u64,
     ) {
         let (printed, sep, open) = match self.calls.get_mut(&pid) {
@@ -472,7 +476,7 @@ impl TextPrinter {
                 self.dim("<unfinished ...>");
             }
             self.buf.push(')');
-            self.finish_ret(base, &Ret::Unknown, None, (false, false));
+            self.finish_ret(base, &Ret::Unknown, None, (false, false, false));
         }
         self.emit();
     }
@@ -641,6 +645,16 @@ impl TextPrinter {
         }
     }
 
+    /// A message of pgstrace's own: on stderr at once when the trace goes to a file, else
+    /// after the line being printed.
+    fn message(&mut self, m: String) {
+        if self.o.to_file {
+            crate::errln!("{m}");
+        } else {
+            self.messages.push(m + "\n");
+        }
+    }
+
     fn flush_notes(&mut self) {
         if self.current.is_none() && !self.messages.is_empty() {
             for m in std::mem::take(&mut self.messages) {
@@ -702,12 +716,13 @@ impl Sink for TextPrinter {
                 duration,
                 stack,
                 injected,
+                poked,
                 delayed,
                 dump,
                 ip,
                 ..
             } => {
-                let marks = (*injected, *delayed);
+                let marks = (*injected, *poked, *delayed);
                 self.exit(*pid, *time, *nr, name, args, ret, *duration, marks, *ip);
                 match dump {
                     Some(crate::event::Dump::Plain(d)) => self.dump_lines(d),
@@ -800,13 +815,13 @@ impl Sink for TextPrinter {
             Event::Note { pid, note, .. } => self.note(*pid, note),
             Event::UnknownExit { pid, .. } => {
                 if self.o.quiet & super::QUIET_EXIT == 0 {
-                    let m = format!("pgstrace: Exit of unknown pid {pid} ignored");
-                    if self.o.to_file {
-                        crate::errln!("{m}");
-                    } else {
-                        self.messages.push(m + "\n");
-                    }
+                    self.message(format!("pgstrace: Exit of unknown pid {pid} ignored"));
                 }
+            }
+            Event::TamperFailed { pid, why, .. } => {
+                self.message(format!(
+                    "pgstrace: Failed to tamper with process {pid}: {why}"
+                ));
             }
             Event::Lost { count, .. } => {
                 // Not a tracee's line: no pid prefix, so that it cannot be taken for one.
@@ -824,7 +839,10 @@ impl Sink for TextPrinter {
         }
         if !matches!(
             ev,
-            Event::Attached { .. } | Event::Note { .. } | Event::UnknownExit { .. }
+            Event::Attached { .. }
+                | Event::Note { .. }
+                | Event::UnknownExit { .. }
+                | Event::TamperFailed { .. }
         ) {
             self.started = true;
         }

@@ -438,6 +438,7 @@ mod tests {
             stack: Vec::new(),
             fields: Vec::new(),
             injected: false,
+            poked: false,
             delayed: false,
             dump: None,
             ip: 0,

@@ -538,6 +538,7 @@ mod tests {
             stack: Vec::new(),
             fields: a.call_fields(pid, &args, &Ret::Int(0)),
             injected: false,
+            poked: false,
             delayed: false,
             dump: None,
             ip: 0,

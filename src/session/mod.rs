@@ -57,6 +57,7 @@ struct ExitRegs {
     is_error: bool,
     /// `-e inject=` set the return value.
     injected: bool,
+    poked: bool,
     delayed: bool,
     /// The instruction pointer (`-i`; after an execve, the new program's).
     ip: u64,
@@ -426,6 +427,7 @@ impl Session {
             rval,
             is_error,
             injected,
+            poked,
             delayed,
             ip,
             cpu,
@@ -515,6 +517,7 @@ impl Session {
             stack: p.stack,
             fields,
             injected,
+            poked,
             delayed,
             dump,
             ip,
@@ -689,6 +692,7 @@ impl Consumer for Session {
                 rval,
                 is_error,
                 injected,
+                poked,
                 delayed,
                 ip,
                 cpu,
@@ -700,6 +704,7 @@ impl Consumer for Session {
                     rval,
                     is_error,
                     injected,
+                    poked,
                     delayed,
                     ip,
                     cpu,
@@ -788,6 +793,9 @@ impl Consumer for Session {
             SourceEvent::Lost { count } => self.queue.push(Event::Lost { time, count }),
             SourceEvent::UnknownExit { tid: pid } => {
                 self.queue.push(Event::UnknownExit { pid, time });
+            }
+            SourceEvent::TamperFailed { tid: pid, why } => {
+                self.queue.push(Event::TamperFailed { pid, time, why });
             }
         }
     }

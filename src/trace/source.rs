@@ -47,6 +47,8 @@ pub enum SourceEvent {
         is_error: bool,
         /// The call was tampered with (`-e inject=`): `rval` is what was made to return.
         injected: bool,
+        /// `-e inject=...:poke_enter=|poke_exit=` wrote into the memory of an argument.
+        poked: bool,
         /// `-e inject=...:delay_enter=|delay_exit=` held the tracee at the call.
         delayed: bool,
         /// The instruction pointer at the exit (`-i`).
@@ -96,6 +98,11 @@ pub enum SourceEvent {
     /// `Exit of unknown pid N ignored`.
     UnknownExit {
         tid: i32,
+    },
+    /// `-e inject=...:poke_enter=|poke_exit=` could not write (sent before the call's event).
+    TamperFailed {
+        tid: i32,
+        why: String,
     },
 }
 
@@ -172,6 +179,35 @@ impl<'c, C: Consumer + ?Sized> PtraceSource<'c, C> {
         self
     }
 
+    /// Writes `pokes` where call `nr`'s arguments point, the last one given first (strace's
+    /// order: where two arguments point to the same bytes, the first one given is what
+    /// stays); what cannot be written is reported as strace reports it. Whether any was
+    /// written.
+    fn poke(
+        &mut self,
+        s: &mut super::engine::SyscallStop<'_>,
+        nr: u64,
+        args: &[u64; 6],
+        pokes: &[super::inject::Poke],
+    ) -> bool {
+        let mut any = false;
+        for p in pokes.iter().rev() {
+            let why = match super::inject::poke_refusal(p, nr) {
+                Some(why) => why,
+                None => match s.write_data(args[usize::from(p.arg) - 1], &p.data) {
+                    Ok(()) => {
+                        any = true;
+                        continue;
+                    }
+                    Err(_) => "couldn't poke".to_string(),
+                },
+            };
+            let ev = SourceEvent::TamperFailed { tid: s.tid(), why };
+            self.consumer.event(crate::util::now(), ev, &s.mem());
+        }
+        any
+    }
+
     fn signal(&mut self, s: super::engine::SignalStop<'_>) {
         let time = crate::util::now();
         let (sig, siginfo) = (s.kind.sig, s.kind.siginfo);
@@ -216,16 +252,26 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                         let tamper = if self.injector.is_empty() {
                             None
                         } else {
-                            self.injector.at_entry(tid, nr)
+                            self.injector.at_entry(tid, nr).cloned()
                         };
-                        hold = tamper.and_then(|t| t.delay_enter);
-                        // Tampering: the number -1 makes the kernel run nothing.
-                        if tamper.is_some_and(|t| t.ret.is_some())
-                            && let Ok(mut regs) = s.regs()
-                        {
-                            regs.orig_rax = u64::MAX;
-                            if s.set_regs(regs).is_err() {
-                                self.injector.at_exit(tid);
+                        hold = tamper.as_ref().and_then(|t| t.delay_enter);
+                        if let Some(t) = &tamper {
+                            // Tampering: the number -1 makes the kernel run nothing
+                            // (`syscall=`: a call with no arguments and no effect).
+                            if t.ret.is_some()
+                                && let Ok(mut regs) = s.regs()
+                            {
+                                regs.orig_rax = t.syscall.unwrap_or(u64::MAX);
+                                if s.set_regs(regs).is_err() {
+                                    self.injector.at_exit(tid);
+                                }
+                            }
+                            // Before the entry's event, so that its decoding shows the bytes
+                            // written, as strace's does.
+                            if !t.poke_enter.is_empty()
+                                && self.poke(&mut s, nr, &args, &t.poke_enter)
+                            {
+                                self.injector.poked(tid);
                             }
                         }
                         let stack = if self.consumer.wants_stack(StackFor::Syscall(nr)) {
@@ -250,9 +296,21 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                             (Some(a), Some(b)) => Some(b.saturating_sub(a)),
                             _ => None,
                         };
-                        let tamper = self.injector.at_exit(tid).unwrap_or_default();
+                        let super::inject::Pending {
+                            tamper,
+                            nr,
+                            mut poked,
+                        } = self.injector.at_exit(tid).unwrap_or_default();
                         hold = tamper.delay_exit;
                         let delayed = tamper.delayed();
+                        if !tamper.poke_exit.is_empty()
+                            && let Ok(r) = s.regs()
+                        {
+                            // The argument registers are the entry's still (the kernel
+                            // changes rax, rcx and r11).
+                            let args = [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
+                            poked |= self.poke(&mut s, nr, &args, &tamper.poke_exit);
+                        }
                         if let Some(sig) = tamper.signal {
                             // Resuming a syscall-exit-stop with a signal sends it (as the
                             // kernel sends its own: SI_KERNEL), as strace's signal= does.
@@ -275,6 +333,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                     rval,
                                     is_error,
                                     injected: done.is_ok(),
+                                    poked,
                                     delayed,
                                     ip,
                                     cpu,
@@ -286,6 +345,7 @@ impl<C: Consumer + ?Sized> Handler for PtraceSource<'_, C> {
                                 rval,
                                 is_error,
                                 injected: false,
+                                poked,
                                 delayed,
                                 ip,
                                 cpu,

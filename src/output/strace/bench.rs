@@ -37,6 +37,7 @@ fn lines_per_second() {
         stack: Vec::new(),
         fields: Vec::new(),
         injected: false,
+        poked: false,
         delayed: false,
         dump: None,
         ip: 0,

@@ -85,6 +85,7 @@ fn exit(pid: i32, us: u64, nr: u64, name: &'static str, args: Vec<Value>, ret: R
         stack: Vec::new(),
         fields: Vec::new(),
         injected: false,
+        poked: false,
         delayed: false,
         dump: None,
         ip: 0,

@@ -683,6 +683,7 @@ impl PerfSource {
                         rval: ret,
                         is_error: (-4095..0).contains(&ret),
                         injected: false,
+                        poked: false,
                         delayed: false,
                         ip: 0,
                         cpu: None,
