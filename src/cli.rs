@@ -713,27 +713,44 @@ pub fn decode_pids_set(set: &str) -> Result<crate::syscalls::DecodePids, String>
     Ok(d)
 }
 
-/// `--decode-fds=SET` as `session::FD_*` bits.
+/// `--decode-fds=SET` (`-e decode-fds=SET`) as `session::FD_*` bits, as strace reads the
+/// set: `[!]all`, `[!]none` or `[!]KIND[,KIND...]` (empty entries skipped).
 pub fn decode_fds_bits(set: &str) -> Result<u8, String> {
     use crate::session::command::{FD_DEVS, FD_PATHS, FD_PIDFDS, FD_SOCKETS};
-    let mut bits = 0;
-    for w in set.split(',') {
-        bits |= match w {
-            "path" => FD_PATHS,
-            "socket" => FD_SOCKETS,
-            "dev" => FD_DEVS,
-            "pidfd" => FD_PIDFDS,
-            "none" => 0,
-            "all" => FD_PATHS | FD_SOCKETS | FD_DEVS | FD_PIDFDS,
-            _ => {
-                return Err(format!(
-                    "invalid --decode-fds '{}' (path, socket, dev, pidfd, all)",
-                    w.escape_default()
-                ));
+    const ALL: u8 = FD_PATHS | FD_SOCKETS | FD_DEVS | FD_PIDFDS;
+    let invalid = |w: &str| {
+        format!(
+            "invalid --decode-fds '{}' (path, socket, dev, pidfd, all, none)",
+            w.escape_default()
+        )
+    };
+    let (neg, body) = match set.strip_prefix('!') {
+        Some(b) => (true, b),
+        None => (false, set),
+    };
+    let bits = match body {
+        "all" => ALL,
+        "none" => 0,
+        _ => {
+            let mut bits = 0;
+            let mut any = false;
+            for w in body.split(',').filter(|w| !w.is_empty()) {
+                any = true;
+                bits |= match w {
+                    "path" => FD_PATHS,
+                    "socket" => FD_SOCKETS,
+                    "dev" => FD_DEVS,
+                    "pidfd" => FD_PIDFDS,
+                    _ => return Err(invalid(w)),
+                };
             }
-        };
-    }
-    Ok(bits)
+            if !any {
+                return Err(invalid(body));
+            }
+            bits
+        }
+    };
+    Ok(if neg { !bits & ALL } else { bits })
 }
 
 /// `-y` counted: paths; `-yy`: paths, sockets and devices.
@@ -1210,6 +1227,21 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
             .iter()
             .any(|p| e.starts_with(p))
     });
+    // `-e decode-fds=SET` is `--decode-fds=SET` (the last one given wins).
+    if let Some(set) = a
+        .exprs
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("decode-fds="))
+    {
+        a.decode_fds_set = Some(set.to_string());
+    }
+    a.exprs.retain(|e| !e.starts_with("decode-fds="));
+    if a.decode_fds > 0 && a.decode_fds_set.is_some() {
+        return Err(bad(
+            "-y and --decode-fds cannot be provided simultaneously".into()
+        ));
+    }
     let pids = parse_pids(&a.pids).map_err(bad)?;
     // -I: taken, with no effect (detaching on fatal signals is always clean); refused
     // only when strace would refuse it.
@@ -1283,6 +1315,24 @@ pub fn parse_command(mut argv: Vec<String>) -> Result<Command, i32> {
         Some(s) => crate::trace::inject::parse_delay(s)
             .ok_or_else(|| bad(format!("invalid -O argument: '{}'", s.escape_default())))?,
     };
+    // The summary's options without a summary: strace's refusals and warning.
+    if !a.summary_only && !a.summary {
+        for (given, what) in [
+            (a.wall_clock, "-w/--summary-wall-clock"),
+            (a.summary_columns.is_some(), "-U/--summary-columns"),
+        ] {
+            if given {
+                return Err(bad(format!(
+                    "{what} must be given with (-c/--summary-only or -C/--summary)"
+                )));
+            }
+        }
+        if a.sort_by.is_some() {
+            crate::errln!(
+                "pgstrace: -S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)"
+            );
+        }
+    }
     if a.kill_on_exit && !a.pids.is_empty() {
         return Err(bad(
             "--kill-on-exit kills what pgstrace traces: not with -p (it did not start it)".into(),

@@ -221,6 +221,54 @@ fn decode_fds_twice() {
         compat("inetnet", &[flag.as_str()], &[]);
         compat("unixnet", &[flag.as_str()], &["{dir}"]);
     }
+    // `-e decode-fds=`, with strace's negation and empty entries.
+    for set in ["decode-fds=!path", "decode-fds=socket,,dev"] {
+        compat("unixnet", &["-e", set], &["{dir}"]);
+    }
+    // strace's refusals: -y beside --decode-fds, `all` beside a kind.
+    for flags in [
+        &["-y", "--decode-fds=path"][..],
+        &["-e", "decode-fds=all,path"],
+        &["-e", "decode-fds="],
+    ] {
+        refused_alike(flags);
+    }
+}
+
+/// Both tracers refuse `FLAGS true` with exit status 1, pgstrace in one line.
+fn refused_alike(flags: &[&str]) {
+    let run = |prog: std::path::PathBuf| {
+        Command::new(prog)
+            .args(flags)
+            .arg("true")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (s, p) = (run(fixtures::strace_bin()), run(fixtures::pgstrace_bin()));
+    let pe = String::from_utf8_lossy(&p.stderr);
+    assert_eq!(s.status.code(), Some(1), "{flags:?}");
+    assert_eq!(p.status.code(), Some(1), "{flags:?}: {pe}");
+    assert_eq!(pe.lines().count(), 1, "{flags:?}: {pe}");
+}
+
+/// The summary's options without `-c`/`-C`: `-w` and `-U` refused, `-S` warned about, as
+/// strace does.
+#[test]
+fn summary_options_without_a_summary() {
+    refused_alike(&["-w"]);
+    refused_alike(&["-U", "calls"]);
+    let out = Command::new(fixtures::pgstrace_bin())
+        .args(["-S", "calls", "-o", "/dev/null", "true"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "-S/--summary-sort-by has no effect without (-c/--summary-only or -C/--summary)"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -769,6 +817,11 @@ fn inject_a_return_value() {
         &["-e", "trace=write", "-e", "inject=write:retval=1:when=3"],
         &["{dir}"],
     );
+    // `when=FIRST..LAST[+STEP]`.
+    for when in ["when=2..3", "when=1..7+3"] {
+        let spec = format!("inject=write:retval=1:{when}");
+        compat("inject", &["-e", "trace=write", "-e", &spec], &["{dir}"]);
+    }
 }
 
 #[test]

@@ -126,3 +126,27 @@ fn strace_long_forms_are_their_short_options() {
     assert_eq!(decode_pids_set("comm,none"), d(false, false));
     assert!(decode_pids_set("nope").is_err());
 }
+
+#[test]
+fn decode_fds_sets_as_strace_reads_them() {
+    use crate::session::command::{FD_DEVS, FD_PATHS, FD_PIDFDS, FD_SOCKETS};
+    let all = FD_PATHS | FD_SOCKETS | FD_DEVS | FD_PIDFDS;
+    assert_eq!(decode_fds_bits("all"), Ok(all));
+    assert_eq!(decode_fds_bits("none"), Ok(0));
+    assert_eq!(decode_fds_bits("!all"), Ok(0));
+    assert_eq!(decode_fds_bits("!none"), Ok(all));
+    assert_eq!(decode_fds_bits("path,,dev"), Ok(FD_PATHS | FD_DEVS));
+    assert_eq!(decode_fds_bits("!path"), Ok(all & !FD_PATHS));
+    for bad in [
+        "",
+        ",",
+        "all,path",
+        "path,none",
+        "?path",
+        "ALL",
+        "!",
+        "bogus",
+    ] {
+        assert!(decode_fds_bits(bad).is_err(), "{bad}");
+    }
+}

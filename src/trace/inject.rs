@@ -18,13 +18,15 @@ pub enum Action {
     Retval(i64),
 }
 
-/// `when=FIRST[+[STEP]]`: the FIRST-th call (1-based), and with `+` every STEP-th after it
-/// (STEP 1 when omitted).
+/// `when=FIRST[..LAST][+[STEP]]`: the FIRST-th call (1-based), with `..LAST` the calls up to
+/// the LAST-th, with `+` every STEP-th from FIRST on (STEP 1 when omitted), up to LAST when
+/// given. strace's limits: FIRST and STEP up to 65535, LAST below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct When {
     pub first: u64,
-    /// `None`: only the FIRST-th call.
-    pub step: Option<u64>,
+    /// `None`: no last call.
+    pub last: Option<u64>,
+    pub step: u64,
 }
 
 impl Default for When {
@@ -32,33 +34,53 @@ impl Default for When {
     fn default() -> Self {
         When {
             first: 1,
-            step: Some(1),
+            last: None,
+            step: 1,
         }
     }
 }
 
 impl When {
-    /// `2`, `2+`, `2+3`.
+    /// `2`, `2+`, `2+3`, `2..5`, `2..9+3`.
     pub fn parse(s: &str) -> Option<When> {
-        let (first, rest) = match s.split_once('+') {
-            Some((f, r)) => (f, Some(r)),
+        const MAX: u64 = 65535;
+        let num = |t: &str| -> Option<u64> {
+            t.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| t.parse().ok())?
+        };
+        let (range, step) = match s.split_once('+') {
+            Some((r, "")) => (r, Some(1)),
+            Some((r, st)) => (r, Some(num(st).filter(|st| (1..=MAX).contains(st))?)),
             None => (s, None),
         };
-        let first: u64 = first.parse().ok().filter(|&f| f >= 1)?;
-        let step = match rest {
-            None => None,
-            Some("") => Some(1),
-            Some(r) => Some(r.parse().ok().filter(|&s| s >= 1)?),
+        let (first, last) = match range.split_once("..") {
+            Some((f, l)) => (num(f)?, Some(num(l)?)),
+            None => (num(range)?, None),
         };
-        Some(When { first, step })
+        if !(1..=MAX).contains(&first) || last.is_some_and(|l| l < first || l >= MAX) {
+            return None;
+        }
+        Some(match (last, step) {
+            // `FIRST`: that call alone.
+            (None, None) => When {
+                first,
+                last: Some(first),
+                step: 1,
+            },
+            (last, step) => When {
+                first,
+                last,
+                step: step.unwrap_or(1),
+            },
+        })
     }
 
     /// Whether the `n`-th call (1-based) is tampered with.
     pub fn matches(&self, n: u64) -> bool {
-        match self.step {
-            None => n == self.first,
-            Some(step) => n >= self.first && (n - self.first).is_multiple_of(step),
-        }
+        n >= self.first
+            && self.last.is_none_or(|l| n <= l)
+            && (n - self.first).is_multiple_of(self.step)
     }
 }
 
@@ -279,7 +301,18 @@ mod tests {
         assert_eq!(picked(w("3")), [3]);
         assert_eq!(picked(w("3+")), [3, 4, 5, 6, 7, 8, 9, 10]);
         assert_eq!(picked(w("2+3")), [2, 5, 8]);
-        for bad in ["0", "x", "1+0", "-1", "", "+"] {
+        assert_eq!(picked(w("2..3")), [2, 3]);
+        assert_eq!(picked(w("2..3+")), [2, 3]);
+        assert_eq!(picked(w("2..9+3")), [2, 5, 8]);
+        assert_eq!(picked(w("1..10+4")), [1, 5, 9]);
+        assert_eq!(picked(w("2..2")), [2]);
+        assert_eq!(picked(w("2..65534")), (2..=10).collect::<Vec<_>>());
+        assert_eq!(picked(w("1+65535")), [1]);
+        assert_eq!(picked(w("65535")), [] as [u64; 0]);
+        for bad in [
+            "0", "x", "1+0", "-1", "", "+", "3..2", "2..", "..3", "0..3", "2..65535", "65536",
+            "1+65536", "2..5+0", "+3", "2...3", "2..3..4",
+        ] {
             assert_eq!(When::parse(bad), None, "{bad}");
         }
     }
