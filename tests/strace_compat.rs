@@ -2326,3 +2326,119 @@ fn detach_on_execve() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("Syscall 'open' for -b isn't supported"));
 }
+
+// --- ioctl request names ---------------------------------------------------------------
+
+/// The ioctls PostgreSQL and its tools make, on real descriptors, decoded whole.
+#[test]
+fn ioctls_decode_like_strace() {
+    compat("ioctls", &["-e", "trace=ioctl"], &["{dir}"]);
+    compat(
+        "ioctls",
+        &["-X", "verbose", "-e", "trace=ioctl"],
+        &["{dir}"],
+    );
+    compat("ioctls", &["-X", "raw", "-e", "trace=ioctl"], &["{dir}"]);
+}
+
+/// The request of each `ioctl(-1, REQUEST...` line, up to its `,` or `)`.
+fn ioctl_requests(trace: &str) -> Vec<String> {
+    trace
+        .lines()
+        .filter_map(|l| l.strip_prefix("ioctl(-1, "))
+        .map(|r| {
+            if r.starts_with("_IOC(") {
+                r[..r.find(')').map_or(r.len(), |i| i + 1)].to_string()
+            } else {
+                r[..r.find([',', ')']).unwrap_or(r.len())].to_string()
+            }
+        })
+        .collect()
+}
+
+/// Every name `#define`d in the headers of this machine.
+fn defined_names() -> std::collections::HashSet<String> {
+    fn walk(dir: &Path, out: &mut std::collections::HashSet<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "h") {
+                let text = std::fs::read(&p).unwrap_or_default();
+                for line in String::from_utf8_lossy(&text).lines() {
+                    let t = line.trim_start();
+                    if let Some(rest) = t.strip_prefix('#') {
+                        let rest = rest.trim_start();
+                        if let Some(d) = rest.strip_prefix("define") {
+                            let name: String = d
+                                .trim_start()
+                                .chars()
+                                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                                .collect();
+                            out.insert(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    walk(Path::new("/usr/include"), &mut out);
+    out
+}
+
+/// Every ioctl request of pgstrace's table (generated from the kernel's headers by
+/// tools/gen-ioctl-names), every plain request number (0 to 0xffff) and the sound mixer's
+/// numbered requests, each made once on a closed descriptor, are named as strace 6.1 names
+/// them: one name, or several joined with ` or `, else `_IOC(dir, type, nr, size)`; under
+/// `-X raw` the number. Where the names differ, the names strace has and pgstrace lacks are
+/// those no header on this machine defines (strace carries its own copies of some drivers'
+/// headers: DRM, VMCI, binder, ...) and its parametrized hidraw names.
+#[test]
+fn ioctl_names_as_strace_names_them() {
+    let table = fixtures::repo_root().join("src/syscalls/decode/ioctl_names.txt");
+    let table = table.to_string_lossy().into_owned();
+    let args = [table.as_str(), "0x0-0xffff", "0x4d00-0x4dff"];
+    let pair = Case::new("ioctlnames", &["-e", "trace=ioctl"], &args).run_both();
+    let (theirs, ours) = (
+        ioctl_requests(&pair.strace.trace),
+        ioctl_requests(&pair.pgstrace.trace),
+    );
+    assert!(theirs.len() > 68_000, "{}", theirs.len());
+    assert_eq!(theirs.len(), ours.len());
+    let defined = defined_names();
+    let mut named_alike = 0;
+    for (s, p) in theirs.iter().zip(&ours) {
+        if s == p {
+            named_alike += usize::from(!s.starts_with("_IOC("));
+            continue;
+        }
+        let names = |t: &str| -> Vec<String> {
+            if t.starts_with("_IOC(") {
+                Vec::new()
+            } else {
+                t.split(" or ").map(str::to_string).collect()
+            }
+        };
+        let (sn, pn) = (names(s), names(p));
+        assert!(
+            pn.iter().all(|n| sn.contains(n)),
+            "pgstrace names {p} what strace names {s}"
+        );
+        for n in sn.iter().filter(|n| !pn.contains(n)) {
+            assert!(
+                n.starts_with("HIDIOC") && n.contains('(') || !defined.contains(n.as_str()),
+                "strace names {s}, pgstrace {p}: {n} is in this machine's headers"
+            );
+        }
+    }
+    assert!(named_alike > 2_400, "{named_alike}");
+    let raw = Case::new("ioctlnames", &["-X", "raw", "-e", "trace=ioctl"], &args).run_both();
+    assert_eq!(
+        ioctl_requests(&raw.strace.trace),
+        ioctl_requests(&raw.pgstrace.trace)
+    );
+}

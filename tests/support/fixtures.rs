@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 /// Generous: only a hung tracer should ever reach it, on a loaded 2-core machine.
 pub const TIMEOUT: Duration = Duration::from_secs(240);
 
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -825,8 +825,8 @@ fn ioctl_entry(c: &Ctx) -> Slots {
         0x5402..=0x5404 => t::termios(c, a[2]),
         0x5414 => t::winsize(c, a[2]),
         0x5410 | 0x5421 | 0x5452 | 0x40045431 => t::int_ptr(c, a[2]),
-        0x40086601 => match read_bytes::<4>(c, a[2]) {
-            Some(b) => Value::Array(vec![flags(u64::from(util::le_u32(&b, 0)), t::FS_FL)]),
+        0x40086602 => match read_bytes::<4>(c, a[2]) {
+            Some(b) => fs_flags(c, &b),
             None => Value::Ptr(a[2]),
         },
         0x540b => sym_x(
@@ -842,6 +842,12 @@ fn ioctl_entry(c: &Ctx) -> Slots {
     v
 }
 
+/// FS_IOC_GETFLAGS's and SETFLAGS's `[FS_EXTENT_FL]`, styled by `-X` as strace styles it.
+fn fs_flags(c: &Ctx, b: &[u8; 4]) -> Value {
+    let v = u64::from(util::le_u32(b, 0));
+    Value::Array(vec![util::styled(c, flags(v, t::FS_FL), util::hex0(v))])
+}
+
 fn ioctl_exit(c: &Ctx, slots: &mut [Option<Value>], rval: i64, is_error: bool) -> Ret {
     let a = c.raw;
     let req = a[1] & 0xffff_ffff;
@@ -853,7 +859,7 @@ fn ioctl_exit(c: &Ctx, slots: &mut [Option<Value>], rval: i64, is_error: bool) -
                 0x5401 => t::termios(c, a[2]),
                 0x5413 => t::winsize(c, a[2]),
                 0x80086601 => match read_bytes::<4>(c, a[2]) {
-                    Some(b) => Value::Array(vec![flags(u64::from(util::le_u32(&b, 0)), t::FS_FL)]),
+                    Some(b) => fs_flags(c, &b),
                     None => Value::Ptr(a[2]),
                 },
                 _ => t::int_ptr(c, a[2]),

@@ -170,6 +170,8 @@ pub fn restyle<'a>(
             // A device (`makedev(0x1, 0x3)`) and a constant no table names
             // (`0x63 /* CLOCK_??? */`): the number alone.
             Value::Raw(t) if t.starts_with("makedev(") => util::hex0(r & 0xffff_ffff),
+            // An ioctl request no table names: `_IOC(...)`, the number under -X raw.
+            Value::Raw(t) if t.starts_with("_IOC(") => util::hex0(r & 0xffff_ffff),
             Value::Raw(t) if t.ends_with("??? */") && t.starts_with("0x") => {
                 let n = t.split(' ').next().unwrap_or_default().to_string();
                 if style == ConstStyle::Raw {
