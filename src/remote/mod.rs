@@ -89,6 +89,43 @@ impl Tracee for ProcMem<'_> {
     fn netlink_protocol(&self, fd: i32) -> Option<Option<u32>> {
         sockets::netlink_protocol(self.pid, fd)
     }
+
+    fn kvm_run(&self, fd: i32) -> Option<u64> {
+        let name = self.fd_path(fd)?;
+        if !name.starts_with("anon_inode:kvm-vcpu:") {
+            return None;
+        }
+        let maps = std::fs::read_to_string(format!("/proc/{}/maps", self.pid)).ok()?;
+        maps_kvm_run(&maps, &name)
+    }
+}
+
+/// In a `/proc/PID/maps` listing, the start of the mapping of `name` (a vCPU's
+/// `anon_inode:kvm-vcpu:N`) at offset 0: where its `struct kvm_run` lies.
+fn maps_kvm_run(maps: &str, name: &str) -> Option<u64> {
+    maps.lines().find_map(|l| {
+        let mut w = l.split_whitespace();
+        let range = w.next()?;
+        let (_perms, offset) = (w.next()?, w.next()?);
+        let path = w.nth(2)?;
+        (path == name && u64::from_str_radix(offset, 16).ok()? == 0)
+            .then(|| u64::from_str_radix(range.split('-').next()?, 16).ok())?
+    })
+}
+
+#[cfg(test)]
+mod kvm_tests {
+    #[test]
+    fn the_vcpu_mapping_is_found_by_its_name() {
+        let maps = "55d0c000-55d0d000 r--p 00000000 08:01 123 /usr/bin/qemu\n\
+                    7f10a000-7f10d000 rw-s 00000000 00:0e 77 anon_inode:kvm-vcpu:1\n\
+                    7f20a000-7f20d000 rw-s 00000000 00:0e 77 anon_inode:kvm-vcpu:0\n";
+        assert_eq!(
+            super::maps_kvm_run(maps, "anon_inode:kvm-vcpu:0"),
+            Some(0x7f20a000)
+        );
+        assert_eq!(super::maps_kvm_run(maps, "anon_inode:kvm-vcpu:2"), None);
+    }
 }
 
 /// Copies memory of `pid` at `addr` into `buf`; returns the number of bytes copied, which is

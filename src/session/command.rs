@@ -58,6 +58,8 @@ pub struct TraceConfig {
     pub summary_only: bool,
     /// `-Y`/`--decode-pids=`: pids with their command names, their numbers in our namespace.
     pub decode_pids: crate::syscalls::DecodePids,
+    /// `-e kvm=vcpu`: each `KVM_RUN`'s exit reason.
+    pub kvm_vcpu: bool,
     /// `--seccomp-bpf`: a launched command stops only at the traced calls.
     pub seccomp_bpf: bool,
     /// `--kill-on-exit`: the tracees die with pgstrace rather than being let go.
@@ -313,6 +315,7 @@ pub fn run(args: TraceConfig, annotator: Option<Box<dyn super::Annotator>>) -> R
         fd_pidfds: args.decode_fds & FD_PIDFDS != 0,
         const_style: args.const_style,
         decode_pids: args.decode_pids,
+        kvm_vcpu: args.kvm_vcpu,
         ..DecodeOpts::default()
     };
 

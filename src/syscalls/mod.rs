@@ -40,6 +40,10 @@ pub trait Tracee {
     fn fd_path_of(&self, _pid: i32, _fd: i32) -> Option<String> {
         None
     }
+    /// Where the tracee maps the `struct kvm_run` of vCPU descriptor `fd` (`-e kvm=vcpu`).
+    fn kvm_run(&self, _fd: i32) -> Option<u64> {
+        None
+    }
     /// Whether a value handed out so far was read from the running process after the event
     /// it belongs to (a kernel-side source's late read), not at it.
     fn read_late(&self) -> bool {
@@ -103,6 +107,8 @@ pub struct DecodeOpts {
     pub const_style: ConstStyle,
     /// `-Y`/`--decode-pids=`: what process ids are printed with.
     pub decode_pids: DecodePids,
+    /// `-e kvm=vcpu`: each `KVM_RUN`'s exit reason after its return value.
+    pub kvm_vcpu: bool,
 }
 
 /// `--decode-pids=comm,pidns`.
@@ -146,6 +152,7 @@ impl Default for DecodeOpts {
             abbrev: true,
             const_style: ConstStyle::Abbrev,
             decode_pids: DecodePids::default(),
+            kvm_vcpu: false,
         }
     }
 }

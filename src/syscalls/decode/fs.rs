@@ -814,6 +814,15 @@ fn ioctl_entry(c: &Ctx) -> Slots {
     let a = c.raw;
     let req = a[1] & 0xffff_ffff;
     let mut v = vec![Some(fd(c, a[0])), Some(t::ioctl_request(req))];
+    if (req >> 8) & 0xff == 0xae
+        && let Some(arg) = super::kvm::entry(c, req)
+    {
+        v.push(match arg {
+            super::kvm::Arg::Now(v) => Some(v),
+            super::kvm::Arg::AtExit => None,
+        });
+        return v;
+    }
     let arg = match req {
         // No argument printed.
         0x5450 | 0x5451 | 0x5422 | 0x540c | 0x540d => return v,
@@ -852,7 +861,9 @@ fn ioctl_exit(c: &Ctx, slots: &mut [Option<Value>], rval: i64, is_error: bool) -
     let a = c.raw;
     let req = a[1] & 0xffff_ffff;
     if let Some(slot @ None) = slots.get_mut(2) {
-        *slot = Some(if is_error {
+        *slot = Some(if (req >> 8) & 0xff == 0xae {
+            super::kvm::exit_arg(c, req, is_error)
+        } else if is_error {
             Value::Ptr(a[2])
         } else {
             match req {
@@ -865,6 +876,17 @@ fn ioctl_exit(c: &Ctx, slots: &mut [Option<Value>], rval: i64, is_error: bool) -
                 _ => t::int_ptr(c, a[2]),
             }
         });
+    }
+    if req == super::kvm::KVM_RUN
+        && c.o.kvm_vcpu
+        && !is_error
+        && rval == 0
+        && let Some(reason) = super::kvm::exit_reason(c)
+    {
+        return Ret::Annotated {
+            value: Box::new(default_ret(rval, is_error)),
+            note: reason,
+        };
     }
     default_ret(rval, is_error)
 }

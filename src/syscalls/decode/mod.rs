@@ -20,6 +20,7 @@ pub mod fs;
 pub(crate) mod fs_tables;
 mod fs_util;
 pub mod kernel;
+mod kvm;
 pub mod mem;
 pub mod mount;
 pub mod net;

@@ -154,6 +154,11 @@ pub fn le_u64(b: &[u8], off: usize) -> u64 {
         .map(|s| u64::from_le_bytes(s.try_into().unwrap_or([0; 8])))
         .unwrap_or(0)
 }
+pub fn le_u16(b: &[u8], off: usize) -> u16 {
+    b.get(off..off + 2)
+        .map(|s| u16::from_le_bytes([s[0], s[1]]))
+        .unwrap_or(0)
+}
 pub fn le_i64(b: &[u8], off: usize) -> i64 {
     le_u64(b, off) as i64
 }
