@@ -2466,3 +2466,28 @@ fn kvm_vcpu_exit_reasons_like_strace() {
     compat("kvm", &["-e", "trace=ioctl"], &["caps"]);
     refused_alike(&["-e", "kvm=all"]);
 }
+
+/// The system's odd calls (syslog, host names in a UTS namespace of the fixture's own,
+/// accounting, swap, a refused reboot, I/O ports and priorities, kcmp, protection keys,
+/// userfaultfd, file handles, process_madvise/mrelease, memfd_secret, remap_file_pages,
+/// adjtimex), decoded as strace decodes them.
+#[test]
+fn misc_calls_decode_like_strace() {
+    let pair = compat("misccalls", &[], &[]);
+    assert!(
+        pair.pgstrace.trace.contains(
+            "ioprio_set(IOPRIO_WHO_PROCESS, 0, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 4)) = 0"
+        ),
+        "{}",
+        pair.pgstrace.trace
+    );
+    compat(
+        "misccalls",
+        &[
+            "-y",
+            "-e",
+            "trace=getpid,kcmp,name_to_handle_at,open_by_handle_at",
+        ],
+        &[],
+    );
+}

@@ -504,6 +504,7 @@ const PID_ARGUMENTS: &[&str] = &[
     "sched_getparam",
     "sched_setscheduler",
     "get_robust_list",
+    "kcmp",
 ];
 
 /// `key=NUMBER` fields whose number differs from run to run: times, and clone3's

@@ -34,7 +34,7 @@ const MAP_FLAGS: &[(u64, &str)] = &[
     (0x100000, "MAP_FIXED_NOREPLACE"),
 ];
 
-const MADVICE: &[(u64, &str)] = &[
+pub(super) const MADVICE: &[(u64, &str)] = &[
     (0, "MADV_NORMAL"),
     (1, "MADV_RANDOM"),
     (2, "MADV_SEQUENTIAL"),

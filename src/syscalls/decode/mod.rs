@@ -22,6 +22,7 @@ mod fs_util;
 pub mod kernel;
 mod kvm;
 pub mod mem;
+mod misc;
 pub mod mount;
 pub mod net;
 pub mod netlink;
@@ -59,7 +60,7 @@ pub struct Entry {
 /// The arguments strace prints at the exit though they are read at the entry:
 /// perf_event_open's attribute structure, to which the exit adds the size the kernel wrote
 /// back after E2BIG (`size=0xc8 => 0x88`).
-const HELD_TO_EXIT: &[(&str, usize)] = &[("perf_event_open", 0)];
+const HELD_TO_EXIT: &[(&str, usize)] = &[("perf_event_open", 0), ("name_to_handle_at", 2)];
 
 impl Entry {
     /// The arguments printable at entry: the leading run of decoded slots.
@@ -92,6 +93,7 @@ fn decoders(group: Group) -> Option<(EntryFn, ExitFn)> {
         Group::Mount => (mount::entry, mount::exit),
         Group::Kernel => (kernel::entry, kernel::exit),
         Group::Admin => (admin::entry, admin::exit),
+        Group::Misc => (misc::entry, misc::exit),
         Group::Raw => return None,
     })
 }
@@ -487,6 +489,7 @@ mod tests {
             Group::Mount,
             Group::Kernel,
             Group::Admin,
+            Group::Misc,
         ];
         for (nr, info) in table::all() {
             let claims: Vec<Group> = all
