@@ -481,6 +481,109 @@ fn perf_backend_catches_a_workers_enospc_with_stack_and_query() {
     assert!(text.contains("\"/dev/shm/PostgreSQL."), "{text}");
 }
 
+/// Under the kernel-side source a statement is read from the backend after its `recvfrom`
+/// was seen, milliseconds later, when the backend may be statements further on. A note is
+/// made only when the read is known to have found the statement of the lines after it (no
+/// later message had arrived before the read ended); else the statement is said to be
+/// unknown. Five tables whose files each statement on them `lseek`s: every such lseek after
+/// a note must be on the noted table's file. Fast statements (most read too late: the old
+/// late read noted the wrong one for most of them), then slow ones (read while they run,
+/// so noted), with every call traced and with a traced set.
+#[test]
+fn perf_notes_only_statements_read_while_they_ran() {
+    if pg::skip_unless_available("perf_notes_only_statements_read_while_they_ran") {
+        return;
+    }
+    let pg = cluster();
+    let mut files = Vec::new();
+    for k in 1..=5 {
+        psql_ok(&pg, &format!("CREATE TABLE nt{k} AS SELECT 1 AS x"));
+        let path = psql_ok(&pg, &format!("SELECT pg_relation_filepath('nt{k}')"));
+        files.push((format!("/{}>", path.trim()), format!("nt{k}")));
+    }
+    let dir = pg.socket_dir().to_path_buf();
+    let fast: String = (0..1500)
+        .map(|i| format!("SELECT count(*) FROM nt{};\n", i % 5 + 1))
+        .collect();
+    let slow: String = (0..25)
+        .map(|i| format!("SELECT count(*) FROM nt{}, pg_sleep(0.04);\n", i % 5 + 1))
+        .collect();
+    for (name, sql) in [("fast.sql", &fast), ("slow.sql", &slow)] {
+        fs::write(dir.join(name), sql).unwrap_or_else(|e| panic!("{e}"));
+    }
+    for (i, set) in [None, Some("trace=lseek")].into_iter().enumerate() {
+        let out = dir.join(format!("perf-notes-{i}.out"));
+        let o = out.to_str().unwrap_or_default();
+        let stderr = out.with_extension("stderr");
+        let err = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
+        let mut cmd = Command::new(PGSTRACE);
+        cmd.args(["--backend=perf", "-f", "-y", "-o", o]);
+        cmd.args(set.map(|s| vec!["-e", s]).unwrap_or_default());
+        let mut child = cmd
+            .arg("-p")
+            .arg(pg.postmaster_pid().to_string())
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !fs::read_to_string(&stderr)
+            .unwrap_or_default()
+            .contains("attached")
+        {
+            assert!(Instant::now() < deadline, "never attached");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for name in ["fast.sql", "slow.sql"] {
+            let mut c = pg.psql_command();
+            c.arg("-f").arg(dir.join(name));
+            let r = pg::run_with_timeout(c, pg::CMD_TIMEOUT).unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(r.success, "{}", r.stderr);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        let _ = pg::wait_timeout(&mut child, Duration::from_secs(60));
+        pg.assert_untraced_and_healthy("pgstrace --backend=perf");
+        let text = fs::read_to_string(&out).unwrap_or_default();
+        let (mut noted, mut slow_noted, mut agree) = (0, 0, 0);
+        let mut current: std::collections::HashMap<u32, Option<String>> = Default::default();
+        for line in text.lines() {
+            if let Some((pid, q)) = query_note(line) {
+                let table = files.iter().find(|(_, t)| q.contains(&format!("FROM {t}")));
+                current.insert(pid, table.map(|(_, t)| t.clone()));
+                noted += usize::from(table.is_some());
+                slow_noted += usize::from(table.is_some() && q.contains("pg_sleep"));
+                continue;
+            }
+            let Some(pid) = line_pid(line) else { continue };
+            let Some((_, t)) = files
+                .iter()
+                .find(|(f, _)| line.contains("lseek(") && line.contains(f.as_str()))
+            else {
+                continue;
+            };
+            if let Some(Some(q)) = current.get(&pid) {
+                assert_eq!(
+                    q, t,
+                    "{set:?}: a note for {q} before a line on {t}:\n{line}"
+                );
+                agree += 1;
+            }
+        }
+        assert!(
+            slow_noted >= 15,
+            "{set:?}: {slow_noted} of 25 slow statements noted ({noted} in all):\n{text}"
+        );
+        assert!(agree >= slow_noted, "{set:?}: {agree} lines checked");
+        assert!(
+            !text.contains("recvfrom(") || set.is_none(),
+            "{set:?}: watched calls shown"
+        );
+    }
+}
+
 /// `--watch --json`: one object per event; the failure's has the size psql reports, the
 /// worker, the query, the /dev/shm at the failing call, and ranked machine-applicable
 /// remedies (the same as explain-shm's).

@@ -45,6 +45,25 @@ fn query_note(pid: i32, time: Timestamp, text: String, truncated: bool) -> Event
     }
 }
 
+/// `# pid N query: ? (...)`: the statement after the last noted one is not known (a
+/// kernel-side source could not read it while it ran); JSON objects carry `"query": null`.
+fn unknown_query_note(pid: i32, time: Timestamp) -> Event {
+    Event::Note {
+        pid,
+        time,
+        note: Note {
+            line: Some((QUERY, UNKNOWN_QUERY.into())),
+            fields: vec![
+                NoteField::Set(QUERY, FieldValue::Null),
+                NoteField::Default(ROLE, FieldValue::Null),
+            ],
+        },
+    }
+}
+
+/// The text of [`unknown_query_note`]'s line.
+pub const UNKNOWN_QUERY: &str = "? (it ran before it could be read: kernel-side source)";
+
 /// JSON objects carry `"role"` (and `"leader_pid"` for a parallel worker); only a worker's
 /// role gets a text line, `# pid N role: parallel worker for L`.
 fn role_note(pid: i32, time: Timestamp, role: String, leader: Option<i32>) -> Event {
@@ -97,6 +116,12 @@ struct PgTracee {
     sees_recv: bool,
     /// Where `debug_query_string` pointed at the last read.
     last_query_ptr: u64,
+    /// A kernel-side source's early looks at `recvfrom` returns not delivered yet: the
+    /// return's time and the statement read then.
+    looks: std::collections::VecDeque<(Timestamp, Option<String>)>,
+    /// The statement of the latest `recvfrom` return as its early look found it; `None`
+    /// inside when the look came too late (the next message had arrived) or found none.
+    recv_look: Option<Option<String>>,
     /// `None` until first needed; `Some(None)` when the globals cannot be read.
     reader: Option<Option<GlobalsReader>>,
     query: Option<String>,
@@ -113,6 +138,8 @@ impl PgTracee {
             recv: None,
             sees_recv: false,
             last_query_ptr: 0,
+            looks: std::collections::VecDeque::new(),
+            recv_look: None,
             reader: None,
             query: None,
             noted: false,
@@ -170,14 +197,53 @@ impl Annotator for PgAnnotator {
         self.tracees.remove(&pid);
     }
 
+    fn looks_early(&self, nr_: u64) -> bool {
+        nr_ == nr::RECVFROM
+    }
+
+    /// Reads the statement now, while the backend may still be running it: delivered a
+    /// few milliseconds later, the return would find the backend statements further on.
+    fn early_exit(&mut self, pid: i32, _nr: u64, rval: i64, time: Timestamp) {
+        let Some(t) = self.tracees.get_mut(&pid) else {
+            return;
+        };
+        if rval <= 0 || !matches!(t.kind, Kind::Client | Kind::Unknown) {
+            return;
+        }
+        if t.looks.len() >= 64 {
+            t.looks.pop_front();
+        }
+        let q = t.debug_query(pid);
+        t.looks.push_back((time, q));
+    }
+
     /// A syscall of `pid` returned (shown or not): a `recvfrom` brought client data.
-    fn exited(&mut self, pid: i32, nr_: u64, args: &[u64; 6], rval: i64) {
+    fn exited(
+        &mut self,
+        pid: i32,
+        nr_: u64,
+        args: &[u64; 6],
+        rval: i64,
+        time: Timestamp,
+        look: Option<bool>,
+    ) {
         if nr_ != nr::RECVFROM {
             return;
         }
         let buf = args[1];
         if let Some(t) = self.tracees.get_mut(&pid) {
             t.sees_recv = true;
+            while t.looks.front().is_some_and(|(at, _)| *at < time) {
+                t.looks.pop_front();
+            }
+            let found = match t.looks.front() {
+                Some((at, _)) if *at == time => t.looks.pop_front().and_then(|(_, q)| q),
+                _ => None,
+            };
+            // Under a kernel-side source the statement is what the early look found, if
+            // the look was still current; a return not looked at was followed by another
+            // before any look could be made.
+            t.recv_look = Some(found.filter(|_| look == Some(true)));
             if rval <= 0 {
                 return;
             }
@@ -200,6 +266,20 @@ impl Annotator for PgAnnotator {
         }
         let text = match t.kind {
             Kind::Client => match t.recv.take() {
+                // A kernel-side source: the statement its early look found, if current;
+                // else the statement is not known, which is said once.
+                Some(_) if !mem.exact() && t.recv_look.is_some() => {
+                    match t.recv_look.take().flatten() {
+                        Some(s) => Some(fold(s.as_bytes(), false))
+                            .filter(|(q, _)| t.query.as_deref() != Some(q.as_str())),
+                        None => {
+                            if t.query.take().is_some() {
+                                out.push(unknown_query_note(pid, time));
+                            }
+                            None
+                        }
+                    }
+                }
                 Some((addr, len)) => {
                     let mut buf = [0u8; MESSAGE_READ];
                     let want = len.min(MESSAGE_READ);

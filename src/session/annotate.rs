@@ -13,8 +13,25 @@ pub trait Annotator {
     fn exec(&mut self, pid: i32, former: i32, time: Timestamp, out: &mut Vec<Event>);
     /// The tracee exited, died or was detached.
     fn gone(&mut self, pid: i32);
-    /// A syscall of `pid` returned, shown or not (`rval` is -1 for any error).
-    fn exited(&mut self, pid: i32, nr: u64, args: &[u64; 6], rval: i64);
+    /// A syscall of `pid` returned at `time`, shown or not (`rval` is -1 for any error).
+    /// `look`: what became of the early look at it ([`Annotator::early_exit`]), if any.
+    fn exited(
+        &mut self,
+        pid: i32,
+        nr: u64,
+        args: &[u64; 6],
+        rval: i64,
+        time: Timestamp,
+        look: Option<bool>,
+    );
+    /// Whether the successful returns of `nr` are to be looked at early under a
+    /// kernel-side source.
+    fn looks_early(&self, _nr: u64) -> bool {
+        false
+    }
+    /// A kernel-side source has just read the successful return of `nr` by `pid` at `time`
+    /// and hands it to [`Annotator::exited`] later: read now what goes with it.
+    fn early_exit(&mut self, _pid: i32, _nr: u64, _rval: i64, _time: Timestamp) {}
     /// Called while `pid` is held, just before one of its syscall events is queued: queue
     /// the notes that changed.
     fn before_line(&mut self, pid: i32, time: Timestamp, mem: &dyn Tracee, out: &mut Vec<Event>);

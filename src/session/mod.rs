@@ -445,7 +445,8 @@ impl Session {
             bt.invalidate(pid);
         }
         if let Some(a) = &mut self.annotator {
-            a.exited(pid, p.nr, &p.args, if is_error { -1 } else { rval });
+            let rval = if is_error { -1 } else { rval };
+            a.exited(pid, p.nr, &p.args, rval, time, mem.early_look());
         }
         let Some(entry) = p.entry else { return };
         if let Some((errno, hook)) = &mut self.failure_hook
@@ -634,6 +635,16 @@ impl Consumer for Session {
         {
             hook(tid, nr);
             self.hooked_early.insert(tid);
+        }
+    }
+
+    fn looks_early(&self, nr: u64) -> bool {
+        self.annotator.as_ref().is_some_and(|a| a.looks_early(nr))
+    }
+
+    fn early_exit(&mut self, tid: i32, nr: u64, rval: i64, time: Timestamp) {
+        if let Some(a) = &mut self.annotator {
+            a.early_exit(tid, nr, rval, time);
         }
     }
 

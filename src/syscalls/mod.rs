@@ -49,6 +49,12 @@ pub trait Tracee {
     fn read_late(&self) -> bool {
         false
     }
+    /// At a syscall exit a kernel-side source read ahead and showed the consumer early
+    /// (`Consumer::early_exit`): whether that look was still current, i.e. the task had not
+    /// returned from the same call again before the look ended. `None`: no early look.
+    fn early_look(&self) -> Option<bool> {
+        None
+    }
 
     /// Reads up to `max` bytes of a NUL-terminated string at `addr`: the bytes and whether
     /// the string went on past `max` (no NUL within it). `None` if nothing at `addr` could be

@@ -132,6 +132,17 @@ pub trait Consumer {
     /// time order: what must be looked at as soon as possible (the /dev/shm of an ENOSPC) is
     /// looked at now.
     fn urgent_exit(&mut self, _tid: i32, _nr: u64, _rval: i64) {}
+    /// Whether a kernel-side source should show the consumer the successful exits of `nr`
+    /// as soon as it reads them ([`Consumer::early_exit`]). Asked once, at the start.
+    fn looks_early(&self, _nr: u64) -> bool {
+        false
+    }
+    /// A kernel-side source has just read this exit (at `time`) and delivers it later, in
+    /// time order: what the task's memory says about it is read now, while the task may
+    /// still be at it. The exit's delivery says, through `Tracee::early_look`, whether the
+    /// task had returned from the same call again before this look ended: then what was
+    /// read belongs to a later call.
+    fn early_exit(&mut self, _tid: i32, _nr: u64, _rval: i64, _time: Timestamp) {}
     /// Called once the tracee runs again: the slow work (formatting, writing).
     fn after_resume(&mut self) {}
     /// Whether [`Consumer::idle`] has work (buffered output).

@@ -658,6 +658,7 @@ fn watch_perf(pid: i32, follow: bool, running: usize, session: &mut Session) -> 
     use crate::trace::perf::{PerfConfig, PerfSource};
     let cfg = PerfConfig {
         nrs: Some(vec![nr::OPENAT, nr::FTRUNCATE, nr::FALLOCATE, nr::UNLINK]),
+        watched: Vec::new(),
         stack_bytes: PerfConfig::MAX_STACK,
         stack_all: true,
         follow,

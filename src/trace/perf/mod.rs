@@ -33,6 +33,9 @@ use std::time::Duration;
 pub struct PerfConfig {
     /// The traced syscalls; `None`: all of them.
     pub nrs: Option<Vec<u64>>,
+    /// Calls watched beside a traced set for the consumer's own sake, never with a stack
+    /// copy (the PostgreSQL annotator's `recvfrom`: where a statement begins).
+    pub watched: Vec<u64>,
     /// Bytes of user stack copied at an entry (strings, `-k`); at most 65528.
     pub stack_bytes: u32,
     /// Copy it at every entry (`-k`), not only at those of calls that take a path.
@@ -160,6 +163,14 @@ pub struct PerfSource {
     brim: Vec<bool>,
     seq: u64,
     pub lost: u64,
+    /// Syscall numbers whose exits the consumer looks at when they are read from the rings
+    /// ([`Consumer::early_exit`]).
+    early_nrs: Vec<u64>,
+    /// Per looked-at exit (its `seq`): when the look ended (CLOCK_MONOTONIC ns).
+    looked: HashMap<u64, u64>,
+    /// The earliest exit looked at in the last drain: nothing from it on is delivered until
+    /// the next drain has read what the task did meanwhile.
+    look_hold: Option<u64>,
 }
 
 fn online_cpus() -> Vec<i32> {
@@ -214,7 +225,18 @@ impl PerfSource {
     pub fn new(cfg: PerfConfig) -> Result<PerfSource, PerfError> {
         let exits = [crate::syscalls::nr::EXIT, crate::syscalls::nr::EXIT_GROUP];
         let mut names: Vec<String> = vec![SIGNAL_TP.into()];
-        let per_syscall = cfg.nrs.as_ref().filter(|n| n.len() <= 8);
+        // The traced set, then what is watched beside it (bare entries).
+        let watched: Vec<u64> = match &cfg.nrs {
+            Some(nrs) => cfg
+                .watched
+                .iter()
+                .copied()
+                .filter(|n| !nrs.contains(n))
+                .collect(),
+            None => Vec::new(),
+        };
+        let set: Option<Vec<u64>> = cfg.nrs.as_ref().map(|n| [&n[..], &watched].concat());
+        let per_syscall = set.as_ref().filter(|n| n.len() <= 8);
         if let Some(nrs) = per_syscall {
             for &nr in nrs.iter().chain(exits.iter()) {
                 if let Some(n) = tracepoint_name(nr) {
@@ -228,7 +250,9 @@ impl PerfSource {
         let ids = tracefs::ids(&names).map_err(PerfError::Tracefs)?;
         // An entry copies the stack when its line may need it: -k, or a path argument.
         let entry = |nr: u64| {
-            if cfg.stack_all || needs_stack(nr) {
+            if watched.contains(&nr) {
+                Kind::EnterBare
+            } else if cfg.stack_all || needs_stack(nr) {
                 Kind::Enter
             } else {
                 Kind::EnterBare
@@ -271,7 +295,7 @@ impl PerfSource {
             };
             // The kernel filters by number: entries with a stack copy for the calls with
             // paths, without for the others; exits of the traced set.
-            let traced: Vec<u64> = match &cfg.nrs {
+            let traced: Vec<u64> = match &set {
                 Some(nrs) => nrs.clone(),
                 None => crate::syscalls::table::all().map(|(nr, _)| nr).collect(),
             };
@@ -342,6 +366,9 @@ impl PerfSource {
             brim,
             seq: 0,
             lost: 0,
+            early_nrs: Vec::new(),
+            looked: HashMap::default(),
+            look_hold: None,
         })
     }
 
@@ -460,6 +487,11 @@ impl PerfSource {
             priority::ReaderPriority::Normal
         }));
         let (mut lost_seen, mut pruned) = (0, std::time::Instant::now());
+        self.early_nrs = crate::syscalls::table::all()
+            .map(|(nr, _)| nr)
+            .filter(|&nr| c.looks_early(nr))
+            .collect();
+        let mut early = Vec::new();
         loop {
             let mut pfds: Vec<libc::pollfd> = self
                 .rings
@@ -495,10 +527,11 @@ impl PerfSource {
             let reaped = self.launched.is_some_and(|(_, st)| st.is_some());
             // Records stamped before this instant are all in the rings once we read them.
             let mark = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
-            self.drain(&mut buf, &mut urgent);
+            self.drain(&mut buf, &mut urgent, &mut early);
             for (tid, nr, ret) in urgent.drain(..) {
                 c.urgent_exit(tid, nr, ret);
             }
+            self.look_early(c, &mut early);
             self.deliver(c, Some(mark.saturating_sub(1_000_000)));
             c.after_resume();
             if c.has_idle_work() {
@@ -528,10 +561,11 @@ impl PerfSource {
                 break;
             }
         }
-        self.drain(&mut buf, &mut urgent);
+        self.drain(&mut buf, &mut urgent, &mut early);
         for (tid, nr, ret) in urgent.drain(..) {
             c.urgent_exit(tid, nr, ret);
         }
+        self.look_early(c, &mut early);
         self.deliver(c, None);
         if self.brim.iter().any(|&b| b) {
             c.event(
@@ -578,7 +612,12 @@ impl PerfSource {
         self.fds.clear();
     }
 
-    fn drain(&mut self, buf: &mut Vec<u8>, urgent: &mut Vec<(i32, u64, i64)>) {
+    fn drain(
+        &mut self,
+        buf: &mut Vec<u8>,
+        urgent: &mut Vec<(i32, u64, i64)>,
+        early: &mut Vec<(i32, u64, i64, u64, u64)>,
+    ) {
         let mut got: Vec<(u64, Rec)> = Vec::new();
         let (ie, ip) = (self.info_enter, self.info_plain);
         let ids = &self.ids;
@@ -607,19 +646,53 @@ impl PerfSource {
                 urgent.push((*tid, *nr, *ret));
             }
             self.seq += 1;
+            if let Rec::Exit { tid, nr, ret } = &rec
+                && *ret >= 0
+                && self.early_nrs.contains(nr)
+            {
+                early.push((*tid, *nr, *ret, t, self.seq));
+            }
             self.held.push((t, self.seq, rec));
         }
     }
 
+    /// Shows the consumer the exits it looks at early ([`Consumer::early_exit`]) among
+    /// those just read: per task and call only the latest, since each earlier one was
+    /// followed by another return from the same call before the look.
+    fn look_early(&mut self, c: &mut dyn Consumer, early: &mut Vec<(i32, u64, i64, u64, u64)>) {
+        if early.is_empty() {
+            return;
+        }
+        early.sort_unstable_by_key(|&(tid, nr, _, t, seq)| (tid, nr, std::cmp::Reverse((t, seq))));
+        early.dedup_by_key(|&mut (tid, nr, ..)| (tid, nr));
+        for &(tid, nr, ret, t, seq) in early.iter() {
+            c.early_exit(tid, nr, ret, self.offset + Duration::from_nanos(t));
+            let done = clock(libc::CLOCK_MONOTONIC).as_nanos() as u64;
+            self.looked.insert(seq, done);
+            self.look_hold = Some(self.look_hold.map_or(t, |h| h.min(t)));
+        }
+        early.clear();
+    }
+
     /// Hands the held records up to `mark` (all with `None`) to the consumer, in time order.
+    /// After a drain that looked at exits early, the records from the earliest of those on
+    /// wait for the next drain, which reads what their tasks did while they were looked at.
     fn deliver(&mut self, c: &mut dyn Consumer, mark: Option<u64>) {
         self.held.sort_by_key(|(t, s, _)| (*t, *s));
-        let n = match mark {
-            Some(m) => self.held.partition_point(|(t, _, _)| *t <= m),
-            None => self.held.len(),
+        let hold = self.look_hold.take();
+        let n = match (mark, hold) {
+            (Some(m), Some(h)) => self.held.partition_point(|(t, _, _)| *t <= m && *t < h),
+            (Some(m), None) => self.held.partition_point(|(t, _, _)| *t <= m),
+            (None, _) => self.held.len(),
         };
         let ready: Vec<(u64, u64, Rec)> = self.held.drain(..n).collect();
         let ended = killed_in_call(&ready, &self.held);
+        let looks: Vec<Option<bool>> = (0..ready.len())
+            .map(|i| {
+                let done = self.looked.remove(&ready[i].1)?;
+                Some(look_current(&ready, i, &self.held, done))
+            })
+            .collect();
         for (i, (t, _, rec)) in ready.into_iter().enumerate() {
             if ended.contains(&i) {
                 // ptrace sees no exit of a call that SIGKILL ended (a thread of a process
@@ -628,14 +701,15 @@ impl PerfSource {
                 continue;
             }
             let time = self.offset + Duration::from_nanos(t);
-            self.one(c, time, rec);
+            self.one(c, time, rec, looks[i]);
             // What ptrace does after each stop: the session finishes the event (resolves
             // its stack onto the call in flight) before the next one.
             c.after_resume();
         }
     }
 
-    fn one(&mut self, c: &mut dyn Consumer, time: Timestamp, rec: Rec) {
+    /// `look`: whether the consumer's early look at this exit was still current.
+    fn one(&mut self, c: &mut dyn Consumer, time: Timestamp, rec: Rec, look: Option<bool>) {
         match rec {
             Rec::Enter {
                 tid,
@@ -674,7 +748,7 @@ impl PerfSource {
                 );
             }
             Rec::Exit { tid, nr, ret } => {
-                let mem = record::Captured::new(tid, 0, &[], false);
+                let mem = record::Captured::new(tid, 0, &[], false).with_look(look);
                 c.event(
                     time,
                     SourceEvent::SyscallExit {
@@ -844,6 +918,20 @@ impl PerfSource {
             None => SourceEvent::Detached { tid },
         }
     }
+}
+
+/// Whether the early look at the exit `ready[i]`, ended at `done`, was still current: its
+/// task did not return from the same call again (in `ready` after it, or in `later`)
+/// before the look ended.
+fn look_current(ready: &[(u64, u64, Rec)], i: usize, later: &[(u64, u64, Rec)], done: u64) -> bool {
+    let Some((t0, _, Rec::Exit { tid, nr, .. })) = ready.get(i) else {
+        return false;
+    };
+    !ready[i + 1..].iter().chain(later).any(|(t, _, r)| {
+        matches!(r, Rec::Exit { tid: t2, nr: n2, .. } if t2 == tid && n2 == nr)
+            && *t > *t0
+            && *t <= done
+    })
 }
 
 /// The indices in `ready` of the syscall exits that end a call in `-ERESTART*` and after
@@ -1063,5 +1151,33 @@ fn parse(
             ))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exit(t: u64, tid: i32, nr: u64) -> (u64, u64, Rec) {
+        (t, t, Rec::Exit { tid, nr, ret: 1 })
+    }
+
+    #[test]
+    fn an_early_look_is_current_until_the_task_returns_from_the_call_again() {
+        let ready = [exit(10, 7, 45), exit(12, 8, 45), exit(14, 7, 0)];
+        // Another task's return and another call's return do not matter.
+        assert!(look_current(&ready, 0, &[], 20));
+        // The task's next return from the same call, before the look ended: too late.
+        assert!(!look_current(&ready, 0, &[exit(18, 7, 45)], 20));
+        // ... after it: the look saw this call's statement.
+        assert!(look_current(&ready, 0, &[exit(25, 7, 45)], 20));
+        assert!(!look_current(
+            &[exit(10, 7, 45), exit(11, 7, 45)],
+            0,
+            &[],
+            20
+        ));
+        // Not an exit: no look to judge.
+        assert!(!look_current(&ready, 5, &[], 20));
     }
 }

@@ -43,6 +43,8 @@ pub struct Captured<'a> {
     /// Whether reads outside the copy may go to the live process.
     pub late: bool,
     read_late: Cell<bool>,
+    /// See [`Tracee::early_look`].
+    look: Option<bool>,
     /// The process's private read-only mappings (string literals, `.rodata`): what lies
     /// there cannot have changed since the event, so it is read afterwards as exact.
     constant: OnceCell<Vec<(u64, u64)>>,
@@ -56,8 +58,15 @@ impl<'a> Captured<'a> {
             stack,
             late,
             read_late: Cell::new(false),
+            look: None,
             constant: OnceCell::new(),
         }
+    }
+
+    /// An exit the consumer looked at early: whether that look was still current.
+    pub fn with_look(mut self, look: Option<bool>) -> Self {
+        self.look = look;
+        self
     }
 
     /// The end of the read-only private mapping holding `addr`, if one does.
@@ -87,6 +96,10 @@ impl Tracee for Captured<'_> {
 
     fn read_late(&self) -> bool {
         self.read_late.get()
+    }
+
+    fn early_look(&self) -> Option<bool> {
+        self.look
     }
 
     /// All of `buf` from the copy, or (late reads allowed) from the process; never a part
