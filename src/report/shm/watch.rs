@@ -658,7 +658,12 @@ fn watch_perf(pid: i32, follow: bool, running: usize, session: &mut Session) -> 
     use crate::trace::perf::{PerfConfig, PerfSource};
     let cfg = PerfConfig {
         nrs: Some(vec![nr::OPENAT, nr::FTRUNCATE, nr::FALLOCATE, nr::UNLINK]),
-        watched: Vec::new(),
+        // Clients' recvfrom too (not shown): a statement is noted only when it was read
+        // while it ran (docs/trace.md).
+        watched: crate::syscalls::table::all()
+            .map(|(nr, _)| nr)
+            .filter(|&nr| crate::trace::source::Consumer::looks_early(&*session, nr))
+            .collect(),
         stack_bytes: PerfConfig::MAX_STACK,
         stack_all: true,
         follow,
