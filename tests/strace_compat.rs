@@ -2491,3 +2491,31 @@ fn misc_calls_decode_like_strace() {
         &[],
     );
 }
+
+/// The debugger's calls (ptrace requests of every shape: on a pid that does not exist with
+/// fixed structures, and on a child of the fixture's own seized, peeked, poked, stepped to
+/// a syscall's entry and exit with PTRACE_GET_SYSCALL_INFO), modify_ldt and the thread
+/// area, migrate_pages, move_pages, futex_waitv, set_mempolicy_home_node and ustat,
+/// decoded as strace decodes them.
+#[test]
+fn ptrace_and_rare_memory_calls_decode_like_strace() {
+    let t = "trace=ptrace,modify_ldt,set_thread_area,get_thread_area,migrate_pages,\
+             move_pages,futex_waitv,set_mempolicy_home_node,ustat";
+    let pair = compat("ptracecalls", &["-e", t], &[]);
+    let trace = &pair.pgstrace.trace;
+    for want in [
+        "ptrace(PTRACE_TRACEME)",
+        ", offsetof(struct user, u_debugreg)+8, ",
+        "entry={nr=__NR_getuid, args=[0x1, 0x2, 0x3, 0x4, 0x5, 0x6]}}",
+        "exit={rval=0, is_error=0}}",
+        "ptrace(PTRACE_PEEKDATA, ",
+        ", [0x1234]) = 0",
+        "ptrace(PTRACE_SETREGS, ",
+        "modify_ldt(1, {entry_number=0, base_addr=0x001000, limit=0x0fffff, seg_32bit=1,",
+        "= 4294967274 EINVAL (Invalid argument)",
+        ", -EFAULT], MPOL_MF_MOVE_ALL) = 0",
+        "flags=FUTEX_32|FUTEX_PRIVATE_FLAG}",
+    ] {
+        assert!(trace.contains(want), "{want:?} not in:\n{trace}");
+    }
+}

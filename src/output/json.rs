@@ -202,6 +202,13 @@ fn ret_json(r: &Ret) -> (J, J) {
             };
             (J::Null, name)
         }
+        Ret::ValueError { value, errno: e } => {
+            let name = match errno::name(*e) {
+                Some(n) => J::String(n.to_string()),
+                None => json!(e),
+            };
+            (json!(value), name)
+        }
         Ret::Unknown => (J::Null, J::Null),
         Ret::Annotated { value, .. } => ret_json(value),
     }

@@ -289,7 +289,7 @@ impl TextPrinter {
         if delayed {
             self.buf.push_str(" (DELAYED)");
         }
-        if self.o.colour && matches!(ret, Ret::Error { .. }) {
+        if self.o.colour && matches!(ret, Ret::Error { .. } | Ret::ValueError { .. }) {
             let text = self.buf.split_off(start);
             let _ = write!(self.buf, "{}", text.red());
         }

@@ -361,7 +361,7 @@ pub fn log2_hist(s: &mut String, vals: &[u64], unit: &str) {
 
 fn is_error(r: &Ret) -> bool {
     match r {
-        Ret::Error { .. } => true,
+        Ret::Error { .. } | Ret::ValueError { .. } => true,
         Ret::Annotated { value, .. } => is_error(value),
         _ => false,
     }

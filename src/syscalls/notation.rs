@@ -241,6 +241,17 @@ pub fn write_ret(buf: &mut String, r: &Ret) {
                 }
             }
         }
+        Ret::ValueError { value, errno: e } => {
+            let _ = write!(buf, "{value} ");
+            match errno::name(*e) {
+                Some(n) => {
+                    let _ = write!(buf, "{n} ({})", errno::message(*e));
+                }
+                None => {
+                    let _ = write!(buf, "(errno {e})");
+                }
+            }
+        }
         Ret::Unknown => buf.push('?'),
         Ret::Annotated { value, note } => {
             write_ret(buf, value);

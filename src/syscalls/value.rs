@@ -80,6 +80,9 @@ pub enum Ret {
     /// `= -1 ENOSPC (No space left on device)`; `errno` is positive. Kernel-internal restart
     /// codes (512..=516) print as `= ? ERESTARTSYS (To be restarted if SA_RESTART is set)`.
     Error { errno: i64 },
+    /// `= 4294967274 EINVAL (Invalid argument)`: an error the kernel returned as another
+    /// number than -1 (modify_ldt's int, returned unsigned); `errno` is positive.
+    ValueError { value: u64, errno: i64 },
     /// `= ?`: the call did not return (exit, exit_group, execve that replaced the image, or the
     /// tracee died).
     Unknown,

@@ -484,6 +484,9 @@ const PID_RETURNING: &[&str] = &[
 
 /// Syscalls whose arguments include pids (every argument equal to a known pid is replaced).
 const PID_ARGUMENTS: &[&str] = &[
+    "ptrace",
+    "migrate_pages",
+    "move_pages",
     "kill",
     "tkill",
     "tgkill",

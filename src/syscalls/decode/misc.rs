@@ -173,10 +173,75 @@ fn handle_written_back(c: &Ctx, slots: &mut [Option<Value>], ok: bool) {
     }
 }
 
+/// C's `%#08x`: `0x001000`, `00000000` for zero.
+fn hex08(v: u32) -> Value {
+    if v == 0 {
+        Value::Raw("00000000".into())
+    } else {
+        Value::Raw(format!("{v:#08x}"))
+    }
+}
+
+/// A `struct user_desc` (modify_ldt's, set/get_thread_area's); `entry_only`: just
+/// `{entry_number=N, ...}` (get_thread_area's that failed).
+fn user_desc(c: &Ctx, addr: u64, entry_only: bool) -> Value {
+    let Some(b) = read_vec(c, addr, 16).filter(|b| addr != 0 && b.len() == 16) else {
+        return Value::Ptr(addr);
+    };
+    let number = ("entry_number", Value::Int(i64::from(le_u32(&b, 0) as i32)));
+    if entry_only {
+        return Value::structure(vec![number, ("", Value::Elided)]);
+    }
+    let bits = le_u32(&b, 12);
+    let bit = |n: u32, w: u32| Value::UInt(u64::from((bits >> n) & ((1 << w) - 1)));
+    Value::structure(vec![
+        number,
+        ("base_addr", hex08(le_u32(&b, 4))),
+        ("limit", hex08(le_u32(&b, 8))),
+        ("seg_32bit", bit(0, 1)),
+        ("contents", bit(1, 2)),
+        ("read_exec_only", bit(3, 1)),
+        ("limit_in_pages", bit(4, 1)),
+        ("seg_not_present", bit(5, 1)),
+        ("useable", bit(6, 1)),
+        ("lm", bit(7, 1)),
+    ])
+}
+
+/// set_thread_area's descriptor at exit: the slot the kernel chose for `entry_number=-1`
+/// (`-1 -> 12`).
+fn thread_area_chosen(c: &Ctx, slots: &mut [Option<Value>]) {
+    let Some(Some(Value::Struct(fields))) = slots.get_mut(0) else {
+        return;
+    };
+    let Some(b) = read_vec(c, c.raw[0], 4).filter(|b| b.len() == 4) else {
+        return;
+    };
+    let now = le_u32(&b, 0) as i32;
+    if let Some((_, v)) = fields.iter_mut().find(|(k, _)| k == "entry_number")
+        && let Value::Int(was) = *v
+        && was != i64::from(now)
+    {
+        *v = Value::Raw(format!("{was} -> {now}"));
+    }
+}
+
 pub fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let all = |v: Vec<Value>| v.into_iter().map(Some).collect::<Slots>();
     Some(match name {
+        "ptrace" => super::ptrace::entry(c),
+        "modify_ldt" => {
+            let desc = if a[2] == 16 {
+                user_desc(c, a[1], false)
+            } else {
+                Value::Ptr(a[1])
+            };
+            all(vec![int(a[0]), desc, Value::UInt(a[2])])
+        }
+        "set_thread_area" => all(vec![user_desc(c, a[0], false)]),
+        "get_thread_area" => vec![None],
+        "ustat" => all(vec![super::fs_tables::dev_arg(a[0]), Value::Ptr(a[1])]),
         "syslog" => {
             let t = a[0] & 0xffff_ffff;
             let ty = match SYSLOG.iter().find(|&&(v, _)| v == t) {
@@ -290,6 +355,12 @@ pub fn exit(
     if name == "name_to_handle_at" {
         handle_written_back(c, slots, ok);
     }
+    if name == "ptrace" {
+        return Some(super::ptrace::exit(c, slots, rval, is_error));
+    }
+    if name == "set_thread_area" && ok {
+        thread_area_chosen(c, slots);
+    }
     let mut set = setter(slots);
     let out = |addr: u64, f: &dyn Fn() -> Value| super::util::output(ok, addr, f);
     Some(match name {
@@ -330,6 +401,16 @@ pub fn exit(
             default_ret(rval, is_error)
         }
         "userfaultfd" | "memfd_secret" => fd_ret(c, rval, is_error),
+        "get_thread_area" => {
+            set(0, user_desc(c, a[0], !ok));
+            default_ret(rval, is_error)
+        }
+        // The kernel returns modify_ldt's int as an unsigned one: an error is a large
+        // number that strace prints with its errno.
+        "modify_ldt" if !is_error && (-4095..0).contains(&(rval as i32)) => Ret::ValueError {
+            value: rval as u64,
+            errno: -i64::from(rval as i32),
+        },
         _ => default_ret(rval, is_error),
     })
 }

@@ -30,6 +30,7 @@ mod netlink_link;
 mod perf;
 pub mod poll;
 pub mod proc;
+mod ptrace;
 mod seccomp_filter;
 pub mod time;
 pub mod util;
@@ -60,7 +61,11 @@ pub struct Entry {
 /// The arguments strace prints at the exit though they are read at the entry:
 /// perf_event_open's attribute structure, to which the exit adds the size the kernel wrote
 /// back after E2BIG (`size=0xc8 => 0x88`).
-const HELD_TO_EXIT: &[(&str, usize)] = &[("perf_event_open", 0), ("name_to_handle_at", 2)];
+const HELD_TO_EXIT: &[(&str, usize)] = &[
+    ("perf_event_open", 0),
+    ("name_to_handle_at", 2),
+    ("set_thread_area", 0),
+];
 
 impl Entry {
     /// The arguments printable at entry: the leading run of decoded slots.

@@ -398,6 +398,7 @@ pub mod fake {
                 ErrText::Errno => format!("-1 errno {errno}"),
                 ErrText::Negated => format!("-{errno}"),
             },
+            Ret::ValueError { value, errno } => format!("{value} errno {errno}"),
             Ret::Unknown => "?".into(),
             Ret::Annotated { value, note } => format!("{} ({note})", ret_text(value, err)),
         }

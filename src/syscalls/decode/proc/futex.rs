@@ -140,11 +140,53 @@ fn futex(c: &Ctx) -> Slots {
     }
 }
 
+/// futex_waitv's waiters: `[{val=0x5, uaddr=0x..., flags=FUTEX_32|FUTEX_PRIVATE_FLAG}]`.
+fn waiters(c: &Ctx, addr: u64, n: u64) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    let shown = (n as usize).min(c.o.max_array);
+    let b = match crate::syscalls::decode::util::read_vec(c, addr, shown * 24) {
+        Some(b) if b.len() == shown * 24 => b,
+        _ => return Value::Ptr(addr),
+    };
+    let le = crate::syscalls::decode::util::le_u64;
+    let mut v: Vec<Value> = (0..shown)
+        .map(|i| {
+            let o = 24 * i;
+            Value::structure(vec![
+                ("val", hex0(le(&b, o))),
+                ("uaddr", Value::Ptr(le(&b, o + 8))),
+                (
+                    "flags",
+                    crate::syscalls::decode::fs_util::flags_x(
+                        crate::syscalls::decode::util::le_u32(&b, o + 16).into(),
+                        &[(2, "FUTEX_32"), (128, "FUTEX_PRIVATE_FLAG")],
+                        None,
+                        "FUTEX_???",
+                    ),
+                ),
+            ])
+        })
+        .collect();
+    if n as usize > shown {
+        v.push(Value::Elided);
+    }
+    Value::Array(v)
+}
+
 pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
     let a = c.raw;
     let s = Some;
     let v = match name {
         "futex" => futex(c),
+        "futex_waitv" => vec![
+            s(waiters(c, a[0], a[1])),
+            s(Value::UInt(a[1] & 0xffff_ffff)),
+            s(hex0(a[2] & 0xffff_ffff)),
+            s(timespec(c, a[3])),
+            s(crate::syscalls::decode::time::clock_id(a[4])),
+        ],
         "set_robust_list" => vec![s(Value::Ptr(a[0])), s(Value::UInt(a[1]))],
         "set_tid_address" => vec![s(Value::Ptr(a[0]))],
         "rseq" => vec![

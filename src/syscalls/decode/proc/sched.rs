@@ -1,11 +1,12 @@
 //! Scheduling, namespaces, NUMA policy and pidfds: sched_{set,get}{scheduler,param},
 //! sched_get_priority_{max,min}, getcpu, unshare, setns, {get,set}_mempolicy, mbind,
-//! pidfd_open, pidfd_getfd, pidfd_send_signal.
+//! migrate_pages, move_pages, set_mempolicy_home_node, pidfd_open, pidfd_getfd,
+//! pidfd_send_signal.
 
 use super::*;
 use crate::syscalls::decode::fs_util::{flags_x, sym_x};
 use crate::syscalls::decode::util::{
-    default_ret, fd, fd_ret, hex0, int_ref, le_u64, read_bytes, read_vec, styled,
+    default_ret, fd, fd_ret, hex0, int_ref, le_i32, le_u64, read_bytes, read_vec, styled,
 };
 
 const POLICIES: &[(u64, &str)] = &[
@@ -171,6 +172,49 @@ fn nodemask(c: &Ctx, addr: u64, maxnode: u64) -> Value {
     Value::Array(out)
 }
 
+const MPOL_MF: &[(u64, &str)] = &[
+    (1, "MPOL_MF_STRICT"),
+    (2, "MPOL_MF_MOVE"),
+    (4, "MPOL_MF_MOVE_ALL"),
+];
+
+/// move_pages' arrays of `count` elements: the pages (pointers) or the nodes and statuses
+/// (`int`s, a status as `-ENOENT`); NULL, or the address when unreadable.
+fn page_array(c: &Ctx, addr: u64, count: u64, what: PageArray) -> Value {
+    if addr == 0 {
+        return Value::Ptr(0);
+    }
+    let size = if what == PageArray::Pages { 8 } else { 4 };
+    let shown = (count as usize).min(c.o.max_array);
+    let Some(b) = read_vec(c, addr, shown * size).filter(|b| b.len() == shown * size) else {
+        return Value::Ptr(addr);
+    };
+    let mut v: Vec<Value> = (0..shown)
+        .map(|i| match what {
+            PageArray::Pages => Value::Ptr(le_u64(&b, 8 * i)),
+            PageArray::Nodes => Value::Int(i64::from(le_i32(&b, 4 * i))),
+            PageArray::Status => {
+                let st = le_i32(&b, 4 * i);
+                match crate::syscalls::errno::name(-i64::from(st)) {
+                    Some(n) if st < 0 => Value::Raw(format!("-{n}")),
+                    _ => Value::Int(st.into()),
+                }
+            }
+        })
+        .collect();
+    if count as usize > shown {
+        v.push(Value::Elided);
+    }
+    Value::Array(v)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageArray {
+    Pages,
+    Nodes,
+    Status,
+}
+
 /// pidfd_getfd's target descriptor: under `-y`, with its path in the process the pidfd
 /// refers to (`0<pipe:[123]>`), as strace prints it.
 fn target_fd(c: &Ctx, pidfd: u64, fd: u64) -> Value {
@@ -236,6 +280,31 @@ pub(crate) fn entry(name: &str, c: &Ctx) -> Option<Slots> {
                 "MPOL_F_???",
             )),
         ],
+        "migrate_pages" => vec![
+            s(pid_arg(c, a[0])),
+            s(Value::UInt(a[1])),
+            s(nodemask(c, a[2], a[1])),
+            s(nodemask(c, a[3], a[1])),
+        ],
+        "move_pages" => vec![
+            s(pid_arg(c, a[0])),
+            s(Value::UInt(a[1])),
+            s(page_array(c, a[2], a[1], PageArray::Pages)),
+            s(page_array(c, a[3], a[1], PageArray::Nodes)),
+            None,
+            s(flags_x(
+                u64::from(a[5] as u32),
+                MPOL_MF,
+                None,
+                "MPOL_MF_???",
+            )),
+        ],
+        "set_mempolicy_home_node" => vec![
+            s(hex0(a[0])),
+            s(Value::UInt(a[1])),
+            s(Value::UInt(a[2])),
+            s(hex0(a[3])),
+        ],
         "mbind" => vec![
             s(hex0(a[0])),
             s(Value::UInt(a[1])),
@@ -295,6 +364,14 @@ pub(crate) fn exit(
             },
             None => Ret::Int(rval),
         },
+        "move_pages" => {
+            set(
+                4,
+                output(ok, a[4], &|| page_array(c, a[4], a[1], PageArray::Status)),
+            );
+            default_ret(rval, is_error)
+        }
+        "migrate_pages" | "set_mempolicy_home_node" => default_ret(rval, is_error),
         "sched_getattr" => {
             set(1, output(ok, a[1], &|| sched_attr(c, a[1])));
             default_ret(rval, is_error)

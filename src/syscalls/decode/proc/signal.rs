@@ -10,7 +10,7 @@ use crate::syscalls::signals::sigset_styled;
 
 /// A `sigset_t *` with its size argument: the set, or the address if unreadable or the size
 /// is not the kernel's 8 (strace does not decode other sizes).
-fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
+pub(crate) fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
@@ -25,7 +25,7 @@ fn sigset_at(c: &Ctx, addr: u64, size: u64) -> Value {
 
 /// A `siginfo_t` in memory (rt_sigqueueinfo's, rt_sigtimedwait's), decoded as on a signal
 /// line.
-fn siginfo_at(c: &Ctx, addr: u64) -> Value {
+pub(crate) fn siginfo_at(c: &Ctx, addr: u64) -> Value {
     if addr == 0 {
         return Value::Ptr(0);
     }
