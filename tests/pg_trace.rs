@@ -389,6 +389,28 @@ fn hash_growth_failure(watch: fn(&PgCluster, &Path) -> Tracer, banner: &str) {
     );
 }
 
+/// `pgstrace ARGS -p PID` with stderr to `stderr`, once it says it attached (a kernel-side
+/// source shows in no TracerPid).
+fn spawn_perf(args: &[&str], pid: u32, stderr: &Path) -> Child {
+    let err = fs::File::create(stderr).unwrap_or_else(|e| panic!("{e}"));
+    let child = Command::new(PGSTRACE)
+        .args(args)
+        .arg("-p")
+        .arg(pid.to_string())
+        .stderr(err)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !fs::read_to_string(stderr)
+        .unwrap_or_default()
+        .contains("attached")
+    {
+        assert!(Instant::now() < deadline, "never attached");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 /// The trace command on the kernel-side source: a parallel worker's real ENOSPC is caught
 /// with its stack (dsm_create, the DSA growth) and the worker's query, and the server was
 /// never stopped (no TracerPid while traced).
@@ -402,29 +424,20 @@ fn perf_backend_catches_a_workers_enospc_with_stack_and_query() {
     let out = pg.socket_dir().join("perf-enospc.out");
     let o = out.to_str().unwrap_or_default();
     let stderr = out.with_extension("stderr");
-    let err = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
     let pm = pg.postmaster_pid();
-    let mut child = Command::new(PGSTRACE)
-        .args([
+    let mut child = spawn_perf(
+        &[
             "--backend=perf",
             "-f",
             "-k",
             "-e",
             "trace=openat,ftruncate,fallocate",
-        ])
-        .args(["-o", o, "-p"])
-        .arg(pm.to_string())
-        .stderr(err)
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !fs::read_to_string(&stderr)
-        .unwrap_or_default()
-        .contains("attached")
-    {
-        assert!(Instant::now() < deadline, "never attached");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            "-o",
+            o,
+        ],
+        pm,
+        &stderr,
+    );
     assert_eq!(pg::tracer_pid(pm), Some(0), "perf must not ptrace");
     let failed = psql_session(&pg, &["SET parallel_leader_participation = off", BIG_JOIN]);
     assert!(!failed.success, "the join succeeded: {}", failed.stdout);
@@ -515,24 +528,9 @@ fn perf_notes_only_statements_read_while_they_ran() {
         let out = dir.join(format!("perf-notes-{i}.out"));
         let o = out.to_str().unwrap_or_default();
         let stderr = out.with_extension("stderr");
-        let err = fs::File::create(&stderr).unwrap_or_else(|e| panic!("{e}"));
-        let mut cmd = Command::new(PGSTRACE);
-        cmd.args(["--backend=perf", "-f", "-y", "-o", o]);
-        cmd.args(set.map(|s| vec!["-e", s]).unwrap_or_default());
-        let mut child = cmd
-            .arg("-p")
-            .arg(pg.postmaster_pid().to_string())
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("{e}"));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !fs::read_to_string(&stderr)
-            .unwrap_or_default()
-            .contains("attached")
-        {
-            assert!(Instant::now() < deadline, "never attached");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut args = vec!["--backend=perf", "-f", "-y", "-o", o];
+        args.extend(set.map(|s| ["-e", s]).into_iter().flatten());
+        let mut child = spawn_perf(&args, pg.postmaster_pid(), &stderr);
         for name in ["fast.sql", "slow.sql"] {
             let mut c = pg.psql_command();
             c.arg("-f").arg(dir.join(name));

@@ -197,8 +197,8 @@ impl Annotator for PgAnnotator {
         self.tracees.remove(&pid);
     }
 
-    fn looks_early(&self, nr_: u64) -> bool {
-        nr_ == nr::RECVFROM
+    fn early_calls(&self) -> &'static [u64] {
+        &[nr::RECVFROM]
     }
 
     /// Reads the statement now, while the backend may still be running it: delivered a

@@ -24,10 +24,10 @@ pub trait Annotator {
         time: Timestamp,
         look: Option<bool>,
     );
-    /// Whether the successful returns of `nr` are to be looked at early under a
-    /// kernel-side source.
-    fn looks_early(&self, _nr: u64) -> bool {
-        false
+    /// The calls whose successful returns are to be looked at early under a kernel-side
+    /// source.
+    fn early_calls(&self) -> &'static [u64] {
+        &[]
     }
     /// A kernel-side source has just read the successful return of `nr` by `pid` at `time`
     /// and hands it to [`Annotator::exited`] later: read now what goes with it.

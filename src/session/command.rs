@@ -549,18 +549,11 @@ fn run_perf(
     launch_opts: &dyn Fn() -> Result<attach::LaunchOpts>,
 ) -> Result<Option<i32>> {
     use crate::trace::perf::{PerfConfig, PerfSource};
-    // A traced set without recvfrom: PostgreSQL clients' recvfrom calls are watched too
-    // (not shown), so that a statement noted is known to be the line's.
-    let watched = match &nrs {
-        Some(_) => crate::syscalls::table::all()
-            .map(|(nr, _)| nr)
-            .filter(|&nr| crate::trace::source::Consumer::looks_early(&*session, nr))
-            .collect(),
-        None => Vec::new(),
-    };
     let cfg = PerfConfig {
         nrs,
-        watched,
+        // Beside a traced set, PostgreSQL clients' recvfrom calls (not shown), so that a
+        // statement noted is known to be the line's.
+        watched: session.early_calls(),
         stack_all: args.stack > 0,
         stack_bytes: if args.stack > 0 {
             PerfConfig::MAX_STACK

@@ -149,6 +149,14 @@ fn syscall_name(nr: u64) -> Cow<'static, str> {
 
 impl Session {
     /// Whether a syscall event has been seen.
+    /// The calls the annotator looks at early under a kernel-side source (a traced set
+    /// watches them too).
+    pub fn early_calls(&self) -> Vec<u64> {
+        self.annotator
+            .as_ref()
+            .map_or_else(Vec::new, |a| a.early_calls().to_vec())
+    }
+
     pub fn has_events(&self) -> bool {
         self.started
     }
@@ -638,8 +646,8 @@ impl Consumer for Session {
         }
     }
 
-    fn looks_early(&self, nr: u64) -> bool {
-        self.annotator.as_ref().is_some_and(|a| a.looks_early(nr))
+    fn early_calls(&self) -> Vec<u64> {
+        self.early_calls()
     }
 
     fn early_exit(&mut self, tid: i32, nr: u64, rval: i64, time: Timestamp) {

@@ -132,10 +132,10 @@ pub trait Consumer {
     /// time order: what must be looked at as soon as possible (the /dev/shm of an ENOSPC) is
     /// looked at now.
     fn urgent_exit(&mut self, _tid: i32, _nr: u64, _rval: i64) {}
-    /// Whether a kernel-side source should show the consumer the successful exits of `nr`
-    /// as soon as it reads them ([`Consumer::early_exit`]). Asked once, at the start.
-    fn looks_early(&self, _nr: u64) -> bool {
-        false
+    /// The calls whose successful exits a kernel-side source should show the consumer as
+    /// soon as it reads them ([`Consumer::early_exit`]). Asked once, at the start.
+    fn early_calls(&self) -> Vec<u64> {
+        Vec::new()
     }
     /// A kernel-side source has just read this exit (at `time`) and delivers it later, in
     /// time order: what the task's memory says about it is read now, while the task may

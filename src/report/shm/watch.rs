@@ -660,10 +660,7 @@ fn watch_perf(pid: i32, follow: bool, running: usize, session: &mut Session) -> 
         nrs: Some(vec![nr::OPENAT, nr::FTRUNCATE, nr::FALLOCATE, nr::UNLINK]),
         // Clients' recvfrom too (not shown): a statement is noted only when it was read
         // while it ran (docs/trace.md).
-        watched: crate::syscalls::table::all()
-            .map(|(nr, _)| nr)
-            .filter(|&nr| crate::trace::source::Consumer::looks_early(&*session, nr))
-            .collect(),
+        watched: session.early_calls(),
         stack_bytes: PerfConfig::MAX_STACK,
         stack_all: true,
         follow,

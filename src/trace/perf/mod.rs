@@ -487,10 +487,7 @@ impl PerfSource {
             priority::ReaderPriority::Normal
         }));
         let (mut lost_seen, mut pruned) = (0, std::time::Instant::now());
-        self.early_nrs = crate::syscalls::table::all()
-            .map(|(nr, _)| nr)
-            .filter(|&nr| c.looks_early(nr))
-            .collect();
+        self.early_nrs = c.early_calls();
         let mut early = Vec::new();
         loop {
             let mut pfds: Vec<libc::pollfd> = self

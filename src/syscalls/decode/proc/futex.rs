@@ -1,7 +1,10 @@
 //! Futexes and the thread bookkeeping calls around them (robust lists, tid address, rseq).
 
 use super::*;
-use crate::syscalls::decode::util::{flags, hex0, render, timespec, unknown};
+use crate::syscalls::decode::fs_util::flags_x;
+use crate::syscalls::decode::util::{
+    flags, hex0, le_u32, le_u64, read_vec, render, timespec, unknown,
+};
 use std::borrow::Cow;
 
 const FUTEX_CMDS: &[&str] = &[
@@ -146,21 +149,20 @@ fn waiters(c: &Ctx, addr: u64, n: u64) -> Value {
         return Value::Ptr(0);
     }
     let shown = (n as usize).min(c.o.max_array);
-    let b = match crate::syscalls::decode::util::read_vec(c, addr, shown * 24) {
+    let b = match read_vec(c, addr, shown * 24) {
         Some(b) if b.len() == shown * 24 => b,
         _ => return Value::Ptr(addr),
     };
-    let le = crate::syscalls::decode::util::le_u64;
     let mut v: Vec<Value> = (0..shown)
         .map(|i| {
             let o = 24 * i;
             Value::structure(vec![
-                ("val", hex0(le(&b, o))),
-                ("uaddr", Value::Ptr(le(&b, o + 8))),
+                ("val", hex0(le_u64(&b, o))),
+                ("uaddr", Value::Ptr(le_u64(&b, o + 8))),
                 (
                     "flags",
-                    crate::syscalls::decode::fs_util::flags_x(
-                        crate::syscalls::decode::util::le_u32(&b, o + 16).into(),
+                    flags_x(
+                        le_u32(&b, o + 16).into(),
                         &[(2, "FUTEX_32"), (128, "FUTEX_PRIVATE_FLAG")],
                         None,
                         "FUTEX_???",
